@@ -1,0 +1,2 @@
+//! morgue-ingest: format parsers (in progress).
+#![deny(missing_docs)]

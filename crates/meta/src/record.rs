@@ -1,0 +1,134 @@
+//! The article record: everything morgue knows about an article besides its body.
+//!
+//! These types are the contract between the importers (`morgue-ingest`), the archive and the CLI.
+//! They carry no storage detail: the byte encoding lives in [`crate::codec`].
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+
+/// Where an article's date came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DateOrigin {
+    /// Given explicitly: a JSON field, or `--date` on the command line.
+    Given,
+    /// Read from the article text.
+    Parsed,
+    /// Guessed from indirect evidence, such as an RFA image name ending in `MMDDYY`.
+    Inferred,
+}
+
+impl DateOrigin {
+    /// The lowercase name used in JSON output and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DateOrigin::Given => "given",
+            DateOrigin::Parsed => "parsed",
+            DateOrigin::Inferred => "inferred",
+        }
+    }
+
+    /// Parses the lowercase name written by [`DateOrigin::as_str`].
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "given" => Some(DateOrigin::Given),
+            "parsed" => Some(DateOrigin::Parsed),
+            "inferred" => Some(DateOrigin::Inferred),
+            _ => None,
+        }
+    }
+}
+
+/// A calendar date in UTC, with an optional time of day.
+///
+/// Ordered chronologically; a date without a time sorts before any time on the same day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ArticleDate {
+    /// The calendar day.
+    pub day: chrono::NaiveDate,
+    /// Seconds since midnight UTC, when the time is known (`0..86_400`).
+    pub time: Option<u32>,
+}
+
+impl ArticleDate {
+    /// A date with no time of day.
+    pub fn from_day(day: chrono::NaiveDate) -> Self {
+        ArticleDate { day, time: None }
+    }
+
+    /// A UTC date and time.
+    pub fn from_datetime(dt: chrono::NaiveDateTime) -> Self {
+        use chrono::Timelike;
+        ArticleDate { day: dt.date(), time: Some(dt.time().num_seconds_from_midnight()) }
+    }
+
+    /// The instant as a UTC date-time (midnight when no time is known).
+    pub fn to_datetime(self) -> chrono::NaiveDateTime {
+        let secs = self.time.unwrap_or(0).min(86_399);
+        let time = chrono::NaiveTime::from_num_seconds_from_midnight_opt(secs, 0)
+            .unwrap_or(chrono::NaiveTime::MIN);
+        self.day.and_time(time)
+    }
+}
+
+impl fmt::Display for ArticleDate {
+    /// `YYYY-MM-DD`, or RFC 3339 (`YYYY-MM-DDTHH:MM:SSZ`) when a time is known.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.time {
+            None => write!(f, "{}", self.day.format("%Y-%m-%d")),
+            Some(_) => write!(f, "{}", self.to_datetime().format("%Y-%m-%dT%H:%M:%SZ")),
+        }
+    }
+}
+
+/// The metadata of one article. The article's id (the blake3 of its body) is not part of it:
+/// it is the key the record is stored under.
+///
+/// Lists keep the original spelling and order of names; matching is case-insensitive (see
+/// [`crate::normalize`]). Empty strings and empty lists mean "unknown".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Record {
+    /// Headline.
+    pub title: String,
+    /// Reporters ("Reported by").
+    pub reporters: Vec<String>,
+    /// Translators ("Translated by").
+    pub translators: Vec<String>,
+    /// Editors ("Edited by").
+    pub editors: Vec<String>,
+    /// Writers ("Written in English by").
+    pub writers: Vec<String>,
+    /// Services or desks, e.g. "Mandarin".
+    pub services: Vec<String>,
+    /// The outlet, e.g. "RFA".
+    pub outlet: String,
+    /// Publication date, if known.
+    pub date: Option<ArticleDate>,
+    /// Where the date came from; `None` exactly when `date` is `None`.
+    pub date_origin: Option<DateOrigin>,
+    /// The article's web address.
+    pub url: String,
+    /// File name of the article's image.
+    pub image: String,
+    /// Caption of the article's image.
+    pub caption: String,
+    /// Tags or keywords.
+    pub tags: Vec<String>,
+    /// The id an input gave the article (for example the `id` field of a JSON object).
+    pub source_id: String,
+    /// The file the article was imported from (`-` for standard input).
+    pub origin: String,
+    /// When the article was first imported, as seconds since the Unix epoch (UTC).
+    pub imported_at: Option<i64>,
+    /// Fields of a JSON input that no other field takes: name to JSON text of the value.
+    pub extra: BTreeMap<String, String>,
+}
+
+/// An article ready to be added to an archive: its body and what is known of it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Draft {
+    /// The body text exactly as it will be stored and returned by `cat`.
+    pub body: String,
+    /// Metadata. `imported_at` is set by the archive when left `None`.
+    pub record: Record,
+}

@@ -1,0 +1,1 @@
+//! End-to-end tests of the `morgue` binary live in `it/`; this library is empty.
