@@ -9,6 +9,11 @@
 //! 6       ..    payload: the blob itself (codec 0) or one zstd frame (codec 1)
 //! ```
 
+use std::cell::RefCell;
+use std::io;
+
+use zstd::bulk::{Compressor, Decompressor};
+
 use crate::error::{Error, Result};
 
 /// The value format version this build writes (and the only one it reads).
@@ -64,7 +69,7 @@ pub(crate) fn check_len(len: usize) -> Result<u32> {
 /// Encodes `blob` as a stored value: zstd at `level`, or raw when zstd does not make it smaller.
 pub(crate) fn encode(blob: &[u8], level: i32) -> Result<Vec<u8>> {
     let len = check_len(blob.len())?;
-    let compressed = zstd::bulk::compress(blob, level)
+    let compressed = compress(blob, level)
         .map_err(|e| Error::Engine(format!("zstd compression failed: {e}")))?;
     let (codec, payload) = if compressed.len() < blob.len() {
         (CODEC_ZSTD, compressed.as_slice())
@@ -113,7 +118,7 @@ pub(crate) fn decode(value: &[u8]) -> Result<Vec<u8>, Damage> {
             }
             // `len` <= MAX_BLOB_BYTES, which fits in usize on every supported target.
             let capacity = usize::try_from(len).map_err(|_| Damage::Implausible(len))?;
-            zstd::bulk::decompress(payload, capacity).map_err(|_| Damage::Zstd)?
+            decompress(payload, capacity).map_err(|_| Damage::Zstd)?
         }
         other => return Err(Damage::Codec(other)),
     };
@@ -125,6 +130,57 @@ pub(crate) fn decode(value: &[u8]) -> Result<Vec<u8>, Damage> {
             found: out.len() as u64,
         })
     }
+}
+
+/// Blobs up to this size are compressed with a context kept per thread: creating a zstd
+/// context costs ten times more than compressing a typical article. Larger blobs get a fresh
+/// one, so that no thread keeps a workspace sized for a huge blob.
+const REUSE_CONTEXT_UP_TO: usize = 1 << 20;
+
+thread_local! {
+    static COMPRESSOR: RefCell<Option<(i32, Compressor<'static>)>> = const { RefCell::new(None) };
+    static DECOMPRESSOR: RefCell<Option<Decompressor<'static>>> = const { RefCell::new(None) };
+}
+
+/// One zstd frame of `blob` (with its content size) at `level`.
+fn compress(blob: &[u8], level: i32) -> io::Result<Vec<u8>> {
+    if blob.len() > REUSE_CONTEXT_UP_TO {
+        return zstd::bulk::compress(blob, level);
+    }
+    COMPRESSOR
+        .try_with(|cell| {
+            let Ok(mut slot) = cell.try_borrow_mut() else {
+                return zstd::bulk::compress(blob, level);
+            };
+            match &mut *slot {
+                Some((l, c)) if *l == level => c.compress(blob),
+                _ => {
+                    let mut c = Compressor::new(level)?;
+                    let out = c.compress(blob);
+                    *slot = Some((level, c));
+                    out
+                }
+            }
+        })
+        .unwrap_or_else(|_| zstd::bulk::compress(blob, level))
+}
+
+/// Decompresses `payload` into at most `capacity` bytes.
+fn decompress(payload: &[u8], capacity: usize) -> io::Result<Vec<u8>> {
+    DECOMPRESSOR
+        .try_with(|cell| {
+            let Ok(mut slot) = cell.try_borrow_mut() else {
+                return zstd::bulk::decompress(payload, capacity);
+            };
+            if slot.is_none() {
+                *slot = Some(Decompressor::new()?);
+            }
+            match &mut *slot {
+                Some(d) => d.decompress(payload, capacity),
+                None => zstd::bulk::decompress(payload, capacity),
+            }
+        })
+        .unwrap_or_else(|_| zstd::bulk::decompress(payload, capacity))
 }
 
 #[cfg(test)]
@@ -148,6 +204,27 @@ mod tests {
         assert!(value.len() < blob.len() / 4);
         assert_eq!(decode(&value).unwrap(), blob);
         assert_eq!(raw_len(&value), Ok(blob.len() as u64));
+    }
+
+    #[test]
+    fn reused_contexts_give_the_same_values() {
+        let blob = compressible();
+        let fresh = zstd::bulk::compress(&blob, 5).unwrap();
+        for level in [5, 3, 5] {
+            let value = encode(&blob, level).unwrap();
+            assert_eq!(decode(&value).unwrap(), blob);
+            if level == 5 {
+                assert_eq!(value[VALUE_HEADER_LEN..], fresh);
+            }
+        }
+        // A damaged frame does not spoil the thread's decompressor for the next value.
+        let value = encode(&blob, 3).unwrap();
+        let mut bad = value.clone();
+        let last = bad.len() - 1;
+        bad[last] ^= 0xff;
+        bad[VALUE_HEADER_LEN + 4] ^= 0xff;
+        assert!(decode(&bad).is_err());
+        assert_eq!(decode(&value).unwrap(), blob);
     }
 
     #[test]
