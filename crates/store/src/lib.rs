@@ -12,10 +12,10 @@
 //! `docs/format.md`.
 //!
 //! ```
-//! use morgue_store::{BlobId, Error, Store};
+//! use morgue_store::{BlobId, Store};
 //!
-//! # fn main() -> Result<(), Error> {
-//! let dir = tempfile::tempdir().map_err(|e| Error::Engine(e.to_string()))?;
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let dir = tempfile::tempdir()?;
 //! let store = Store::open(dir.path().join("archive"))?; // creates the archive if missing
 //! let id: BlobId = store.put(b"An article body.")?;     // blake3 of the bytes; idempotent
 //! assert_eq!(store.get(&id)?.as_deref(), Some(&b"An article body."[..])); // re-hashed on read
@@ -39,6 +39,7 @@
 //! A crate that keeps its own trees next to the blobs and writes both in one transaction
 //! uses the [`engine`] module.
 #![deny(missing_docs)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 mod codec;
 pub mod engine;
@@ -55,3 +56,12 @@ pub use error::{Error, Result};
 pub use header::{FORMAT_VERSION, HEADER_FILE};
 pub use id::{BlobId, MIN_PREFIX_LEN};
 pub use store::{Options, Stats, Store, VerifyReport};
+
+/// Handles are shared between threads (the CLI prepares blobs in parallel).
+const _: () = {
+    const fn send_sync<T: Send + Sync>() {}
+    send_sync::<Store>();
+    send_sync::<engine::Database>();
+    send_sync::<engine::PreparedBlob>();
+    send_sync::<Error>();
+};

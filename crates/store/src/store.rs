@@ -13,7 +13,8 @@ use crate::id::{BlobId, Prefix};
 pub struct Options {
     /// Create the directory and archive when missing (default true). Read-only commands pass false.
     pub create: bool,
-    /// How long to wait for another process to release the archive (default: do not wait).
+    /// How long to wait for another process to release the archive (default: do not wait:
+    /// [`Error::Locked`] at once).
     pub wait: Option<Duration>,
     /// zstd level for new values (default 3).
     pub zstd_level: i32,
