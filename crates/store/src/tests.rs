@@ -573,3 +573,69 @@ mod model {
         }
     }
 }
+
+/// Run by [`locked_across_processes`] in a child process: holds the archive named by
+/// `MORGUE_TEST_HOLD` until its stdin closes.
+#[test]
+#[ignore = "helper process of locked_across_processes"]
+fn hold_archive_child() {
+    use std::io::{Read, Write};
+    let Some(dir) = std::env::var_os("MORGUE_TEST_HOLD") else {
+        return;
+    };
+    let store = Store::open(&dir).unwrap();
+    store.put(b"from the child").unwrap();
+    store.flush().unwrap();
+    println!("MORGUE-READY");
+    std::io::stdout().flush().unwrap();
+    let mut rest = Vec::new();
+    std::io::stdin().read_to_end(&mut rest).unwrap();
+    drop(store);
+}
+
+#[test]
+fn locked_across_processes() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "tests::hold_archive_child",
+            "--ignored",
+            "--nocapture",
+        ])
+        .env("MORGUE_TEST_HOLD", dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let ready = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .any(|line| line.contains("MORGUE-READY"));
+    assert!(ready, "the child did not open the archive");
+
+    let err = Store::open(dir.path()).unwrap_err();
+    assert!(
+        matches!(err, Error::Locked { ref path } if path == dir.path()),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .contains("is in use by another morgue process")
+    );
+
+    drop(child.stdin.take());
+    // Read the child's output to its end, so that it never writes into a closed pipe.
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(child.wait().unwrap().success(), "{rest:?}");
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(
+        store.get(&BlobId::of(b"from the child")).unwrap(),
+        Some(b"from the child".to_vec())
+    );
+}
