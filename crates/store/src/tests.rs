@@ -639,3 +639,56 @@ fn locked_across_processes() {
         Some(b"from the child".to_vec())
     );
 }
+
+/// The blobs of the archive in `tests/fixtures/v1`, written by format version 1.
+fn fixture_blobs() -> Vec<Vec<u8>> {
+    vec![
+        Vec::new(),
+        b"tiny".to_vec(),
+        b"A body in the first format, long enough to compress. ".repeat(20),
+    ]
+}
+
+/// Writes the fixture archive into `$MORGUE_WRITE_FIXTURE` (run once per released format:
+/// `MORGUE_WRITE_FIXTURE=crates/store/tests/fixtures/vN cargo test -p morgue-store -- --ignored
+/// write_fixture`).
+#[test]
+#[ignore = "writes the fixture of a released format"]
+fn write_fixture() {
+    let Some(dir) = std::env::var_os("MORGUE_WRITE_FIXTURE") else {
+        return;
+    };
+    let store = Store::open(&dir).unwrap();
+    for blob in fixture_blobs() {
+        store.put(&blob).unwrap();
+    }
+    store.flush().unwrap();
+}
+
+/// An archive written by format version 1 still opens and reads back.
+#[test]
+fn opens_the_v1_fixture() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v1");
+    let dir = tempfile::tempdir().unwrap();
+    // A copy: opening writes to the archive.
+    for entry in fs::read_dir(&fixture).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_file() {
+            fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
+        }
+    }
+    let store = Store::open_with(dir.path(), &no_create()).unwrap();
+    let blobs = fixture_blobs();
+    for blob in &blobs {
+        assert_eq!(store.get(&BlobId::of(blob)).unwrap().as_ref(), Some(blob));
+    }
+    let report = store.verify().unwrap();
+    assert!(report.is_clean());
+    assert_eq!(report.checked, blobs.len() as u64);
+    // Both codecs are represented.
+    let codecs: Vec<u8> = blobs
+        .iter()
+        .map(|b| store.tree().get(BlobId::of(b).as_bytes()).unwrap().unwrap()[1])
+        .collect();
+    assert_eq!(codecs, [0, 0, 1]);
+}
