@@ -83,20 +83,25 @@ impl Store {
         Store::on(&db, options.zstd_level)
     }
 
-    /// Stores `bytes` and returns their id. Storing the same bytes again changes nothing.
+    /// Stores `bytes` and returns their id. Storing the same bytes again changes nothing,
+    /// except that a stored value that no longer decodes to them is replaced (a repair).
     /// [`Error::TooLarge`] above [`crate::MAX_BLOB_BYTES`].
     pub fn put(&self, bytes: &[u8]) -> Result<BlobId> {
         codec::check_len(bytes.len())?;
         let id = BlobId::of(bytes);
-        if self.contains(&id)? {
+        let old = self.tree.get(id.as_bytes()).map_err(engine_error)?;
+        if let Some(old) = &old
+            && self.decode(&id, old).is_ok()
+        {
             return Ok(id);
         }
-        let blob = self.prepare(bytes)?;
-        // Insert only if absent: a concurrent put of the same bytes wrote the same content.
-        self.tree
-            .compare_and_swap(id.as_bytes(), None::<&[u8]>, Some(blob.value))
-            .map_err(engine_error)?
-            .ok();
+        let value = codec::encode(bytes, self.level)?;
+        // Swap only what was read: if another writer got there first, it wrote these same
+        // bytes, so losing that race is success too.
+        let _lost_race = self
+            .tree
+            .compare_and_swap(id.as_bytes(), old, Some(value))
+            .map_err(engine_error)?;
         Ok(id)
     }
 

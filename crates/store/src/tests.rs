@@ -266,6 +266,11 @@ fn damaged_values_are_corrupted_never_wrong_bytes() {
         store.get(&healthy).unwrap(),
         Some(b"an untouched neighbour".to_vec())
     );
+
+    // Putting the bytes again repairs a damaged value.
+    assert_eq!(store.put(b"tiny").unwrap(), tiny);
+    assert_eq!(store.get(&tiny).unwrap(), Some(b"tiny".to_vec()));
+    assert!(!store.verify().unwrap().corrupted.contains(&tiny));
 }
 
 #[test]
