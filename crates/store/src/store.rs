@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::id::{BlobId, Prefix};
 
 /// How to open an archive directory.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Options {
     /// Create the directory and archive when missing (default true). Read-only commands pass false.
     pub create: bool,
