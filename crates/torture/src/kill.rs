@@ -1,0 +1,364 @@
+//! The kill test: `morgue import -v` killed with SIGKILL at random instants, the archive
+//! checked after every kill.
+//!
+//! Per iteration: import the corpus (rotated by a random offset, so that every run starts
+//! somewhere else and later runs meet duplicates), read the `stored <id>` lines the importer
+//! prints once a batch is durable, kill it after a random delay, then check that
+//! - `morgue verify` exits 0,
+//! - `morgue list --all --format ids` lists every id ever acknowledged, and nothing that is
+//!   not in the corpus,
+//! - `morgue export` gives every listed article's body byte for byte (and it hashes to its id),
+//! - `morgue cat ID` of a sample of acknowledged ids prints exactly the body.
+//!
+//! The archive accumulates across iterations, and starts afresh every `fresh_every` iterations
+//! so that a long soak keeps writing new articles.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::{self, File};
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result, bail};
+use morgue_store::BlobId;
+
+use crate::corpus::{self, Article};
+use crate::process::{Morgue, text};
+use crate::rng::Rng;
+
+/// How to run the kill test.
+#[derive(Debug, Clone)]
+pub struct KillOptions {
+    /// The `morgue` binary.
+    pub morgue: PathBuf,
+    /// A directory for the corpus and the archive (created if missing).
+    pub work_dir: PathBuf,
+    /// Kills to attempt.
+    pub iterations: u32,
+    /// Articles in the corpus.
+    pub articles: usize,
+    /// Seed of the corpus and of the delays.
+    pub seed: u64,
+    /// Longest delay before the kill; each delay is uniform in `0..=max_delay`.
+    pub max_delay: Duration,
+    /// Acknowledged ids checked with `morgue cat` after each iteration.
+    pub cat_sample: usize,
+    /// Start a new archive every this many iterations (0: never).
+    pub fresh_every: u32,
+}
+
+/// What a kill run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KillReport {
+    /// Iterations run.
+    pub iterations: u32,
+    /// Imports killed while running.
+    pub killed: u32,
+    /// Imports that had finished before their kill came.
+    pub finished: u32,
+    /// Articles acknowledged (`stored <id>` lines), over all archives of the run.
+    pub acknowledged: u64,
+    /// Archives used (a fresh one every `fresh_every` iterations).
+    pub archives: u32,
+    /// Bodies compared byte for byte (export and cat), over all iterations.
+    pub bodies_checked: u64,
+    /// Acknowledged articles missing or different after a kill: a run that loses one fails
+    /// with an error instead, so a report always says 0.
+    pub lost: u64,
+    /// Largest archive seen (articles).
+    pub max_articles: u64,
+    /// Wall time of the run.
+    pub elapsed: Duration,
+}
+
+/// Runs the kill test; `log` gets one line per iteration. An error names the iteration, what
+/// was wrong, and where the damaged archive was kept.
+pub fn run(options: &KillOptions, mut log: impl FnMut(&str)) -> Result<KillReport> {
+    let start = Instant::now();
+    fs::create_dir_all(&options.work_dir)
+        .with_context(|| format!("creating {}", options.work_dir.display()))?;
+    let articles = corpus::articles(options.articles, options.seed);
+    let by_id = corpus::by_id(&articles);
+    let input = options.work_dir.join("corpus.jsonl");
+    let stderr_path = options.work_dir.join("import.stderr");
+    let mut rng = Rng::new(options.seed ^ 0x005e_ed0f_4b11);
+    let mut report = KillReport::default();
+    let mut archive_no = 0;
+    let mut morgue = Morgue {
+        bin: options.morgue.clone(),
+        archive: PathBuf::new(),
+    };
+    let mut acknowledged: HashSet<BlobId> = HashSet::new();
+
+    for iteration in 1..=options.iterations {
+        let fresh = iteration == 1
+            || (options.fresh_every > 0 && (iteration - 1) % options.fresh_every == 0);
+        if fresh {
+            if morgue.archive.exists() {
+                fs::remove_dir_all(&morgue.archive)
+                    .with_context(|| format!("removing {}", morgue.archive.display()))?;
+            }
+            archive_no += 1;
+            morgue.archive = options.work_dir.join(format!("archive-{archive_no}"));
+            acknowledged.clear();
+            report.archives += 1;
+        }
+        let offset = rng.below(articles.len() as u64) as usize;
+        corpus::write_jsonl(&input, &articles, offset)
+            .with_context(|| format!("writing {}", input.display()))?;
+        let delay = Duration::from_millis(rng.below(options.max_delay.as_millis() as u64 + 1));
+
+        let (new_acks, killed) = import_and_kill(&morgue, &input, &stderr_path, delay)?;
+        let new_count = new_acks.len();
+        report.acknowledged += new_count as u64;
+        acknowledged.extend(new_acks);
+        if killed {
+            report.killed += 1;
+        } else {
+            report.finished += 1;
+        }
+
+        let checked = check(&morgue, &by_id, &acknowledged, options.cat_sample, &mut rng)
+            .with_context(|| {
+                let kept = keep(&morgue.archive, &options.work_dir, iteration);
+                format!(
+                    "iteration {iteration} (seed {}, offset {offset}, kill after {delay:?}): \
+                     archive kept at {kept}; importer stderr in {}",
+                    options.seed,
+                    stderr_path.display()
+                )
+            });
+        let checked = checked?;
+        report.bodies_checked += checked.bodies;
+        report.max_articles = report.max_articles.max(checked.articles);
+        report.iterations = iteration;
+        log(&format!(
+            "iteration {iteration}: {} after {delay:?}, {new_count} newly acknowledged, \
+             {} articles in archive {archive_no}, {} acknowledged there, all present",
+            if killed { "killed" } else { "finished" },
+            checked.articles,
+            acknowledged.len()
+        ));
+    }
+    report.elapsed = start.elapsed();
+    Ok(report)
+}
+
+/// Runs one import, kills it after `delay` unless it finished; returns the acknowledged ids
+/// and whether it was killed. An import that finished must have exited 0.
+fn import_and_kill(
+    morgue: &Morgue,
+    input: &Path,
+    stderr_path: &Path,
+    delay: Duration,
+) -> Result<(Vec<BlobId>, bool)> {
+    let stderr =
+        File::create(stderr_path).with_context(|| format!("creating {}", stderr_path.display()))?;
+    let mut child = morgue
+        .command([
+            "import".as_ref(),
+            "-v".as_ref(),
+            "--format".as_ref(),
+            "jsonl".as_ref(),
+            input.as_os_str(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .with_context(|| format!("starting {}", morgue.bin.display()))?;
+    let stdout = child.stdout.take().context("child stdout")?;
+    let (tx, rx) = mpsc::channel();
+    let reader = thread::spawn(move || {
+        let mut acks = Vec::new();
+        let mut bad = Vec::new();
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if let Some(hex) = line.strip_prefix("stored ") {
+                match hex.parse::<BlobId>() {
+                    Ok(id) if hex.len() == 64 => acks.push(id),
+                    _ => bad.push(line.clone()),
+                }
+            }
+        }
+        let _ = tx.send((acks, bad));
+    });
+    // Sleep in slices so that a finished import is noticed (and not "killed") early.
+    let deadline = Instant::now() + delay;
+    let mut exited = None;
+    loop {
+        if let Some(status) = child.try_wait().context("waiting for morgue import")? {
+            exited = Some(status);
+            break;
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            break;
+        }
+        thread::sleep((deadline - now).min(Duration::from_millis(20)));
+    }
+    let killed = exited.is_none();
+    if killed {
+        // SIGKILL on Unix. The child may exit between try_wait and kill; that is fine.
+        let _ = child.kill();
+    }
+    let status = child.wait().context("reaping morgue import")?;
+    let _ = reader.join();
+    let (acks, bad) = rx.recv().context("reading the importer's stdout")?;
+    if !bad.is_empty() {
+        bail!("the importer printed malformed stored lines: {bad:?}");
+    }
+    if !killed && !status.success() {
+        let err = fs::read(stderr_path).unwrap_or_default();
+        bail!("the import finished with {status}: {}", text(&err));
+    }
+    Ok((acks, killed))
+}
+
+/// What one check looked at.
+#[derive(Debug)]
+struct Checked {
+    articles: u64,
+    bodies: u64,
+}
+
+fn check(
+    morgue: &Morgue,
+    by_id: &HashMap<BlobId, &Article>,
+    acknowledged: &HashSet<BlobId>,
+    cat_sample: usize,
+    rng: &mut Rng,
+) -> Result<Checked> {
+    if !morgue.archive.exists() {
+        // Killed before it created anything: then nothing can have been acknowledged.
+        if acknowledged.is_empty() {
+            return Ok(Checked {
+                articles: 0,
+                bodies: 0,
+            });
+        }
+        bail!(
+            "the archive vanished with {} acknowledged",
+            acknowledged.len()
+        );
+    }
+    let verify = morgue.run(["verify"])?;
+    if !verify.status.success() {
+        bail!(
+            "morgue verify failed ({}):\n{}{}",
+            verify.status,
+            text(&verify.stdout),
+            text(&verify.stderr)
+        );
+    }
+
+    let list = morgue.run(["list", "--all", "--format", "ids"])?;
+    if !list.status.success() {
+        bail!(
+            "morgue list failed ({}): {}",
+            list.status,
+            text(&list.stderr)
+        );
+    }
+    let mut listed = HashSet::new();
+    for line in text(&list.stdout).lines() {
+        let id: BlobId = line
+            .parse()
+            .map_err(|e| anyhow::anyhow!("list printed {line:?}: {e}"))?;
+        if !by_id.contains_key(&id) {
+            bail!("list shows {id}, which is not in the corpus");
+        }
+        listed.insert(id);
+    }
+    let missing: Vec<_> = acknowledged.difference(&listed).collect();
+    if !missing.is_empty() {
+        bail!(
+            "{} acknowledged articles are missing, e.g. {}",
+            missing.len(),
+            missing[0]
+        );
+    }
+
+    let export = morgue.run(["export"])?;
+    if !export.status.success() {
+        bail!(
+            "morgue export failed ({}): {}",
+            export.status,
+            text(&export.stderr)
+        );
+    }
+    let mut bodies = 0;
+    let mut exported = HashSet::new();
+    for line in text(&export.stdout).lines() {
+        let value: serde_json::Value =
+            serde_json::from_str(line).with_context(|| format!("export printed {line:?}"))?;
+        let (Some(id), Some(body)) = (value["id"].as_str(), value["body"].as_str()) else {
+            bail!("export line without id or body: {line}");
+        };
+        let id: BlobId = id
+            .parse()
+            .map_err(|e| anyhow::anyhow!("export id {id:?}: {e}"))?;
+        match by_id.get(&id) {
+            Some(article) if article.body == body => {}
+            Some(_) => bail!("export gives a different body for {id}"),
+            None => bail!("export gives {id}, which is not in the corpus"),
+        }
+        bodies += 1;
+        exported.insert(id);
+    }
+    if exported != listed {
+        bail!(
+            "export has {} articles, list {}",
+            exported.len(),
+            listed.len()
+        );
+    }
+
+    let mut sample: Vec<&BlobId> = acknowledged.iter().collect();
+    sample.sort();
+    for _ in 0..cat_sample.min(sample.len()) {
+        let id = **rng.pick(&sample);
+        let out = morgue.run(["cat", &id.to_string()])?;
+        let want = by_id
+            .get(&id)
+            .map(|a| a.body.as_bytes())
+            .unwrap_or_default();
+        if !out.status.success() || out.stdout != want {
+            bail!(
+                "morgue cat {id} ({}) did not print the body: {}",
+                out.status,
+                text(&out.stderr)
+            );
+        }
+        bodies += 1;
+    }
+    Ok(Checked {
+        articles: listed.len() as u64,
+        bodies,
+    })
+}
+
+/// Copies a failed archive aside for investigation; the path, or why it could not be kept.
+fn keep(archive: &Path, work_dir: &Path, iteration: u32) -> String {
+    let dest = work_dir.join(format!("failed-iteration-{iteration}"));
+    match copy_dir(archive, &dest) {
+        Ok(()) => dest.display().to_string(),
+        Err(e) => format!("(not kept: {e})"),
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
+    fs::create_dir_all(to)?;
+    for entry in fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            fs::copy(entry.path(), target)?;
+        }
+    }
+    Ok(())
+}
