@@ -94,7 +94,7 @@ pub(crate) fn parse_json_value(value: Value) -> Result<Parsed, IngestError> {
     record.translators = fields.list(&["translators"]);
     record.editors = fields.list(&["editors"]);
     record.writers = fields.list(&["writers"]);
-    record.services = fields.list(SERVICE);
+    record.services = fields.services();
     if let Some(outlet) = fields.string(&["outlet"]) {
         record.outlet = outlet.trim().to_string();
     }
@@ -249,6 +249,29 @@ impl Fields {
                 None
             }
         }
+    }
+
+    /// Services: the first service field whose value is not a web address (trafilatura's `source`
+    /// is the page's URL); a skipped address stays in `extra`.
+    fn services(&mut self) -> Vec<String> {
+        let is_address = |v: &Value| {
+            v.as_str().is_some_and(|s| {
+                let s = s.trim_start().to_ascii_lowercase();
+                s.starts_with("http://") || s.starts_with("https://")
+            })
+        };
+        for name in SERVICE {
+            match self.object.get(*name) {
+                Some(value) if is_address(value) => {
+                    if let Some(value) = self.object.remove(*name) {
+                        self.extra.insert((*name).to_string(), value);
+                    }
+                }
+                Some(_) => return self.list(&[name]),
+                None => {}
+            }
+        }
+        Vec::new()
     }
 
     /// Tags: an array of strings, or one string of comma-separated tags.
@@ -453,6 +476,26 @@ mod tests {
         assert_eq!(
             p.draft.record.extra.get("id").map(String::as_str),
             Some("\"abc\"")
+        );
+    }
+
+    #[test]
+    fn trafilatura_shape() {
+        let p = parse(
+            r#"{"text": "b", "raw_text": "b", "author": "Ann Lee; Bo Chan", "source": "https://example.org/x",
+                "hostname": "example.org", "categories": "", "tags": "", "fingerprint": "f"}"#,
+        );
+        let r = &p.draft.record;
+        assert_eq!(r.reporters, ["Ann Lee", "Bo Chan"]);
+        assert_eq!(r.services, ["example.org"]);
+        assert!(r.tags.is_empty());
+        assert_eq!(
+            r.extra.get("source").map(String::as_str),
+            Some("\"https://example.org/x\"")
+        );
+        assert_eq!(
+            r.extra.keys().collect::<Vec<_>>(),
+            ["categories", "fingerprint", "raw_text", "source"]
         );
     }
 

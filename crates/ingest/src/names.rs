@@ -32,6 +32,7 @@ pub(crate) fn parse_author_string(text: &str) -> Authors {
             let last = parts[parts.len() - 1];
             if is_affiliation(last) {
                 parts.pop();
+                let last = last.trim_end_matches('.').trim();
                 if out.affiliation.is_none() && !last.is_empty() {
                     out.affiliation = Some(fix_case(last));
                 }
@@ -115,11 +116,13 @@ fn is_affiliation(text: &str) -> bool {
 }
 
 /// Title-cases text written mostly in capitals ("JANE DOE" -> "Jane Doe", "TED d'AFFLISIO" ->
-/// "Ted D'Afflisio"); leaves other text as written.
+/// "Ted D'Afflisio"); leaves other text as written, and so one short word ("AP", "AFP", "RFA"),
+/// which is more likely an acronym.
 pub(crate) fn fix_case(text: &str) -> String {
     let upper = text.chars().filter(|c| c.is_uppercase()).count();
     let lower = text.chars().filter(|c| c.is_lowercase()).count();
-    if upper <= lower || upper < 2 {
+    let acronym = !text.contains(' ') && text.chars().count() <= 3;
+    if upper <= lower || upper < 2 || acronym {
         return text.to_string();
     }
     let mut out = String::with_capacity(text.len());
@@ -174,6 +177,11 @@ mod tests {
         );
         assert_eq!(names("Jane Doe & John Roe"), ["Jane Doe", "John Roe"]);
         assert_eq!(names("Jane Doe, Associated Press"), ["Jane Doe"]);
+        let a = parse_author_string("by Jane Doe, Wire.");
+        assert_eq!(a.affiliation.as_deref(), Some("Wire"));
+        let a = parse_author_string("BY JANE DOE, AP");
+        assert_eq!(a.names, ["Jane Doe"]);
+        assert_eq!(a.affiliation.as_deref(), Some("AP"));
     }
 
     #[test]

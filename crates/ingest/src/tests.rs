@@ -412,6 +412,21 @@ fn overrides_replace_fields() {
 }
 
 #[test]
+fn entries_can_move_to_another_thread() {
+    fn assert_send<T: Send>() {}
+    assert_send::<Entries>();
+    assert_send::<Entry>();
+    let entries = read(
+        "a.jsonl",
+        Box::new(io::Cursor::new(b"{\"body\": \"b\"}".to_vec())),
+        Format::Auto,
+        &Overrides::default(),
+    );
+    let count = std::thread::spawn(move || entries.count()).join().unwrap();
+    assert_eq!(count, 1);
+}
+
+#[test]
 fn accepts_filter() {
     for name in [
         "a.txt",
@@ -646,6 +661,55 @@ fn corpus_reuters_jsonl_zst() {
     assert_eq!(date_warnings.len(), 1, "{date_warnings:?}");
     assert!(date_warnings[0].1.contains("31-MAR-1987 605:12:19.12"));
     assert!(other.is_empty(), "{other:?}");
+}
+
+#[test]
+fn corpus_bbc_plain_text() {
+    let Some(dir) = corpus() else { return };
+    let dir = dir.join("bbc");
+    let Ok(sections) = std::fs::read_dir(&dir) else {
+        println!("notice: {} not found; skipping", dir.display());
+        return;
+    };
+    let (mut drafts, mut with_byline, mut failures) = (0, 0, Vec::new());
+    for section in sections {
+        let section = section.unwrap().path();
+        if !section.is_dir() {
+            continue;
+        }
+        for file in std::fs::read_dir(&section).unwrap() {
+            let path = file.unwrap().path();
+            let name = path.to_string_lossy().into_owned();
+            assert!(accepts(&name));
+            let input = Box::new(std::fs::File::open(&path).unwrap());
+            for entry in read(&name, input, Format::Auto, &Overrides::default()) {
+                match entry.outcome {
+                    Ok(parsed) => {
+                        drafts += 1;
+                        let r = &parsed.draft.record;
+                        assert!(
+                            !r.title.is_empty() && !parsed.draft.body.is_empty(),
+                            "{name}"
+                        );
+                        assert!(
+                            r.image.is_empty() && r.outlet.is_empty() && r.date.is_none(),
+                            "{name}"
+                        );
+                        if !(r.reporters.is_empty()
+                            && r.translators.is_empty()
+                            && r.editors.is_empty())
+                        {
+                            with_byline += 1;
+                        }
+                    }
+                    Err(e) => failures.push(format!("{name}: {e}")),
+                }
+            }
+        }
+    }
+    assert_eq!(drafts, 2095);
+    assert_eq!(with_byline, 0, "the BBC set has no bylines");
+    assert!(failures.is_empty(), "{failures:?}");
 }
 
 proptest! {
