@@ -177,7 +177,9 @@ fn split_clauses(text: &str) -> Vec<&str> {
             loop {
                 let before = clause;
                 clause = clause.trim_end_matches([',', ';']).trim_end();
-                if clause.len() >= 4 && clause[clause.len() - 4..].eq_ignore_ascii_case(" and") {
+                let bytes = clause.as_bytes();
+                if bytes.len() >= 4 && bytes[bytes.len() - 4..].eq_ignore_ascii_case(b" and") {
+                    // The four bytes are ASCII, so this is a character boundary.
                     clause = &clause[..clause.len() - 4];
                 }
                 if clause == before {
@@ -342,6 +344,16 @@ mod tests {
         assert_eq!(b, Byline::default());
         let b = read("Reported by Ann Lee.\n\nOne.\n\nTwo.\n\nThree.");
         assert_eq!(b, Byline::default(), "only the last paragraphs count");
+    }
+
+    #[test]
+    fn non_ascii_names() {
+        let b = read("Story.\n\nReported by Zoë Aéé and Łukasz Żółć for RFA’s Tibetan Service.");
+        assert_eq!(b.reporters, ["Zoë Aéé", "Łukasz Żółć"]);
+        assert_eq!(b.services, ["Tibetan"]);
+        assert!(b.names_rfa);
+        let b = read("Story.\n\nTranslated by Aéé.");
+        assert_eq!(b.translators, ["Aéé"]);
     }
 
     #[test]
