@@ -12,6 +12,13 @@ pub(crate) fn parse_date_text(text: &str) -> Option<ArticleDate> {
     if text.is_empty() {
         return None;
     }
+    // ISO 8601 basic format (`20170620`) before Unix seconds: 8 digits that make a date.
+    if text.len() == 8
+        && text.bytes().all(|b| b.is_ascii_digit())
+        && let Ok(day) = NaiveDate::parse_from_str(text, "%Y%m%d")
+    {
+        return Some(ArticleDate::from_day(day));
+    }
     if looks_numeric(text) {
         return text.parse::<f64>().ok().and_then(from_unix_seconds);
     }
@@ -143,6 +150,16 @@ mod tests {
         assert_eq!(from_unix_seconds(-1.5), Some(at(1969, 12, 31, 86_398)));
         assert_eq!(from_unix_seconds(f64::NAN), None);
         assert_eq!(from_unix_seconds(1e300), None);
+    }
+
+    #[test]
+    fn basic_format_date() {
+        assert_eq!(
+            parse_date_text("20170620"),
+            Some(ArticleDate::from_day(day(2017, 6, 20)))
+        );
+        // Eight digits that are no date are Unix seconds.
+        assert_eq!(parse_date_text("99999999"), Some(at(1973, 3, 3, 35_199)));
     }
 
     #[test]

@@ -745,4 +745,60 @@ proptest! {
         let _ = names::parse_author_string(&article);
         let _ = json::parse_json_value(serde_json::json!({"body": article, "author": text, "date": text, "tags": text}));
     }
+
+    #[test]
+    fn json_token_soup_never_panics(tokens in proptest::collection::vec(prop_oneof![
+        Just("["), Just("]"), Just("{"), Just("}"), Just(","), Just(":"), Just("\""), Just("\\"),
+        Just(" "), Just("\n"), Just("1"), Just("\"body\""), Just("\"x\""), Just("null"), Just("é"),
+    ], 0..80)) {
+        let text: String = tokens.concat();
+        for name in ["a.json", "a.jsonl"] {
+            let all = entries(name, text.as_bytes(), Format::Auto);
+            prop_assert!(all.len() <= text.len() + 1);
+        }
+    }
+
+    #[test]
+    fn known_fields_with_any_values_never_panic(
+        fields in proptest::collection::vec((
+            prop_oneof![
+                Just("body"), Just("text"), Just("title"), Just("author"), Just("authors"), Just("byline"),
+                Just("reporters"), Just("services"), Just("source"), Just("date"), Just("published"),
+                Just("date_origin"), Just("tags"), Just("keywords"), Just("id"), Just("source_id"),
+                Just("imported_at"), Just("extra"), Just("origin"), Just("url"), Just("other"),
+            ],
+            json_value(),
+        ), 0..8)
+    ) {
+        let object: serde_json::Map<String, serde_json::Value> =
+            fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        let line = serde_json::Value::Object(object).to_string();
+        let all = entries("a.jsonl", line.as_bytes(), Format::Auto);
+        prop_assert_eq!(all.len(), 1);
+        if let Ok(parsed) = &all[0].outcome {
+            prop_assert!(!parsed.draft.body.is_empty());
+            prop_assert_eq!(parsed.draft.record.date.is_some(), parsed.draft.record.date_origin.is_some());
+        }
+    }
+}
+
+/// Small arbitrary JSON values: scalars, date-like strings, arrays and objects.
+fn json_value() -> impl Strategy<Value = serde_json::Value> {
+    use serde_json::Value;
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>().prop_map(Value::from),
+        "\\PC{0,24}".prop_map(Value::from),
+        "[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]{1,9})?)?(Z|[+-][0-9]{2}:?[0-9]{2})?)?".prop_map(Value::from),
+        "-?[0-9]{1,20}(\\.[0-9]{0,5})?".prop_map(Value::from),
+    ];
+    leaf.prop_recursive(3, 24, 4, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::Array),
+            proptest::collection::btree_map("[a-z]{1,6}", inner, 0..4)
+                .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+        ]
+    })
 }
