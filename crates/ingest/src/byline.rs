@@ -118,36 +118,57 @@ fn sentences(paragraph: &str) -> Vec<&str> {
     out
 }
 
-/// One byline sentence: "<roles> by <people>[, and by <people>]".
+/// One byline sentence: "<roles> by <people>[, and by <people>][ and <roles> by <people>]…",
+/// e.g. "Reported by A for RFA's Cantonese Service, and by B for the Mandarin Service" or
+/// "Translated by A and edited by B".
 fn parse_sentence(sentence: &str) -> Option<Byline> {
-    let sentence = sentence.trim();
+    let sentence = sentence.trim().trim_end_matches('.');
     let lower = sentence.to_ascii_lowercase();
-    let by = lower.find(" by ")?;
-    let roles = parse_roles(&lower[..by])?;
-    let rest = sentence[by + 4..].trim().trim_end_matches('.');
+    // Pieces between the word "by": the first holds roles, each other holds people and, unless
+    // it is the last, a connector with the roles of the next piece.
+    let mut cuts = vec![0];
+    for (at, _) in lower.match_indices(" by ") {
+        cuts.push(at);
+        cuts.push(at + 4);
+    }
+    cuts.push(sentence.len());
+    if cuts.len() < 4 {
+        return None;
+    }
+    let pieces: Vec<&str> = cuts
+        .chunks(2)
+        .map(|pair| &sentence[pair[0]..pair[1]])
+        .collect();
+    let mut roles = parse_roles(&pieces[0].to_ascii_lowercase())?;
     let mut byline = Byline::default();
-    let mut people = Vec::new();
-    for clause in split_clauses(rest) {
-        let (names, service, rfa) = parse_clause(clause)?;
-        people.extend(names);
+    for (index, piece) in pieces.iter().enumerate().skip(1) {
+        let (people, next_roles) = if index + 1 == pieces.len() {
+            (trim_connector(piece), None)
+        } else {
+            split_connector(piece)?
+        };
+        let (names, service, rfa) = parse_clause(people)?;
         if let Some(service) = service
             && !byline.services.contains(&service)
         {
             byline.services.push(service);
         }
         byline.names_rfa |= rfa;
-    }
-    for role in roles {
-        let target = match role {
-            Role::Reporter => &mut byline.reporters,
-            Role::Translator => &mut byline.translators,
-            Role::Editor => &mut byline.editors,
-            Role::Writer => &mut byline.writers,
-        };
-        for name in &people {
-            if !target.contains(name) {
-                target.push(name.clone());
+        for role in &roles {
+            let target = match role {
+                Role::Reporter => &mut byline.reporters,
+                Role::Translator => &mut byline.translators,
+                Role::Editor => &mut byline.editors,
+                Role::Writer => &mut byline.writers,
+            };
+            for name in &names {
+                if !target.contains(name) {
+                    target.push(name.clone());
+                }
             }
+        }
+        if let Some(next) = next_roles {
+            roles = next;
         }
     }
     Some(byline)
@@ -169,25 +190,48 @@ fn parse_roles(text: &str) -> Option<Vec<Role>> {
     (!roles.is_empty()).then_some(roles)
 }
 
-/// "A for RFA's Cantonese Service, and by B for the Mandarin Service" -> the two clauses.
-fn split_clauses(text: &str) -> Vec<&str> {
-    text.split(" by ")
-        .map(|clause| {
-            let mut clause = clause.trim();
-            loop {
-                let before = clause;
-                clause = clause.trim_end_matches([',', ';']).trim_end();
-                let bytes = clause.as_bytes();
-                if bytes.len() >= 4 && bytes[bytes.len() - 4..].eq_ignore_ascii_case(b" and") {
-                    // The four bytes are ASCII, so this is a character boundary.
-                    clause = &clause[..clause.len() - 4];
-                }
-                if clause == before {
-                    return clause;
-                }
-            }
-        })
-        .collect()
+/// Splits "A for RFA's Lao Service, and" or "A and edited" (a piece followed by another "by")
+/// into the people and, when named, the roles of the next piece (`None`: the same roles go on).
+fn split_connector(piece: &str) -> Option<(&str, Option<Vec<Role>>)> {
+    let lower = piece.to_ascii_lowercase();
+    let bytes = lower.as_bytes();
+    // Connector positions (byte offset, length), rightmost first: ",", ";" and the word "and".
+    let mut candidates: Vec<(usize, usize)> = Vec::new();
+    for (at, &b) in bytes.iter().enumerate() {
+        if b == b',' || b == b';' {
+            candidates.push((at, 1));
+        } else if bytes[at..].starts_with(b" and") && bytes.get(at + 4).is_none_or(|&c| c == b' ') {
+            candidates.push((at, 4));
+        }
+    }
+    for &(at, len) in candidates.iter().rev() {
+        let tail = lower[at + len..].trim();
+        let head = trim_connector(&piece[..at]);
+        if tail.is_empty() {
+            return Some((head, None));
+        }
+        if let Some(roles) = parse_roles(tail) {
+            return Some((head, Some(roles)));
+        }
+    }
+    None
+}
+
+/// Removes trailing ",", ";" and "and" from a piece.
+fn trim_connector(piece: &str) -> &str {
+    let mut piece = piece.trim();
+    loop {
+        let before = piece;
+        piece = piece.trim_end_matches([',', ';']).trim_end();
+        let bytes = piece.as_bytes();
+        if bytes.len() >= 4 && bytes[bytes.len() - 4..].eq_ignore_ascii_case(b" and") {
+            // The four bytes are ASCII, so this is a character boundary.
+            piece = &piece[..piece.len() - 4];
+        }
+        if piece == before {
+            return piece;
+        }
+    }
 }
 
 /// People, service and whether RFA is named, in one clause: "X for RFA's Y Service", "RFA's Y
@@ -219,13 +263,17 @@ fn parse_clause(clause: &str) -> Option<(Vec<String>, Option<String>, bool)> {
 fn parse_service(text: &str) -> Option<(String, bool)> {
     let lower = text.to_ascii_lowercase();
     let stem = lower.strip_suffix(" service")?;
-    let (skip, rfa) = if stem.starts_with("rfa's ") || stem.starts_with("rfa’s ") {
-        (if stem.starts_with("rfa's ") { 6 } else { 8 }, true)
-    } else if stem.starts_with("the ") {
-        (4, false)
-    } else {
-        return None;
-    };
+    let prefixes = [
+        ("rfa's ", true),
+        ("rfa’s ", true),
+        ("radio free asia's ", true),
+        ("radio free asia’s ", true),
+        ("the ", false),
+    ];
+    let (prefix, rfa) = prefixes
+        .iter()
+        .find(|(prefix, _)| stem.starts_with(prefix))?;
+    let (skip, rfa) = (prefix.len(), *rfa);
     let name = text[skip..stem.len()].trim();
     if name.is_empty() || name.split_whitespace().count() > 3 || !looks_like_name(name) {
         return None;
@@ -352,8 +400,36 @@ mod tests {
         assert_eq!(b.reporters, ["Zoë Aéé", "Łukasz Żółć"]);
         assert_eq!(b.services, ["Tibetan"]);
         assert!(b.names_rfa);
+        let b = read("Story.\n\nTranslated by Aé andé and edited by Łé.");
+        assert_eq!(b.translators, ["Aé andé"]);
+        assert_eq!(b.editors, ["Łé"]);
+        let b = read("Story.\n\nReported by Bo Chan for Radio Free Asia's Korean Service.");
+        assert_eq!(b.services, ["Korean"]);
+        assert!(b.names_rfa);
         let b = read("Story.\n\nTranslated by Aéé.");
         assert_eq!(b.translators, ["Aéé"]);
+    }
+
+    #[test]
+    fn roles_change_inside_a_sentence() {
+        let b = read("Story.\n\nTranslated by Cy Dee and edited by Di Eng.");
+        assert_eq!(b.translators, ["Cy Dee"]);
+        assert_eq!(b.editors, ["Di Eng"]);
+        let b = read(
+            "Story.\n\nReported by Ann Lee and Bo Chan for RFA's Lao Service, translated by Cy Dee, and edited by Di Eng and Ed Fox.",
+        );
+        assert_eq!(b.reporters, ["Ann Lee", "Bo Chan"]);
+        assert_eq!(b.services, ["Lao"]);
+        assert_eq!(b.translators, ["Cy Dee"]);
+        assert_eq!(b.editors, ["Di Eng", "Ed Fox"]);
+        let b = read("Story.\n\nReported by Ann Lee and by Bo Chan.");
+        assert_eq!(b.reporters, ["Ann Lee", "Bo Chan"]);
+        let b = read("Story.\n\nReported by Ann Lee and then by Bo Chan.");
+        assert_eq!(
+            b,
+            Byline::default(),
+            "an unknown connector word is no byline"
+        );
     }
 
     #[test]
