@@ -95,7 +95,9 @@ pub(crate) fn parse_json_value(value: Value) -> Result<Parsed, IngestError> {
     record.editors = fields.list(&["editors"]);
     record.writers = fields.list(&["writers"]);
     record.services = fields.services();
-    if let Some(outlet) = fields.string(&["outlet"]) {
+    if let Some(outlet) = fields.string(&["outlet"])
+        && !outlet.trim().is_empty()
+    {
         record.outlet = outlet.trim().to_string();
     }
     if let Some((name, value)) = fields.take_first(DATE) {
@@ -364,6 +366,11 @@ mod tests {
         assert_eq!(p.draft.record.reporters, ["Jane Doe", "John Roe"]);
         assert_eq!(p.draft.record.outlet, "Reuters");
         assert_eq!(p.draft.record.services, ["Wire"]);
+        let p = parse(r#"{"text": "b", "author": "By Jane Doe, Wire", "outlet": ""}"#);
+        assert_eq!(
+            p.draft.record.outlet, "Wire",
+            "an empty outlet field does not erase it"
+        );
         let p = parse(r#"{"text": "b", "byline": "Jane Doe; John Roe", "outlet": "Daily"}"#);
         assert_eq!(p.draft.record.reporters, ["Jane Doe", "John Roe"]);
         assert_eq!(p.draft.record.outlet, "Daily");
