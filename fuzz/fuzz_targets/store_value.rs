@@ -34,6 +34,8 @@ fuzz_target!(|data: &[u8]| {
     // Whatever the bytes, a value the store prepares decodes back to them.
     let prepared = store.prepare(data).expect("prepare");
     assert_eq!(prepared.id, BlobId::of(data));
-    let back = store.decode(&prepared.id, &prepared.value).expect("round trip");
+    let back = store
+        .decode(&prepared.id, &prepared.value)
+        .expect("round trip");
     assert_eq!(back, data);
 });
