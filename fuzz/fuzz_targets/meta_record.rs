@@ -26,7 +26,9 @@ static DIR: LazyLock<(tempfile::TempDir, PathBuf)> = LazyLock::new(|| {
     let mut draft = morgue_meta::Draft::default();
     draft.body = "A real article.".into();
     draft.record.title = "Real".into();
-    created.add(draft, morgue_meta::MergePolicy::FillEmpty).expect("add");
+    created
+        .add(draft, morgue_meta::MergePolicy::FillEmpty)
+        .expect("add");
     created.flush().expect("flush");
     drop(created);
     (dir, archive)
@@ -34,10 +36,7 @@ static DIR: LazyLock<(tempfile::TempDir, PathBuf)> = LazyLock::new(|| {
 
 fuzz_target!(|data: &[u8]| {
     let archive = &DIR.1;
-    let values: Vec<&[u8]> = data
-        .split(|&b| b == 0xFF)
-        .take(4)
-        .collect();
+    let values: Vec<&[u8]> = data.split(|&b| b == 0xFF).take(4).collect();
     let ids: Vec<BlobId> = (0..values.len())
         .map(|n| BlobId::of(format!("fuzzed record {n}").as_bytes()))
         .collect();
@@ -61,7 +60,10 @@ fuzz_target!(|data: &[u8]| {
     let report = opened.verify().expect("verify runs");
     // The fuzzed records have no bodies: verify must say so for each.
     for id in &ids {
-        assert!(report.problems.iter().any(|p| p.id == *id), "verify misses {id}");
+        assert!(
+            report.problems.iter().any(|p| p.id == *id),
+            "verify misses {id}"
+        );
     }
     let _ = opened.stats();
     // Clean up for the next input.

@@ -7,7 +7,7 @@
 //!
 //! The inputs and the check come from `morgue-torture hostile` (crates/torture), which runs the
 //! import, compares each input's fate with what it must be, and prints the peak RSS; this test
-//! runs it at test sizes (a 70 MiB line, 1 GiB bombs) and checks the archive it leaves on its
+//! runs it at test sizes (a 70 MiB line, 160 MiB bombs) and checks the archive it leaves on its
 //! own. The full sizes (a 200 MB line, 8 GiB bombs, peak RSS under 512 MiB asserted) run with
 //! `cargo run --release -p morgue-torture -- hostile`.
 
@@ -64,7 +64,7 @@ fn one_import_over_hostile_inputs_stores_the_good_and_reports_the_bad() {
     assert!(report.contains("import: exit status: 1"), "{report}");
     for reported in [
         "/binary.txt: ",
-        "/deep-array.json: ",
+        "/deep-array.json:1: ",
         "/mixed.jsonl:2: ",
         "/long-line.jsonl:2: ",
         "/bomb.jsonl.zst",

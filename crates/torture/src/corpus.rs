@@ -139,12 +139,14 @@ fn article(n: usize, seed: u64, rng: &mut Rng) -> Article {
     }
 }
 
-/// Writes `articles` as JSON Lines to `path`, starting at index `start` and wrapping around.
-pub fn write_jsonl(path: &Path, articles: &[Article], start: usize) -> io::Result<()> {
+/// Writes `articles` as JSON Lines to `path`, and syncs it.
+pub fn write_jsonl<'a>(
+    path: &Path,
+    articles: impl IntoIterator<Item = &'a Article>,
+) -> io::Result<()> {
     let mut out = BufWriter::new(File::create(path)?);
-    let n = articles.len();
-    for k in 0..n {
-        out.write_all(articles[(start + k) % n].line.as_bytes())?;
+    for article in articles {
+        out.write_all(article.line.as_bytes())?;
         out.write_all(b"\n")?;
     }
     out.into_inner()

@@ -1,17 +1,20 @@
 //! The kill test: `morgue import -v` killed with SIGKILL at random instants, the archive
 //! checked after every kill.
 //!
-//! Per iteration: import the corpus (rotated by a random offset, so that every run starts
-//! somewhere else and later runs meet duplicates), read the `stored <id>` lines the importer
-//! prints once a batch is durable, kill it after a random delay, then check that
+//! Per iteration: import a new generation of generated articles mixed with a quarter of the
+//! previous generation (duplicates by then, or not yet stored if the previous import was
+//! killed early), read the `stored <id>` lines the importer prints once a batch is durable,
+//! kill it after a random delay, then check that
 //! - `morgue verify` exits 0,
-//! - `morgue list --all --format ids` lists every id ever acknowledged, and nothing that is
-//!   not in the corpus,
-//! - `morgue export` gives every listed article's body byte for byte (and it hashes to its id),
+//! - `morgue list --all --format ids` lists every id ever acknowledged in this archive, and
+//!   nothing that was not generated for it,
+//! - `morgue export` gives every listed article's body byte for byte,
 //! - `morgue cat ID` of a sample of acknowledged ids prints exactly the body.
 //!
-//! The archive accumulates across iterations, and starts afresh every `fresh_every` iterations
-//! so that a long soak keeps writing new articles.
+//! The archive accumulates across iterations and starts afresh every `fresh_every`
+//! iterations, so that it stays small enough to check after every kill. Without an explicit
+//! `max_delay`, the first import of each run is timed to completion and the delays are drawn up
+//! to that time, so that most kills land while the importer is writing.
 
 use std::collections::{HashMap, HashSet};
 use std::fs::{self, File};
@@ -34,16 +37,17 @@ use crate::rng::Rng;
 pub struct KillOptions {
     /// The `morgue` binary.
     pub morgue: PathBuf,
-    /// A directory for the corpus and the archive (created if missing).
+    /// A directory for the inputs and the archives (created if missing).
     pub work_dir: PathBuf,
     /// Kills to attempt.
     pub iterations: u32,
-    /// Articles in the corpus.
+    /// New articles per iteration.
     pub articles: usize,
-    /// Seed of the corpus and of the delays.
+    /// Seed of the articles and of the delays.
     pub seed: u64,
-    /// Longest delay before the kill; each delay is uniform in `0..=max_delay`.
-    pub max_delay: Duration,
+    /// Longest delay before a kill (delays are uniform in `0..=max_delay`); `None`: the time
+    /// the first, unkilled import took.
+    pub max_delay: Option<Duration>,
     /// Acknowledged ids checked with `morgue cat` after each iteration.
     pub cat_sample: usize,
     /// Start a new archive every this many iterations (0: never).
@@ -59,10 +63,10 @@ pub struct KillReport {
     pub killed: u32,
     /// Imports that had finished before their kill came.
     pub finished: u32,
-    /// Articles acknowledged (`stored <id>` lines), over all archives of the run.
-    pub acknowledged: u64,
     /// Archives used (a fresh one every `fresh_every` iterations).
     pub archives: u32,
+    /// Articles acknowledged (`stored <id>` lines), over all archives of the run.
+    pub acknowledged: u64,
     /// Bodies compared byte for byte (export and cat), over all iterations.
     pub bodies_checked: u64,
     /// Acknowledged articles missing or different after a kill: a run that loses one fails
@@ -70,8 +74,18 @@ pub struct KillReport {
     pub lost: u64,
     /// Largest archive seen (articles).
     pub max_articles: u64,
+    /// The longest kill delay used.
+    pub max_delay: Duration,
     /// Wall time of the run.
     pub elapsed: Duration,
+}
+
+/// One archive's life: the articles generated for it and the ids acknowledged in it.
+struct ArchiveState {
+    morgue: Morgue,
+    known: HashMap<BlobId, Article>,
+    previous: Vec<Article>,
+    acknowledged: HashSet<BlobId>,
 }
 
 /// Runs the kill test; `log` gets one line per iteration. An error names the iteration, what
@@ -80,67 +94,109 @@ pub fn run(options: &KillOptions, mut log: impl FnMut(&str)) -> Result<KillRepor
     let start = Instant::now();
     fs::create_dir_all(&options.work_dir)
         .with_context(|| format!("creating {}", options.work_dir.display()))?;
-    let articles = corpus::articles(options.articles, options.seed);
-    let by_id = corpus::by_id(&articles);
-    let input = options.work_dir.join("corpus.jsonl");
+    let input = options.work_dir.join("input.jsonl");
     let stderr_path = options.work_dir.join("import.stderr");
     let mut rng = Rng::new(options.seed ^ 0x005e_ed0f_4b11);
     let mut report = KillReport::default();
-    let mut archive_no = 0;
-    let mut morgue = Morgue {
-        bin: options.morgue.clone(),
-        archive: PathBuf::new(),
-    };
-    let mut acknowledged: HashSet<BlobId> = HashSet::new();
+    let mut state: Option<ArchiveState> = None;
+    let mut max_delay = options.max_delay;
+    let mut generation = 0u64;
 
     for iteration in 1..=options.iterations {
-        let fresh = iteration == 1
+        let fresh = state.is_none()
             || (options.fresh_every > 0 && (iteration - 1) % options.fresh_every == 0);
         if fresh {
-            if morgue.archive.exists() {
-                fs::remove_dir_all(&morgue.archive)
-                    .with_context(|| format!("removing {}", morgue.archive.display()))?;
+            if let Some(old) = state.take() {
+                fs::remove_dir_all(&old.morgue.archive)
+                    .with_context(|| format!("removing {}", old.morgue.archive.display()))?;
             }
-            archive_no += 1;
-            morgue.archive = options.work_dir.join(format!("archive-{archive_no}"));
-            acknowledged.clear();
             report.archives += 1;
+            state = Some(ArchiveState {
+                morgue: Morgue {
+                    bin: options.morgue.clone(),
+                    archive: options
+                        .work_dir
+                        .join(format!("archive-{}", report.archives)),
+                },
+                known: HashMap::new(),
+                previous: Vec::new(),
+                acknowledged: HashSet::new(),
+            });
         }
-        let offset = rng.below(articles.len() as u64) as usize;
-        corpus::write_jsonl(&input, &articles, offset)
-            .with_context(|| format!("writing {}", input.display()))?;
-        let delay = Duration::from_millis(rng.below(options.max_delay.as_millis() as u64 + 1));
+        let Some(st) = state.as_mut() else {
+            bail!("no archive state");
+        };
 
-        let (new_acks, killed) = import_and_kill(&morgue, &input, &stderr_path, delay)?;
+        // The input: a new generation, and a quarter of the previous one at a random place.
+        generation += 1;
+        let new = corpus::articles(
+            options.articles,
+            options.seed.wrapping_add(generation << 20),
+        );
+        let old_count = st.previous.len() / 4;
+        let old_start = rng.below(st.previous.len() as u64) as usize;
+        let old = (0..old_count).map(|k| &st.previous[(old_start + k) % st.previous.len()]);
+        let insert_at = rng.below(new.len() as u64 + 1) as usize;
+        corpus::write_jsonl(
+            &input,
+            new[..insert_at].iter().chain(old).chain(&new[insert_at..]),
+        )
+        .with_context(|| format!("writing {}", input.display()))?;
+        for article in &new {
+            st.known.insert(article.id, article.clone());
+        }
+        st.previous = new;
+
+        // The first import of the run calibrates the delays when none was given.
+        let (delay, calibrating) = match max_delay {
+            Some(max) => (
+                Duration::from_millis(rng.below(max.as_millis() as u64 + 1)),
+                false,
+            ),
+            None => (Duration::from_secs(3600), true),
+        };
+        let started = Instant::now();
+        let (new_acks, killed) = import_and_kill(&st.morgue, &input, &stderr_path, delay)?;
+        if calibrating {
+            let took = started.elapsed();
+            max_delay = Some(took);
+            log(&format!(
+                "calibration: an import of this input takes {took:?}; kills come within that"
+            ));
+        }
+        report.max_delay = report.max_delay.max(max_delay.unwrap_or_default());
         let new_count = new_acks.len();
         report.acknowledged += new_count as u64;
-        acknowledged.extend(new_acks);
+        st.acknowledged.extend(new_acks);
         if killed {
             report.killed += 1;
         } else {
             report.finished += 1;
         }
 
-        let checked = check(&morgue, &by_id, &acknowledged, options.cat_sample, &mut rng)
-            .with_context(|| {
-                let kept = keep(&morgue.archive, &options.work_dir, iteration);
-                format!(
-                    "iteration {iteration} (seed {}, offset {offset}, kill after {delay:?}): \
-                     archive kept at {kept}; importer stderr in {}",
-                    options.seed,
-                    stderr_path.display()
-                )
-            });
-        let checked = checked?;
+        let checked = check(st, options.cat_sample, &mut rng).with_context(|| {
+            let kept = keep(&st.morgue.archive, &options.work_dir, iteration);
+            format!(
+                "iteration {iteration} (seed {}, generation {generation}, kill after {delay:?}): \
+                 archive kept at {kept}; importer stderr in {}",
+                options.seed,
+                stderr_path.display()
+            )
+        })?;
         report.bodies_checked += checked.bodies;
         report.max_articles = report.max_articles.max(checked.articles);
         report.iterations = iteration;
         log(&format!(
-            "iteration {iteration}: {} after {delay:?}, {new_count} newly acknowledged, \
-             {} articles in archive {archive_no}, {} acknowledged there, all present",
-            if killed { "killed" } else { "finished" },
+            "iteration {iteration}: {}, {new_count} newly acknowledged, {} articles in archive \
+             {}, all {} acknowledged there present and byte-exact",
+            if killed {
+                format!("killed after {delay:?}")
+            } else {
+                format!("finished before its kill was due ({delay:?})")
+            },
             checked.articles,
-            acknowledged.len()
+            report.archives,
+            st.acknowledged.len()
         ));
     }
     report.elapsed = start.elapsed();
@@ -224,13 +280,8 @@ struct Checked {
     bodies: u64,
 }
 
-fn check(
-    morgue: &Morgue,
-    by_id: &HashMap<BlobId, &Article>,
-    acknowledged: &HashSet<BlobId>,
-    cat_sample: usize,
-    rng: &mut Rng,
-) -> Result<Checked> {
+fn check(st: &ArchiveState, cat_sample: usize, rng: &mut Rng) -> Result<Checked> {
+    let (morgue, by_id, acknowledged) = (&st.morgue, &st.known, &st.acknowledged);
     if !morgue.archive.exists() {
         // Killed before it created anything: then nothing can have been acknowledged.
         if acknowledged.is_empty() {
@@ -268,7 +319,7 @@ fn check(
             .parse()
             .map_err(|e| anyhow::anyhow!("list printed {line:?}: {e}"))?;
         if !by_id.contains_key(&id) {
-            bail!("list shows {id}, which is not in the corpus");
+            bail!("list shows {id}, which was never generated for this archive");
         }
         listed.insert(id);
     }
@@ -303,7 +354,7 @@ fn check(
         match by_id.get(&id) {
             Some(article) if article.body == body => {}
             Some(_) => bail!("export gives a different body for {id}"),
-            None => bail!("export gives {id}, which is not in the corpus"),
+            None => bail!("export gives {id}, which was never generated for this archive"),
         }
         bodies += 1;
         exported.insert(id);
