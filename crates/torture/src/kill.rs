@@ -52,7 +52,12 @@ pub struct KillOptions {
     pub cat_sample: usize,
     /// Start a new archive every this many iterations (0: never).
     pub fresh_every: u32,
+    /// Percentage of kills that come within the first 50 ms (during open and recovery).
+    pub early_percent: u8,
 }
+
+/// The window of early kills, in milliseconds.
+const EARLY_MS: u64 = 50;
 
 /// What a kill run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -148,7 +153,11 @@ pub fn run(options: &KillOptions, mut log: impl FnMut(&str)) -> Result<KillRepor
         st.previous = new;
 
         // The first import of the run calibrates the delays when none was given.
+        // A share of the kills land in the first 50 ms: while sled opens and recovers from the
+        // previous kill (and writes its snapshot), or while a new archive is being created.
+        let early = rng.below(100) < u64::from(options.early_percent);
         let (delay, calibrating) = match max_delay {
+            Some(_) if early => (Duration::from_millis(rng.below(EARLY_MS + 1)), false),
             Some(max) => (
                 Duration::from_millis(rng.below(max.as_millis() as u64 + 1)),
                 false,

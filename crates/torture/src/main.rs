@@ -43,6 +43,9 @@ enum Command {
         /// Start a new archive every N iterations (0: never).
         #[arg(long, default_value_t = 25)]
         fresh_every: u32,
+        /// Percentage of kills within the first 50 ms, during open and recovery.
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u8).range(0..=100))]
+        early_percent: u8,
         /// Seed (default: from the clock; printed, so that a failure can be replayed).
         #[arg(long)]
         seed: Option<u64>,
@@ -106,6 +109,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             max_delay_ms,
             cat_sample,
             fresh_every,
+            early_percent,
             seed,
             work_dir,
             quiet,
@@ -121,6 +125,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 max_delay: max_delay_ms.map(Duration::from_millis),
                 cat_sample,
                 fresh_every,
+                early_percent,
             };
             println!(
                 "kill test: {iterations} iterations, {articles} new articles each, seed {seed}, \
