@@ -401,11 +401,26 @@ fn check(st: &ArchiveState, cat_sample: usize, rng: &mut Rng) -> Result<Checked>
 }
 
 /// Copies a failed archive aside for investigation; the path, or why it could not be kept.
+/// Names sled's snapshot files, the usual suspects when sled's recovery fails (a partial
+/// `snap.*.generating` left by a kill: sled issues #1527, #1533).
 fn keep(archive: &Path, work_dir: &Path, iteration: u32) -> String {
     let dest = work_dir.join(format!("failed-iteration-{iteration}"));
+    let mut snapshots: Vec<String> = fs::read_dir(archive)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter_map(|e| {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    let len = e.metadata().map(|m| m.len()).unwrap_or_default();
+                    name.starts_with("snap.").then(|| format!("{name} ({len} bytes)"))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    snapshots.sort();
     match copy_dir(archive, &dest) {
-        Ok(()) => dest.display().to_string(),
-        Err(e) => format!("(not kept: {e})"),
+        Ok(()) => format!("{} (sled snapshots: {snapshots:?})", dest.display()),
+        Err(e) => format!("(not kept: {e}; sled snapshots: {snapshots:?})"),
     }
 }
 
