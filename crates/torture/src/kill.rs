@@ -17,6 +17,7 @@
 //! to that time, so that most kills land while the importer is writing.
 
 use std::collections::{HashMap, HashSet};
+use std::ffi::OsStr;
 use std::fs::{self, File};
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
@@ -54,7 +55,22 @@ pub struct KillOptions {
     pub fresh_every: u32,
     /// Percentage of kills that come within the first 50 ms (during open and recovery).
     pub early_percent: u8,
+    /// The command killed.
+    pub victim: Victim,
 }
+
+/// The command the kill test kills.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Victim {
+    /// `morgue import -v`.
+    #[default]
+    Import,
+    /// `morgue reindex`, after an import that ran to its end.
+    Reindex,
+}
+
+/// A delay that never comes: the command runs to its end.
+const FOREVER: Duration = Duration::from_secs(24 * 3600);
 
 /// The window of early kills, in milliseconds.
 const EARLY_MS: u64 = 50;
@@ -162,12 +178,26 @@ pub fn run(options: &KillOptions, mut log: impl FnMut(&str)) -> Result<KillRepor
                 Duration::from_millis(rng.below(max.as_millis() as u64 + 1)),
                 false,
             ),
-            None => (Duration::from_secs(3600), true),
+            None => (FOREVER, true),
         };
-        let started = Instant::now();
-        let (new_acks, killed) = import_and_kill(&st.morgue, &input, &stderr_path, delay)?;
+        let import = [
+            "import".as_ref(),
+            "-v".as_ref(),
+            "--format".as_ref(),
+            "jsonl".as_ref(),
+            input.as_os_str(),
+        ];
+        let (new_acks, killed, took) = match options.victim {
+            Victim::Import => spawn_and_kill(&st.morgue, &import, &stderr_path, delay)?,
+            Victim::Reindex => {
+                // Import to the end, then kill a rebuild of the indexes.
+                let (acks, _, _) = spawn_and_kill(&st.morgue, &import, &stderr_path, FOREVER)?;
+                let (_, killed, took) =
+                    spawn_and_kill(&st.morgue, &["reindex".as_ref()], &stderr_path, delay)?;
+                (acks, killed, took)
+            }
+        };
         if calibrating {
-            let took = started.elapsed();
             max_delay = Some(took);
             log(&format!(
                 "calibration: an import of this input takes {took:?}; kills come within that"
@@ -212,24 +242,20 @@ pub fn run(options: &KillOptions, mut log: impl FnMut(&str)) -> Result<KillRepor
     Ok(report)
 }
 
-/// Runs one import, kills it after `delay` unless it finished; returns the acknowledged ids
-/// and whether it was killed. An import that finished must have exited 0.
-fn import_and_kill(
+/// Runs `morgue ARGS`, kills it after `delay` unless it finished; returns the ids it
+/// acknowledged (`stored <id>` lines), whether it was killed, and how long it ran. A command
+/// that finished must have exited 0.
+fn spawn_and_kill(
     morgue: &Morgue,
-    input: &Path,
+    args: &[&OsStr],
     stderr_path: &Path,
     delay: Duration,
-) -> Result<(Vec<BlobId>, bool)> {
+) -> Result<(Vec<BlobId>, bool, Duration)> {
     let stderr =
         File::create(stderr_path).with_context(|| format!("creating {}", stderr_path.display()))?;
+    let started = Instant::now();
     let mut child = morgue
-        .command([
-            "import".as_ref(),
-            "-v".as_ref(),
-            "--format".as_ref(),
-            "jsonl".as_ref(),
-            input.as_os_str(),
-        ])
+        .command(args)
         .stdout(Stdio::piped())
         .stderr(stderr)
         .spawn()
@@ -265,6 +291,7 @@ fn import_and_kill(
         thread::sleep((deadline - now).min(Duration::from_millis(20)));
     }
     let killed = exited.is_none();
+    let took = started.elapsed();
     if killed {
         // SIGKILL on Unix. The child may exit between try_wait and kill; that is fine.
         let _ = child.kill();
@@ -277,9 +304,9 @@ fn import_and_kill(
     }
     if !killed && !status.success() {
         let err = fs::read(stderr_path).unwrap_or_default();
-        bail!("the import finished with {status}: {}", text(&err));
+        bail!("morgue {args:?} finished with {status}: {}", text(&err));
     }
-    Ok((acks, killed))
+    Ok((acks, killed, took))
 }
 
 /// What one check looked at.
@@ -412,7 +439,8 @@ fn keep(archive: &Path, work_dir: &Path, iteration: u32) -> String {
                 .filter_map(|e| {
                     let name = e.file_name().to_string_lossy().into_owned();
                     let len = e.metadata().map(|m| m.len()).unwrap_or_default();
-                    name.starts_with("snap.").then(|| format!("{name} ({len} bytes)"))
+                    name.starts_with("snap.")
+                        .then(|| format!("{name} ({len} bytes)"))
                 })
                 .collect()
         })

@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand};
 use morgue_store::BlobId;
 use morgue_torture::corrupt;
 use morgue_torture::hostile::{self, Sizes};
-use morgue_torture::kill::{self, KillOptions};
+use morgue_torture::kill::{self, KillOptions, Victim};
 use morgue_torture::process::{Morgue, PeakRss, find_morgue, text};
 
 #[derive(Debug, Parser)]
@@ -43,6 +43,10 @@ enum Command {
         /// Start a new archive every N iterations (0: never).
         #[arg(long, default_value_t = 25)]
         fresh_every: u32,
+        /// The command to kill: `import` (killed mid-import), or `reindex` (after a complete
+        /// import, the rebuild of the indexes is killed).
+        #[arg(long, default_value = "import")]
+        command: VictimArg,
         /// Percentage of kills within the first 50 ms, during open and recovery.
         #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u8).range(0..=100))]
         early_percent: u8,
@@ -91,6 +95,13 @@ enum Command {
     },
 }
 
+/// The command the kill test kills.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum VictimArg {
+    Import,
+    Reindex,
+}
+
 fn main() -> ExitCode {
     match run(Cli::parse()) {
         Ok(code) => code,
@@ -110,6 +121,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             cat_sample,
             fresh_every,
             early_percent,
+            command,
             seed,
             work_dir,
             quiet,
@@ -126,6 +138,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 cat_sample,
                 fresh_every,
                 early_percent,
+                victim: match command {
+                    VictimArg::Import => Victim::Import,
+                    VictimArg::Reindex => Victim::Reindex,
+                },
             };
             println!(
                 "kill test: {iterations} iterations, {articles} new articles each, seed {seed}, \
@@ -140,7 +156,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             match result {
                 Ok(report) => {
                     println!(
-                        "kill test passed: {} iterations ({} killed mid-import, {} finished first), \
+                        "kill test passed: {} iterations ({} killed midway, {} finished first), \
                          {} archives, {} articles acknowledged, {} bodies compared, \
                          articles lost: {}, largest archive {} articles, kills within {} ms, \
                          {:.1} s",
