@@ -336,8 +336,8 @@ fn check(st: &ArchiveState, cat_sample: usize, rng: &mut Rng) -> Result<Checked>
         bail!(
             "morgue verify failed ({}):\n{}{}",
             verify.status,
-            text(&verify.stdout),
-            text(&verify.stderr)
+            head(&text(&verify.stdout), 20),
+            head(&text(&verify.stderr), 20)
         );
     }
 
@@ -428,6 +428,21 @@ fn check(st: &ArchiveState, cat_sample: usize, rng: &mut Rng) -> Result<Checked>
 }
 
 /// Copies a failed archive aside for investigation; the path, or why it could not be kept.
+/// The first `n` lines of `text`, and how many more there were.
+fn head(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = String::new();
+    for line in lines.iter().take(n) {
+        out.push_str(line);
+        out.push('\n');
+    }
+    if lines.len() > n {
+        out.push_str(&(lines.len() - n).to_string());
+        out.push_str(" more lines\n");
+    }
+    out
+}
+
 /// Names sled's snapshot files, the usual suspects when sled's recovery fails (a partial
 /// `snap.*.generating` left by a kill: sled issues #1527, #1533).
 fn keep(archive: &Path, work_dir: &Path, iteration: u32) -> String {
