@@ -713,3 +713,6 @@ fn _assert_send_sync() {
     is::<Archive>();
     is::<Prepared>();
 }
+
+#[cfg(test)]
+mod tests;
