@@ -1,7 +1,7 @@
 //! The article record: everything morgue knows about an article besides its body.
 //!
 //! These types are the contract between the importers (`morgue-ingest`), the archive and the CLI.
-//! They carry no storage detail: the byte encoding lives in [`crate::codec`].
+//! They carry no storage detail: the byte encoding lives in the private `codec` module (see docs/format.md).
 
 use std::collections::BTreeMap;
 use std::fmt;
