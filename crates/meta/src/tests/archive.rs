@@ -345,7 +345,23 @@ fn verify_finds_damage_and_reindex_repairs_it() {
         .tree()
         .insert(orphan.id.as_bytes(), orphan.value)
         .unwrap();
+    let flipped = BlobId::of(b"body 9");
+    let mut v = a
+        .store
+        .tree()
+        .get(flipped.as_bytes())
+        .unwrap()
+        .unwrap()
+        .to_vec();
+    *v.last_mut().unwrap() ^= 0xff;
+    a.store.tree().insert(flipped.as_bytes(), v).unwrap();
     let problems = a.verify().unwrap().problems;
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.id == flipped && p.what == "body corrupted"),
+        "{problems:?}"
+    );
     assert!(
         problems
             .iter()
