@@ -45,7 +45,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let archive = Archive::open(&dir)?;
     let start = Instant::now();
-    let batch = 5_000;
+    let batch: u64 = std::env::var("BATCH")
+        .ok()
+        .and_then(|b| b.parse().ok())
+        .unwrap_or(1_000);
     let mut i = 0;
     while i < n {
         let drafts = (i..(i + batch).min(n)).map(article).collect();
@@ -85,8 +88,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         start.elapsed().as_secs_f64() * 1e3
     );
     let query = Query {
-        since: chrono::NaiveDate::from_ymd_opt(2005, 3, 1),
-        until: chrono::NaiveDate::from_ymd_opt(2005, 3, 31),
+        since: chrono::NaiveDate::from_ymd_opt(2005, 1, 1),
+        until: chrono::NaiveDate::from_ymd_opt(2005, 12, 31),
         limit: Some(50),
         ..Query::default()
     };

@@ -46,6 +46,8 @@ mod query;
 pub mod record;
 mod verify;
 
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
@@ -359,34 +361,57 @@ impl Indexed {
 
 type TxResult<T> = ConflictableTransactionResult<T, Error>;
 
-/// Writes inside one multi-tree transaction; the slice is ordered as [`Archive::trees`].
-struct Tx<'a>(&'a [TransactionalTree]);
+/// Writes inside one multi-tree transaction; `t` is ordered as [`Archive::trees`].
+///
+/// Facet count changes are gathered and written once per transaction ([`Tx::finish`]): a batch
+/// of articles by few names then costs a few facet writes, not two per article.
+struct Tx<'a> {
+    t: &'a [TransactionalTree],
+    /// Facet key -> (count change, spelling of the first article that added the name).
+    facets: RefCell<BTreeMap<Vec<u8>, (i64, String)>>,
+}
 
 impl Tx<'_> {
     fn counters(&self) -> TxResult<Counters> {
-        Ok(self.0[META]
+        Ok(self.t[META]
             .get(keys::COUNTERS_KEY)?
             .and_then(|v| Counters::decode(&v))
             .unwrap_or_default())
     }
 
     fn set_counters(&self, c: &Counters) -> TxResult<()> {
-        self.0[META].insert(keys::COUNTERS_KEY, &c.encode()[..])?;
+        self.t[META].insert(keys::COUNTERS_KEY, &c.encode()[..])?;
         Ok(())
     }
 
-    fn facet_add(&self, def: &IndexDef, norm: &str, display: &str, delta: i64) -> TxResult<()> {
-        let key = keys::facet_key(def.tag, norm);
-        let old = self.0[FACETS].get(&key)?;
-        let (count, display) = match old.as_deref().and_then(keys::parse_facet) {
-            Some((count, first)) => (count, first.to_string()),
-            None => (0, display.to_string()),
-        };
-        let count = count.saturating_add_signed(delta);
-        if count == 0 {
-            self.0[FACETS].remove(key)?;
-        } else {
-            self.0[FACETS].insert(key, keys::facet_value(count, &display))?;
+    fn facet_add(&self, def: &IndexDef, norm: &str, display: &str, delta: i64) {
+        let mut facets = self.facets.borrow_mut();
+        let entry = facets
+            .entry(keys::facet_key(def.tag, norm))
+            .or_insert_with(|| (0, String::new()));
+        if delta > 0 && entry.1.is_empty() {
+            entry.1 = display.to_string();
+        }
+        entry.0 += delta;
+    }
+
+    /// Writes the gathered facet changes.
+    fn finish(&self) -> TxResult<()> {
+        for (key, (delta, display)) in std::mem::take(&mut *self.facets.borrow_mut()) {
+            if delta == 0 {
+                continue;
+            }
+            let old = self.t[FACETS].get(&key)?;
+            let (count, display) = match old.as_deref().and_then(keys::parse_facet) {
+                Some((count, first)) => (count, first.to_string()),
+                None => (0, display),
+            };
+            let count = count.saturating_add_signed(delta);
+            if count == 0 {
+                self.t[FACETS].remove(key)?;
+            } else {
+                self.t[FACETS].insert(key, keys::facet_value(count, &display))?;
+            }
         }
         Ok(())
     }
@@ -397,15 +422,15 @@ impl Tx<'_> {
         let new_date = new.map(|n| n.date);
         if old_date != new_date {
             if let Some(d) = old_date {
-                self.0[DATE].remove(&keys::tail(d, id)[..])?;
+                self.t[DATE].remove(&keys::tail(d, id)[..])?;
             }
             if let Some(d) = new_date {
-                self.0[DATE].insert(&keys::tail(d, id)[..], &[][..])?;
+                self.t[DATE].insert(&keys::tail(d, id)[..], &[][..])?;
             }
         }
         let none = Vec::new();
         for (i, def) in NAME_INDEXES.iter().enumerate() {
-            let tree = &self.0[NAMES + i];
+            let tree = &self.t[NAMES + i];
             let old_names = old.map_or(&none, |o| &o.names[i]);
             let new_names = new.map_or(&none, |n| &n.names[i]);
             let has =
@@ -418,7 +443,7 @@ impl Tx<'_> {
                     tree.remove(keys::name_key(norm, d, id))?;
                 }
                 if !kept {
-                    self.facet_add(def, norm, display, -1)?;
+                    self.facet_add(def, norm, display, -1);
                 }
             }
             for (norm, display) in new_names {
@@ -429,7 +454,7 @@ impl Tx<'_> {
                     tree.insert(keys::name_key(norm, d, id), &[][..])?;
                 }
                 if !had {
-                    self.facet_add(def, norm, display, 1)?;
+                    self.facet_add(def, norm, display, 1);
                 }
             }
         }
@@ -443,7 +468,15 @@ fn decode_record(id: &BlobId, value: &[u8]) -> Result<(Record, u64)> {
 
 fn run_tx<T>(trees: &[&sled::Tree], f: impl Fn(&Tx<'_>) -> TxResult<T>) -> Result<T> {
     trees
-        .transaction(|t: &Vec<TransactionalTree>| f(&Tx(t)))
+        .transaction(|t: &Vec<TransactionalTree>| {
+            let tx = Tx {
+                t,
+                facets: RefCell::default(),
+            };
+            let out = f(&tx)?;
+            tx.finish()?;
+            Ok(out)
+        })
         .map_err(|e| match e {
             TransactionError::Abort(e) => e,
             TransactionError::Storage(e) => engine_err(e),
@@ -569,7 +602,7 @@ impl Archive {
         let now = chrono::Utc::now().timestamp();
         let _guard = self.lock();
         run_tx(&self.trees(), |tx| {
-            let t = tx.0;
+            let t = tx.t;
             let mut counters = tx.counters()?;
             let mut out = Vec::with_capacity(prepared.len());
             for p in &prepared {
@@ -594,17 +627,13 @@ impl Archive {
                 } else {
                     let mut record = p.record.clone();
                     record.imported_at.get_or_insert(now);
-                    let stored = if let Some(existing) = t[BLOBS].get(key)? {
-                        existing.len()
-                    } else {
-                        t[BLOBS].insert(key, &p.blob.value[..])?;
-                        p.blob.value.len()
-                    };
+                    // Replaces a body left without record, if any: same id, same bytes.
+                    t[BLOBS].insert(key, &p.blob.value[..])?;
                     t[RECORDS].insert(key, codec::encode(&record, p.blob.raw_len))?;
                     tx.reindex(&id, None, Some(&Indexed::of(&record)))?;
                     counters.articles += 1;
                     counters.raw_bytes += p.blob.raw_len;
-                    counters.stored_bytes += stored as u64;
+                    counters.stored_bytes += p.blob.value.len() as u64;
                     out.push(AddOutcome::Added { id });
                 }
             }
@@ -639,7 +668,7 @@ impl Archive {
     pub fn remove(&self, id: &BlobId) -> Result<bool> {
         let _guard = self.lock();
         run_tx(&self.trees(), |tx| {
-            let t = tx.0;
+            let t = tx.t;
             let key = &id.as_bytes()[..];
             let blob = t[BLOBS].remove(key)?;
             let Some(value) = t[RECORDS].remove(key)? else {
