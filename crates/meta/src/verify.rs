@@ -175,7 +175,7 @@ impl Archive {
             let expected = facets.remove(&(tag, name.clone())).map(|(c, _)| c);
             if stored != expected || stored.is_none() {
                 problems.push(Problem::archive_wide(format!(
-                    "facet {index} {name:?}: count {}, records say {}",
+                    "index {index}: facet {name:?} counts {}, records say {}",
                     stored.map_or_else(|| "unreadable".to_string(), |c| c.to_string()),
                     expected.unwrap_or(0)
                 )));
@@ -187,13 +187,13 @@ impl Archive {
                 .find(|d| d.tag == tag)
                 .map_or("?", |d| d.name);
             problems.push(Problem::archive_wide(format!(
-                "facet {index} {name:?}: missing, records say {count}"
+                "index {index}: facet {name:?} missing, records say {count}"
             )));
         }
         let stored = self.counters()?;
         if stored != totals {
             problems.push(Problem::archive_wide(format!(
-                "counters say {} articles, {} raw bytes, {} stored bytes; records say {}, {}, {}",
+                "counters say {} articles, {} raw bytes, {} stored bytes; records say {}, {}, {} (reindex rebuilds them)",
                 stored.articles,
                 stored.raw_bytes,
                 stored.stored_bytes,

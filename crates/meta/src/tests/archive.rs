@@ -304,7 +304,16 @@ fn verify_finds_damage_and_reindex_repairs_it() {
     a.facets
         .insert(keys::facet_key(1, "r0"), keys::facet_value(99, "R0"))
         .unwrap();
+    a.meta
+        .insert(keys::COUNTERS_KEY, &keys::Counters::default().encode()[..])
+        .unwrap();
     let problems = a.verify().unwrap().problems;
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.is_archive_wide() && p.what.starts_with("counters say 0 articles")),
+        "{problems:?}"
+    );
     assert!(
         problems
             .iter()
@@ -318,15 +327,15 @@ fn verify_finds_damage_and_reindex_repairs_it() {
         "{problems:?}"
     );
     assert!(
-        problems
-            .iter()
-            .any(|p| p.is_archive_wide() && p.what.contains("facet reporter \"r0\"")),
+        problems.iter().any(|p| p.is_archive_wide()
+            && p.what == "index reporter: facet \"r0\" counts 99, records say 7"),
         "{problems:?}"
     );
-    assert_eq!(problems.len(), 3, "{problems:?}");
+    assert_eq!(problems.len(), 4, "{problems:?}");
 
     assert_eq!(a.reindex().unwrap(), 20);
     assert!(a.verify().unwrap().problems.is_empty());
+    assert_eq!(a.stats().unwrap().articles, 20);
     let q = Query {
         reporter: Some("r1".into()),
         ..Query::default()
