@@ -39,9 +39,9 @@ fn kill_test_sigkill_at_random_instants_loses_no_acknowledged_article() {
     let env = Env::new();
     let out = torture()
         .args(["kill", "--quiet", "--iterations", &KILLS.to_string()])
-        // 3000 new articles per import (several durable batches); delays up to the time the
+        // 2000 new articles per import (several durable batches); delays up to the time the
         // first import takes; a fresh archive every 5 kills keeps each check quick.
-        .args(["--articles", "3000", "--fresh-every", "5"])
+        .args(["--articles", "2000", "--fresh-every", "5"])
         .arg("--work-dir")
         .arg(env.dir.path().join("kill"))
         .output()
