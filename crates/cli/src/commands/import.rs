@@ -82,7 +82,11 @@ pub fn run(args: &ImportArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     progress.finish_and_clear();
     outcome?;
 
-    let tally = importer.tally;
+    let mut tally = importer.tally;
+    // Prepare failures come after the reader's: list everything in input order.
+    let order = |(s, _): &(Source, String)| (s.seq, s.line);
+    tally.failures.sort_by_key(order);
+    tally.warnings.sort_by_key(order);
     if json_summary {
         let mut out = crate::output::stdout();
         serde_json::to_writer(&mut out, &tally.to_json())?;
@@ -103,6 +107,8 @@ pub fn run(args: &ImportArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
 struct Source {
     path: Arc<str>,
     line: Option<u64>,
+    /// The input's position in reading order, to list failures in that order.
+    seq: usize,
 }
 
 impl fmt::Display for Source {
@@ -124,8 +130,14 @@ enum Item {
 /// One input to read.
 #[derive(Debug)]
 enum Input {
-    Stdin,
-    File { path: PathBuf, name: Arc<str> },
+    Stdin {
+        seq: usize,
+    },
+    File {
+        path: PathBuf,
+        name: Arc<str>,
+        seq: usize,
+    },
 }
 
 /// Everything that happened, for the summary.
@@ -232,29 +244,38 @@ impl Tally {
 /// Expands the paths given into inputs: `-` is stdin, directories are walked in name order.
 fn collect_inputs(paths: &[PathBuf], ctx: &Ctx, tally: &mut Tally) -> Vec<Input> {
     let mut inputs = Vec::new();
+    let mut seq = 0;
     let mut stdin_taken = false;
     for path in paths {
         if path.as_os_str() == "-" {
             if !stdin_taken {
-                inputs.push(Input::Stdin);
+                inputs.push(Input::Stdin { seq });
+                seq += 1;
                 stdin_taken = true;
             }
             continue;
         }
         match std::fs::metadata(path) {
-            Err(err) => tally.fail(source_of(path), err.to_string()),
-            Ok(meta) if meta.is_dir() => walk(path, ctx, tally, &mut inputs),
+            Err(err) => {
+                tally.fail(source_of(path, seq), err.to_string());
+                seq += 1;
+            }
+            Ok(meta) if meta.is_dir() => walk(path, ctx, tally, &mut inputs, &mut seq),
             // A file named on the command line is read whatever its name.
-            Ok(_) => inputs.push(Input::File {
-                path: path.clone(),
-                name: name_of(path),
-            }),
+            Ok(_) => {
+                inputs.push(Input::File {
+                    path: path.clone(),
+                    name: name_of(path),
+                    seq,
+                });
+                seq += 1;
+            }
         }
     }
     inputs
 }
 
-fn walk(root: &Path, ctx: &Ctx, tally: &mut Tally, inputs: &mut Vec<Input>) {
+fn walk(root: &Path, ctx: &Ctx, tally: &mut Tally, inputs: &mut Vec<Input>, seq: &mut usize) {
     let walker = walkdir::WalkDir::new(root)
         .follow_links(true)
         .sort_by_file_name()
@@ -272,7 +293,8 @@ fn walk(root: &Path, ctx: &Ctx, tally: &mut Tally, inputs: &mut Vec<Input>) {
                 } else {
                     err.to_string()
                 };
-                tally.fail(source_of(&path), reason);
+                tally.fail(source_of(&path, *seq), reason);
+                *seq += 1;
                 continue;
             }
         };
@@ -285,7 +307,9 @@ fn walk(root: &Path, ctx: &Ctx, tally: &mut Tally, inputs: &mut Vec<Input>) {
             inputs.push(Input::File {
                 path: path.to_owned(),
                 name: name_of(path),
+                seq: *seq,
             });
+            *seq += 1;
         } else {
             if ctx.verbose {
                 eprintln!("skipped {}", path.display());
@@ -299,10 +323,11 @@ fn name_of(path: &Path) -> Arc<str> {
     Arc::from(path.display().to_string())
 }
 
-fn source_of(path: &Path) -> Source {
+fn source_of(path: &Path, seq: usize) -> Source {
     Source {
         path: name_of(path),
         line: None,
+        seq,
     }
 }
 
@@ -313,7 +338,7 @@ fn progress_bar(ctx: &Ctx, inputs: &[Input]) -> ProgressBar {
     }
     // The total is known when every input is a file we can size.
     let total = inputs.iter().try_fold(0u64, |sum, input| match input {
-        Input::Stdin => None,
+        Input::Stdin { .. } => None,
         Input::File { path, .. } => std::fs::metadata(path).ok().map(|m| sum + m.len()),
     });
     let template = if total.is_some() {
@@ -339,15 +364,20 @@ fn read_inputs(
     progress: &ProgressBar,
 ) {
     for input in inputs {
-        let (name, reader): (Arc<str>, Box<dyn Read + Send>) = match input {
-            Input::Stdin => (Arc::from("-"), Box::new(progress.wrap_read(io::stdin()))),
-            Input::File { path, name } => match File::open(&path) {
-                Ok(file) => (name, Box::new(progress.wrap_read(file))),
+        let (name, seq, reader): (Arc<str>, usize, Box<dyn Read + Send>) = match input {
+            Input::Stdin { seq } => (
+                Arc::from("-"),
+                seq,
+                Box::new(progress.wrap_read(io::stdin())),
+            ),
+            Input::File { path, name, seq } => match File::open(&path) {
+                Ok(file) => (name, seq, Box::new(progress.wrap_read(file))),
                 Err(err) => {
                     let item = Item::Failed(
                         Source {
                             path: name,
                             line: None,
+                            seq,
                         },
                         err.to_string(),
                     );
@@ -358,15 +388,31 @@ fn read_inputs(
                 }
             },
         };
+        let mut entries = 0u64;
         for entry in morgue_ingest::read(&name, reader, format, overrides) {
+            entries += 1;
             let source = Source {
                 path: name.clone(),
                 line: entry.line,
+                seq,
             };
             let item = match entry.outcome {
                 Ok(parsed) => Item::Parsed(source, Box::new(parsed)),
                 Err(err) => Item::Failed(source, error_lines(&anyhow::Error::new(err)).join(": ")),
             };
+            if tx.send(item).is_err() {
+                return;
+            }
+        }
+        if entries == 0 {
+            let item = Item::Failed(
+                Source {
+                    path: name,
+                    line: None,
+                    seq,
+                },
+                "no article found".into(),
+            );
             if tx.send(item).is_err() {
                 return;
             }
