@@ -16,18 +16,24 @@ fn hold_archive(env: &Env) -> Child {
         .unwrap()
 }
 
-/// Polls `morgue list` until it reports the archive in use (the holder has opened it).
+/// Polls `morgue list` until the holder has created the archive, then returns the error it
+/// gets: the archive must be reported in use.
 fn wait_until_locked(env: &Env) -> String {
-    for _ in 0..600 {
+    for _ in 0..1200 {
         let out = env.run(&["list"]);
         let err = stderr(&out);
-        if err.contains("in use") {
-            assert_eq!(out.status.code(), Some(1));
+        if !err.contains("no archive at") {
+            assert_eq!(
+                out.status.code(),
+                Some(1),
+                "list succeeded on a held archive: {err}"
+            );
+            assert!(err.contains("in use"), "{err}");
             return err;
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    panic!("the archive never became locked");
+    panic!("the holder never created the archive");
 }
 
 #[test]
