@@ -61,7 +61,7 @@ fn list_filters_by_service() {
     assert_eq!(env.titles(&["--service", "mandarin"]), [HERDERS]);
     assert_eq!(env.titles(&["--service", "lao"]), [TEA]);
     // Newest first.
-    assert_eq!(env.titles(&["--service", "harbor wire"]), [SCHOOL, FERRY]);
+    assert_eq!(env.titles(&["--service", "coastwire"]), [SCHOOL, FERRY]);
     assert_eq!(
         set(env.titles(&["--service", "lao", "--reporter", "mei lan fong"])),
         expect(&[TEA])
@@ -129,7 +129,7 @@ fn list_limit_and_all() {
 fn list_json_objects_have_the_contract_fields_in_order() {
     let env = Env::new();
     env.import_examples();
-    let text = env.ok(&["list", "--format", "jsonl", "--service", "harbor wire"]);
+    let text = env.ok(&["list", "--format", "jsonl", "--service", "coastwire"]);
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 2);
     let order = [
@@ -171,6 +171,8 @@ fn list_json_objects_have_the_contract_fields_in_order() {
     assert_eq!(ferry["origin"], "examples/wire.jsonl");
     assert_eq!(ferry["tags"], serde_json::json!(["transport", "weather"]));
     assert_eq!(ferry["extra"]["desk"], "coast");
+    assert_eq!(ferry["reporters"], serde_json::json!(["Ana Ruiz"]));
+    assert_eq!(ferry["outlet"], "Coastwire");
     assert!(
         ferry["imported_at"]
             .as_str()
@@ -397,12 +399,9 @@ fn reporters_and_services_count_articles_most_first() {
     }
     let services = env.ok(&["services"]);
     let first = services.lines().next().unwrap();
-    assert!(
-        first.trim_start().starts_with("2  Harbor Wire"),
-        "{services}"
-    );
+    assert!(first.trim_start().starts_with("2  Coastwire"), "{services}");
     let csv = env.ok(&["services", "--format", "csv"]);
-    assert!(csv.starts_with("name,count\nHarbor Wire,2\n"), "{csv}");
+    assert!(csv.starts_with("name,count\nCoastwire,2\n"), "{csv}");
 }
 
 #[test]
@@ -426,7 +425,7 @@ fn stats_counts_articles_bytes_services_and_years() {
     );
     assert_eq!(
         stats["per_service"][0],
-        serde_json::json!({"name": "Harbor Wire", "count": 2})
+        serde_json::json!({"name": "Coastwire", "count": 2})
     );
     let text = env.ok(&["stats"]);
     assert!(

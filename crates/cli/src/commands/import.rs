@@ -432,6 +432,15 @@ struct Importer<'a> {
 }
 
 impl Importer<'_> {
+    /// A line on stderr, above the progress bar when there is one.
+    fn note(&self, line: &str) {
+        if self.progress.is_hidden() {
+            eprintln!("{line}");
+        } else {
+            self.progress.println(line);
+        }
+    }
+
     fn consume(&mut self, rx: &mpsc::Receiver<Item>) -> anyhow::Result<()> {
         let mut batch: Vec<(Source, Draft)> = Vec::new();
         let mut batch_bytes = 0usize;
@@ -524,8 +533,7 @@ impl Importer<'_> {
                         } else {
                             format!(" (filled {})", filled.join(", "))
                         };
-                        self.progress
-                            .println(format!("{source}: duplicate of {id}{what}"));
+                        self.note(&format!("{source}: duplicate of {id}{what}"));
                     }
                 }
             }

@@ -119,8 +119,8 @@ fn write_table(
     // Services and reporters take what they need up to a cap; the title keeps at least
     // TITLE_MIN columns, the other two shrink when the terminal is narrow.
     let avail = width.saturating_sub(ID + DATE + 4 * GAP);
-    let mut service_w = widest("SERVICE", &services, 20);
-    let mut reporter_w = widest("REPORTERS", &reporters, 28);
+    let mut service_w = widest("SERVICE", &services, 16);
+    let mut reporter_w = widest("REPORTERS", &reporters, 24);
     if avail.saturating_sub(service_w + reporter_w) < TITLE_MIN {
         let budget = avail.saturating_sub(TITLE_MIN);
         reporter_w = reporter_w.min(budget * 3 / 5);
