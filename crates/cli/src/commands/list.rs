@@ -254,7 +254,7 @@ mod tests {
         let id = BlobId::of(b"body");
         let rec = record(
             "Harbor Strike Ends",
-            &["Cantonese", "Mandarin"],
+            &["Lao", "Khmer"],
             &["Mei Lan Fong"],
         );
         let text = table(&[(&id, &rec)], 100);
@@ -265,7 +265,7 @@ mod tests {
         assert!(lines[1].starts_with(short), "{}", lines[1]);
         for part in [
             "2019-03-15",
-            "Cantonese, Mandarin",
+            "Lao, Khmer",
             "Mei Lan Fong",
             "Harbor Strike Ends",
         ] {
