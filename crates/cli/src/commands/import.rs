@@ -553,3 +553,92 @@ impl Importer<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx() -> Ctx {
+        Ctx {
+            archive: None,
+            quiet: true,
+            verbose: false,
+            wait: None,
+            color: false,
+        }
+    }
+
+    fn names(inputs: &[Input]) -> Vec<String> {
+        inputs
+            .iter()
+            .map(|input| match input {
+                Input::Stdin { .. } => "-".to_owned(),
+                Input::File { name, .. } => name.to_string(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn directories_are_walked_in_name_order_without_hidden_or_foreign_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("sub")).unwrap();
+        std::fs::create_dir_all(root.join(".hidden-dir")).unwrap();
+        for name in [
+            "b.txt",
+            "a.TXT",
+            "sub/c.jsonl.zst",
+            ".h.txt",
+            ".hidden-dir/d.txt",
+            "x.md",
+        ] {
+            std::fs::write(root.join(name), "x").unwrap();
+        }
+        let mut tally = Tally::default();
+        let inputs = collect_inputs(&[root.to_owned(), PathBuf::from("-")], &ctx(), &mut tally);
+        let root = root.display().to_string();
+        assert_eq!(
+            names(&inputs),
+            [
+                format!("{root}/a.TXT"),
+                format!("{root}/b.txt"),
+                format!("{root}/sub/c.jsonl.zst"),
+                "-".to_owned()
+            ]
+        );
+        assert_eq!(tally.skipped, [format!("{root}/x.md")]);
+        assert!(tally.failures.is_empty());
+    }
+
+    #[test]
+    fn a_missing_path_is_a_failure_and_a_named_file_is_taken_whatever_its_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("notes.md");
+        std::fs::write(&file, "x").unwrap();
+        let missing = dir.path().join("missing.txt");
+        let mut tally = Tally::default();
+        let inputs = collect_inputs(&[missing.clone(), file.clone()], &ctx(), &mut tally);
+        assert_eq!(names(&inputs), [file.display().to_string()]);
+        assert_eq!(tally.failures.len(), 1);
+        assert_eq!(
+            tally.failures[0].0.to_string(),
+            missing.display().to_string()
+        );
+    }
+
+    #[test]
+    fn sources_show_path_and_line() {
+        let source = Source {
+            path: Arc::from("in.jsonl"),
+            line: Some(7),
+            seq: 0,
+        };
+        assert_eq!(source.to_string(), "in.jsonl:7");
+        let source = Source {
+            path: Arc::from("a.txt"),
+            line: None,
+            seq: 0,
+        };
+        assert_eq!(source.to_string(), "a.txt");
+    }
+}

@@ -252,11 +252,7 @@ mod tests {
     #[test]
     fn table_shows_short_id_date_service_reporters_title() {
         let id = BlobId::of(b"body");
-        let rec = record(
-            "Harbor Strike Ends",
-            &["Lao", "Khmer"],
-            &["Mei Lan Fong"],
-        );
+        let rec = record("Harbor Strike Ends", &["Lao", "Khmer"], &["Mei Lan Fong"]);
         let text = table(&[(&id, &rec)], 100);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 2);
