@@ -10,8 +10,8 @@ use std::fmt::{self, Write as _};
 use std::fs::File;
 use std::io::{self, IsTerminal as _, Read, Write as _};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::mpsc::{self, RecvTimeoutError, SyncSender};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
@@ -70,12 +70,15 @@ pub fn run(args: &ImportArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     };
 
     let (tx, rx) = mpsc::sync_channel::<Item>(1024);
+    let budget = Budget::new(2 * BATCH_BYTES);
     let outcome = std::thread::scope(|scope| {
         let progress = progress.clone();
         let overrides = &overrides;
-        scope.spawn(move || read_inputs(inputs, format, overrides, &tx, &progress));
-        let outcome = importer.consume(&rx);
-        // On an error, dropping the receiver stops the reader at its next entry.
+        let budget = &budget;
+        scope.spawn(move || read_inputs(inputs, format, overrides, &tx, budget, &progress));
+        let outcome = importer.consume(&rx, budget);
+        // On an error, closing both stops the reader at its next entry.
+        budget.close();
         drop(rx);
         outcome
     });
@@ -361,6 +364,7 @@ fn read_inputs(
     format: Format,
     overrides: &Overrides,
     tx: &SyncSender<Item>,
+    budget: &Budget,
     progress: &ProgressBar,
 ) {
     for input in inputs {
@@ -397,7 +401,12 @@ fn read_inputs(
                 seq,
             };
             let item = match entry.outcome {
-                Ok(parsed) => Item::Parsed(source, Box::new(parsed)),
+                Ok(parsed) => {
+                    if !budget.acquire(parsed.draft.body.len()) {
+                        return;
+                    }
+                    Item::Parsed(source, Box::new(parsed))
+                }
                 Err(err) => Item::Failed(source, error_lines(&anyhow::Error::new(err)).join(": ")),
             };
             if tx.send(item).is_err() {
@@ -417,6 +426,53 @@ fn read_inputs(
                 return;
             }
         }
+    }
+}
+
+/// Bounds the body bytes between the reader and the writer (in the channel or in the batch being
+/// gathered), so that memory stays bounded whatever the input: the reader waits while the writer
+/// holds more than `max` bytes. One article larger than `max` passes alone.
+#[derive(Debug)]
+struct Budget {
+    /// Bytes in flight, and whether the writer has stopped.
+    state: Mutex<(usize, bool)>,
+    changed: Condvar,
+    max: usize,
+}
+
+impl Budget {
+    fn new(max: usize) -> Budget {
+        Budget {
+            state: Mutex::new((0, false)),
+            changed: Condvar::new(),
+            max,
+        }
+    }
+
+    /// Waits until `bytes` fit; false when the writer has stopped.
+    fn acquire(&self, bytes: usize) -> bool {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        while !state.1 && state.0 > 0 && state.0 + bytes > self.max {
+            state = self
+                .changed
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        state.0 += bytes;
+        !state.1
+    }
+
+    fn release(&self, bytes: usize) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.0 = state.0.saturating_sub(bytes);
+        self.changed.notify_all();
+    }
+
+    /// The writer stopped: wake and refuse the reader.
+    fn close(&self) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.1 = true;
+        self.changed.notify_all();
     }
 }
 
@@ -441,7 +497,7 @@ impl Importer<'_> {
         }
     }
 
-    fn consume(&mut self, rx: &mpsc::Receiver<Item>) -> anyhow::Result<()> {
+    fn consume(&mut self, rx: &mpsc::Receiver<Item>, budget: &Budget) -> anyhow::Result<()> {
         let mut batch: Vec<(Source, Draft)> = Vec::new();
         let mut batch_bytes = 0usize;
         let mut deadline = Instant::now();
@@ -470,13 +526,13 @@ impl Importer<'_> {
                     batch.push((source, parsed.draft));
                     if batch.len() >= BATCH_ARTICLES || batch_bytes >= BATCH_BYTES {
                         self.store(std::mem::take(&mut batch))?;
-                        batch_bytes = 0;
+                        budget.release(std::mem::take(&mut batch_bytes));
                     }
                 }
                 Some(Item::Failed(source, reason)) => self.tally.fail(source, reason),
                 None => {
                     self.store(std::mem::take(&mut batch))?;
-                    batch_bytes = 0;
+                    budget.release(std::mem::take(&mut batch_bytes));
                 }
             }
         }
@@ -624,6 +680,19 @@ mod tests {
             tally.failures[0].0.to_string(),
             missing.display().to_string()
         );
+    }
+
+    #[test]
+    fn the_budget_lets_one_oversized_article_through_alone_and_stops_when_closed() {
+        let budget = Budget::new(10);
+        assert!(budget.acquire(25), "alone, even a large article passes");
+        budget.release(25);
+        assert!(budget.acquire(6));
+        std::thread::scope(|scope| {
+            let waiter = scope.spawn(|| budget.acquire(6));
+            budget.close();
+            assert!(!waiter.join().unwrap(), "a closed budget refuses");
+        });
     }
 
     #[test]
