@@ -69,6 +69,22 @@ fn a_second_process_is_told_the_archive_is_in_use() {
 }
 
 #[test]
+fn a_wait_that_runs_out_still_fails_with_the_lock_message() {
+    let env = Env::new();
+    let mut holder = hold_archive(&env);
+    wait_until_locked(&env);
+    let out = env.run(&["--wait", "0.3", "list"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("in use by another morgue process"),
+        "{}",
+        stderr(&out)
+    );
+    drop(holder.stdin.take());
+    assert!(holder.wait().unwrap().success());
+}
+
+#[test]
 fn wait_waits_for_the_archive_to_be_released() {
     let env = Env::new();
     let mut holder = hold_archive(&env);

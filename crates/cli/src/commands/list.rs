@@ -30,41 +30,46 @@ pub fn run(args: &ListArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         limit: limit.map(|n| n.saturating_add(1)),
         after: None,
     };
-    let mut hits = Vec::new();
-    let mut more = false;
-    for hit in archive.query(&query).context("querying the archive")? {
-        let hit = hit.context("reading a query result")?;
-        if limit.is_some_and(|n| hits.len() >= n) {
-            more = true;
-            break;
-        }
-        hits.push(hit);
-    }
+    let mut hits = archive
+        .query(&query)
+        .context("querying the archive")?
+        .map(|hit| hit.context("reading a query result"));
+    let wanted = limit.unwrap_or(usize::MAX);
 
     let mut out = output::stdout();
+    // Every format but the table streams: `--all` on a large archive holds one record at a time.
+    let mut shown = 0usize;
     match args.format {
         ListFormat::Table => {
-            let rows: Vec<_> = hits.iter().map(|h| (&h.id, &h.record)).collect();
+            let rows: Vec<Hit> = hits.by_ref().take(wanted).collect::<anyhow::Result<_>>()?;
+            shown = rows.len();
+            let rows: Vec<_> = rows.iter().map(|h| (&h.id, &h.record)).collect();
             write_table(&mut out, &rows, table_width())?;
         }
         ListFormat::Json => {
-            let objects: Vec<_> = hits
-                .iter()
-                .map(|h| ArticleJson::new(&h.id, &h.record))
-                .collect();
-            serde_json::to_writer_pretty(&mut out, &objects)?;
-            writeln!(out)?;
+            // One array, one compact object a line.
+            out.write_all(b"[")?;
+            for hit in hits.by_ref().take(wanted) {
+                let hit = hit?;
+                out.write_all(if shown == 0 { b"\n" } else { b",\n" })?;
+                serde_json::to_writer(&mut out, &ArticleJson::new(&hit.id, &hit.record))?;
+                shown += 1;
+            }
+            out.write_all(if shown == 0 { b"]\n" } else { b"\n]\n" })?;
         }
         ListFormat::Jsonl => {
-            for hit in &hits {
+            for hit in hits.by_ref().take(wanted) {
+                let hit = hit?;
                 serde_json::to_writer(&mut out, &ArticleJson::new(&hit.id, &hit.record))?;
                 writeln!(out)?;
+                shown += 1;
             }
         }
-        ListFormat::Csv => write_csv(&mut out, &hits)?,
+        ListFormat::Csv => shown = write_csv(&mut out, hits.by_ref().take(wanted))?,
         ListFormat::Ids => {
-            for hit in &hits {
-                writeln!(out, "{}", hit.id)?;
+            for hit in hits.by_ref().take(wanted) {
+                writeln!(out, "{}", hit?.id)?;
+                shown += 1;
             }
         }
     }
@@ -72,13 +77,10 @@ pub fn run(args: &ListArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     drop(out);
 
     if !ctx.quiet && args.format == ListFormat::Table {
-        if hits.is_empty() {
+        if shown == 0 {
             eprintln!("no articles match");
-        } else if more {
-            eprintln!(
-                "showing the first {}; use --limit N or --all to see more",
-                hits.len()
-            );
+        } else if limit.is_some() && hits.next().is_some() {
+            eprintln!("showing the first {shown}; use --limit N or --all to see more");
         }
     }
     Ok(ExitStatus::Success)
@@ -159,8 +161,11 @@ fn write_table(
     Ok(())
 }
 
-/// One row per article with a header; list fields joined with "; ".
-fn write_csv(out: &mut impl std::io::Write, hits: &[Hit]) -> anyhow::Result<()> {
+/// One row per article with a header; list fields joined with "; ". Returns the rows written.
+fn write_csv(
+    out: &mut impl std::io::Write,
+    hits: impl Iterator<Item = anyhow::Result<Hit>>,
+) -> anyhow::Result<usize> {
     let mut writer = csv::Writer::from_writer(out);
     writer.write_record([
         "id",
@@ -181,7 +186,9 @@ fn write_csv(out: &mut impl std::io::Write, hits: &[Hit]) -> anyhow::Result<()> 
         "origin",
         "imported_at",
     ])?;
+    let mut rows = 0;
     for hit in hits {
+        let hit = hit?;
         let r = &hit.record;
         writer.write_record([
             hit.id.to_string(),
@@ -206,9 +213,10 @@ fn write_csv(out: &mut impl std::io::Write, hits: &[Hit]) -> anyhow::Result<()> 
                 .and_then(output::timestamp)
                 .unwrap_or_default(),
         ])?;
+        rows += 1;
     }
     writer.flush()?;
-    Ok(())
+    Ok(rows)
 }
 
 #[cfg(test)]
