@@ -80,7 +80,11 @@ fn a_wait_that_runs_out_still_fails_with_the_lock_message() {
         "{}",
         stderr(&out)
     );
-    drop(holder.stdin.take());
+    let mut stdin = holder.stdin.take().unwrap();
+    stdin
+        .write_all(b"Held Story\n\nThe list gave up waiting.\n")
+        .unwrap();
+    drop(stdin);
     assert!(holder.wait().unwrap().success());
 }
 
