@@ -95,3 +95,35 @@ fn without_an_archive_option_the_environment_variable_is_used() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(env.list_json(&[]).len(), 1);
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn without_archive_option_or_variable_the_data_directory_is_used() {
+    let env = Env::new();
+    let home = env.dir.path().join("home");
+    std::fs::create_dir(&home).unwrap();
+    let out = crate::common::bare_cmd()
+        .env("HOME", &home)
+        .args(["import", "examples/night-market.txt"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(home.join(".local/share/morgue").is_dir());
+    let out = crate::common::bare_cmd()
+        .env("HOME", &home)
+        .env("XDG_DATA_HOME", env.dir.path().join("xdg"))
+        .args(["list", "--format", "ids"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "XDG_DATA_HOME moves the default"
+    );
+    assert!(
+        env.filter(&stderr(&out))
+            .contains("no archive at [TMP]/xdg/morgue"),
+        "{}",
+        stderr(&out)
+    );
+}
