@@ -61,8 +61,13 @@ pub fn error_lines(err: &anyhow::Error) -> Vec<String> {
     let mut lines: Vec<String> = Vec::new();
     for cause in err.chain() {
         let text = cause.to_string();
-        // A transparent wrapper displays as its source: say it once.
-        if lines.last().is_some_and(|last| *last == text) || text.is_empty() {
+        // A transparent wrapper displays as its source, and messages such as "PATH: CAUSE"
+        // already include their cause: say each thing once.
+        if lines
+            .last()
+            .is_some_and(|last| *last == text || last.ends_with(&format!(": {text}")))
+            || text.is_empty()
+        {
             continue;
         }
         lines.push(text);
@@ -98,6 +103,28 @@ mod tests {
             .context("disk on fire")
             .context("reading a.txt");
         assert_eq!(error_lines(&err), vec!["reading a.txt", "disk on fire"]);
+    }
+
+    #[test]
+    fn error_lines_skip_a_cause_the_message_already_ends_with() {
+        #[derive(Debug)]
+        struct PathError(io::Error);
+        impl std::fmt::Display for PathError {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "/archive/db: {}", self.0)
+            }
+        }
+        impl std::error::Error for PathError {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let err = anyhow::Error::new(PathError(io::Error::other("permission denied")))
+            .context("opening the archive");
+        assert_eq!(
+            error_lines(&err),
+            ["opening the archive", "/archive/db: permission denied"]
+        );
     }
 
     #[test]
