@@ -83,13 +83,19 @@ pub fn run(args: &ImportArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         outcome
     });
     progress.finish_and_clear();
-    outcome?;
 
     let mut tally = importer.tally;
     // Prepare failures come after the reader's: list everything in input order.
     let order = |(s, _): &(Source, String)| (s.seq, s.line);
     tally.failures.sort_by_key(order);
     tally.warnings.sort_by_key(order);
+    if let Err(err) = outcome {
+        // The archive failed: say what was stored before it did, then the error.
+        if !json_summary {
+            tally.print(ctx);
+        }
+        return Err(err);
+    }
     if json_summary {
         let mut out = crate::output::stdout();
         serde_json::to_writer(&mut out, &tally.to_json())?;
