@@ -466,3 +466,19 @@ fn shared_between_threads() {
     assert_eq!(a.stats().unwrap().articles, 100);
     assert!(a.verify().unwrap().problems.is_empty());
 }
+
+#[test]
+fn a_second_open_is_refused_while_the_first_lives() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Archive::open(dir.path()).unwrap();
+    let second = Archive::open(dir.path());
+    assert!(
+        matches!(
+            second,
+            Err(Error::Store(morgue_store::Error::Locked { .. }))
+        ),
+        "{second:?}"
+    );
+    drop(a);
+    assert!(Archive::open(dir.path()).is_ok());
+}
