@@ -128,8 +128,14 @@ pub fn run(options: &KillOptions, mut log: impl FnMut(&str)) -> Result<KillRepor
             || (options.fresh_every > 0 && (iteration - 1) % options.fresh_every == 0);
         if fresh {
             if let Some(old) = state.take() {
-                fs::remove_dir_all(&old.morgue.archive)
-                    .with_context(|| format!("removing {}", old.morgue.archive.display()))?;
+                match fs::remove_dir_all(&old.morgue.archive) {
+                    // A kill before the archive was created leaves none.
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        return Err(e)
+                            .with_context(|| format!("removing {}", old.morgue.archive.display()));
+                    }
+                    _ => {}
+                }
             }
             report.archives += 1;
             state = Some(ArchiveState {
