@@ -338,6 +338,18 @@ fn check(st: &ArchiveState, cat_sample: usize, rng: &mut Rng) -> Result<Checked>
         );
     }
     let verify = morgue.run(["verify"])?;
+    // Killed while creating the archive (the directory is there, with our lock file and maybe
+    // the header's temporary file, but no header yet): there is no archive, which is right
+    // when nothing was acknowledged. The next import must create it in that directory.
+    if !verify.status.success()
+        && acknowledged.is_empty()
+        && text(&verify.stderr).starts_with("error: no archive at ")
+    {
+        return Ok(Checked {
+            articles: 0,
+            bodies: 0,
+        });
+    }
     if !verify.status.success() {
         bail!(
             "morgue verify failed ({}):\n{}{}",
