@@ -148,15 +148,19 @@ fn running_import(env: &Env, stop: &Arc<AtomicBool>) -> (Child, thread::JoinHand
             thread::sleep(Duration::from_millis(20));
         }
     });
-    // Wait for its first durable batch: from then on it holds the archive for sure.
-    let mut first = String::new();
-    let out = child.stdout.as_mut().expect("stdout");
-    let mut byte = [0u8; 1];
-    while !first.ends_with('\n') {
-        let n = std::io::Read::read(out, &mut byte).expect("reading the importer's stdout");
-        assert_eq!(n, 1, "the import ended before storing anything");
-        first.push(byte[0] as char);
-    }
+    // Drain its stdout all along (a full pipe would block it, and then the feeder); wait for its
+    // first durable batch: from then on it holds the archive for sure.
+    let out = child.stdout.take().expect("stdout");
+    let (first_tx, first_rx) = std::sync::mpsc::channel();
+    thread::spawn(move || {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(out)) {
+            let Ok(line) = line else { return };
+            let _ = first_tx.send(line);
+        }
+    });
+    let first = first_rx
+        .recv()
+        .expect("the import ended before storing anything");
     assert!(first.starts_with("stored "), "{first}");
     (child, feeder)
 }
