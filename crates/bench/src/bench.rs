@@ -302,8 +302,14 @@ fn cold_lists(
     });
     let (mut m_runs, mut s_runs) = (Vec::new(), Vec::new());
     for _ in 0..ctx.args.cold_runs.max(1) {
+        if ctx.args.drop_caches {
+            measure::drop_caches()?;
+        }
         m_runs.push(measure::run_child(&m_argv)?);
         if let Some(a) = &s_argv {
+            if ctx.args.drop_caches {
+                measure::drop_caches()?;
+            }
             s_runs.push(measure::run_child(a)?);
         }
     }
@@ -327,6 +333,20 @@ fn compare(
 ) -> Result<Option<f64>> {
     let sec_in = "Reuters, in-process (library)";
     let sec_cmd = "Reuters, whole commands (processes)";
+    report.note(format!(
+        "in-process morgue import: {} articles per transaction, flush {}; cold list: {}",
+        ctx.args.batch,
+        if ctx.args.flush_at_end {
+            "once at the end"
+        } else {
+            "after every batch, as the CLI"
+        },
+        if ctx.args.drop_caches {
+            "page cache dropped before every run"
+        } else {
+            "a new process, page cache warm"
+        }
+    ));
     report.note(format!(
         "queries: reporter {:?}; date range {}..={}; {} random ids; {} repeats; cold list --limit {LIST_LIMIT}, median of {} runs",
         w.reporter, w.month.0, w.month.1, ctx.args.gets, ctx.args.repeats, ctx.args.cold_runs
@@ -355,7 +375,7 @@ fn compare(
     let start = Instant::now();
     let imported = {
         let archive = morgue_meta::Archive::open(&dir)?;
-        morgue::import(&archive, corpus_path, ctx.args.batch)?
+        morgue::import(&archive, corpus_path, ctx.args.batch, ctx.args.flush_at_end)?
     };
     let m_import = start.elapsed().as_secs_f64();
     let m_rss = measure::peak_rss();
@@ -595,7 +615,12 @@ fn scale(
     } else {
         measure::reset_peak_rss();
         let start = Instant::now();
-        morgue::import(&morgue_meta::Archive::open(&dir)?, file, ctx.args.batch)?;
+        morgue::import(
+            &morgue_meta::Archive::open(&dir)?,
+            file,
+            ctx.args.batch,
+            ctx.args.flush_at_end,
+        )?;
         report.note("scale import ran in-process (no morgue binary)");
         ChildRun {
             secs: start.elapsed().as_secs_f64(),

@@ -59,6 +59,14 @@ pub struct RunArgs {
     /// Articles per transaction for the in-process morgue import.
     #[arg(long, default_value_t = 1000)]
     pub batch: usize,
+    /// In the in-process morgue import, flush once at the end instead of after every batch (the
+    /// CLI flushes every batch, so that what it reports as stored is durable).
+    #[arg(long)]
+    pub flush_at_end: bool,
+    /// Drop the page cache (`/proc/sys/vm/drop_caches`, needs root; affects the whole machine)
+    /// before each cold `list` process, so that it reads the archive from disk.
+    #[arg(long)]
+    pub drop_caches: bool,
     /// Repeats of each metadata query (the mean is reported).
     #[arg(long, default_value_t = 200)]
     pub repeats: usize,

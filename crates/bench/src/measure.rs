@@ -29,6 +29,15 @@ fn status_kb(field: &str) -> Option<u64> {
     Some(kb * 1024)
 }
 
+/// Writes dirty pages and drops the page cache, so that the next process reads from disk.
+pub fn drop_caches() -> Result<()> {
+    let status = Command::new("sync").status().context("running sync")?;
+    if !status.success() {
+        bail!("sync failed");
+    }
+    std::fs::write("/proc/sys/vm/drop_caches", "3").context("dropping the page cache (needs root)")
+}
+
 /// Mean of `f` over `repeats` runs (after one warm-up run), in seconds.
 pub fn mean_latency(repeats: usize, mut f: impl FnMut() -> Result<()>) -> Result<f64> {
     f()?;

@@ -20,8 +20,14 @@ pub struct Imported {
     pub ids: Vec<BlobId>,
 }
 
-/// Imports a corpus file into an open archive, `batch` articles per transaction.
-pub fn import(archive: &Archive, corpus: &Path, batch: usize) -> Result<Imported> {
+/// Imports a corpus file into an open archive, `batch` articles per transaction; flushes after
+/// every batch (as the CLI does) unless `flush_at_end`.
+pub fn import(
+    archive: &Archive,
+    corpus: &Path,
+    batch: usize,
+    flush_at_end: bool,
+) -> Result<Imported> {
     let file = File::open(corpus).with_context(|| format!("opening {}", corpus.display()))?;
     let name = corpus.to_string_lossy().into_owned();
     let batch = batch.max(1);
@@ -65,6 +71,9 @@ pub fn import(archive: &Archive, corpus: &Path, batch: usize) -> Result<Imported
                     }
                     AddOutcome::Duplicate { .. } => out.duplicates += 1,
                 }
+            }
+            if !flush_at_end {
+                archive.flush()?;
             }
         }
         Ok(())
