@@ -177,14 +177,38 @@ fn remove_dir(p: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Query latencies of the baseline: (reporter, date range, get-by-id) in seconds, and row counts.
-fn sqlite_queries(
-    ctx: &Ctx,
-    db: &Path,
-    w: &Workload,
-    ids: &[String],
-) -> Result<([f64; 3], [usize; 2])> {
-    let sdb = sqlite::Db::open(db)?;
+/// Query latencies of both sides, in seconds: (list by reporter, date range, get by id).
+#[derive(Debug, Default)]
+struct Latencies {
+    sqlite: Option<[f64; 3]>,
+    morgue: Option<[f64; 3]>,
+    /// Rows returned by (reporter, date range) for (sqlite, morgue).
+    rows: [[usize; 2]; 2],
+    /// Articles in the morgue archive.
+    morgue_articles: usize,
+}
+
+fn timed(f: impl FnOnce() -> Result<()>) -> Result<f64> {
+    let start = Instant::now();
+    f()?;
+    Ok(start.elapsed().as_secs_f64())
+}
+
+/// Runs the queries on whichever sides are given, interleaved (one query of each side in turn),
+/// so that both see the same machine load; each latency is the mean over the repeats.
+fn latencies(ctx: &Ctx, w: &Workload, db: Option<&Path>, dir: Option<&Path>) -> Result<Latencies> {
+    let sdb = db.map(sqlite::Db::open).transpose()?;
+    let archive = dir.map(morgue::open_existing).transpose()?;
+    let s_ids = sdb
+        .as_ref()
+        .map(sqlite::Db::ids)
+        .transpose()?
+        .unwrap_or_default();
+    let m_ids = archive
+        .as_ref()
+        .map(morgue::ids)
+        .transpose()?
+        .unwrap_or_default();
     let since = w.month.0.format("%Y-%m-%d").to_string();
     let until = w
         .month
@@ -193,62 +217,70 @@ fn sqlite_queries(
         .unwrap_or(w.month.1)
         .format("%Y-%m-%d")
         .to_string();
-    let n_rep = sdb.by_reporter(&w.reporter, QUERY_LIMIT)?.len();
-    let n_date = sdb.by_date(&since, &until, QUERY_LIMIT)?.len();
-    let reps = ctx.args.repeats;
-    let t_rep = measure::mean_latency(reps, || {
-        black_box(sdb.by_reporter(&w.reporter, QUERY_LIMIT)?);
-        Ok(())
-    })?;
-    let t_date = measure::mean_latency(reps, || {
-        black_box(sdb.by_date(&since, &until, QUERY_LIMIT)?);
-        Ok(())
-    })?;
-    let sample: Vec<&String> = corpus::sample(ids.len(), ctx.args.gets, SEED)
-        .into_iter()
-        .map(|i| &ids[i])
-        .collect();
-    let t_get = measure::mean_latency(1, || {
-        for id in &sample {
-            black_box(sdb.body(id)?.context("sampled id missing")?);
-        }
-        Ok(())
-    })? / sample.len().max(1) as f64;
-    Ok(([t_rep, t_date, t_get], [n_rep, n_date]))
-}
+    let (reporter, (first, last)) = (w.reporter.as_str(), w.month);
 
-/// The same for morgue, on an archive directory.
-/// Also returns the number of articles.
-fn morgue_queries(ctx: &Ctx, dir: &Path, w: &Workload) -> Result<([f64; 3], [usize; 2], usize)> {
-    let archive = morgue::open_existing(dir)?;
-    let ids = morgue::ids(&archive)?;
-    let n_rep = morgue::by_reporter(&archive, &w.reporter, QUERY_LIMIT)?.len();
-    let n_date = morgue::by_date(&archive, w.month.0, w.month.1, QUERY_LIMIT)?.len();
-    let reps = ctx.args.repeats;
-    let t_rep = measure::mean_latency(reps, || {
-        black_box(morgue::by_reporter(&archive, &w.reporter, QUERY_LIMIT)?);
-        Ok(())
-    })?;
-    let t_date = measure::mean_latency(reps, || {
-        black_box(morgue::by_date(
-            &archive,
-            w.month.0,
-            w.month.1,
-            QUERY_LIMIT,
-        )?);
-        Ok(())
-    })?;
-    let sample: Vec<_> = corpus::sample(ids.len(), ctx.args.gets, SEED)
-        .into_iter()
-        .map(|i| ids[i])
-        .collect();
-    let t_get = measure::mean_latency(1, || {
-        for id in &sample {
-            black_box(archive.body(id)?.context("sampled id missing")?);
+    let mut out = Latencies {
+        morgue_articles: m_ids.len(),
+        ..Latencies::default()
+    };
+    // Warm-up, and the row counts.
+    if let Some(d) = &sdb {
+        out.rows[0] = [
+            d.by_reporter(reporter, QUERY_LIMIT)?.len(),
+            d.by_date(&since, &until, QUERY_LIMIT)?.len(),
+        ];
+    }
+    if let Some(a) = &archive {
+        out.rows[1] = [
+            morgue::by_reporter(a, reporter, QUERY_LIMIT)?.len(),
+            morgue::by_date(a, first, last, QUERY_LIMIT)?.len(),
+        ];
+    }
+    let mut sums = [[0.0f64; 3]; 2];
+    let reps = ctx.args.repeats.max(1);
+    for _ in 0..reps {
+        if let Some(d) = &sdb {
+            sums[0][0] += timed(|| {
+                black_box(d.by_reporter(reporter, QUERY_LIMIT)?);
+                Ok(())
+            })?;
+            sums[0][1] += timed(|| {
+                black_box(d.by_date(&since, &until, QUERY_LIMIT)?);
+                Ok(())
+            })?;
         }
-        Ok(())
-    })? / sample.len().max(1) as f64;
-    Ok(([t_rep, t_date, t_get], [n_rep, n_date], ids.len()))
+        if let Some(a) = &archive {
+            sums[1][0] += timed(|| {
+                black_box(morgue::by_reporter(a, reporter, QUERY_LIMIT)?);
+                Ok(())
+            })?;
+            sums[1][1] += timed(|| {
+                black_box(morgue::by_date(a, first, last, QUERY_LIMIT)?);
+                Ok(())
+            })?;
+        }
+    }
+    let gets = ctx.args.gets.max(1);
+    let s_sample = corpus::sample(s_ids.len(), gets, SEED);
+    let m_sample = corpus::sample(m_ids.len(), gets, SEED);
+    for k in 0..gets {
+        if let (Some(d), Some(&i)) = (&sdb, s_sample.get(k)) {
+            sums[0][2] += timed(|| {
+                black_box(d.body(&s_ids[i])?.context("sampled id missing")?);
+                Ok(())
+            })?;
+        }
+        if let (Some(a), Some(&i)) = (&archive, m_sample.get(k)) {
+            sums[1][2] += timed(|| {
+                black_box(a.body(&m_ids[i])?.context("sampled id missing")?);
+                Ok(())
+            })?;
+        }
+    }
+    let mean = |s: [f64; 3]| [s[0] / reps as f64, s[1] / reps as f64, s[2] / gets as f64];
+    out.sqlite = sdb.map(|_| mean(sums[0]));
+    out.morgue = archive.map(|_| mean(sums[1]));
+    Ok(out)
 }
 
 fn add_queries(report: &mut Report, section: &str, s: Option<[f64; 3]>, m: Option<[f64; 3]>) {
@@ -357,15 +389,14 @@ fn compare(
     log("SQLite: in-process load");
     measure::reset_peak_rss();
     let start = Instant::now();
-    let loaded = sqlite::load(corpus_path, &db, true)?;
+    let loaded = sqlite::load(corpus_path, &db, false)?;
     let s_import = start.elapsed().as_secs_f64();
     let s_rss = measure::peak_rss();
     let s_disk = sqlite::disk_bytes(&db);
     log(&format!(
-        "SQLite: {} articles in {s_import:.2} s; queries",
+        "SQLite: {} articles in {s_import:.2} s",
         loaded.articles
     ));
-    let (s_q, s_n) = sqlite_queries(ctx, &db, w, &loaded.ids)?;
 
     // morgue in-process.
     let dir = ctx.work.join("morgue-lib");
@@ -381,10 +412,15 @@ fn compare(
     let m_rss = measure::peak_rss();
     let m_disk = measure::disk_bytes(&dir);
     log(&format!(
-        "morgue: {} articles ({} duplicates, {} errors) in {m_import:.2} s; queries",
+        "morgue: {} articles ({} duplicates, {} errors) in {m_import:.2} s; queries, interleaved",
         imported.added, imported.duplicates, imported.errors
     ));
-    let (m_q, m_n, _) = morgue_queries(ctx, &dir, w)?;
+    let lat = latencies(ctx, w, Some(&db), Some(&dir))?;
+    let (s_q, m_q) = (
+        lat.sqlite.unwrap_or_default(),
+        lat.morgue.unwrap_or_default(),
+    );
+    let [s_n, m_n] = lat.rows;
 
     let (sa, ma) = (loaded.articles as f64, imported.added as f64);
     report.add(sec_in, "articles stored", Unit::Count, Some(sa), Some(ma));
@@ -661,16 +697,10 @@ fn scale(
             NaiveDate::from_ymd_opt(2001, 3, 31).unwrap_or_default(),
         ),
     };
-    let (m_q, _, stored) = morgue_queries(ctx, &dir, &w)?;
-    let articles = stored as f64;
+    let lat = latencies(ctx, &w, db.as_deref(), Some(&dir))?;
+    let articles = lat.morgue_articles as f64;
     let q_rss = measure::peak_rss();
-    let s_q = match &db {
-        Some(db) => {
-            let ids = sqlite::Db::open(db)?.ids()?;
-            Some(sqlite_queries(ctx, db, &w, &ids)?.0)
-        }
-        None => None,
-    };
+    let (s_q, m_q) = (lat.sqlite, lat.morgue.unwrap_or_default());
 
     let (m_list, s_list) = if ctx.morgue_bin.is_some() {
         log("cold list processes at scale");

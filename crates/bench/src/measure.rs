@@ -38,16 +38,6 @@ pub fn drop_caches() -> Result<()> {
     std::fs::write("/proc/sys/vm/drop_caches", "3").context("dropping the page cache (needs root)")
 }
 
-/// Mean of `f` over `repeats` runs (after one warm-up run), in seconds.
-pub fn mean_latency(repeats: usize, mut f: impl FnMut() -> Result<()>) -> Result<f64> {
-    f()?;
-    let start = Instant::now();
-    for _ in 0..repeats {
-        f()?;
-    }
-    Ok(start.elapsed().as_secs_f64() / repeats.max(1) as f64)
-}
-
 /// Size of a directory tree (sum of file lengths), or of one file.
 pub fn disk_bytes(path: &Path) -> u64 {
     match std::fs::symlink_metadata(path) {
