@@ -1,93 +1,432 @@
-//! morgue-ingest: format parsers. API SKELETON (todo!() bodies) — the real crate replaces it.
+//! morgue-ingest: turns RFA plain text, plain text, JSON and JSON Lines into article drafts.
+//!
+//! [`read`] takes a reader and the name the user gave it (used to pick the format and any
+//! `.zst`/`.gz` decompression) and yields one [`Entry`] per article: a [`Draft`] with warnings,
+//! or an [`IngestError`] saying why that article was not read. Input is streamed: JSON Lines and
+//! JSON arrays are read one article at a time, and no article may exceed [`MAX_ARTICLE_BYTES`],
+//! so memory stays bounded whatever the file size. Nothing here panics on bad input.
+//!
+//! The formats and the fields they fill are described in `docs/formats.md`.
+//!
+//! ```
+//! use std::fs::File;
+//! use morgue_ingest::{read, Format, Overrides};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let dir = tempfile::tempdir()?;
+//! let path = dir.path().join("articles.jsonl");
+//! std::fs::write(
+//!     &path,
+//!     "{\"title\": \"Rain\", \"body\": \"It rained.\", \"author\": \"By Ann Lee, Wire\"}\n\
+//!      {\"title\": \"Sun\"}\n",
+//! )?;
+//! let mut entries = read("articles.jsonl", Box::new(File::open(&path)?), Format::Auto, &Overrides::default());
+//!
+//! let first = entries.next().ok_or("no entry")?;
+//! let parsed = first.outcome?;
+//! assert_eq!(first.line, Some(1));
+//! assert_eq!(parsed.draft.body, "It rained.");
+//! assert_eq!(parsed.draft.record.reporters, ["Ann Lee"]);
+//! assert_eq!(parsed.draft.record.origin, "articles.jsonl");
+//!
+//! let second = entries.next().ok_or("no entry")?;
+//! assert_eq!(second.line, Some(2));
+//! assert_eq!(second.outcome.err().map(|e| e.to_string()).as_deref(),
+//!            Some("no body: none of the fields body, text, maintext, content"));
+//! assert!(entries.next().is_none());
+//! # Ok(())
+//! # }
+//! ```
 #![deny(missing_docs)]
 
-use morgue_meta::{ArticleDate, Draft};
+mod byline;
+mod dates;
+mod input;
+mod json;
+mod jsonstream;
+mod names;
+mod rfa;
+mod text;
 
-/// Input format.
+use std::fmt;
+use std::io::{BufRead, Read};
+use std::str::FromStr;
+
+pub use morgue_meta::{ArticleDate, DateOrigin, Draft, Record};
+
+use input::{Compression, Line, LineReader, Source};
+use jsonstream::{ScanError, ValueStream};
+use rfa::TextKind;
+
+/// The largest article (and the longest JSON Lines line) accepted: 64 MiB.
+pub const MAX_ARTICLE_BYTES: usize = 64 << 20;
+
+/// How to read an input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Format {
-    /// Detect from the name and content.
+    /// By the file name's extension (`.txt`, `.json`, `.jsonl`, `.ndjson`, each maybe `.zst` or
+    /// `.gz`); otherwise by content: `[` starts JSON, `{` starts JSON Lines, anything else is
+    /// text, which is RFA plain text when it has an RFA image line or site footer.
     #[default]
     Auto,
-    /// RFA plain text.
+    /// RFA plain text: headline, image line, body, byline, site footer.
     Rfa,
-    /// Plain text.
+    /// Plain text: headline (first non-empty line) and body (the rest); the byline is read too.
     Text,
-    /// One JSON object (or an array of them).
+    /// One JSON object, an array of objects, or objects one after another.
     Json,
-    /// JSON Lines.
+    /// JSON Lines: one object per line.
     Jsonl,
 }
 
-/// Values that replace the parsed ones on every draft.
-#[derive(Debug, Clone, Default)]
+impl FromStr for Format {
+    type Err = String;
+
+    /// `auto`, `rfa`, `text`, `json` or `jsonl`.
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        match name {
+            "auto" => Ok(Format::Auto),
+            "rfa" => Ok(Format::Rfa),
+            "text" => Ok(Format::Text),
+            "json" => Ok(Format::Json),
+            "jsonl" | "ndjson" => Ok(Format::Jsonl),
+            other => Err(format!(
+                "unknown format {other:?} (expected auto, rfa, text, json or jsonl)"
+            )),
+        }
+    }
+}
+
+/// Values given on the command line that replace the parsed ones on every draft of an import.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Overrides {
-    /// services = [service]
+    /// Replaces `services` with `[service]`.
     pub service: Option<String>,
-    /// reporters = [reporter]
+    /// Replaces `reporters` with `[reporter]`.
     pub reporter: Option<String>,
-    /// date = date, origin Given
+    /// Replaces `date`, with `date_origin` = given.
     pub date: Option<ArticleDate>,
 }
 
-/// A parsed article.
-#[derive(Debug, Clone)]
+impl Overrides {
+    /// Applies the overrides to a draft.
+    pub fn apply(&self, draft: &mut Draft) {
+        let record = &mut draft.record;
+        if let Some(service) = &self.service {
+            record.services = vec![service.clone()];
+        }
+        if let Some(reporter) = &self.reporter {
+            record.reporters = vec![reporter.clone()];
+        }
+        if let Some(date) = self.date {
+            record.date = Some(date);
+            record.date_origin = Some(DateOrigin::Given);
+        }
+    }
+}
+
+/// One article read from an input.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Parsed {
-    /// The draft.
+    /// The article.
     pub draft: Draft,
-    /// Warnings about this article.
+    /// Things worth telling the user that did not stop the import, e.g. an unparseable date.
     pub warnings: Vec<String>,
 }
 
-/// Why an input (or one line of it) could not be read.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum IngestError {
-    /// Placeholder.
-    #[error("{0}")]
-    Other(String),
-}
-
-/// One article, or the error for one input unit.
+/// One article, or why it could not be read.
 #[derive(Debug)]
 pub struct Entry {
-    /// 1-based line for JSON Lines.
+    /// For JSON Lines, the 1-based line; for a `.json` file, the line where the object starts;
+    /// `None` for text files (one article per file).
     pub line: Option<u64>,
     /// The article or the error.
     pub outcome: Result<Parsed, IngestError>,
 }
 
-/// Iterator over the entries of one input.
-pub struct Entries {}
+/// Why an article could not be read. The `Display` text is the reason alone; the caller adds the
+/// file name and line.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum IngestError {
+    /// The text is not valid UTF-8.
+    #[error("invalid UTF-8 at byte {offset}")]
+    InvalidUtf8 {
+        /// Offset of the first invalid byte in the (decompressed) input.
+        offset: u64,
+    },
+    /// The input holds NUL bytes: binary data, not text.
+    #[error("binary data (NUL byte at byte {offset}), not text")]
+    Binary {
+        /// Offset of the first NUL byte.
+        offset: u64,
+    },
+    /// The input starts with a UTF-16 byte-order mark.
+    #[error("UTF-16 is not supported, convert to UTF-8")]
+    Utf16,
+    /// The article body is empty or only whitespace.
+    #[error("empty body")]
+    EmptyBody,
+    /// A JSON object has none of the body fields.
+    #[error("no body: none of the fields body, text, maintext, content")]
+    MissingBody,
+    /// An article is longer than [`MAX_ARTICLE_BYTES`].
+    #[error("article longer than {} MiB", .max >> 20)]
+    TooLarge {
+        /// The limit in bytes.
+        max: usize,
+    },
+    /// A JSON Lines line is longer than [`MAX_ARTICLE_BYTES`]; it was skipped.
+    #[error("line longer than {} MiB", .max >> 20)]
+    LineTooLong {
+        /// The limit in bytes.
+        max: usize,
+    },
+    /// The JSON does not parse (serde_json's message, with line and column), or the structure of
+    /// a `.json` file is broken.
+    #[error("invalid JSON: {0}")]
+    InvalidJson(String),
+    /// A JSON value that should be an article object is something else.
+    #[error("expected a JSON object, found {found}")]
+    NotAnObject {
+        /// "an array", "a string", …
+        found: &'static str,
+    },
+    /// An essential field has a value of the wrong type.
+    #[error("field `{field}`: expected {expected}, found {found}")]
+    WrongType {
+        /// The field name.
+        field: String,
+        /// What it should be.
+        expected: &'static str,
+        /// What it is.
+        found: &'static str,
+    },
+    /// Reading or decompressing the input failed; no more articles are read from it.
+    #[error("read error: {0}")]
+    Io(std::io::Error),
+}
 
-impl std::fmt::Debug for Entries {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Entries")
+/// Whether a directory import takes this file: `.txt`, `.json`, `.jsonl`, `.ndjson`, each also
+/// with `.zst` or `.gz` (case-insensitive).
+pub fn accepts(file_name: &str) -> bool {
+    let (_, base) = input::compression_of(file_name);
+    let base = base.to_ascii_lowercase();
+    [".txt", ".json", ".jsonl", ".ndjson"]
+        .iter()
+        .any(|ext| base.ends_with(ext) && base.len() > ext.len())
+}
+
+/// Reads the articles of one input.
+///
+/// `name` is the path as the user gave it (`-` for standard input): its extension chooses the
+/// format under [`Format::Auto`] and the decompression (`.zst`, `.gz`; without such a suffix,
+/// compressed input is recognised by its magic bytes), and it becomes each record's `origin`
+/// unless a JSON object gives one. The overrides are applied to every draft.
+///
+/// Nothing is read until the first call to `next`. A read or decompression error yields one
+/// [`Entry`] with [`IngestError::Io`] and ends the iteration.
+pub fn read(
+    name: &str,
+    input: Box<dyn Read + Send>,
+    format: Format,
+    overrides: &Overrides,
+) -> Entries {
+    Entries {
+        name: name.to_string(),
+        format,
+        overrides: overrides.clone(),
+        state: State::Start(input),
+    }
+}
+
+/// The entries of one input; see [`read`].
+pub struct Entries {
+    name: String,
+    format: Format,
+    overrides: Overrides,
+    state: State,
+}
+
+enum State {
+    Start(Box<dyn Read + Send>),
+    Lines {
+        source: Source,
+        reader: LineReader,
+        line: u64,
+    },
+    Values(ValueStream),
+    Done,
+}
+
+impl fmt::Debug for Entries {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match &self.state {
+            State::Start(_) => "start",
+            State::Lines { .. } => "json lines",
+            State::Values(_) => "json",
+            State::Done => "done",
+        };
+        f.debug_struct("Entries")
+            .field("name", &self.name)
+            .field("format", &self.format)
+            .field("overrides", &self.overrides)
+            .field("state", &state)
+            .finish()
+    }
+}
+
+/// The format a name's extension implies, after removing any compression suffix.
+fn format_of(base: &str) -> Option<Format> {
+    use input::has_extension;
+    if has_extension(base, ".json") {
+        Some(Format::Json)
+    } else if has_extension(base, ".jsonl") || has_extension(base, ".ndjson") {
+        Some(Format::Jsonl)
+    } else if has_extension(base, ".txt") {
+        Some(Format::Auto)
+    } else {
+        None
+    }
+}
+
+impl Entries {
+    fn finish(&self, line: Option<u64>, outcome: Result<Parsed, IngestError>) -> Entry {
+        let outcome = outcome.map(|mut parsed| {
+            self.overrides.apply(&mut parsed.draft);
+            if parsed.draft.record.origin.is_empty() {
+                parsed.draft.record.origin.clone_from(&self.name);
+            }
+            parsed
+        });
+        Entry { line, outcome }
+    }
+
+    fn start(&mut self, input: Box<dyn Read + Send>) -> Option<Entry> {
+        let (compression, base) = input::compression_of(&self.name);
+        let compression: Option<Compression> = compression;
+        let mut source = match input::open(input, compression) {
+            Ok(source) => source,
+            Err(e) => return Some(self.finish(None, Err(IngestError::Io(e)))),
+        };
+        match source.fill_buf() {
+            Ok(head) if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) => {
+                return Some(self.finish(None, Err(IngestError::Utf16)));
+            }
+            Ok(_) => {}
+            Err(e) => return Some(self.finish(None, Err(IngestError::Io(e)))),
+        }
+        let format = match (self.format, format_of(base)) {
+            (Format::Auto, None) => match input::first_significant_byte(&mut source) {
+                Ok(Some(b'[')) => Format::Json,
+                Ok(Some(b'{')) => Format::Jsonl,
+                Ok(_) => Format::Auto,
+                Err(e) => return Some(self.finish(None, Err(IngestError::Io(e)))),
+            },
+            (Format::Auto, Some(format)) | (format, _) => format,
+        };
+        let kind = match format {
+            Format::Json => {
+                self.state = State::Values(ValueStream::new(source, MAX_ARTICLE_BYTES));
+                return self.next_value();
+            }
+            Format::Jsonl => {
+                self.state = State::Lines {
+                    source,
+                    reader: LineReader::new(MAX_ARTICLE_BYTES),
+                    line: 0,
+                };
+                return self.next_line();
+            }
+            Format::Auto => TextKind::Auto,
+            Format::Rfa => TextKind::Rfa,
+            Format::Text => TextKind::Plain,
+        };
+        let outcome = match input::read_capped(&mut source, MAX_ARTICLE_BYTES) {
+            Err(e) => Err(IngestError::Io(e)),
+            Ok(Err(())) => Err(IngestError::TooLarge {
+                max: MAX_ARTICLE_BYTES,
+            }),
+            Ok(Ok(bytes)) => text::decode(&bytes).and_then(|text| rfa::parse_text(text, kind)),
+        };
+        Some(self.finish(None, outcome))
+    }
+
+    fn next_line(&mut self) -> Option<Entry> {
+        loop {
+            let State::Lines {
+                source,
+                reader,
+                line,
+            } = &mut self.state
+            else {
+                return None;
+            };
+            *line += 1;
+            let number = *line;
+            let outcome = match reader.next_line(source) {
+                Err(e) => {
+                    self.state = State::Done;
+                    Err(IngestError::Io(e))
+                }
+                Ok(None) => {
+                    self.state = State::Done;
+                    return None;
+                }
+                Ok(Some(Line::TooLong)) => Err(IngestError::LineTooLong {
+                    max: MAX_ARTICLE_BYTES,
+                }),
+                Ok(Some(Line::Text(bytes))) => {
+                    let bytes = if number == 1 {
+                        bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(&bytes)
+                    } else {
+                        &bytes
+                    };
+                    if bytes.iter().all(u8::is_ascii_whitespace) {
+                        continue;
+                    }
+                    json::parse_json_bytes(bytes)
+                }
+            };
+            return Some(self.finish(Some(number), outcome));
+        }
+    }
+
+    fn next_value(&mut self) -> Option<Entry> {
+        let State::Values(stream) = &mut self.state else {
+            return None;
+        };
+        let (line, value) = stream.next_value()?;
+        let outcome = match value {
+            Ok(bytes) => json::parse_json_bytes(&bytes),
+            Err(ScanError::TooLarge) => Err(IngestError::TooLarge {
+                max: MAX_ARTICLE_BYTES,
+            }),
+            Err(ScanError::Syntax(message)) => Err(IngestError::InvalidJson(message)),
+            Err(ScanError::Io(e)) => Err(IngestError::Io(e)),
+        };
+        Some(self.finish(Some(line), outcome))
     }
 }
 
 impl Iterator for Entries {
     type Item = Entry;
+
     fn next(&mut self) -> Option<Entry> {
-        todo!()
+        match std::mem::replace(&mut self.state, State::Done) {
+            State::Start(input) => self.start(input),
+            state @ State::Lines { .. } => {
+                self.state = state;
+                self.next_line()
+            }
+            state @ State::Values(_) => {
+                self.state = state;
+                self.next_value()
+            }
+            State::Done => None,
+        }
     }
 }
 
-/// Maximum size of one article.
-pub const MAX_ARTICLE_BYTES: usize = 64 << 20;
-
-/// Reads one input.
-pub fn read(
-    name: &str,
-    input: Box<dyn std::io::Read + Send>,
-    format: Format,
-    overrides: &Overrides,
-) -> Entries {
-    let _ = (name, input, format, overrides);
-    todo!()
-}
-
-/// Whether a directory import takes this file.
-pub fn accepts(file_name: &str) -> bool {
-    todo!("{file_name}")
-}
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,804 @@
+//! Tests of `read` over whole inputs: format detection, compression, errors, overrides, the
+//! export round trip, the shared corpus and arbitrary bytes.
+
+use std::collections::BTreeMap;
+use std::io::{self, Read, Write};
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use proptest::prelude::*;
+
+use super::*;
+
+fn entries(name: &str, bytes: &[u8], format: Format) -> Vec<Entry> {
+    read(
+        name,
+        Box::new(io::Cursor::new(bytes.to_vec())),
+        format,
+        &Overrides::default(),
+    )
+    .collect()
+}
+
+fn one(name: &str, bytes: &[u8], format: Format) -> Result<Parsed, IngestError> {
+    let mut all = entries(name, bytes, format);
+    assert_eq!(all.len(), 1, "expected one entry");
+    all.remove(0).outcome
+}
+
+fn error_text(name: &str, bytes: &[u8]) -> String {
+    one(name, bytes, Format::Auto).unwrap_err().to_string()
+}
+
+fn zst(bytes: &[u8]) -> Vec<u8> {
+    zstd::encode_all(bytes, 3).unwrap()
+}
+
+fn gz(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+const RFA_TEXT: &str = "Ferry Service Resumes\n\nferry-dock-110416.jpg A ferry at the dock.\n\nThe ferry ran again on Friday.\n\nReported by Ann Lee for RFA's Khmer Service. Written in English by Bo Chan.\n\nCopyright © 2016, RFA. Used with the permission of Radio Free Asia.";
+
+#[test]
+fn text_file_with_bom_crlf_and_origin() {
+    let bytes = [
+        b"\xEF\xBB\xBF".as_slice(),
+        RFA_TEXT.replace('\n', "\r\n").as_bytes(),
+    ]
+    .concat();
+    let parsed = one("dir/ferry.txt", &bytes, Format::Auto).unwrap();
+    let r = &parsed.draft.record;
+    assert_eq!(r.title, "Ferry Service Resumes");
+    assert_eq!(
+        parsed.draft.body,
+        "The ferry ran again on Friday.\n\nReported by Ann Lee for RFA's Khmer Service. Written in English by Bo Chan."
+    );
+    assert_eq!(r.reporters, ["Ann Lee"]);
+    assert_eq!(r.writers, ["Bo Chan"]);
+    assert_eq!(r.services, ["Khmer"]);
+    assert_eq!(r.outlet, "RFA");
+    assert_eq!(r.image, "ferry-dock-110416.jpg");
+    assert_eq!(r.caption, "A ferry at the dock.");
+    assert_eq!(
+        r.date,
+        Some(ArticleDate::from_day(
+            NaiveDate::from_ymd_opt(2016, 11, 4).unwrap()
+        ))
+    );
+    assert_eq!(r.date_origin, Some(DateOrigin::Inferred));
+    assert_eq!(r.origin, "dir/ferry.txt");
+    assert!(parsed.warnings.is_empty());
+}
+
+#[test]
+fn compressed_text_by_extension_and_by_magic() {
+    let plain = one("a.txt", RFA_TEXT.as_bytes(), Format::Auto).unwrap();
+    assert_eq!(
+        one("a.txt.zst", &zst(RFA_TEXT.as_bytes()), Format::Auto)
+            .unwrap()
+            .draft
+            .body,
+        plain.draft.body
+    );
+    assert_eq!(
+        one("a.txt.gz", &gz(RFA_TEXT.as_bytes()), Format::Auto)
+            .unwrap()
+            .draft
+            .body,
+        plain.draft.body
+    );
+    assert_eq!(
+        one("-", &zst(RFA_TEXT.as_bytes()), Format::Auto)
+            .unwrap()
+            .draft
+            .record
+            .title,
+        "Ferry Service Resumes"
+    );
+}
+
+#[test]
+fn text_input_errors() {
+    assert_eq!(
+        error_text("a.txt", b"Title\n\nBody \xFF here"),
+        "invalid UTF-8 at byte 12"
+    );
+    assert_eq!(
+        error_text("a.txt", b"Ti\0tle\n\nBody"),
+        "binary data (NUL byte at byte 2), not text"
+    );
+    assert_eq!(
+        error_text("a.txt", b"\xFF\xFET\0i\0"),
+        "UTF-16 is not supported, convert to UTF-8"
+    );
+    assert_eq!(
+        error_text("a.json", b"\xFE\xFF\0{"),
+        "UTF-16 is not supported, convert to UTF-8"
+    );
+    assert_eq!(error_text("a.txt", b""), "empty body");
+    assert_eq!(error_text("a.txt", b" \n\t\r\n"), "empty body");
+    assert_eq!(error_text("a.txt", b"Only a headline\n"), "empty body");
+}
+
+#[test]
+fn forced_formats() {
+    let text = "T\n\npic-010203.jpg Cap.\n\nBody.";
+    let plain = one("x.txt", text.as_bytes(), Format::Text).unwrap();
+    assert_eq!(plain.draft.body, "pic-010203.jpg Cap.\n\nBody.");
+    assert_eq!(plain.draft.record.image, "");
+    let rfa = one("x.dat", text.as_bytes(), Format::Rfa).unwrap();
+    assert_eq!(rfa.draft.record.image, "pic-010203.jpg");
+    assert_eq!(rfa.draft.body, "Body.");
+    // A .txt file forced to JSON Lines is read as JSON Lines.
+    let e = entries("x.txt", b"{\"body\": \"b\"}\n", Format::Jsonl);
+    assert_eq!(e[0].outcome.as_ref().unwrap().draft.body, "b");
+    let e = entries("x.jsonl", b"{\"body\": \"b\"}", Format::Json);
+    assert_eq!(e[0].line, Some(1));
+    assert_eq!(e[0].outcome.as_ref().unwrap().draft.body, "b");
+}
+
+#[test]
+fn stdin_detection_by_content() {
+    let e = entries("-", b"[{\"body\": \"a\"}, {\"body\": \"b\"}]", Format::Auto);
+    assert_eq!(e.len(), 2);
+    let e = entries(
+        "-",
+        b"\n{\"body\": \"a\"}\n{\"body\": \"b\"}\n",
+        Format::Auto,
+    );
+    assert_eq!(
+        e.iter().map(|e| e.line).collect::<Vec<_>>(),
+        [Some(2), Some(3)]
+    );
+    let e = entries("-", b"Headline\n\nBody.", Format::Auto);
+    assert_eq!(
+        e[0].outcome.as_ref().unwrap().draft.record.title,
+        "Headline"
+    );
+    assert_eq!(e[0].outcome.as_ref().unwrap().draft.record.origin, "-");
+}
+
+#[test]
+fn json_lines_go_on_after_bad_lines() {
+    let data = b"{\"body\": \"one\"}\r\n\n   \n{bad json}\n[1, 2]\n{\"title\": \"no body\"}\n\xEF\xBB\xBF{\"body\": 3}\n{\"body\": \"last\", \"date\": \"soon\"}";
+    let e = entries("feed.ndjson", data, Format::Auto);
+    let lines: Vec<_> = e.iter().map(|e| e.line).collect();
+    assert_eq!(
+        lines,
+        [Some(1), Some(4), Some(5), Some(6), Some(7), Some(8)]
+    );
+    assert_eq!(e[0].outcome.as_ref().unwrap().draft.body, "one");
+    assert!(
+        e[1].outcome
+            .as_ref()
+            .unwrap_err()
+            .to_string()
+            .starts_with("invalid JSON: key must be a string at line 1 column 2")
+    );
+    assert_eq!(
+        e[2].outcome.as_ref().unwrap_err().to_string(),
+        "expected a JSON object, found an array"
+    );
+    assert_eq!(
+        e[3].outcome.as_ref().unwrap_err().to_string(),
+        "no body: none of the fields body, text, maintext, content"
+    );
+    // A byte-order mark is only skipped on line 1.
+    assert!(e[4].outcome.is_err());
+    let last = e[5].outcome.as_ref().unwrap();
+    assert_eq!(last.draft.body, "last");
+    assert_eq!(
+        last.warnings,
+        ["unparseable date \"soon\" in `date`; imported without a date"]
+    );
+}
+
+#[test]
+fn json_lines_bom_on_first_line_and_compression() {
+    let data = b"\xEF\xBB\xBF{\"body\": \"one\"}\n{\"body\": \"two\"}\n";
+    for (name, bytes) in [
+        ("a.jsonl", data.to_vec()),
+        ("a.jsonl.zst", zst(data)),
+        ("a.JSONL.GZ", gz(data)),
+    ] {
+        let bodies: Vec<_> = entries(name, &bytes, Format::Auto)
+            .into_iter()
+            .map(|e| e.outcome.unwrap().draft.body)
+            .collect();
+        assert_eq!(bodies, ["one", "two"], "{name}");
+    }
+}
+
+#[test]
+fn json_file_shapes() {
+    let e = entries(
+        "one.json",
+        b"{\n  \"title\": \"T\",\n  \"body\": \"B\"\n}\n",
+        Format::Auto,
+    );
+    assert_eq!(e.len(), 1);
+    assert_eq!(e[0].outcome.as_ref().unwrap().draft.record.title, "T");
+    let e = entries(
+        "many.json",
+        b"[\n{\"body\": \"a\"},\n\"oops\",\n{\"body\": \"c\"}\n]",
+        Format::Auto,
+    );
+    assert_eq!(
+        e.iter().map(|e| e.line).collect::<Vec<_>>(),
+        [Some(2), Some(3), Some(4)]
+    );
+    assert_eq!(
+        e[1].outcome.as_ref().unwrap_err().to_string(),
+        "expected a JSON object, found a string"
+    );
+    assert_eq!(e[2].outcome.as_ref().unwrap().draft.body, "c");
+    let e = entries(
+        "broken.json",
+        b"[{\"body\": \"a\"} {\"body\": \"b\"}]",
+        Format::Auto,
+    );
+    assert_eq!(e.len(), 2);
+    assert!(
+        e[1].outcome
+            .as_ref()
+            .unwrap_err()
+            .to_string()
+            .starts_with("invalid JSON: expected `,` or `]`")
+    );
+    let e = entries("empty.json", b"  ", Format::Auto);
+    assert_eq!(
+        e[0].outcome.as_ref().unwrap_err().to_string(),
+        "invalid JSON: no JSON value in the input"
+    );
+}
+
+#[test]
+fn deep_nesting_in_each_json_format() {
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    for name in ["deep.json", "deep.jsonl"] {
+        let e = entries(name, deep.as_bytes(), Format::Auto);
+        let message = e[0].outcome.as_ref().unwrap_err().to_string();
+        assert!(message.contains("recursion limit"), "{name}: {message}");
+    }
+    let deep = format!(
+        "[{{\"body\": \"b\", \"x\": {}{}}}]",
+        "{\"a\":".repeat(100_000),
+        "}".repeat(100_000)
+    );
+    let e = entries("deep.json", deep.as_bytes(), Format::Auto);
+    assert!(
+        e[0].outcome
+            .as_ref()
+            .unwrap_err()
+            .to_string()
+            .contains("recursion limit")
+    );
+}
+
+/// A reader that produces `len` bytes of `x` then "\n" then `tail`, without holding them.
+struct LongLine {
+    left: u64,
+    tail: io::Cursor<Vec<u8>>,
+}
+
+impl Read for LongLine {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.left > 0 {
+            let n = (buf.len() as u64).min(self.left) as usize;
+            buf[..n].fill(b'x');
+            self.left -= n as u64;
+            if self.left == 0 && n < buf.len() {
+                buf[n] = b'\n';
+                return Ok(n + 1);
+            }
+            if self.left == 0 {
+                self.tail.get_mut().insert(0, b'\n');
+            }
+            return Ok(n);
+        }
+        self.tail.read(buf)
+    }
+}
+
+#[test]
+fn a_200_mb_line_is_one_error_then_the_rest_is_read() {
+    let input = LongLine {
+        left: 200 << 20,
+        tail: io::Cursor::new(b"{\"body\": \"after\"}\n".to_vec()),
+    };
+    let e: Vec<Entry> = read(
+        "big.jsonl",
+        Box::new(input),
+        Format::Auto,
+        &Overrides::default(),
+    )
+    .collect();
+    assert_eq!(e.len(), 2);
+    assert_eq!(e[0].line, Some(1));
+    assert_eq!(
+        e[0].outcome.as_ref().unwrap_err().to_string(),
+        "line longer than 64 MiB"
+    );
+    assert_eq!(e[1].line, Some(2));
+    assert_eq!(e[1].outcome.as_ref().unwrap().draft.body, "after");
+}
+
+#[test]
+fn an_oversized_text_file_is_an_error() {
+    let input = LongLine {
+        left: (MAX_ARTICLE_BYTES + 10) as u64,
+        tail: io::Cursor::new(Vec::new()),
+    };
+    let e: Vec<Entry> = read(
+        "big.txt",
+        Box::new(input),
+        Format::Auto,
+        &Overrides::default(),
+    )
+    .collect();
+    assert_eq!(e.len(), 1);
+    assert_eq!(
+        e[0].outcome.as_ref().unwrap_err().to_string(),
+        "article longer than 64 MiB"
+    );
+}
+
+#[test]
+fn truncated_and_corrupt_compression_end_with_an_error() {
+    let mut data = Vec::new();
+    for i in 0u32..20_000 {
+        let noise = blake3::hash(&i.to_le_bytes()).to_hex();
+        data.extend_from_slice(format!("{{\"body\": \"article {i} {noise}\"}}\n").as_bytes());
+    }
+    let packed = zst(&data);
+    let e = entries("a.jsonl.zst", &packed[..packed.len() / 2], Format::Auto);
+    assert!(e.len() > 1);
+    let last = e.last().unwrap();
+    assert!(
+        matches!(last.outcome, Err(IngestError::Io(_))),
+        "{:?}",
+        last.outcome
+    );
+    assert!(
+        e[..e.len() - 1]
+            .iter()
+            .all(|e| e.outcome.is_ok() || matches!(e.outcome, Err(IngestError::InvalidJson(_))))
+    );
+    let e = entries("a.jsonl.gz", b"\x1F\x8B not really gzip", Format::Auto);
+    assert_eq!(e.len(), 1);
+    assert!(
+        e[0].outcome
+            .as_ref()
+            .unwrap_err()
+            .to_string()
+            .starts_with("read error: ")
+    );
+    let e = entries("a.txt.zst", b"plain text, not zstd", Format::Auto);
+    assert!(matches!(
+        e[..],
+        [Entry {
+            line: None,
+            outcome: Err(IngestError::Io(_))
+        }]
+    ));
+}
+
+#[test]
+fn overrides_replace_fields() {
+    let overrides = Overrides {
+        service: Some("Desk".into()),
+        reporter: Some("Pat Roe".into()),
+        date: Some(ArticleDate::from_day(
+            NaiveDate::from_ymd_opt(2001, 2, 3).unwrap(),
+        )),
+    };
+    let bytes = RFA_TEXT.as_bytes().to_vec();
+    let e: Vec<Entry> = read(
+        "a.txt",
+        Box::new(io::Cursor::new(bytes)),
+        Format::Auto,
+        &overrides,
+    )
+    .collect();
+    let r = &e[0].outcome.as_ref().unwrap().draft.record;
+    assert_eq!(r.services, ["Desk"]);
+    assert_eq!(r.reporters, ["Pat Roe"]);
+    assert_eq!(r.writers, ["Bo Chan"], "fields without an override stay");
+    assert_eq!(r.date, overrides.date);
+    assert_eq!(r.date_origin, Some(DateOrigin::Given));
+}
+
+#[test]
+fn entries_can_move_to_another_thread() {
+    fn assert_send<T: Send>() {}
+    assert_send::<Entries>();
+    assert_send::<Entry>();
+    let entries = read(
+        "a.jsonl",
+        Box::new(io::Cursor::new(b"{\"body\": \"b\"}".to_vec())),
+        Format::Auto,
+        &Overrides::default(),
+    );
+    let count = std::thread::spawn(move || entries.count()).join().unwrap();
+    assert_eq!(count, 1);
+}
+
+#[test]
+fn accepts_filter() {
+    for name in [
+        "a.txt",
+        "a.json",
+        "a.jsonl",
+        "a.ndjson",
+        "A.TXT.ZST",
+        "dir/a.jsonl.gz",
+        "a.json.zst",
+    ] {
+        assert!(accepts(name), "{name}");
+    }
+    for name in [
+        "a.md",
+        "a.zst",
+        "a.gz",
+        "a.txt.bz2",
+        "json",
+        ".txt",
+        "a.jsonx",
+    ] {
+        assert!(!accepts(name), "{name}");
+    }
+}
+
+#[test]
+fn format_names() {
+    assert_eq!("jsonl".parse::<Format>(), Ok(Format::Jsonl));
+    assert_eq!("rfa".parse::<Format>(), Ok(Format::Rfa));
+    assert!("xml".parse::<Format>().is_err());
+}
+
+/// Serialises a record and body in the export shape of CONTRACTS.md.
+fn export_object(record: &Record, body: &str) -> serde_json::Value {
+    let id = blake3::hash(body.as_bytes()).to_hex().to_string();
+    let mut extra = serde_json::Map::new();
+    for (name, text) in &record.extra {
+        extra.insert(name.clone(), serde_json::from_str(text).unwrap());
+    }
+    serde_json::json!({
+        "id": id,
+        "title": record.title,
+        "reporters": record.reporters,
+        "translators": record.translators,
+        "editors": record.editors,
+        "writers": record.writers,
+        "services": record.services,
+        "outlet": record.outlet,
+        "date": record.date.map(|d| d.to_string()),
+        "date_origin": record.date_origin.map(DateOrigin::as_str),
+        "url": record.url,
+        "image": record.image,
+        "caption": record.caption,
+        "tags": record.tags,
+        "source_id": record.source_id,
+        "origin": record.origin,
+        "imported_at": record.imported_at.and_then(|t| chrono::DateTime::from_timestamp(t, 0)).map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
+        "extra": extra,
+        "body": body,
+    })
+}
+
+#[test]
+fn export_shape_reads_back_identically() {
+    let full = Record {
+        title: "Port Reopens".into(),
+        reporters: vec!["Ann Lee".into(), "Bo Chan".into()],
+        translators: vec!["Cy Dee".into()],
+        editors: vec!["Di Eng".into()],
+        writers: vec!["Ed Fox".into()],
+        services: vec!["Lao".into(), "Khmer".into()],
+        outlet: "RFA".into(),
+        date: Some(ArticleDate {
+            day: NaiveDate::from_ymd_opt(2019, 3, 15).unwrap(),
+            time: Some(45_296),
+        }),
+        date_origin: Some(DateOrigin::Inferred),
+        url: "https://example.org/port".into(),
+        image: "port-031519.jpg".into(),
+        caption: "The port at dawn.".into(),
+        tags: vec!["ports".into(), "trade".into()],
+        source_id: "feed/42".into(),
+        origin: "old/feed.jsonl".into(),
+        imported_at: Some(1_700_000_000),
+        extra: BTreeMap::from([
+            ("language".to_string(), "\"en\"".to_string()),
+            (
+                "nested".to_string(),
+                "{\"a\":[1,2.5,null,true]}".to_string(),
+            ),
+            ("body_html".to_string(), "\"<p>x</p>\"".to_string()),
+        ]),
+    };
+    let minimal = Record {
+        title: "Bare".into(),
+        origin: "x.txt".into(),
+        ..Record::default()
+    };
+    let day_only = Record {
+        date: Some(ArticleDate::from_day(
+            NaiveDate::from_ymd_opt(1998, 12, 31).unwrap(),
+        )),
+        date_origin: Some(DateOrigin::Given),
+        origin: "-".into(),
+        ..Record::default()
+    };
+    for (record, body) in [
+        (full, "Line one.\n\n  Indented line two."),
+        (minimal, "b"),
+        (day_only, "Body"),
+    ] {
+        let line = serde_json::to_string(&export_object(&record, body)).unwrap();
+        let e = entries("export.jsonl", line.as_bytes(), Format::Auto);
+        let parsed = e.into_iter().next().unwrap().outcome.unwrap();
+        assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
+        assert_eq!(parsed.draft.body, body);
+        assert_eq!(parsed.draft.record, record);
+        // The pretty-printed array form reads back the same.
+        let pretty =
+            serde_json::to_string_pretty(&serde_json::json!([export_object(&record, body)]))
+                .unwrap();
+        let e = entries("export.json", pretty.as_bytes(), Format::Auto);
+        assert_eq!(
+            e.into_iter().next().unwrap().outcome.unwrap().draft.record,
+            record
+        );
+    }
+}
+
+/// The shared corpus directory, or `None` (with a notice) when absent.
+fn corpus() -> Option<PathBuf> {
+    let dir = match std::env::var_os("MORGUE_CORPUS") {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
+    };
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        println!(
+            "notice: corpus not found at {}; skipping (set MORGUE_CORPUS)",
+            dir.display()
+        );
+        None
+    }
+}
+
+#[test]
+fn corpus_rfa_seed_article() {
+    let Some(dir) = corpus() else { return };
+    let path = dir.join("rfa/000_0b0ea05460107842.txt");
+    if !path.is_file() {
+        println!("notice: {} not found; skipping", path.display());
+        return;
+    }
+    let file = std::fs::File::open(&path).unwrap();
+    let e: Vec<Entry> = read(
+        "000_0b0ea05460107842.txt",
+        Box::new(file),
+        Format::Auto,
+        &Overrides::default(),
+    )
+    .collect();
+    assert_eq!(e.len(), 1);
+    let parsed = e.into_iter().next().unwrap().outcome.unwrap();
+    let r = &parsed.draft.record;
+    assert_eq!(r.title, "Kazakhs Hit Out at China's Travel Ban");
+    assert_eq!(r.reporters, ["Qiao Long"]);
+    assert_eq!(r.services, ["Mandarin"]);
+    assert_eq!(r.translators, ["Luisetta Mudie"]);
+    assert_eq!(r.editors, ["Luisetta Mudie"]);
+    assert!(r.writers.is_empty());
+    assert_eq!(r.outlet, "RFA");
+    assert_eq!(
+        r.date,
+        Some(ArticleDate::from_day(
+            NaiveDate::from_ymd_opt(2017, 6, 20).unwrap()
+        ))
+    );
+    assert_eq!(r.date_origin, Some(DateOrigin::Inferred));
+    assert_eq!(r.image, "china-passports-062017.jpg");
+    assert_eq!(r.caption, "Chinese passports are shown in a file photo.");
+    assert!(parsed.draft.body.starts_with("Tensions rose on Tuesday"));
+    assert!(
+        parsed
+            .draft
+            .body
+            .ends_with("Translated and edited by Luisetta Mudie.")
+    );
+    assert!(!parsed.draft.body.contains("Add your comment"));
+    assert!(!parsed.draft.body.contains('\r'));
+    assert!(parsed.warnings.is_empty());
+}
+
+#[test]
+fn corpus_reuters_jsonl_zst() {
+    let Some(dir) = corpus() else { return };
+    let path = dir.join("reuters-21578.jsonl.zst");
+    if !path.is_file() {
+        println!("notice: {} not found; skipping", path.display());
+        return;
+    }
+    let file = std::fs::File::open(&path).unwrap();
+    let mut drafts = 0;
+    let mut with_reporters = 0;
+    let mut date_warnings = Vec::new();
+    let mut other = Vec::new();
+    for entry in read(
+        "reuters-21578.jsonl.zst",
+        Box::new(file),
+        Format::Auto,
+        &Overrides::default(),
+    ) {
+        match entry.outcome {
+            Ok(parsed) => {
+                drafts += 1;
+                if !parsed.draft.record.reporters.is_empty() {
+                    with_reporters += 1;
+                }
+                for warning in parsed.warnings {
+                    if warning.contains("date") {
+                        date_warnings.push((entry.line, warning));
+                    } else {
+                        other.push((entry.line, warning));
+                    }
+                }
+            }
+            Err(e) => other.push((entry.line, e.to_string())),
+        }
+    }
+    assert_eq!(drafts, 19_043);
+    assert_eq!(with_reporters, 875);
+    assert_eq!(date_warnings.len(), 1, "{date_warnings:?}");
+    assert!(date_warnings[0].1.contains("31-MAR-1987 605:12:19.12"));
+    assert!(other.is_empty(), "{other:?}");
+}
+
+#[test]
+fn corpus_bbc_plain_text() {
+    let Some(dir) = corpus() else { return };
+    let dir = dir.join("bbc");
+    let Ok(sections) = std::fs::read_dir(&dir) else {
+        println!("notice: {} not found; skipping", dir.display());
+        return;
+    };
+    let (mut drafts, mut with_byline, mut failures) = (0, 0, Vec::new());
+    for section in sections {
+        let section = section.unwrap().path();
+        if !section.is_dir() {
+            continue;
+        }
+        for file in std::fs::read_dir(&section).unwrap() {
+            let path = file.unwrap().path();
+            let name = path.to_string_lossy().into_owned();
+            assert!(accepts(&name));
+            let input = Box::new(std::fs::File::open(&path).unwrap());
+            for entry in read(&name, input, Format::Auto, &Overrides::default()) {
+                match entry.outcome {
+                    Ok(parsed) => {
+                        drafts += 1;
+                        let r = &parsed.draft.record;
+                        assert!(
+                            !r.title.is_empty() && !parsed.draft.body.is_empty(),
+                            "{name}"
+                        );
+                        assert!(
+                            r.image.is_empty() && r.outlet.is_empty() && r.date.is_none(),
+                            "{name}"
+                        );
+                        if !(r.reporters.is_empty()
+                            && r.translators.is_empty()
+                            && r.editors.is_empty())
+                        {
+                            with_byline += 1;
+                        }
+                    }
+                    Err(e) => failures.push(format!("{name}: {e}")),
+                }
+            }
+        }
+    }
+    assert_eq!(drafts, 2095);
+    assert_eq!(with_byline, 0, "the BBC set has no bylines");
+    assert!(failures.is_empty(), "{failures:?}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+        for name in ["a.txt", "a.json", "a.jsonl", "a.txt.zst", "a.json.gz", "-"] {
+            for format in [Format::Auto, Format::Rfa, Format::Text, Format::Json, Format::Jsonl] {
+                let n = entries(name, &bytes, format).len();
+                prop_assert!(n >= 1 || matches!(format, Format::Jsonl) || name.ends_with("jsonl") || (name == "-" && format == Format::Auto));
+            }
+        }
+        let _ = json::parse_json_bytes(&bytes);
+        if let Ok(text) = std::str::from_utf8(&bytes) {
+            let _ = rfa::parse_text(text, rfa::TextKind::Auto);
+            let _ = names::parse_author_string(text);
+            let _ = byline::read_byline(text);
+            let _ = dates::parse_date_text(text);
+            let _ = dates::date_from_image_name(text);
+        }
+    }
+
+    #[test]
+    fn arbitrary_text_never_panics(text in "\\PC{0,300}", lines in proptest::collection::vec("(Reported|Translated|Edited|Written in English) (and (edited|written in English) )?by [A-Za-zéŁżó€’' ,.&]{0,40}(for RFA['’]s [A-Za-zé]{0,10} Service)?(,? and (edited )?by [A-Za-zéŁ ]{0,12})?\\.?", 0..4)) {
+        let article = format!("{text}\n\n{}", lines.join("\n\n"));
+        for kind in [rfa::TextKind::Auto, rfa::TextKind::Rfa, rfa::TextKind::Plain] {
+            if let Ok(parsed) = rfa::parse_text(&article, kind) {
+                prop_assert!(!parsed.draft.body.is_empty());
+                prop_assert!(!parsed.draft.body.contains('\r'));
+            }
+        }
+        let _ = names::parse_author_string(&article);
+        let _ = json::parse_json_value(serde_json::json!({"body": article, "author": text, "date": text, "tags": text}));
+    }
+
+    #[test]
+    fn json_token_soup_never_panics(tokens in proptest::collection::vec(prop_oneof![
+        Just("["), Just("]"), Just("{"), Just("}"), Just(","), Just(":"), Just("\""), Just("\\"),
+        Just(" "), Just("\n"), Just("1"), Just("\"body\""), Just("\"x\""), Just("null"), Just("é"),
+    ], 0..80)) {
+        let text: String = tokens.concat();
+        for name in ["a.json", "a.jsonl"] {
+            let all = entries(name, text.as_bytes(), Format::Auto);
+            prop_assert!(all.len() <= text.len() + 1);
+        }
+    }
+
+    #[test]
+    fn known_fields_with_any_values_never_panic(
+        fields in proptest::collection::vec((
+            prop_oneof![
+                Just("body"), Just("text"), Just("title"), Just("author"), Just("authors"), Just("byline"),
+                Just("reporters"), Just("services"), Just("source"), Just("date"), Just("published"),
+                Just("date_origin"), Just("tags"), Just("keywords"), Just("id"), Just("source_id"),
+                Just("imported_at"), Just("extra"), Just("origin"), Just("url"), Just("other"),
+            ],
+            json_value(),
+        ), 0..8)
+    ) {
+        let object: serde_json::Map<String, serde_json::Value> =
+            fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        let line = serde_json::Value::Object(object).to_string();
+        let all = entries("a.jsonl", line.as_bytes(), Format::Auto);
+        prop_assert_eq!(all.len(), 1);
+        if let Ok(parsed) = &all[0].outcome {
+            prop_assert!(!parsed.draft.body.is_empty());
+            prop_assert_eq!(parsed.draft.record.date.is_some(), parsed.draft.record.date_origin.is_some());
+        }
+    }
+}
+
+/// Small arbitrary JSON values: scalars, date-like strings, arrays and objects.
+fn json_value() -> impl Strategy<Value = serde_json::Value> {
+    use serde_json::Value;
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>().prop_map(Value::from),
+        "\\PC{0,24}".prop_map(Value::from),
+        "[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]{1,9})?)?(Z|[+-][0-9]{2}:?[0-9]{2})?)?".prop_map(Value::from),
+        "-?[0-9]{1,20}(\\.[0-9]{0,5})?".prop_map(Value::from),
+    ];
+    leaf.prop_recursive(3, 24, 4, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::Array),
+            proptest::collection::btree_map("[a-z]{1,6}", inner, 0..4)
+                .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+        ]
+    })
+}

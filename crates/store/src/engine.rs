@@ -1,0 +1,375 @@
+//! The sled-facing part of the store, for crates that write blobs inside their own
+//! multi-tree transactions (morgue-meta).
+//!
+//! One archive directory is one [`Database`]: our lock file, the format header and one
+//! [`sled::Db`]. [`Store::open`] is [`Database::open`] followed by [`Store::on`]; a crate that
+//! keeps its own trees next to the blobs opens the [`Database`] itself, builds its [`Store`] on
+//! it, and writes [`PreparedBlob`]s into [`Store::tree`] inside its transactions:
+//!
+//! ```
+//! use morgue_store::engine::sled::{self, Transactional};
+//! use morgue_store::engine::{Database, engine_error, transaction_error};
+//! use morgue_store::{Options, Store};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let dir = tempfile::tempdir()?;
+//! let db = Database::open(dir.path(), &Options::default())?;
+//! let store = Store::on(&db, 3)?;
+//! let records = db.sled().open_tree("records").map_err(engine_error)?;
+//!
+//! // Hash and compress outside the transaction, write inside it.
+//! let blob = store.prepare(b"body of an article")?;
+//! (store.tree(), &records)
+//!     .transaction(|(blobs, records)| {
+//!         blobs.insert(blob.id.as_bytes(), blob.value.as_slice())?;
+//!         records.insert(blob.id.as_bytes(), b"its record".as_slice())?;
+//!         Ok(())
+//!     })
+//!     .map_err(transaction_error)?;
+//!
+//! assert_eq!(store.get(&blob.id)?.as_deref(), Some(&b"body of an article"[..]));
+//! # Ok(())
+//! # }
+//! ```
+
+use std::fmt;
+use std::fs::{self, File, OpenOptions};
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use fs4::fs_std::FileExt;
+
+pub use sled;
+
+use crate::codec;
+use crate::error::{Error, Result};
+use crate::header::{self, HEADER_TEMP_FILE};
+use crate::{BlobId, Options, Store};
+
+/// Name of our lock file inside the archive directory.
+pub const LOCK_FILE: &str = "LOCK";
+/// Name of the sled tree that holds the blobs.
+pub const BLOB_TREE: &str = "blobs";
+
+/// How long to retry sled's own file lock after ours was taken: a sled instance of this
+/// process that was just dropped can keep it for a moment (its flusher thread winds down).
+const SLED_LOCK_RETRY: Duration = Duration::from_secs(5);
+/// Pause between attempts to take a lock.
+const LOCK_POLL: Duration = Duration::from_millis(10);
+
+/// One open archive directory: our lock file, the header, one sled database.
+///
+/// Cheap to clone (an [`Arc`] inside). Dropping the last clone, and every [`Store`] and
+/// [`sled::Tree`] taken from it, flushes the database and releases the directory.
+#[derive(Clone)]
+pub struct Database {
+    inner: Arc<Inner>,
+}
+
+/// Field order matters: sled is flushed (in `drop`) and dropped before the lock is released.
+struct Inner {
+    db: sled::Db,
+    path: PathBuf,
+    _lock: DirLock,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // Nothing to report an error to here; `Store::flush` is the way to see one.
+        let _ = self.db.flush();
+    }
+}
+
+impl fmt::Debug for Database {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Database")
+            .field("path", &self.inner.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Database {
+    /// Opens the archive at `dir`: takes the lock ([`Error::Locked`], or waits up to
+    /// `options.wait`), checks the header (or creates the archive when `options.create`),
+    /// then opens sled.
+    ///
+    /// Errors: [`Error::NoArchive`] when `create` is false and there is no archive (nothing is
+    /// created then); [`Error::NotAnArchive`] for a non-empty directory without our header or
+    /// a path that is not a directory; [`Error::UnsupportedVersion`] for another format version.
+    pub fn open(dir: &Path, options: &Options) -> Result<Database> {
+        let path = dir.to_path_buf();
+        // Checks before the lock, so that nothing is written into a directory that is not ours.
+        match fs::metadata(&path) {
+            Ok(meta) if meta.is_dir() => {}
+            Ok(_) => return Err(Error::NotAnArchive { path }),
+            Err(e) if e.kind() == ErrorKind::NotFound => {
+                if !options.create {
+                    return Err(Error::NoArchive { path });
+                }
+                fs::create_dir_all(&path).map_err(|e| Error::io(&path, e))?;
+            }
+            Err(e) => return Err(Error::io(path, e)),
+        }
+        ensure_archive(&path, options.create, false)?;
+
+        let lock = DirLock::acquire(&path, options.wait)?;
+        // Again under the lock: another process may have created the archive meanwhile.
+        ensure_archive(&path, options.create, true)?;
+        let db = open_sled(&path, options.wait.unwrap_or_default().max(SLED_LOCK_RETRY))?;
+        Ok(Database {
+            inner: Arc::new(Inner {
+                db,
+                path,
+                _lock: lock,
+            }),
+        })
+    }
+
+    /// The sled database, for trees of other crates next to the blob tree.
+    pub fn sled(&self) -> &sled::Db {
+        &self.inner.db
+    }
+
+    /// The archive directory, as given to [`Database::open`].
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// The size on disk of the archive directory: the sum of the lengths of its files.
+    pub fn disk_bytes(&self) -> Result<u64> {
+        dir_bytes(&self.inner.path)
+    }
+}
+
+/// Checks the header of `dir`; without one, refuses a directory with other files in it and,
+/// when `create_now`, writes the header.
+fn ensure_archive(dir: &Path, create: bool, create_now: bool) -> Result<()> {
+    if header::check(dir)? {
+        return Ok(());
+    }
+    let entries = fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(dir, e))?;
+        let name = entry.file_name();
+        if name != LOCK_FILE && name != HEADER_TEMP_FILE {
+            return Err(Error::NotAnArchive {
+                path: dir.to_path_buf(),
+            });
+        }
+    }
+    if !create {
+        return Err(Error::NoArchive {
+            path: dir.to_path_buf(),
+        });
+    }
+    if create_now {
+        header::create(dir)?;
+    }
+    Ok(())
+}
+
+/// Opens sled in `dir`, retrying for up to `patience` while its lock is still held.
+fn open_sled(dir: &Path, patience: Duration) -> Result<sled::Db> {
+    let start = Instant::now();
+    loop {
+        match sled::Config::new().path(dir).open() {
+            Ok(db) => return Ok(db),
+            Err(sled::Error::Io(e)) if is_lock_error(&e) => {
+                if start.elapsed() >= patience {
+                    return Err(Error::Locked {
+                        path: dir.to_path_buf(),
+                    });
+                }
+                thread::sleep(LOCK_POLL);
+            }
+            Err(e) => return Err(engine_error(e)),
+        }
+    }
+}
+
+/// Whether sled failed to take its file lock.
+fn is_lock_error(e: &std::io::Error) -> bool {
+    e.kind() == ErrorKind::WouldBlock || e.to_string().contains("could not acquire lock")
+}
+
+/// Maps a sled error to the store's [`Error`]: a failure to take sled's file lock becomes
+/// [`Error::Locked`], anything else [`Error::Engine`].
+pub fn engine_error(e: sled::Error) -> Error {
+    match e {
+        sled::Error::Io(io) if is_lock_error(&io) => Error::Locked {
+            path: locked_dir(&io.to_string()).unwrap_or_default(),
+        },
+        other => Error::Engine(other.to_string()),
+    }
+}
+
+/// Maps the error of a sled transaction whose closure aborts with the store's [`Error`]:
+/// the abort's error as is, a storage error through [`engine_error`].
+pub fn transaction_error(e: sled::transaction::TransactionError<Error>) -> Error {
+    match e {
+        sled::transaction::TransactionError::Abort(e) => e,
+        sled::transaction::TransactionError::Storage(e) => engine_error(e),
+    }
+}
+
+/// The archive directory from sled's message `could not acquire lock on "DIR/db": …`.
+fn locked_dir(message: &str) -> Option<PathBuf> {
+    let rest = message.split_once("lock on \"")?.1;
+    let file = Path::new(rest.split_once('"')?.0);
+    file.parent().map(Path::to_path_buf)
+}
+
+/// The sum of the file lengths under `dir` (symbolic links are not followed).
+fn dir_bytes(dir: &Path) -> Result<u64> {
+    let mut total = 0;
+    for entry in fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+        let entry = entry.map_err(|e| Error::io(dir, e))?;
+        let path = entry.path();
+        let meta = fs::symlink_metadata(&path).map_err(|e| Error::io(&path, e))?;
+        if meta.is_dir() {
+            total += dir_bytes(&path)?;
+        } else if meta.is_file() {
+            total += meta.len();
+        }
+    }
+    Ok(total)
+}
+
+/// Our exclusive lock on an archive directory, released on drop.
+struct DirLock {
+    file: File,
+}
+
+impl DirLock {
+    fn acquire(dir: &Path, wait: Option<Duration>) -> Result<DirLock> {
+        let path = dir.join(LOCK_FILE);
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| Error::io(&path, e))?;
+        let start = Instant::now();
+        loop {
+            if file.try_lock_exclusive().map_err(|e| Error::io(&path, e))? {
+                return Ok(DirLock { file });
+            }
+            match wait.and_then(|wait| wait.checked_sub(start.elapsed())) {
+                Some(left) if !left.is_zero() => thread::sleep(left.min(LOCK_POLL * 5)),
+                _ => {
+                    return Err(Error::Locked {
+                        path: dir.to_path_buf(),
+                    });
+                }
+            }
+        }
+    }
+}
+
+impl Drop for DirLock {
+    fn drop(&mut self) {
+        // Closing the file releases the lock as well; unlocking first makes it explicit.
+        let _ = FileExt::unlock(&self.file);
+    }
+}
+
+/// A blob hashed and encoded, ready to be inserted into [`Store::tree`] (under the key
+/// `id.as_bytes()`, with `value` as the value), typically inside a transaction.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PreparedBlob {
+    /// The blob's id.
+    pub id: BlobId,
+    /// Length of the uncompressed blob.
+    pub raw_len: u64,
+    /// The exact value to store.
+    pub value: Vec<u8>,
+}
+
+impl fmt::Debug for PreparedBlob {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PreparedBlob")
+            .field("id", &self.id)
+            .field("raw_len", &self.raw_len)
+            .field("value_len", &self.value.len())
+            .finish()
+    }
+}
+
+impl Store {
+    /// A store on an open database (its blob tree is created if missing). New values are
+    /// compressed at `zstd_level` (zstd clamps levels outside its range).
+    pub fn on(db: &Database, zstd_level: i32) -> Result<Store> {
+        let tree = db.sled().open_tree(BLOB_TREE).map_err(engine_error)?;
+        Ok(Store {
+            tree,
+            db: db.clone(),
+            level: zstd_level,
+        })
+    }
+
+    /// The blob tree, for multi-tree transactions. Keys are the 32 id bytes, values what
+    /// [`Store::prepare`] produces; anything else written here reads back as corrupted.
+    pub fn tree(&self) -> &sled::Tree {
+        &self.tree
+    }
+
+    /// The database this store lives in.
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
+    /// Hashes and encodes `bytes` (outside any transaction; thread-safe).
+    /// [`Error::TooLarge`] above [`crate::MAX_BLOB_BYTES`].
+    pub fn prepare(&self, bytes: &[u8]) -> Result<PreparedBlob> {
+        codec::check_len(bytes.len())?;
+        let id = BlobId::of(bytes);
+        let value = codec::encode(bytes, self.level)?;
+        Ok(PreparedBlob {
+            id,
+            raw_len: bytes.len() as u64,
+            value,
+        })
+    }
+
+    /// Decodes a stored value of blob `id` and checks it hashes to `id`:
+    /// [`Error::Corrupted`] when it does not decode or does not match.
+    pub fn decode(&self, id: &BlobId, value: &[u8]) -> Result<Vec<u8>> {
+        match codec::decode(value) {
+            Ok(blob) if BlobId::of(&blob) == *id => Ok(blob),
+            _ => Err(Error::Corrupted { id: *id }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locked_dir_from_sled_message() {
+        assert_eq!(
+            locked_dir(r#"could not acquire lock on "/tmp/a b/db": Os { code: 11 }"#),
+            Some(PathBuf::from("/tmp/a b"))
+        );
+        assert_eq!(locked_dir("something else"), None);
+    }
+
+    #[test]
+    fn sled_lock_error_maps_to_locked() {
+        let io = std::io::Error::other(r#"could not acquire lock on "/x/db": WouldBlock"#);
+        let err = engine_error(sled::Error::Io(io));
+        assert!(
+            matches!(err, Error::Locked { ref path } if path == Path::new("/x")),
+            "{err:?}"
+        );
+        let err = engine_error(sled::Error::Unsupported("nope".into()));
+        assert!(
+            matches!(err, Error::Engine(ref m) if m.contains("nope")),
+            "{err:?}"
+        );
+    }
+}
