@@ -579,6 +579,7 @@ fn compare(
         Some(m_list.max_rss as f64),
     );
     report.note(format!("morgue command archive files: {}", sizes(&dir_cmd)));
+    space_notes(report, "Reuters archive", &dir_cmd, ma);
     report.goal(
         "whole-command import time ≤ 0.5× SQLite's",
         format!("{:.2}×", m_run.secs / s_run.secs),
@@ -595,6 +596,39 @@ fn compare(
         m_disk <= 0.6 * s_disk,
     );
     Ok(Some(ma / m_run.secs))
+}
+
+/// Notes on where the bytes of an archive go: logical keys and values per tree against the files.
+fn space_notes(report: &mut Report, label: &str, dir: &Path, articles: f64) {
+    let trees = match morgue::space(dir) {
+        Ok(t) => t,
+        Err(e) => {
+            report.note(format!("{label}: space breakdown failed: {e:#}"));
+            return;
+        }
+    };
+    let files = measure::disk_bytes(dir) as f64;
+    let logical: u64 = trees.iter().map(|t| t.key_bytes + t.value_bytes).sum();
+    let keys: u64 = trees.iter().map(|t| t.keys).sum();
+    let b = |x: f64| crate::report::fmt(Unit::Bytes, Some(x));
+    report.note(format!(
+        "{label}: files {} = {:.2}× the {} of keys and values ({keys} sled keys, {:.1} per article; {:.0} file bytes per key)",
+        b(files),
+        files / logical.max(1) as f64,
+        b(logical as f64),
+        keys as f64 / articles.max(1.0),
+        files / keys.max(1) as f64
+    ));
+    for t in trees {
+        report.note(format!(
+            "{label}: tree {}: {} keys, keys {} + values {} ({:.0} B per article)",
+            t.name,
+            t.keys,
+            b(t.key_bytes as f64),
+            b(t.value_bytes as f64),
+            (t.key_bytes + t.value_bytes) as f64 / articles.max(1.0)
+        ));
+    }
 }
 
 fn sizes(dir: &Path) -> String {
@@ -779,6 +813,7 @@ fn scale(
         );
     }
     report.note(format!("morgue archive at scale: {}", sizes(&dir)));
+    space_notes(report, "archive at scale", &dir, articles);
 
     let rate = articles / m_run.secs;
     match reuters_rate {

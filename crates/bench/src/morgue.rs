@@ -127,3 +127,41 @@ pub fn ids(archive: &Archive) -> Result<Vec<BlobId>> {
         .map(|r| r.map(|(id, _)| id).map_err(Into::into))
         .collect()
 }
+
+/// The logical content of one sled tree.
+#[derive(Debug, Clone, Default)]
+pub struct TreeSpace {
+    pub name: String,
+    pub keys: u64,
+    pub key_bytes: u64,
+    pub value_bytes: u64,
+}
+
+/// Keys and bytes per sled tree of an archive (for "where do the bytes on disk go").
+pub fn space(dir: &Path) -> Result<Vec<TreeSpace>> {
+    let options = morgue_store::Options {
+        create: false,
+        ..morgue_store::Options::default()
+    };
+    let db = morgue_store::engine::Database::open(dir, &options)
+        .with_context(|| format!("opening {}", dir.display()))?;
+    let mut out = Vec::new();
+    for name in db.sled().tree_names() {
+        let tree = db.sled().open_tree(&name)?;
+        let mut t = TreeSpace {
+            name: String::from_utf8_lossy(&name).into_owned(),
+            ..TreeSpace::default()
+        };
+        for kv in &tree {
+            let (k, v) = kv?;
+            t.keys += 1;
+            t.key_bytes += k.len() as u64;
+            t.value_bytes += v.len() as u64;
+        }
+        if t.keys > 0 {
+            out.push(t);
+        }
+    }
+    out.sort_by_key(|t| std::cmp::Reverse(t.key_bytes + t.value_bytes));
+    Ok(out)
+}
