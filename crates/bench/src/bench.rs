@@ -722,10 +722,10 @@ fn scale(
     log("morgue: open and queries at scale");
     measure::reset_peak_rss();
     let start = Instant::now();
-    let opened = morgue::open_existing(&dir)?;
-    let open_secs = start.elapsed().as_secs_f64();
-    let open_rss = measure::peak_rss();
-    drop(opened);
+    let (open_secs, open_rss) = {
+        let _archive = morgue::open_existing(&dir)?;
+        (start.elapsed().as_secs_f64(), measure::peak_rss())
+    };
     let w = Workload {
         reporter: reporter.to_owned(),
         month: (
