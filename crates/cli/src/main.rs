@@ -1,1 +1,14 @@
-fn main() {}
+//! `morgue`: the command-line archive of news articles.
+
+mod args;
+mod commands;
+mod dates;
+mod output;
+mod report;
+
+use clap::Parser as _;
+
+fn main() -> std::process::ExitCode {
+    let cli = args::Cli::parse();
+    report::run(cli).into()
+}

@@ -1,11 +1,12 @@
 //! The article record: everything morgue knows about an article besides its body.
 //!
 //! These types are the contract between the importers (`morgue-ingest`), the archive and the CLI.
-//! They carry no storage detail: the byte encoding lives in [`crate::codec`].
+//! They carry no storage detail: the byte encoding lives in the private `codec` module (see docs/format.md).
 
 use std::collections::BTreeMap;
 use std::fmt;
 
+use crate::MergePolicy;
 
 /// Where an article's date came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -59,7 +60,10 @@ impl ArticleDate {
     /// A UTC date and time.
     pub fn from_datetime(dt: chrono::NaiveDateTime) -> Self {
         use chrono::Timelike;
-        ArticleDate { day: dt.date(), time: Some(dt.time().num_seconds_from_midnight()) }
+        ArticleDate {
+            day: dt.date(),
+            time: Some(dt.time().num_seconds_from_midnight()),
+        }
     }
 
     /// The instant as a UTC date-time (midnight when no time is known).
@@ -131,4 +135,124 @@ pub struct Draft {
     pub body: String,
     /// Metadata. `imported_at` is set by the archive when left `None`.
     pub record: Record,
+}
+
+impl Record {
+    /// Merges the metadata of `draft` (a duplicate of this article) into `self` under `policy`;
+    /// returns the names of the fields that changed, in field order.
+    ///
+    /// [`MergePolicy::FillEmpty`] sets fields that are empty here and non-empty in the draft;
+    /// [`MergePolicy::Overwrite`] sets every field that is non-empty in the draft. `date` moves
+    /// together with `date_origin`. `extra` merges per key: missing keys are added, and
+    /// `Overwrite` also replaces the values of keys present in both. `imported_at` never changes.
+    pub fn merge(&mut self, draft: &Record, policy: MergePolicy) -> Vec<&'static str> {
+        let overwrite = policy == MergePolicy::Overwrite;
+        let mut changed = Vec::new();
+        macro_rules! field {
+            ($f:ident) => {
+                if !draft.$f.is_empty() && (self.$f.is_empty() || overwrite) && self.$f != draft.$f
+                {
+                    self.$f.clone_from(&draft.$f);
+                    changed.push(stringify!($f));
+                }
+            };
+        }
+        field!(title);
+        field!(reporters);
+        field!(translators);
+        field!(editors);
+        field!(writers);
+        field!(services);
+        field!(outlet);
+        if draft.date.is_some()
+            && (self.date.is_none() || overwrite)
+            && (self.date, self.date_origin) != (draft.date, draft.date_origin)
+        {
+            self.date = draft.date;
+            self.date_origin = draft.date_origin;
+            changed.push("date");
+        }
+        field!(url);
+        field!(image);
+        field!(caption);
+        field!(tags);
+        field!(source_id);
+        field!(origin);
+        let mut extra_changed = false;
+        for (k, v) in &draft.extra {
+            match self.extra.get(k) {
+                Some(old) if old == v || !overwrite => {}
+                _ => {
+                    self.extra.insert(k.clone(), v.clone());
+                    extra_changed = true;
+                }
+            }
+        }
+        if extra_changed {
+            changed.push("extra");
+        }
+        changed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fill_empty_never_overwrites() {
+        let mut stored = Record {
+            title: "Old".into(),
+            reporters: vec!["A".into()],
+            extra: [("k".to_string(), "1".to_string())].into_iter().collect(),
+            imported_at: Some(5),
+            ..Record::default()
+        };
+        let day = chrono::NaiveDate::from_ymd_opt(2020, 1, 2).unwrap();
+        let draft = Record {
+            title: "New".into(),
+            reporters: vec!["B".into()],
+            services: vec!["S".into()],
+            date: Some(ArticleDate::from_day(day)),
+            date_origin: Some(DateOrigin::Given),
+            extra: [
+                ("k".to_string(), "2".to_string()),
+                ("j".to_string(), "3".to_string()),
+            ]
+            .into_iter()
+            .collect(),
+            imported_at: Some(9),
+            ..Record::default()
+        };
+        let mut a = stored.clone();
+        assert_eq!(
+            a.merge(&draft, MergePolicy::FillEmpty),
+            ["services", "date", "extra"]
+        );
+        assert_eq!(a.title, "Old");
+        assert_eq!(a.reporters, ["A"]);
+        assert_eq!(a.extra["k"], "1");
+        assert_eq!(a.extra["j"], "3");
+        assert_eq!(a.imported_at, Some(5));
+        assert!(
+            a.merge(&draft, MergePolicy::FillEmpty).is_empty(),
+            "idempotent"
+        );
+
+        assert_eq!(
+            stored.merge(&draft, MergePolicy::Overwrite),
+            ["title", "reporters", "services", "date", "extra"]
+        );
+        assert_eq!(stored.title, "New");
+        assert_eq!(stored.extra["k"], "2");
+        assert_eq!(stored.imported_at, Some(5));
+        // Empty draft fields never clear anything.
+        let before = stored.clone();
+        assert!(
+            stored
+                .merge(&Record::default(), MergePolicy::Overwrite)
+                .is_empty()
+        );
+        assert_eq!(stored, before);
+    }
 }

@@ -1,0 +1,306 @@
+//! The command line, as clap derive types.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::dates::Period;
+
+/// An archive of news articles: import them, query them by reporter, service and date, and get
+/// each body back exactly as stored.
+#[derive(Debug, Parser)]
+#[command(name = "morgue", version, about, max_term_width = 100)]
+#[command(
+    after_help = "Exit status: 0 success, 1 an input or lookup failed (the rest was still \
+                        done), 2 usage error."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// The archive directory [default: the platform data directory, e.g.
+    /// ~/.local/share/morgue]
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        env = "MORGUE_ARCHIVE",
+        hide_env_values = true
+    )]
+    pub archive: Option<PathBuf>,
+    /// Print only errors
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print more: each stored id, each skipped file, every warning
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    /// Wait up to SECONDS for another morgue process to release the archive, instead of failing
+    /// at once
+    #[arg(long, global = true, value_name = "SECONDS", value_parser = parse_seconds)]
+    pub wait: Option<std::time::Duration>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Import articles from files, directories or standard input
+    Import(ImportArgs),
+    /// List articles, newest first
+    List(ListArgs),
+    /// Print an article's metadata and body
+    Show(ShowArgs),
+    /// Print an article's body, byte for byte as stored
+    Cat(CatArgs),
+    /// List reporters with their article counts, most first
+    Reporters(FacetArgs),
+    /// List services with their article counts, most first
+    Services(FacetArgs),
+    /// Print figures: articles, bytes, compression, articles per service and year
+    Stats(StatsArgs),
+    /// Check every body against its id and every index entry both ways
+    Verify,
+    /// Rebuild the indexes from the records
+    Reindex,
+    /// Remove articles: record, index entries and body
+    Rm(RmArgs),
+    /// Export every article with its body as JSON Lines, readable by `import`
+    Export(ExportArgs),
+    /// Print a shell completion script
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) to standard output
+    Man,
+}
+
+/// The input format of `import`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InputFormat {
+    /// Detect from the file name and content
+    Auto,
+    /// RFA plain text: headline, image line, paragraphs, byline
+    Rfa,
+    /// Plain text: headline, then the body
+    Text,
+    /// A JSON object per file (or an array of them)
+    Json,
+    /// JSON Lines: one object per line
+    Jsonl,
+}
+
+/// How `import` prints its summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SummaryFormat {
+    /// Lines on standard error
+    Text,
+    /// One JSON object on standard output
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Files or directories to import; `-` reads standard input. Directories are read
+    /// recursively in name order; hidden files are skipped, and so are files other than .txt,
+    /// .json, .jsonl and .ndjson (each also as .zst or .gz)
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+    /// The input format
+    #[arg(long, value_enum, default_value_t = InputFormat::Auto)]
+    pub format: InputFormat,
+    /// Set the service of every article imported
+    #[arg(long, value_name = "NAME")]
+    pub service: Option<String>,
+    /// Set the reporter of every article imported
+    #[arg(long, value_name = "NAME")]
+    pub reporter: Option<String>,
+    /// Set the date of every article imported (YYYY-MM-DD)
+    #[arg(long, value_name = "DATE", value_parser = crate::dates::parse_day)]
+    pub date: Option<chrono::NaiveDate>,
+    /// Replace the metadata of articles already stored (default: only fill empty fields)
+    #[arg(long)]
+    pub overwrite: bool,
+    /// How to print the final summary
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = SummaryFormat::Text)]
+    pub summary: SummaryFormat,
+}
+
+/// Output formats of `list`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    /// Aligned columns that fit the terminal
+    Table,
+    /// One JSON array of objects
+    Json,
+    /// One JSON object per line
+    Jsonl,
+    /// Comma-separated values with a header row
+    Csv,
+    /// One full id per line
+    Ids,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only articles by this reporter (case-insensitive)
+    #[arg(long, value_name = "NAME")]
+    pub reporter: Option<String>,
+    /// Only articles of this service (case-insensitive)
+    #[arg(long, value_name = "NAME")]
+    pub service: Option<String>,
+    /// Only articles dated on or after the start of this period (YYYY, YYYY-MM or YYYY-MM-DD)
+    #[arg(long, value_name = "DATE", value_parser = Period::parse)]
+    pub since: Option<Period>,
+    /// Only articles dated on or before the end of this period (YYYY, YYYY-MM or YYYY-MM-DD)
+    #[arg(long, value_name = "DATE", value_parser = Period::parse)]
+    pub until: Option<Period>,
+    /// Print at most N articles
+    #[arg(long, value_name = "N", default_value_t = 50, conflicts_with = "all")]
+    pub limit: usize,
+    /// Print every matching article
+    #[arg(long)]
+    pub all: bool,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+}
+
+/// Output formats of `show`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShowFormat {
+    /// Metadata lines, a blank line, then the body
+    Text,
+    /// One JSON object, with the body
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The article id, or a unique prefix of at least 4 hex characters
+    pub id: String,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
+    pub format: ShowFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct CatArgs {
+    /// The article id, or a unique prefix of at least 4 hex characters
+    pub id: String,
+}
+
+/// Output formats of `reporters` and `services`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FacetFormat {
+    /// Count and name, aligned
+    Table,
+    /// One JSON array of {"name", "count"} objects
+    Json,
+    /// Comma-separated values with a header row
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub struct FacetArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value_t = FacetFormat::Table)]
+    pub format: FacetFormat,
+}
+
+/// Output formats of `stats`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatsFormat {
+    /// Aligned lines
+    Text,
+    /// One JSON object
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value_t = StatsFormat::Text)]
+    pub format: StatsFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct RmArgs {
+    /// Ids or unique prefixes (at least 4 hex characters) of the articles to remove
+    #[arg(value_name = "ID", required = true)]
+    pub ids: Vec<String>,
+}
+
+/// Output formats of `export`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// JSON Lines: one object per article, with its body
+    Jsonl,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ExportFormat::Jsonl)]
+    pub format: ExportFormat,
+    /// Write to FILE instead of standard output
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to write completions for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// Parses a non-negative number of seconds, decimals allowed.
+fn parse_seconds(text: &str) -> Result<std::time::Duration, String> {
+    let secs: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("expected a number of seconds, found {text:?}"))?;
+    std::time::Duration::try_from_secs_f64(secs)
+        .map_err(|_| format!("expected a non-negative number of seconds, found {text:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory as _;
+
+    #[test]
+    fn command_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn wait_takes_decimal_seconds() {
+        assert_eq!(
+            parse_seconds("1.5"),
+            Ok(std::time::Duration::from_millis(1500))
+        );
+        assert_eq!(parse_seconds("0"), Ok(std::time::Duration::ZERO));
+        assert!(parse_seconds("-1").is_err());
+        assert!(parse_seconds("soon").is_err());
+        assert!(parse_seconds("NaN").is_err());
+    }
+
+    #[test]
+    fn limit_and_all_conflict() {
+        let err = Cli::try_parse_from(["morgue", "list", "--all", "--limit", "3"]).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::ArgumentConflict);
+    }
+
+    #[test]
+    fn global_options_follow_the_subcommand() {
+        let cli =
+            Cli::try_parse_from(["morgue", "list", "--archive", "/tmp/a", "-q", "--wait", "2"])
+                .unwrap();
+        assert_eq!(cli.global.archive, Some(PathBuf::from("/tmp/a")));
+        assert!(cli.global.quiet);
+        assert_eq!(cli.global.wait, Some(std::time::Duration::from_secs(2)));
+    }
+}

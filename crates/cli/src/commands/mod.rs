@@ -1,0 +1,156 @@
+//! One module per subcommand, each with `run(args, &Ctx) -> anyhow::Result<ExitStatus>`.
+
+mod cat;
+mod completions;
+mod export;
+mod facets;
+mod import;
+mod list;
+mod man;
+mod reindex;
+mod rm;
+mod show;
+mod stats;
+mod verify;
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context as _, anyhow};
+use morgue_meta::{Archive, BlobId, OpenOptions};
+
+use crate::args::{Command, GlobalArgs};
+use crate::report::ExitStatus;
+
+/// What every command needs besides its own arguments.
+#[derive(Debug)]
+pub struct Ctx {
+    /// The archive directory, when one is known.
+    archive: Option<PathBuf>,
+    /// `-q`: print only errors.
+    pub quiet: bool,
+    /// `-v`: print more.
+    pub verbose: bool,
+    /// `--wait`: how long to wait for another process to release the archive.
+    wait: Option<Duration>,
+    /// Whether stderr may carry color.
+    color: bool,
+}
+
+impl Ctx {
+    /// Builds the context from the global options.
+    pub fn new(global: &GlobalArgs) -> Ctx {
+        let archive = global.archive.clone().or_else(|| {
+            directories::ProjectDirs::from("", "", "morgue").map(|dirs| dirs.data_dir().to_owned())
+        });
+        Ctx {
+            archive,
+            quiet: global.quiet,
+            verbose: global.verbose,
+            wait: global.wait,
+            color: crate::report::stderr_color(),
+        }
+    }
+
+    /// The archive directory.
+    pub fn archive_dir(&self) -> anyhow::Result<&Path> {
+        self.archive.as_deref().ok_or_else(|| {
+            anyhow!(
+                "cannot find a default archive directory: pass --archive DIR or set MORGUE_ARCHIVE"
+            )
+        })
+    }
+
+    fn open_with(&self, create: bool) -> anyhow::Result<Archive> {
+        let dir = self.archive_dir()?;
+        let options = OpenOptions {
+            create,
+            wait: self.wait,
+            ..OpenOptions::default()
+        };
+        Ok(Archive::open_with(dir, &options)?)
+    }
+
+    /// Opens the archive, creating it when missing (for `import`).
+    pub fn open(&self) -> anyhow::Result<Archive> {
+        self.open_with(true)
+    }
+
+    /// Opens an existing archive; fails with "no archive at DIR" when there is none.
+    pub fn open_existing(&self) -> anyhow::Result<Archive> {
+        self.open_with(false)
+    }
+
+    /// `label` in bold red when stderr takes color.
+    pub fn paint_error(&self, label: &str) -> String {
+        self.paint(label, "1;31")
+    }
+
+    /// `label` in bold yellow when stderr takes color.
+    pub fn paint_warning(&self, label: &str) -> String {
+        self.paint(label, "1;33")
+    }
+
+    fn paint(&self, label: &str, sgr: &str) -> String {
+        if self.color {
+            format!("\x1b[{sgr}m{label}\x1b[0m")
+        } else {
+            label.to_owned()
+        }
+    }
+}
+
+/// Runs one command.
+pub fn run(command: Command, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
+    match command {
+        Command::Import(args) => import::run(&args, ctx),
+        Command::List(args) => list::run(&args, ctx),
+        Command::Show(args) => show::run(&args, ctx),
+        Command::Cat(args) => cat::run(&args, ctx),
+        Command::Reporters(args) => facets::run(facets::Facet::Reporters, &args, ctx),
+        Command::Services(args) => facets::run(facets::Facet::Services, &args, ctx),
+        Command::Stats(args) => stats::run(&args, ctx),
+        Command::Verify => verify::run(ctx),
+        Command::Reindex => reindex::run(ctx),
+        Command::Rm(args) => rm::run(&args, ctx),
+        Command::Export(args) => export::run(&args, ctx),
+        Command::Completions(args) => completions::run(&args, ctx),
+        Command::Man => man::run(ctx),
+    }
+}
+
+/// The article named by an id or unique prefix. An ambiguous prefix fails with every candidate
+/// and its title.
+pub fn resolve(archive: &Archive, prefix: &str) -> anyhow::Result<BlobId> {
+    use morgue_meta::Error as Meta;
+    use morgue_store::Error as Store;
+    match archive.resolve(prefix) {
+        Ok(id) => Ok(id),
+        Err(Meta::Store(Store::Ambiguous {
+            prefix, candidates, ..
+        })) => {
+            let mut message = format!("id prefix {prefix} is ambiguous; it matches:");
+            for id in candidates {
+                let title = match archive.record(&id) {
+                    Ok(Some(record)) => record.title,
+                    Ok(None) | Err(_) => String::new(),
+                };
+                let _ = write!(message, "\n  {id}  {title}");
+            }
+            Err(anyhow!(message))
+        }
+        Err(Meta::Store(Store::NotFound { prefix, .. })) => {
+            Err(anyhow!("no article matches {prefix}"))
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// The body of an article, which must exist.
+pub fn body(archive: &Archive, id: &BlobId) -> anyhow::Result<Vec<u8>> {
+    archive
+        .body(id)
+        .with_context(|| format!("reading the body of {id}"))?
+        .ok_or_else(|| anyhow!("article {id} has no body"))
+}

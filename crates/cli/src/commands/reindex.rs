@@ -1,0 +1,16 @@
+//! `morgue reindex`: rebuild the indexes from the records.
+
+use anyhow::Context as _;
+
+use super::Ctx;
+use crate::report::ExitStatus;
+
+pub fn run(ctx: &Ctx) -> anyhow::Result<ExitStatus> {
+    let archive = ctx.open_existing()?;
+    let n = archive.reindex().context("rebuilding the indexes")?;
+    archive.flush().context("writing the archive to disk")?;
+    if !ctx.quiet {
+        eprintln!("reindexed {n} articles");
+    }
+    Ok(ExitStatus::Success)
+}

@@ -1,0 +1,109 @@
+//! Measures the archive layout at scale: import rate, bytes on disk, open time and query
+//! latency, with synthetic articles (short distinct bodies, one reporter among 1,000, one
+//! service among 10, a date).
+//!
+//! ```text
+//! cargo run --release -p morgue-meta --example scale -- [ARTICLES] [DIR]
+//! ```
+//!
+//! Without DIR, a temporary directory is used and removed afterwards.
+
+use std::time::Instant;
+
+use morgue_meta::{Archive, ArticleDate, Draft, MergePolicy, Query, Record};
+
+fn article(i: u64) -> Draft {
+    let day = chrono::NaiveDate::from_ymd_opt(
+        1990 + (i % 30) as i32,
+        1 + (i % 12) as u32,
+        1 + (i % 28) as u32,
+    )
+    .unwrap_or_default();
+    Draft {
+        body: format!(
+            "Article number {i}. Reported by Reporter {} for Service {}.",
+            i % 1000,
+            i % 10
+        ),
+        record: Record {
+            title: format!("Headline {i}"),
+            reporters: vec![format!("Reporter {}", i % 1000)],
+            services: vec![format!("Service {}", i % 10)],
+            date: Some(ArticleDate::from_day(day)),
+            ..Record::default()
+        },
+    }
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let n: u64 = args.next().map_or(Ok(1_000_000), |a| a.parse())?;
+    let temp = tempfile::tempdir()?;
+    let dir = args
+        .next()
+        .map_or_else(|| temp.path().join("archive"), Into::into);
+
+    let archive = Archive::open(&dir)?;
+    let start = Instant::now();
+    let batch: u64 = std::env::var("BATCH")
+        .ok()
+        .and_then(|b| b.parse().ok())
+        .unwrap_or(1_000);
+    let mut i = 0;
+    while i < n {
+        let drafts = (i..(i + batch).min(n)).map(article).collect();
+        archive.add_batch(drafts, MergePolicy::FillEmpty)?;
+        archive.flush()?;
+        i += batch;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "import: {n} articles in {secs:.1} s ({:.0} articles/s)",
+        n as f64 / secs
+    );
+    let stats = archive.stats()?;
+    println!(
+        "disk: {} bytes ({:.0} per article; bodies {} raw, {} stored)",
+        stats.disk_bytes,
+        stats.disk_bytes as f64 / n as f64,
+        stats.raw_bytes,
+        stats.stored_bytes
+    );
+    drop(archive);
+
+    let start = Instant::now();
+    let archive = Archive::open(&dir)?;
+    println!("open: {:.3} s", start.elapsed().as_secs_f64());
+    let query = Query {
+        reporter: Some("reporter 7".into()),
+        limit: Some(20),
+        ..Query::default()
+    };
+    let start = Instant::now();
+    let mut hits = archive.search(&query)?;
+    let count = hits.by_ref().collect::<Result<Vec<_>, _>>()?.len();
+    println!(
+        "list --reporter X --limit 20: {count} hits, {} entries visited, {:.3} ms",
+        hits.visited(),
+        start.elapsed().as_secs_f64() * 1e3
+    );
+    let query = Query {
+        since: chrono::NaiveDate::from_ymd_opt(2005, 1, 1),
+        until: chrono::NaiveDate::from_ymd_opt(2005, 12, 31),
+        limit: Some(50),
+        ..Query::default()
+    };
+    let start = Instant::now();
+    let count = archive.query(&query)?.collect::<Result<Vec<_>, _>>()?.len();
+    println!(
+        "date range, first 50: {count} hits, {:.3} ms",
+        start.elapsed().as_secs_f64() * 1e3
+    );
+    let start = Instant::now();
+    let facets = archive.reporters()?.len();
+    println!(
+        "reporters(): {facets} facets, {:.3} ms",
+        start.elapsed().as_secs_f64() * 1e3
+    );
+    Ok(())
+}

@@ -1,0 +1,484 @@
+use std::sync::Arc;
+
+use super::{day, draft};
+use crate::{
+    AddOutcome, Archive, ArticleDate, BlobId, Cursor, Error, MergePolicy, OpenOptions, Query, keys,
+};
+
+fn ids(archive: &Archive, q: &Query) -> Vec<BlobId> {
+    archive.query(q).unwrap().map(|h| h.unwrap().id).collect()
+}
+
+#[test]
+fn add_query_body_and_duplicates() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Archive::open(dir.path()).unwrap();
+    let d1 = draft(
+        "one",
+        &["Qiao Long"],
+        &["Mandarin"],
+        Some(ArticleDate::from_day(day(2017, 6, 20))),
+    );
+    let id1 = a.add(d1.clone(), MergePolicy::FillEmpty).unwrap().id();
+    assert_eq!(id1, BlobId::of(b"one"));
+    assert_eq!(a.body(&id1).unwrap().unwrap(), b"one");
+    let rec = a.record(&id1).unwrap().unwrap();
+    assert!(rec.imported_at.is_some(), "imported_at set by the archive");
+
+    // A duplicate with more metadata fills the empty fields only.
+    let mut d2 = d1.clone();
+    d2.record.title = "other title".into();
+    d2.record.url = "https://example.invalid/1".into();
+    d2.record.reporters = vec!["Someone Else".into()];
+    let out = a.add(d2.clone(), MergePolicy::FillEmpty).unwrap();
+    assert_eq!(
+        out,
+        AddOutcome::Duplicate {
+            id: id1,
+            filled: vec!["url"]
+        }
+    );
+    let rec2 = a.record(&id1).unwrap().unwrap();
+    assert_eq!(rec2.title, rec.title);
+    assert_eq!(rec2.url, "https://example.invalid/1");
+    assert_eq!(rec2.imported_at, rec.imported_at);
+
+    // Overwrite replaces, and moves the index entries.
+    let out = a.add(d2, MergePolicy::Overwrite).unwrap();
+    assert_eq!(
+        out,
+        AddOutcome::Duplicate {
+            id: id1,
+            filled: vec!["title", "reporters"]
+        }
+    );
+    let by = |r: &str| Query {
+        reporter: Some(r.into()),
+        ..Query::default()
+    };
+    assert!(ids(&a, &by("qiao long")).is_empty());
+    assert_eq!(ids(&a, &by("SOMEONE  else")), vec![id1]);
+    assert_eq!(a.reporters().unwrap().len(), 1);
+    assert_eq!(a.reporters().unwrap()[0].name, "Someone Else");
+
+    assert!(matches!(
+        a.add(draft("", &[], &[], None), MergePolicy::FillEmpty),
+        Err(Error::EmptyBody)
+    ));
+    assert!(a.verify().unwrap().problems.is_empty());
+}
+
+#[test]
+fn facets_keep_first_spelling_and_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Archive::open(dir.path()).unwrap();
+    a.add(
+        draft("a", &["Qiao Long", "QIAO LONG"], &["Mandarin"], None),
+        MergePolicy::FillEmpty,
+    )
+    .unwrap();
+    a.add(
+        draft("b", &["qiao  long"], &["Mandarin", "Khmer"], None),
+        MergePolicy::FillEmpty,
+    )
+    .unwrap();
+    a.add(
+        draft("c", &["Ann"], &["Khmer"], None),
+        MergePolicy::FillEmpty,
+    )
+    .unwrap();
+    let r = a.reporters().unwrap();
+    assert_eq!(r[0].name, "Qiao Long");
+    assert_eq!(r[0].count, 2);
+    assert_eq!((r[1].name.as_str(), r[1].count), ("Ann", 1));
+    let s = a.services().unwrap();
+    assert_eq!(
+        s.iter()
+            .map(|f| (f.name.as_str(), f.count))
+            .collect::<Vec<_>>(),
+        [("Khmer", 2), ("Mandarin", 2)]
+    );
+    assert!(a.remove(&BlobId::of(b"c")).unwrap());
+    assert_eq!(a.reporters().unwrap().len(), 1);
+    let st = a.stats().unwrap();
+    assert_eq!(st.articles, 2);
+    assert_eq!(st.raw_bytes, 2);
+    assert!(st.stored_bytes > 0 && st.disk_bytes > 0);
+}
+
+#[test]
+fn dates_order_ranges_and_cursor() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Archive::open(dir.path()).unwrap();
+    let at = |d, t| {
+        Some(ArticleDate {
+            day: day(2017, 6, d),
+            time: t,
+        })
+    };
+    let batch = vec![
+        draft("undated", &["R"], &[], None),
+        draft("d20", &["R"], &[], at(20, None)),
+        draft("d20t", &["R"], &[], at(20, Some(60))),
+        draft("d21", &["R"], &[], at(21, None)),
+        draft("d19", &["R"], &[], at(19, Some(86_399))),
+    ];
+    let out = a.add_batch(batch, MergePolicy::FillEmpty).unwrap();
+    let id = |s: &str| BlobId::of(s.as_bytes());
+    let all = ids(&a, &Query::default());
+    assert_eq!(
+        all,
+        [id("d21"), id("d20t"), id("d20"), id("d19"), id("undated")]
+    );
+    assert_eq!(out.len(), 5);
+    let q = Query {
+        since: Some(day(2017, 6, 20)),
+        until: Some(day(2017, 6, 20)),
+        ..Query::default()
+    };
+    assert_eq!(ids(&a, &q), [id("d20t"), id("d20")]);
+    let q = Query {
+        until: Some(day(2017, 6, 30)),
+        reporter: Some("r".into()),
+        ..Query::default()
+    };
+    assert_eq!(
+        ids(&a, &q).len(),
+        4,
+        "a date range never matches undated articles"
+    );
+    let st = a.stats().unwrap();
+    assert_eq!(st.per_year, [(2017, 4)]);
+
+    // Paging with a cursor through its text form.
+    let mut after: Option<Cursor> = None;
+    let mut paged = Vec::new();
+    loop {
+        let q = Query {
+            limit: Some(2),
+            after,
+            reporter: Some("R".into()),
+            ..Query::default()
+        };
+        let hits: Vec<_> = a.query(&q).unwrap().map(Result::unwrap).collect();
+        if hits.is_empty() {
+            break;
+        }
+        paged.extend(hits.iter().map(|h| h.id));
+        let text = hits.last().unwrap().cursor.to_string();
+        assert_eq!(text.len(), 80);
+        after = Some(text.parse().unwrap());
+    }
+    assert_eq!(paged, all);
+    assert!(matches!(
+        "zz".parse::<Cursor>(),
+        Err(Error::InvalidCursor(_))
+    ));
+    assert!(matches!(
+        "g".repeat(80).parse::<Cursor>(),
+        Err(Error::InvalidCursor(_))
+    ));
+    let q = Query {
+        since: Some(day(2017, 6, 22)),
+        until: Some(day(2017, 6, 21)),
+        ..Query::default()
+    };
+    assert!(ids(&a, &q).is_empty());
+}
+
+#[test]
+fn invalid_time_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Archive::open(dir.path()).unwrap();
+    let d = draft(
+        "x",
+        &[],
+        &[],
+        Some(ArticleDate {
+            day: day(2020, 1, 1),
+            time: Some(86_400),
+        }),
+    );
+    assert!(matches!(
+        a.add(d, MergePolicy::FillEmpty),
+        Err(Error::InvalidRecord(_))
+    ));
+}
+
+#[test]
+fn remove_takes_everything_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Archive::open(dir.path()).unwrap();
+    let keep = a
+        .add(
+            draft("keep", &["Ann"], &["S"], None),
+            MergePolicy::FillEmpty,
+        )
+        .unwrap()
+        .id();
+    let gone = a
+        .add(
+            draft(
+                "gone",
+                &["Ann", "Bob"],
+                &["S"],
+                Some(ArticleDate::from_day(day(2001, 1, 1))),
+            ),
+            MergePolicy::FillEmpty,
+        )
+        .unwrap()
+        .id();
+    assert!(a.remove(&gone).unwrap());
+    assert!(!a.remove(&gone).unwrap());
+    assert_eq!(a.record(&gone).unwrap(), None);
+    assert_eq!(a.body(&gone).unwrap(), None);
+    assert_eq!(ids(&a, &Query::default()), [keep]);
+    assert_eq!(
+        a.reporters()
+            .unwrap()
+            .iter()
+            .map(|f| (f.name.as_str(), f.count))
+            .collect::<Vec<_>>(),
+        [("Ann", 1)]
+    );
+    assert_eq!(a.stats().unwrap().articles, 1);
+    assert!(a.stats().unwrap().per_year.is_empty());
+    let report = a.verify().unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    assert_eq!(report.articles, 1);
+    assert_eq!(report.index_entries, 3);
+}
+
+#[test]
+fn failed_commit_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Archive::open(dir.path()).unwrap();
+    let bad = a
+        .add(draft("bad", &[], &[], None), MergePolicy::FillEmpty)
+        .unwrap()
+        .id();
+    // Damage the stored record: a later duplicate of it makes the transaction abort.
+    a.records.insert(bad.as_bytes(), &[9u8, 9][..]).unwrap();
+    let batch = vec![
+        draft("new", &["Ann"], &["S"], None),
+        draft("bad", &["Ann"], &[], None),
+    ];
+    let err = a.add_batch(batch, MergePolicy::FillEmpty).unwrap_err();
+    assert!(matches!(err, Error::CorruptedRecord { id } if id == bad));
+    let new = BlobId::of(b"new");
+    assert_eq!(a.record(&new).unwrap(), None);
+    assert_eq!(a.body(&new).unwrap(), None);
+    assert!(a.reporters().unwrap().is_empty());
+    assert_eq!(a.stats().unwrap().articles, 1);
+}
+
+#[test]
+fn verify_finds_damage_and_reindex_repairs_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Archive::open(dir.path()).unwrap();
+    let batch = (0..20)
+        .map(|i| {
+            draft(
+                &format!("body {i}"),
+                &[&format!("R{}", i % 3)],
+                &["S"],
+                Some(ArticleDate::from_day(day(2000 + i, 1, 1))),
+            )
+        })
+        .collect();
+    a.add_batch(batch, MergePolicy::FillEmpty).unwrap();
+    let report = a.verify().unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    assert_eq!((report.articles, report.index_entries), (20, 60));
+
+    // Delete one reporter entry, add a stray one, damage a facet.
+    let victim = BlobId::of(b"body 4");
+    let dk = keys::date_key(Some(ArticleDate::from_day(day(2004, 1, 1))));
+    a.names[keys::REPORTER]
+        .remove(keys::name_key("r1", dk, &victim))
+        .unwrap();
+    let stray = BlobId::of(b"never stored");
+    a.names[keys::SERVICE]
+        .insert(keys::name_key("s", 0, &stray), &[][..])
+        .unwrap();
+    a.facets
+        .insert(keys::facet_key(1, "r0"), keys::facet_value(99, "R0"))
+        .unwrap();
+    a.meta
+        .insert(keys::COUNTERS_KEY, &keys::Counters::default().encode()[..])
+        .unwrap();
+    let problems = a.verify().unwrap().problems;
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.is_archive_wide() && p.what.starts_with("counters say 0 articles")),
+        "{problems:?}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.id == victim && p.what == "index reporter: entry for \"r1\" missing"),
+        "{problems:?}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.id == stray && p.what.contains("without record")),
+        "{problems:?}"
+    );
+    assert!(
+        problems.iter().any(|p| p.is_archive_wide()
+            && p.what == "index reporter: facet \"r0\" counts 99, records say 7"),
+        "{problems:?}"
+    );
+    assert_eq!(problems.len(), 4, "{problems:?}");
+
+    assert_eq!(a.reindex().unwrap(), 20);
+    assert!(a.verify().unwrap().problems.is_empty());
+    assert_eq!(a.stats().unwrap().articles, 20);
+    let q = Query {
+        reporter: Some("r1".into()),
+        ..Query::default()
+    };
+    assert!(ids(&a, &q).contains(&victim));
+
+    // A damaged record, a missing body, a body without record.
+    let damaged = BlobId::of(b"body 7");
+    let mut v = a.records.get(damaged.as_bytes()).unwrap().unwrap().to_vec();
+    v.push(0);
+    a.records.insert(damaged.as_bytes(), v).unwrap();
+    let bodiless = BlobId::of(b"body 8");
+    a.store.tree().remove(bodiless.as_bytes()).unwrap();
+    let orphan = a.store.prepare(b"orphan").unwrap();
+    a.store
+        .tree()
+        .insert(orphan.id.as_bytes(), orphan.value)
+        .unwrap();
+    let flipped = BlobId::of(b"body 9");
+    let mut v = a
+        .store
+        .tree()
+        .get(flipped.as_bytes())
+        .unwrap()
+        .unwrap()
+        .to_vec();
+    *v.last_mut().unwrap() ^= 0xff;
+    a.store.tree().insert(flipped.as_bytes(), v).unwrap();
+    let problems = a.verify().unwrap().problems;
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.id == flipped && p.what == "body corrupted"),
+        "{problems:?}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.id == damaged && p.what.starts_with("record does not decode")),
+        "{problems:?}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.id == bodiless && p.what == "body missing"),
+        "{problems:?}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.id == BlobId::of(b"orphan") && p.what == "body without record"),
+        "{problems:?}"
+    );
+    assert!(matches!(a.record(&damaged), Err(Error::CorruptedRecord { id }) if id == damaged));
+}
+
+#[test]
+fn changed_index_list_triggers_reindex_at_open() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let a = Archive::open(dir.path()).unwrap();
+        a.add(draft("x", &["Ann"], &["S"], None), MergePolicy::FillEmpty)
+            .unwrap();
+        a.names[keys::REPORTER].clear().unwrap();
+        a.meta
+            .insert(keys::INDEXES_KEY, &b"\x01reporter"[..])
+            .unwrap();
+        a.flush().unwrap();
+    }
+    let a = Archive::open(dir.path()).unwrap();
+    let q = Query {
+        reporter: Some("ann".into()),
+        ..Query::default()
+    };
+    assert_eq!(ids(&a, &q), [BlobId::of(b"x")]);
+    assert!(a.verify().unwrap().problems.is_empty());
+}
+
+#[test]
+fn reopen_after_drop_and_missing_archive() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("arch");
+    let opts = OpenOptions {
+        create: false,
+        ..OpenOptions::default()
+    };
+    assert!(matches!(
+        Archive::open_with(&path, &opts),
+        Err(Error::Store(morgue_store::Error::NoArchive { .. }))
+    ));
+    let id = {
+        let a = Archive::open(&path).unwrap();
+        let id = a
+            .add(draft("kept", &["Ann"], &[], None), MergePolicy::FillEmpty)
+            .unwrap()
+            .id();
+        a.flush().unwrap();
+        id
+    };
+    let a = Archive::open_with(&path, &opts).unwrap();
+    assert_eq!(a.body(&id).unwrap().unwrap(), b"kept");
+    assert_eq!(a.resolve(&id.to_string()[..6]).unwrap(), id);
+    assert_eq!(a.iter().map(|r| r.unwrap().0).collect::<Vec<_>>(), [id]);
+    assert_eq!(a.path(), path);
+}
+
+#[test]
+fn shared_between_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Arc::new(Archive::open(dir.path()).unwrap());
+    let handles: Vec<_> = (0..4)
+        .map(|t| {
+            let a = Arc::clone(&a);
+            std::thread::spawn(move || {
+                let prepared = (0..25)
+                    .map(|i| {
+                        a.prepare(draft(&format!("{t}-{i}"), &["Ann"], &[], None))
+                            .unwrap()
+                    })
+                    .collect();
+                a.commit(prepared, MergePolicy::FillEmpty).unwrap().len()
+            })
+        })
+        .collect();
+    let n: usize = handles.into_iter().map(|h| h.join().unwrap()).sum();
+    assert_eq!(n, 100);
+    assert_eq!(a.reporters().unwrap()[0].count, 100);
+    assert_eq!(a.stats().unwrap().articles, 100);
+    assert!(a.verify().unwrap().problems.is_empty());
+}
+
+#[test]
+fn a_second_open_is_refused_while_the_first_lives() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Archive::open(dir.path()).unwrap();
+    let second = Archive::open(dir.path());
+    assert!(
+        matches!(
+            second,
+            Err(Error::Store(morgue_store::Error::Locked { .. }))
+        ),
+        "{second:?}"
+    );
+    drop(a);
+    assert!(Archive::open(dir.path()).is_ok());
+}

@@ -1,0 +1,114 @@
+//! Tests on the real corpora in `../shared/corpus` (or `$MORGUE_CORPUS`), skipped with a notice
+//! when absent. Nothing of the corpus text is copied here: expectations come from the files.
+
+use std::path::PathBuf;
+
+use crate::common::{Env, stderr, workspace_root};
+
+fn corpus() -> Option<PathBuf> {
+    let dir = std::env::var_os("MORGUE_CORPUS").map_or_else(
+        || workspace_root().join("..").join("shared").join("corpus"),
+        PathBuf::from,
+    );
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "notice: corpus not found at {}; skipping (set MORGUE_CORPUS)",
+            dir.display()
+        );
+        None
+    }
+}
+
+#[test]
+fn the_rfa_seed_article_is_found_by_reporter_service_and_month() {
+    let Some(corpus) = corpus() else { return };
+    let rfa = corpus.join("rfa");
+    let Some(seed) = std::fs::read_dir(&rfa).ok().and_then(|entries| {
+        entries
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|x| x == "txt"))
+    }) else {
+        eprintln!("notice: no RFA seed article in {}; skipping", rfa.display());
+        return;
+    };
+    let text = std::fs::read_to_string(&seed).unwrap();
+    let headline = text
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .next()
+        .unwrap()
+        .trim()
+        .to_owned();
+
+    let env = Env::new();
+    let out = env.cmd().arg("import").arg(&rfa).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    for filters in [
+        &["--reporter", "qiao long"][..],
+        &["--service", "mandarin"],
+        &["--since", "2017-06", "--until", "2017-06"],
+        &[
+            "--reporter",
+            "Qiao Long",
+            "--service",
+            "Mandarin",
+            "--since",
+            "2017-06-20",
+            "--until",
+            "2017-06-20",
+        ],
+    ] {
+        assert_eq!(env.titles(filters), [headline.as_str()], "{filters:?}");
+    }
+    for filters in [
+        &["--until", "2017-05"][..],
+        &["--since", "2017-07"],
+        &["--reporter", "qiao"],
+    ] {
+        assert_eq!(env.titles(filters), Vec::<String>::new(), "{filters:?}");
+    }
+    let article = &env.list_json(&[])[0];
+    assert_eq!(article["date"], "2017-06-20");
+    assert_eq!(article["date_origin"], "inferred");
+    assert_eq!(article["translators"], article["editors"]);
+
+    // The body: after the headline and image line, byline kept, footer dropped.
+    let id = article["id"].as_str().unwrap();
+    let body = env.ok(&["cat", id]);
+    assert!(
+        text.contains(body.as_str()),
+        "the body is a verbatim part of the file"
+    );
+    assert!(!body.starts_with(&headline));
+    assert!(
+        body.trim_end().ends_with("Luisetta Mudie."),
+        "byline kept, footer dropped"
+    );
+    assert_eq!(env.run(&["verify"]).status.code(), Some(0));
+}
+
+#[test]
+fn the_bbc_sections_import_with_a_service_each() {
+    let Some(corpus) = corpus() else { return };
+    let section = corpus.join("bbc").join("tech");
+    if !section.is_dir() {
+        eprintln!("notice: no BBC corpus at {}; skipping", section.display());
+        return;
+    }
+    let files = std::fs::read_dir(&section).unwrap().count();
+    let env = Env::new();
+    let out = env
+        .cmd()
+        .args(["import", "--service", "BBC Tech"])
+        .arg(&section)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let listed = env.ok(&["list", "--all", "--format", "ids", "--service", "bbc tech"]);
+    let n = listed.lines().count();
+    assert!(n > 0 && n <= files, "{n} articles from {files} files");
+    assert_eq!(env.run(&["verify"]).status.code(), Some(0));
+}
