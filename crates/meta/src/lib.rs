@@ -731,7 +731,7 @@ impl Archive {
 
     /// Makes everything committed so far durable.
     pub fn flush(&self) -> Result<()> {
-        self.db.sled().flush().map_err(engine_err)?;
+        self.db.flush()?;
         Ok(())
     }
 }

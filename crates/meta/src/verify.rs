@@ -235,6 +235,10 @@ impl Archive {
         const BATCH: usize = 10_000;
 
         let _guard = self.lock();
+        // Forget the index list first, durably: if the rebuild is interrupted, the next open sees
+        // no list and rebuilds before anything reads the indexes.
+        self.meta.remove(keys::INDEXES_KEY).map_err(engine_err)?;
+        self.db.flush()?;
         self.date.clear().map_err(engine_err)?;
         for tree in &self.names {
             tree.clear().map_err(engine_err)?;

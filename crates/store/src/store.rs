@@ -190,7 +190,7 @@ impl Store {
 
     /// Makes everything written so far durable.
     pub fn flush(&self) -> Result<()> {
-        self.db.sled().flush().map_err(engine_error).map(drop)
+        self.db.flush()
     }
 
     /// The ids of all stored blobs, in order. A malformed key yields an [`Error::Engine`].

@@ -1,0 +1,167 @@
+//! The morgue side through the library, mirroring what `morgue import` does: parse on one thread,
+//! hash and compress on all cores, commit from one writer in batches, flush once at the end.
+
+use std::fs::File;
+use std::io::BufReader;
+use std::path::Path;
+use std::sync::mpsc;
+
+use anyhow::{Context, Result};
+use morgue_ingest::{Format, Overrides};
+use morgue_meta::{AddOutcome, Archive, BlobId, Draft, Hit, MergePolicy, OpenOptions, Query};
+use rayon::prelude::*;
+
+/// What an import did.
+#[derive(Debug, Clone, Default)]
+pub struct Imported {
+    pub added: u64,
+    pub duplicates: u64,
+    pub errors: u64,
+    pub ids: Vec<BlobId>,
+}
+
+/// Imports a corpus file into an open archive, `batch` articles per transaction; flushes after
+/// every batch (as the CLI does) unless `flush_at_end`.
+pub fn import(
+    archive: &Archive,
+    corpus: &Path,
+    batch: usize,
+    flush_at_end: bool,
+) -> Result<Imported> {
+    let file = File::open(corpus).with_context(|| format!("opening {}", corpus.display()))?;
+    let name = corpus.to_string_lossy().into_owned();
+    let batch = batch.max(1);
+    let mut out = Imported::default();
+    let (tx, rx) = mpsc::sync_channel::<(Vec<Draft>, u64)>(2);
+    std::thread::scope(|scope| -> Result<()> {
+        scope.spawn(move || {
+            let entries = morgue_ingest::read(
+                &name,
+                Box::new(BufReader::with_capacity(1 << 20, file)),
+                Format::Auto,
+                &Overrides::default(),
+            );
+            let mut drafts = Vec::with_capacity(batch);
+            let mut errors = 0;
+            for entry in entries {
+                match entry.outcome {
+                    Ok(parsed) => drafts.push(parsed.draft),
+                    Err(_) => errors += 1,
+                }
+                if drafts.len() == batch {
+                    let full = std::mem::replace(&mut drafts, Vec::with_capacity(batch));
+                    if tx.send((full, std::mem::take(&mut errors))).is_err() {
+                        return;
+                    }
+                }
+            }
+            let _ = tx.send((drafts, errors));
+        });
+        for (drafts, errors) in rx {
+            out.errors += errors;
+            let prepared: Vec<_> = drafts
+                .into_par_iter()
+                .filter_map(|d| archive.prepare(d).ok())
+                .collect();
+            for outcome in archive.commit(prepared, MergePolicy::FillEmpty)? {
+                match outcome {
+                    AddOutcome::Added { id } => {
+                        out.added += 1;
+                        out.ids.push(id);
+                    }
+                    AddOutcome::Duplicate { .. } => out.duplicates += 1,
+                }
+            }
+            if !flush_at_end {
+                archive.flush()?;
+            }
+        }
+        Ok(())
+    })?;
+    archive.flush()?;
+    Ok(out)
+}
+
+/// Opens an existing archive.
+pub fn open_existing(dir: &Path) -> Result<Archive> {
+    Archive::open_with(
+        dir,
+        &OpenOptions {
+            create: false,
+            ..OpenOptions::default()
+        },
+    )
+    .with_context(|| format!("opening archive {}", dir.display()))
+}
+
+/// Articles of a reporter, newest first.
+pub fn by_reporter(archive: &Archive, name: &str, limit: usize) -> Result<Vec<Hit>> {
+    let q = Query {
+        reporter: Some(name.to_owned()),
+        limit: Some(limit),
+        ..Query::default()
+    };
+    Ok(archive.query(&q)?.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Articles dated in `since..=until`, newest first.
+pub fn by_date(
+    archive: &Archive,
+    since: chrono::NaiveDate,
+    until: chrono::NaiveDate,
+    limit: usize,
+) -> Result<Vec<Hit>> {
+    let q = Query {
+        since: Some(since),
+        until: Some(until),
+        limit: Some(limit),
+        ..Query::default()
+    };
+    Ok(archive.query(&q)?.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Every article id (for sampling), in id order.
+pub fn ids(archive: &Archive) -> Result<Vec<BlobId>> {
+    archive
+        .iter()
+        .map(|r| r.map(|(id, _)| id).map_err(Into::into))
+        .collect()
+}
+
+/// The logical content of one sled tree.
+#[derive(Debug, Clone, Default)]
+pub struct TreeSpace {
+    pub name: String,
+    pub keys: u64,
+    pub key_bytes: u64,
+    pub value_bytes: u64,
+}
+
+/// Keys and bytes per sled tree of an archive (for "where do the bytes on disk go").
+pub fn space(dir: &Path) -> Result<Vec<TreeSpace>> {
+    let options = morgue_store::Options {
+        create: false,
+        ..morgue_store::Options::default()
+    };
+    let db = morgue_store::engine::Database::open(dir, &options)
+        .with_context(|| format!("opening {}", dir.display()))?;
+    let mut out = Vec::new();
+    for name in db.sled().tree_names() {
+        let tree = db.sled().open_tree(&name)?;
+        let mut t = TreeSpace {
+            name: String::from_utf8_lossy(&name).into_owned(),
+            ..TreeSpace::default()
+        };
+        for kv in &tree {
+            let (k, v) = kv?;
+            t.keys += 1;
+            t.key_bytes += k.len() as u64;
+            t.value_bytes += v.len() as u64;
+        }
+        if t.keys > 0 {
+            out.push(t);
+        }
+    }
+    out.sort_by_key(|t| std::cmp::Reverse(t.key_bytes + t.value_bytes));
+    Ok(out)
+}
