@@ -253,6 +253,21 @@ impl ValueStream {
                             complete = true;
                             break;
                         }
+                        // Outside any string, object or array only a scalar's bytes can follow
+                        // (numbers, true, false, null): anything else is not JSON, and reading
+                        // on to a delimiter could mean reading gigabytes of garbage.
+                        _ if depth == 0
+                            && !b.is_ascii_whitespace()
+                            && !(b.is_ascii_alphanumeric() || matches!(b, b'-' | b'+' | b'.')) =>
+                        {
+                            self.state = State::Done;
+                            return (
+                                start_line,
+                                Err(ScanError::Syntax(format!(
+                                    "unexpected byte 0x{b:02x} outside a JSON value"
+                                ))),
+                            );
+                        }
                         _ => {}
                     }
                 }
