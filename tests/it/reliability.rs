@@ -34,14 +34,13 @@ fn number_after(text: &str, label: &str) -> Option<u64> {
     digits.parse().ok()
 }
 
-#[test]
-fn kill_test_sigkill_at_random_instants_loses_no_acknowledged_article() {
-    let env = Env::new();
+/// Runs `morgue-torture kill` with `args` in a work directory of `env`; asserts that it passed
+/// and lost nothing, and returns its report.
+fn run_kill(env: &Env, args: &[&str]) -> String {
     let out = torture()
-        .args(["kill", "--quiet", "--iterations", &KILLS.to_string()])
-        // 2000 new articles per import (several durable batches); delays up to the time the
-        // first import takes; a fresh archive every 5 kills keeps each check quick.
-        .args(["--articles", "2000", "--fresh-every", "5"])
+        .arg("kill")
+        .arg("--quiet")
+        .args(args)
         .arg("--work-dir")
         .arg(env.dir.path().join("kill"))
         .output()
@@ -54,6 +53,26 @@ fn kill_test_sigkill_at_random_instants_loses_no_acknowledged_article() {
         stderr(&out)
     );
     assert!(report.contains("articles lost: 0"), "{report}");
+    report
+}
+
+#[test]
+fn kill_test_sigkill_at_random_instants_loses_no_acknowledged_article() {
+    let env = Env::new();
+    // 2000 new articles per import (several durable batches); delays up to the time the
+    // first import takes; a fresh archive every 5 kills keeps each check quick.
+    let kills = KILLS.to_string();
+    let report = run_kill(
+        &env,
+        &[
+            "--iterations",
+            &kills,
+            "--articles",
+            "2000",
+            "--fresh-every",
+            "5",
+        ],
+    );
     let passed = report
         .lines()
         .find(|l| l.starts_with("kill test passed"))
@@ -78,28 +97,19 @@ fn kill_test_sigkill_at_random_instants_loses_no_acknowledged_article() {
 #[test]
 fn kill_test_sigkill_during_reindex_leaves_a_clean_archive() {
     let env = Env::new();
-    let out = torture()
-        .args([
-            "kill",
-            "--quiet",
+    run_kill(
+        &env,
+        &[
             "--command",
             "reindex",
             "--iterations",
             "10",
-        ])
-        .args(["--articles", "1000", "--fresh-every", "0"])
-        .arg("--work-dir")
-        .arg(env.dir.path().join("kill"))
-        .output()
-        .expect("running morgue-torture kill");
-    let report = stdout(&out);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "kill test failed:\n{report}\n{}",
-        stderr(&out)
+            "--articles",
+            "1000",
+            "--fresh-every",
+            "0",
+        ],
     );
-    assert!(report.contains("articles lost: 0"), "{report}");
 }
 
 /// Articles as JSON Lines: `count` distinct ones whose bodies start with `tag`.
