@@ -271,16 +271,30 @@ fn spawn_and_kill(
     let reader = thread::spawn(move || {
         let mut acks = Vec::new();
         let mut bad = Vec::new();
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
+        // A line counts only with its newline: a kill can cut the importer's last write short,
+        // and a cut line acknowledges nothing (it is reported when the import was not killed).
+        let mut cut = None;
+        let mut reader = BufReader::new(stdout);
+        let mut raw = Vec::new();
+        loop {
+            raw.clear();
+            match reader.read_until(b'\n', &mut raw) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+            let line = String::from_utf8_lossy(&raw).into_owned();
+            let Some(line) = line.strip_suffix('\n') else {
+                cut = Some(line);
+                break;
+            };
             if let Some(hex) = line.strip_prefix("stored ") {
                 match hex.parse::<BlobId>() {
                     Ok(id) if hex.len() == 64 => acks.push(id),
-                    _ => bad.push(line.clone()),
+                    _ => bad.push(line.to_owned()),
                 }
             }
         }
-        let _ = tx.send((acks, bad));
+        let _ = tx.send((acks, bad, cut));
     });
     // Sleep in slices so that a finished import is noticed (and not "killed") early.
     let deadline = Instant::now() + delay;
@@ -304,7 +318,10 @@ fn spawn_and_kill(
     }
     let status = child.wait().context("reaping morgue import")?;
     let _ = reader.join();
-    let (acks, bad) = rx.recv().context("reading the importer's stdout")?;
+    let (acks, mut bad, cut) = rx.recv().context("reading the importer's stdout")?;
+    if let Some(cut) = cut.filter(|_| !killed) {
+        bad.push(cut);
+    }
     if !bad.is_empty() {
         bail!("the importer printed malformed stored lines: {bad:?}");
     }
