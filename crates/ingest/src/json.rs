@@ -139,12 +139,12 @@ pub(crate) fn parse_json_value(value: Value) -> Result<Parsed, IngestError> {
                 .push(format!("unparseable imported_at {at:?}; ignored")),
         }
     }
-    let own_id = blake3::hash(body.as_bytes()).to_hex().to_string();
     if let Some(source_id) = fields.id(&["source_id"]) {
         record.source_id = source_id;
     }
     match fields.object.remove("id") {
-        Some(Value::String(id)) if id.eq_ignore_ascii_case(&own_id) => {}
+        // morgue's own id (an `export` read back): hashed only when the field looks like one.
+        Some(Value::String(id)) if is_own_id(&id, &body) => {}
         Some(id) if record.source_id.is_empty() => match id {
             Value::String(id) => record.source_id = id,
             Value::Number(n) => record.source_id = n.to_string(),
@@ -313,6 +313,13 @@ fn kind(value: &Value) -> &'static str {
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
     }
+}
+
+/// Whether `id` is the 64-hex blake3 id of `body`, as `morgue export` writes it.
+fn is_own_id(id: &str, body: &str) -> bool {
+    id.len() == 64
+        && id.bytes().all(|b| b.is_ascii_hexdigit())
+        && id.eq_ignore_ascii_case(blake3::hash(body.as_bytes()).to_hex().as_str())
 }
 
 #[cfg(test)]
