@@ -41,6 +41,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
         let start = Instant::now();
         let mut ids = Vec::new();
+        let (mut t_prep, mut t_commit, mut t_flush) = (0.0, 0.0, 0.0);
         {
             let store = Store::open(dir.path())?;
             for batch in articles.chunks(1000) {
@@ -48,14 +49,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     .iter()
                     .map(|(b, s)| (b.as_slice(), if grouped { s.as_str() } else { "" }))
                     .collect();
+                let t = Instant::now();
                 let prepared = store.prepare_batch(&items)?;
+                if t_prep == 0.0 {
+                    println!(
+                        "  first batch prepare (with training): {:.3} s",
+                        t.elapsed().as_secs_f64()
+                    );
+                }
+                t_prep += t.elapsed().as_secs_f64();
+                let t = Instant::now();
                 let mut w = store.writer();
                 for p in prepared {
                     ids.push(w.place(p)?.id);
                 }
                 w.commit()?;
+                t_commit += t.elapsed().as_secs_f64();
+                let t = Instant::now();
                 store.flush()?;
+                t_flush += t.elapsed().as_secs_f64();
             }
+            println!("  prepare {t_prep:.3} s, place+commit {t_commit:.3} s, flush {t_flush:.3} s");
             let took = start.elapsed();
             let stats = store.stats()?;
             let disk = store.database().disk_bytes()?;

@@ -244,7 +244,8 @@ impl Store {
     }
 
     /// Stores `bytes` (group "") and returns their id. Storing the same bytes again changes
-    /// nothing. [`Error::TooLarge`] above [`crate::MAX_BLOB_BYTES`].
+    /// nothing (a damaged stored copy is not repaired: [`Store::verify`] reports it; remove it,
+    /// then store it again). [`Error::TooLarge`] above [`crate::MAX_BLOB_BYTES`].
     ///
     /// One commit per call: to store many, [`Store::put_many`] or a [`crate::Writer`].
     pub fn put(&self, bytes: &[u8]) -> Result<BlobId> {
@@ -502,7 +503,8 @@ impl Store {
 
     /// Decodes and re-hashes every live body; checks that the id index finds every live body
     /// and that each of its entries names a slot of its id; checks the store state against
-    /// what it counts.
+    /// what it counts. Takes the writer lock (writers wait; a thread holding a
+    /// [`crate::Writer`] must not call it).
     pub fn verify(&self) -> Result<VerifyReport> {
         crate::verify::verify(self)
     }

@@ -1135,6 +1135,29 @@ fn dictionaries_are_trained_at_the_thresholds() {
 }
 
 #[test]
+fn a_batch_of_one_group_trains_only_that_groups_dictionary() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let bodies: Vec<Vec<u8>> = (0..1000).map(long_article).collect();
+    let mut items: Vec<(&[u8], &str)> = bodies.iter().map(|b| (b.as_slice(), "wire")).collect();
+    // 499 bodies of the default group are too few for its own dictionary.
+    let others: Vec<Vec<u8>> = (5000..5499).map(long_article).collect();
+    items.extend(others.iter().map(|b| (b.as_slice(), "")));
+    let prepared = store.prepare_batch(&items).unwrap();
+    assert_eq!(group_dict(&store, "wire"), 1);
+    assert_eq!(group_dict(&store, ""), 0);
+    assert_eq!(store.cache().dicts.len(), 1);
+    assert_eq!(prepared[0].slot.dict, 1);
+    assert_eq!(prepared[1000].slot.codec, format::CODEC_ZSTD);
+    // One more body of the default group: 500, and its dictionary.
+    let others: Vec<Vec<u8>> = (5000..5500).map(long_article).collect();
+    items.truncate(1000);
+    items.extend(others.iter().map(|b| (b.as_slice(), "")));
+    store.prepare_batch(&items).unwrap();
+    assert_eq!(group_dict(&store, ""), 2);
+}
+
+#[test]
 fn optimize_changes_codecs_but_no_body_byte_nor_any_seq() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
