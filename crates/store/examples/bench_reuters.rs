@@ -148,6 +148,35 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             report.bytes_after,
             store.database().disk_bytes()?
         );
+        // What a copy of the tree into a fresh sled database takes (the live data, rewritten once).
+        for one_batch in [true, false] {
+            let copy = tempfile::tempdir()?;
+            let db = morgue_store::engine::sled::Config::new()
+                .path(copy.path())
+                .cache_capacity(128 << 20)
+                .open()?;
+            let tree = db.open_tree("morgue")?;
+            let mut live_bytes = 0;
+            let mut batch = morgue_store::engine::sled::Batch::default();
+            for kv in store.tree().iter() {
+                let (k, v) = kv?;
+                live_bytes += k.len() + v.len();
+                if one_batch {
+                    batch.insert(k, v);
+                } else {
+                    tree.insert(k, v)?;
+                }
+            }
+            tree.apply_batch(batch)?;
+            db.flush()?;
+            drop(tree);
+            drop(db);
+            let du = std::process::Command::new("du").args(["-sb"]).arg(copy.path()).output()?;
+            println!(
+                "  copy (one batch {one_batch}): keys+values {live_bytes} B, on disk {}",
+                String::from_utf8_lossy(&du.stdout).trim()
+            );
+        }
         let t = Instant::now();
         let v = store.verify()?;
         println!(
