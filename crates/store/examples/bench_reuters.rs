@@ -109,14 +109,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         let store = Store::open(dir.path())?;
         // get latency: ids in a scrambled order.
-        let n = 20_000usize;
-        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-        let picks: Vec<BlobId> = (0..n)
+        let count = 20_000usize;
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let picks: Vec<BlobId> = (0..count)
             .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                ids[(x % ids.len() as u64) as usize]
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                ids[(state % ids.len() as u64) as usize]
             })
             .collect();
         let t = Instant::now();
@@ -126,7 +126,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         println!(
             "  get: {:.1} µs per body ({bytes} bytes read)",
-            t.elapsed().as_secs_f64() * 1e6 / n as f64
+            t.elapsed().as_secs_f64() * 1e6 / count as f64
         );
         let t = Instant::now();
         for id in &picks {
@@ -134,7 +134,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         println!(
             "  seq_of: {:.1} µs",
-            t.elapsed().as_secs_f64() * 1e6 / n as f64
+            t.elapsed().as_secs_f64() * 1e6 / count as f64
         );
         let t = Instant::now();
         let report = store.optimize(&mut |_| {})?;
@@ -158,7 +158,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let tree = db.open_tree("morgue")?;
             let mut live_bytes = 0;
             let mut batch = morgue_store::engine::sled::Batch::default();
-            for kv in store.tree().iter() {
+            for kv in store.tree() {
                 let (k, v) = kv?;
                 live_bytes += k.len() + v.len();
                 if one_batch {
@@ -171,7 +171,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             db.flush()?;
             drop(tree);
             drop(db);
-            let du = std::process::Command::new("du").args(["-sb"]).arg(copy.path()).output()?;
+            let du = std::process::Command::new("du")
+                .args(["-sb"])
+                .arg(copy.path())
+                .output()?;
             println!(
                 "  copy (one batch {one_batch}): keys+values {live_bytes} B, on disk {}",
                 String::from_utf8_lossy(&du.stdout).trim()

@@ -88,6 +88,9 @@ struct Inner {
     synced_blobs: std::sync::Mutex<Option<std::time::SystemTime>>,
     /// The format version in the header.
     version: AtomicU32,
+    /// The store built on this database, if one is alive: there is only ever one, so that
+    /// every handle shares its writer lock and caches.
+    pub(crate) store: std::sync::Mutex<std::sync::Weak<crate::store::Shared>>,
     _lock: DirLock,
 }
 
@@ -141,6 +144,7 @@ impl Database {
                 path,
                 synced_blobs: std::sync::Mutex::new(None),
                 version: AtomicU32::new(version),
+                store: std::sync::Mutex::new(std::sync::Weak::new()),
                 _lock: lock,
             }),
         })
@@ -203,6 +207,16 @@ impl Database {
         header::write(&self.inner.path, version)?;
         self.inner.version.store(version, Ordering::Release);
         Ok(())
+    }
+
+    /// The slot of the one store of this database.
+    pub(crate) fn store_slot(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::sync::Weak<crate::store::Shared>> {
+        self.inner
+            .store
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The sled database, for trees of other crates next to the blob tree.

@@ -174,13 +174,26 @@ impl Store {
         Store::on(&db, options.zstd_level)
     }
 
-    /// A store on an open database: the `morgue` tree (created, with an empty store state, if
-    /// missing). New frames are compressed at `zstd_level`.
+    /// The store of an open database: the `morgue` tree (created, with an empty store state, if
+    /// missing). New frames are compressed at `zstd_level`. A database has one store: while one
+    /// is alive, this returns it (an error when it was opened with another level).
     ///
     /// On a database of format 2, a `blobs` tree left by an interrupted upgrade is dropped.
     /// On one of format 1 nothing of format 1 is touched: the caller upgrades it (clearing
     /// any leftover `morgue` tree first, before calling this).
     pub fn on(db: &Database, zstd_level: i32) -> Result<Store> {
+        // One store per database, whoever asks: they share the writer lock and the caches.
+        let mut slot = db.store_slot();
+        if let Some(inner) = slot.upgrade() {
+            if inner.level != zstd_level {
+                return Err(Error::Engine(format!(
+                    "the store of {} is open already, with zstd level {} (not {zstd_level})",
+                    db.path().display(),
+                    inner.level
+                )));
+            }
+            return Ok(Store { inner });
+        }
         if db.version() == crate::FORMAT_VERSION
             && db
                 .sled()
@@ -192,16 +205,16 @@ impl Store {
         }
         let tree = db.sled().open_tree(TREE).map_err(engine_error)?;
         let cache = load(&tree, zstd_level)?;
-        Ok(Store {
-            inner: Arc::new(Shared {
-                tree,
-                db: db.clone(),
-                level: zstd_level,
-                writer: Mutex::new(()),
-                state_lock: Mutex::new(()),
-                cache: RwLock::new(Arc::new(cache)),
-            }),
-        })
+        let inner = Arc::new(Shared {
+            tree,
+            db: db.clone(),
+            level: zstd_level,
+            writer: Mutex::new(()),
+            state_lock: Mutex::new(()),
+            cache: RwLock::new(Arc::new(cache)),
+        });
+        *slot = Arc::downgrade(&inner);
+        Ok(Store { inner })
     }
 
     /// The `morgue` tree: the store's keys (uppercase tags) and the callers' (lowercase tags,

@@ -1282,3 +1282,21 @@ fn verify_finds_a_lost_index_chunk_and_wrong_counts() {
     assert!(report.bad_index_entries >= 1, "{report:?}");
     assert!(!report.is_clean());
 }
+
+#[test]
+fn one_store_per_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path(), &Options::default()).unwrap();
+    let first = Store::on(&db, 3).unwrap();
+    let second = Store::on(&db, 3).unwrap();
+    let one = first.put(b"through the first").unwrap();
+    // The second sees the first's commit in its caches, and continues the sequence.
+    assert_eq!(second.seq_of(&one).unwrap(), Some(0));
+    let two = second.put(b"through the second").unwrap();
+    assert_eq!(first.seq_of(&two).unwrap(), Some(1));
+    assert!(matches!(Store::on(&db, 19), Err(Error::Engine(_))));
+    drop((first, second));
+    // Once none is alive, another level is fine.
+    let third = Store::on(&db, 19).unwrap();
+    assert_eq!(third.stats().unwrap().blobs, 2);
+}
