@@ -462,17 +462,23 @@ impl Store {
 
     /// The sequence numbers of the index entries whose prefix is in `lo..=hi`, newest run
     /// first. Retries when a commit replaced a run under the walk.
+    ///
+    /// A chunk found missing means a commit merged its run away after this reader took the
+    /// cached run directory (the cache is replaced just after the commit's batch): the walk is
+    /// retried with the directory read from the tree, which a sled batch replaces together
+    /// with the chunks. Only a chunk missing from that directory too is damage.
     pub(crate) fn candidates(&self, lo: u64, hi: u64) -> Result<Vec<Seq>> {
+        let mut runs = Arc::clone(&self.cache().runs);
         let mut attempt = 0;
         loop {
-            let cache = self.cache();
-            match candidates_in(&self.inner.tree, &cache.runs, lo, hi) {
+            match candidates_in(&self.inner.tree, &runs, lo, hi) {
                 Ok(seqs) => return Ok(seqs),
                 Err(Missing(what)) => {
                     attempt += 1;
-                    if attempt >= READ_ATTEMPTS || Arc::ptr_eq(&cache, &self.cache()) {
+                    if attempt >= READ_ATTEMPTS {
                         return Err(what);
                     }
+                    runs = Arc::new(read_runs(&self.inner.tree)?);
                 }
             }
         }
@@ -599,6 +605,14 @@ pub(crate) fn pack_number(key: &[u8]) -> Option<u32> {
     }
 }
 
+/// The run directory in the tree (none: no runs).
+fn read_runs(tree: &sled::Tree) -> Result<Vec<Run>> {
+    match tree.get([TAG_RUNS]).map_err(engine_error)? {
+        Some(v) => format::decode_runs(&v),
+        None => Ok(Vec::new()),
+    }
+}
+
 /// Reads the store's cache from the tree, writing the state of an empty store first when
 /// there is none.
 fn load(tree: &sled::Tree, level: i32) -> Result<Cache> {
@@ -612,10 +626,7 @@ fn load(tree: &sled::Tree, level: i32) -> Result<Cache> {
         tree.apply_batch(batch).map_err(engine_error)?;
         state
     };
-    let runs = match tree.get([TAG_RUNS]).map_err(engine_error)? {
-        Some(v) => format::decode_runs(&v)?,
-        None => Vec::new(),
-    };
+    let runs = read_runs(tree)?;
     let mut dicts = HashMap::new();
     for kv in tree.scan_prefix([TAG_DICT]) {
         let (k, v) = kv.map_err(engine_error)?;
