@@ -84,6 +84,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 disk,
                 disk as f64 / stats.blobs as f64
             );
+            let t = Instant::now();
+            store.close()?;
+            println!(
+                "  close (with a sled snapshot): {:.1} ms",
+                t.elapsed().as_secs_f64() * 1e3
+            );
         }
         let du = std::process::Command::new("du")
             .args(["-ab"])

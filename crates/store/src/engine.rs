@@ -91,7 +91,8 @@ struct Inner {
     /// The store built on this database, if one is alive: there is only ever one, so that
     /// every handle shares its writer lock and caches.
     pub(crate) store: std::sync::Mutex<std::sync::Weak<crate::store::Shared>>,
-    _lock: DirLock,
+    /// Taken out only by [`Database::close`], which releases it itself after sled is gone.
+    lock: Option<DirLock>,
 }
 
 impl Drop for Inner {
@@ -145,7 +146,7 @@ impl Database {
                 synced_blobs: std::sync::Mutex::new(None),
                 version: AtomicU32::new(version),
                 store: std::sync::Mutex::new(std::sync::Weak::new()),
-                _lock: lock,
+                lock: Some(lock),
             }),
         })
     }
@@ -206,6 +207,31 @@ impl Database {
         }
         header::write(&self.inner.path, version)?;
         self.inner.version.store(version, Ordering::Release);
+        Ok(())
+    }
+
+    /// Closes the archive leaving a fresh sled snapshot behind, so that the next open is fast:
+    /// flushes, drops sled while still holding the archive lock, opens sled once more (it
+    /// replays its log since the last snapshot and writes a new snapshot: sled 0.34 writes
+    /// snapshots only when it opens), drops it, then releases the lock.
+    ///
+    /// This must be the last handle of the database: every [`crate::Store`] and sled tree of it
+    /// dropped (`Store::close` does that for a store's own handles). Otherwise it fails with
+    /// [`Error::Engine`] and the database stays open (flushed) in the other handles; a sled tree
+    /// kept elsewhere makes it end with [`Error::Locked`] after a few seconds.
+    pub fn close(self) -> Result<()> {
+        self.flush()?;
+        let mut inner = Arc::try_unwrap(self.inner).map_err(|_| {
+            Error::Engine("close: other handles of the database are still alive".into())
+        })?;
+        let lock = inner.lock.take();
+        let path = inner.path.clone();
+        // Flushes and drops sled; the lock stays held.
+        drop(inner);
+        let db = open_sled(&path, SLED_LOCK_RETRY)?;
+        db.flush().map_err(engine_error)?;
+        drop(db);
+        drop(lock);
         Ok(())
     }
 

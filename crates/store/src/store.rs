@@ -238,6 +238,20 @@ impl Store {
         self.inner.db.flush()
     }
 
+    /// Flushes and closes the archive, leaving a fresh sled snapshot behind so that the next
+    /// open does not replay the log ([`Database::close`]). For the end of a command that wrote.
+    /// This must be the last handle: no clone of this store, no other [`Database`] handle or
+    /// sled tree of it alive ([`Error::Engine`] otherwise, after a flush).
+    pub fn close(self) -> Result<()> {
+        self.flush()?;
+        let shared = Arc::try_unwrap(self.inner).map_err(|_| {
+            Error::Engine("close: other handles of the store are still alive".into())
+        })?;
+        let Shared { tree, db, .. } = shared;
+        drop(tree);
+        db.close()
+    }
+
     pub(crate) fn cache(&self) -> Arc<Cache> {
         Arc::clone(
             &self

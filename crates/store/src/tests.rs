@@ -1351,3 +1351,50 @@ fn readers_never_miss_a_body_while_runs_merge() {
     }
     assert!(store.verify().unwrap().is_clean());
 }
+
+/// The newest sled snapshot file of an archive directory, if any.
+fn newest_snapshot(dir: &Path) -> Option<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("snap.") && !n.ends_with(".generating"))
+        .collect();
+    names.sort();
+    names.pop()
+}
+
+#[test]
+fn close_leaves_a_snapshot_of_everything_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    store.put(b"first").unwrap();
+    drop(store);
+    // sled snapshots at open: this open leaves the snapshot of "first".
+    let store = Store::open(dir.path()).unwrap();
+    let before = newest_snapshot(dir.path()).unwrap();
+    let bodies: Vec<Vec<u8>> = (0..300).map(article).collect();
+    let refs: Vec<&[u8]> = bodies.iter().map(Vec::as_slice).collect();
+    let ids = store.put_many(&refs).unwrap();
+
+    // Another handle alive: refused, and the store stays usable.
+    let other = store.clone();
+    let err = other.close().unwrap_err();
+    assert!(
+        matches!(err, Error::Engine(ref m) if m.contains("still alive")),
+        "{err}"
+    );
+    assert!(store.contains(&ids[0]).unwrap());
+
+    store.close().unwrap();
+    let after = newest_snapshot(dir.path()).unwrap();
+    assert!(after > before, "{before} -> {after}");
+    // The lock is released and everything is there.
+    let store = Store::open(dir.path()).unwrap();
+    for (id, body) in ids.iter().zip(&bodies).step_by(17) {
+        assert_eq!(store.get(id).unwrap().as_ref(), Some(body));
+    }
+    assert_eq!(store.stats().unwrap().blobs, 301);
+    // Nothing new to replay: this open writes no snapshot.
+    drop(store);
+    assert_eq!(newest_snapshot(dir.path()).unwrap(), after);
+}
