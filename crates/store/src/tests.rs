@@ -1398,3 +1398,70 @@ fn close_leaves_a_snapshot_of_everything_written() {
     drop(store);
     assert_eq!(newest_snapshot(dir.path()).unwrap(), after);
 }
+
+/// The Reuters corpus, when present (`$MORGUE_CORPUS`, else `../shared/corpus` from the
+/// workspace root): the first `n` bodies and services.
+fn reuters(n: usize) -> Option<Vec<(Vec<u8>, String)>> {
+    use std::io::BufRead;
+    let dir = std::env::var_os("MORGUE_CORPUS").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
+        std::path::PathBuf::from,
+    );
+    let path = dir.join("reuters-21578.jsonl.zst");
+    let Ok(file) = fs::File::open(&path) else {
+        println!("corpus {} absent: test skipped", path.display());
+        return None;
+    };
+    let lines = std::io::BufReader::new(zstd::stream::Decoder::new(file).unwrap()).lines();
+    Some(
+        lines
+            .take(n)
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(&l.unwrap()).unwrap();
+                (
+                    v["body"].as_str().unwrap().as_bytes().to_vec(),
+                    v["service"].as_str().unwrap_or("").to_lowercase(),
+                )
+            })
+            .collect(),
+    )
+}
+
+/// Real bodies: a group dictionary on the first batch, every body back byte for byte, and
+/// clearly smaller than zstd alone.
+#[test]
+fn reuters_bodies_round_trip_with_dictionaries() {
+    let Some(articles) = reuters(2500) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    for batch in articles.chunks(1000) {
+        let items: Vec<(&[u8], &str)> = batch
+            .iter()
+            .map(|(b, s)| (b.as_slice(), s.as_str()))
+            .collect();
+        let prepared = store.prepare_batch(&items).unwrap();
+        let mut w = store.writer();
+        for p in prepared {
+            w.place(p).unwrap();
+        }
+        w.commit().unwrap();
+    }
+    assert_eq!(store.cache().dicts.len(), 1, "one dictionary: the group's");
+    assert_eq!(group_dict(&store, "reuters"), 1);
+    for (body, _) in &articles {
+        assert_eq!(store.get(&BlobId::of(body)).unwrap().as_ref(), Some(body));
+    }
+    let stats = store.stats().unwrap();
+    let plain: u64 = articles
+        .iter()
+        .map(|(b, _)| zstd::bulk::compress(b, 3).unwrap().len().min(b.len()) as u64)
+        .sum();
+    assert!(
+        stats.stored_bytes * 10 < plain * 8,
+        "{} with dictionaries vs {plain} without",
+        stats.stored_bytes
+    );
+    assert!(store.verify().unwrap().is_clean());
+}

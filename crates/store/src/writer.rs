@@ -528,7 +528,6 @@ impl Writer<'_> {
         state.raw_bytes = apply_delta(state.raw_bytes, self.raw)?;
         state.stored_bytes = apply_delta(state.stored_bytes, self.stored)?;
         let mut runs: Vec<Run> = (*current.runs).clone();
-        let runs_before = runs.len();
         if let Some(entries) = self.rebuild {
             for run in &runs {
                 remove_run(&mut batch, run);
@@ -552,10 +551,12 @@ impl Writer<'_> {
             }
             runs.push(write_run(&mut batch, &mut state, &newest)?);
         }
-        if runs != *current.runs || runs.len() != runs_before {
+        if runs != *current.runs {
             batch.insert(&[TAG_RUNS], format::encode_runs(&runs));
         }
-        batch.insert(&format::key_state(), state.encode());
+        if state != current.state {
+            batch.insert(&format::key_state(), state.encode());
+        }
         tree.apply_batch(batch).map_err(engine_error)?;
         store.set_cache(Cache {
             state,
