@@ -69,6 +69,7 @@ mod header;
 mod id;
 mod migrate;
 mod optimize;
+mod packfile;
 mod store;
 mod verify;
 mod writer;
