@@ -227,7 +227,7 @@ impl Store {
                 if loc.slot() != s.slot {
                     continue;
                 }
-                match self.frame(&loc.id, &s.slot) {
+                match self.frame(s.seq, &loc.id, &s.slot) {
                     Ok(frame) => writer.recode(
                         s.seq,
                         PreparedBlob {

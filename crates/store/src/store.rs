@@ -522,15 +522,15 @@ impl Store {
         }
     }
 
-    /// The frame of the live slot of `id`, from its pack file, with the record header
-    /// checked against the slot: [`Error::Corrupted`] when they differ.
-    pub(crate) fn frame(&self, id: &BlobId, slot: &Slot) -> Result<Vec<u8>> {
+    /// The frame of the live slot `seq` (of body `id`), from its pack file, with the record
+    /// header checked against the slot: [`Error::Corrupted`] when they differ.
+    pub(crate) fn frame(&self, seq: Seq, id: &BlobId, slot: &Slot) -> Result<Vec<u8>> {
         let mut record = self.inner.files.read_at(
             slot.file,
             slot.offset,
             RECORD_HEADER_LEN + slot.frame_len as usize,
         )?;
-        if record[..RECORD_HEADER_LEN] != record_header(id, slot) {
+        if record[..RECORD_HEADER_LEN] != record_header(seq, slot) {
             return Err(Error::Corrupted { id: *id });
         }
         Ok(record.split_off(RECORD_HEADER_LEN))
@@ -557,7 +557,9 @@ impl Store {
         } else {
             None
         };
-        let frame = self.frame(&loc.id, &slot).map_err(|_| corrupted())?;
+        let frame = self
+            .frame(loc.seq, &loc.id, &slot)
+            .map_err(|_| corrupted())?;
         match frame::decode(&slot, &frame, dict.as_deref()) {
             Ok(body) if BlobId::of(&body) == loc.id => Ok(body),
             _ => Err(corrupted()),

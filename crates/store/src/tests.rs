@@ -236,10 +236,13 @@ fn damaged_frames_are_corrupted_never_wrong_bytes() {
             "last frame byte flipped",
             Damage::File(|v, r| v[r.end - 1] ^= 1),
         ),
-        ("record id changed", Damage::File(|v, r| v[r.start] ^= 1)),
+        (
+            "record seq changed",
+            Damage::File(|v, r| v[r.start + 3] ^= 1),
+        ),
         (
             "record length changed",
-            Damage::File(|v, r| v[r.start + 46] ^= 1),
+            Damage::File(|v, r| v[r.start + H - 1] ^= 1),
         ),
         (
             "pack file cut short",

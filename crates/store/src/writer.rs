@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use crate::codec::check_len;
 use crate::engine::engine_error;
 use crate::error::{Error, Result};
-use crate::format::{self, Entry, Pack, Run, Slot, State, TAG_IDS, TAG_PACK, TAG_RUNS};
+use crate::format::{self, Entry, PACK_SLOTS, Pack, Run, Slot, State, TAG_IDS, TAG_PACK, TAG_RUNS};
 use crate::frame::{self, Compressors, Dict};
 use crate::id::BlobId;
 use crate::packfile::{FILE_BYTES, FILE_MAGIC, RECORD_HEADER_LEN, record_header};
@@ -606,12 +606,12 @@ impl Writer<'_> {
         if len == 0 {
             buf.extend_from_slice(&FILE_MAGIC);
         }
-        for edit in self.packs.values_mut() {
-            for ((slot, frame), id) in edit.slots.iter_mut().zip(&edit.frames).zip(&edit.ids) {
+        for (pack, edit) in &mut self.packs {
+            for (i, (slot, frame)) in edit.slots.iter_mut().zip(&edit.frames).enumerate() {
                 let Some(frame) = frame else { continue };
                 slot.file = file;
                 slot.offset = start + buf.len() as u64;
-                buf.extend_from_slice(&record_header(id, slot));
+                buf.extend_from_slice(&record_header(pack * PACK_SLOTS + i as u32, slot));
                 buf.extend_from_slice(frame);
             }
         }
