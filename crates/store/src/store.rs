@@ -531,7 +531,7 @@ impl Store {
                 id,
                 format::decode_dict(id, &v)?.to_vec(),
                 self.inner.level,
-            )?))),
+            )))),
             None => Ok(None),
         }
     }
@@ -701,7 +701,7 @@ fn load(tree: &sled::Tree, level: i32) -> Result<Cache> {
             what: format!("key {k:02x?}"),
         })?;
         let bytes = format::decode_dict(id, &v)?.to_vec();
-        dicts.insert(id, Arc::new(Dict::new(id, bytes, level)?));
+        dicts.insert(id, Arc::new(Dict::new(id, bytes, level)));
     }
     let mut groups = Groups::default();
     for kv in tree.scan_prefix([TAG_GROUP]) {

@@ -1188,7 +1188,10 @@ fn dictionaries_are_trained_at_the_thresholds() {
     drop(store);
     let store = Store::open(dir.path()).unwrap();
     assert_eq!(store.cache().dicts.len(), 2);
+    // Nothing prepared at open; reading prepares the decoder side only.
+    assert_eq!(store.cache().dicts[&1].prepared(), (false, false));
     check(&store);
+    assert_eq!(store.cache().dicts[&1].prepared(), (false, true));
     assert!(store.verify().unwrap().is_clean());
     // The dictionaries are stored as `D` values of 64 KiB at most.
     let d = store.tree().get(format::key_dict(1)).unwrap().unwrap();

@@ -232,7 +232,9 @@ impl Store {
             return Ok(current);
         }
         let id = cache.state.next_dict;
-        let dict = Dict::new(id, bytes, self.inner.level)?;
+        let dict = Dict::new(id, bytes, self.inner.level);
+        // Used at once by the batch that trained it; and zstd must take it.
+        dict.encoder()?;
         let mut state = cache.state;
         state.next_dict = id
             .checked_add(1)
