@@ -39,11 +39,14 @@
 //! ```
 #![deny(missing_docs)]
 
+mod block;
 mod codec;
 mod engine;
 mod keys;
+mod posting;
 mod query;
 pub mod record;
+mod varint;
 mod verify;
 
 use std::cell::RefCell;
