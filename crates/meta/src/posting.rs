@@ -131,12 +131,13 @@ pub(crate) fn decode(value: &[u8]) -> Option<Vec<Pos>> {
 pub(crate) trait Committed {
     /// Error of a read.
     type Error;
-    /// The committed chunk of `prefix` with the greatest start `<= at` whose start is not in
-    /// `skip`: its start and entries.
+    /// The committed chunk of `prefix` with the greatest start `<= at`, above `above` when
+    /// given, whose start is not in `skip`: its start and entries.
     fn floor(
         &self,
         prefix: &[u8],
         at: Pos,
+        above: Option<Pos>,
         skip: &BTreeSet<Pos>,
     ) -> Result<Option<(Pos, Vec<Pos>)>, Self::Error>;
     /// The committed chunk of `prefix` with the lowest start not in `skip`.
@@ -153,6 +154,9 @@ struct Chunk {
     /// The start this chunk has in the committed state, if it is a committed chunk.
     original: Option<Pos>,
     dirty: bool,
+    /// No committed chunk not yet loaded starts after this chunk's start up to this position:
+    /// entries up to here belong to this chunk without asking the committed state.
+    clear_to: Pos,
 }
 
 /// The staged chunks of one name: every committed chunk touched so far (under its current
@@ -165,7 +169,7 @@ struct Name {
 }
 
 impl Name {
-    fn load(&mut self, start: Pos, entries: Vec<Pos>) {
+    fn load(&mut self, start: Pos, entries: Vec<Pos>, clear_to: Pos) {
         self.loaded.insert(start);
         self.chunks.insert(
             start,
@@ -173,6 +177,7 @@ impl Name {
                 entries,
                 original: Some(start),
                 dirty: false,
+                clear_to,
             },
         );
     }
@@ -184,13 +189,24 @@ impl Name {
         prefix: &[u8],
         at: Pos,
     ) -> Result<Option<Pos>, C::Error> {
-        let staged = self.chunks.range(..=at).next_back().map(|(s, _)| *s);
-        match src.floor(prefix, at, &self.loaded)? {
-            Some((start, entries)) if staged.is_none_or(|s| start > s) => {
-                self.load(start, entries);
+        let staged = self.chunks.range_mut(..=at).next_back();
+        if let Some((s, chunk)) = &staged
+            && chunk.clear_to >= at
+        {
+            return Ok(Some(**s));
+        }
+        let staged = staged.map(|(s, _)| *s);
+        match src.floor(prefix, at, staged, &self.loaded)? {
+            Some((start, entries)) => {
+                self.load(start, entries, at);
                 Ok(Some(start))
             }
-            _ => Ok(staged),
+            None => {
+                if let Some(chunk) = staged.and_then(|s| self.chunks.get_mut(&s)) {
+                    chunk.clear_to = at;
+                }
+                Ok(staged)
+            }
         }
     }
 
@@ -199,7 +215,7 @@ impl Name {
         let staged = self.chunks.keys().next().copied();
         match src.first(prefix, &self.loaded)? {
             Some((start, entries)) if staged.is_none_or(|s| start < s) => {
-                self.load(start, entries);
+                self.load(start, entries, start);
                 Ok(Some(start))
             }
             _ => Ok(staged),
@@ -216,12 +232,14 @@ impl Name {
         }
         let upper = chunk.entries.split_off(chunk.entries.len() / 2);
         let upper_start = upper[0];
+        let clear_to = chunk.clear_to.max(upper_start);
         self.chunks.insert(
             upper_start,
             Chunk {
                 entries: upper,
                 original: None,
                 dirty: true,
+                clear_to,
             },
         );
         self.split(start);
@@ -271,6 +289,7 @@ impl Staged {
                         entries: vec![pos],
                         original: None,
                         dirty: true,
+                        clear_to: pos,
                     },
                 );
             }
@@ -341,12 +360,16 @@ impl Committed for BTreeMap<Vec<u8>, Vec<u8>> {
         &self,
         prefix: &[u8],
         at: Pos,
+        above: Option<Pos>,
         skip: &BTreeSet<Pos>,
     ) -> Result<Option<(Pos, Vec<Pos>)>, ()> {
         for (k, v) in self.range(prefix.to_vec()..=key(prefix, at)).rev() {
             let Some((p, start)) = parse_key(k) else {
                 continue;
             };
+            if above.is_some_and(|a| start <= a) {
+                break;
+            }
             if p == prefix && !skip.contains(&start) {
                 return Ok(Some((start, decode(v).ok_or(())?)));
             }

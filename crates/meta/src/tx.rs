@@ -2,6 +2,7 @@
 //! read through the commit's own changes and written once each into the store's writer.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Bound;
 
 use crate::block::{self, Block};
 use crate::engine::{Seq, Writer, sled};
@@ -25,11 +26,16 @@ impl Committed for Chunks<'_> {
         &self,
         prefix: &[u8],
         at: Pos,
+        above: Option<Pos>,
         skip: &BTreeSet<Pos>,
     ) -> Result<Option<(Pos, Vec<Pos>)>> {
+        let low = match above {
+            Some(a) => Bound::Excluded(posting::key(prefix, a)),
+            None => Bound::Included(prefix.to_vec()),
+        };
         let range = self
             .0
-            .range::<Vec<u8>, _>(prefix.to_vec()..=posting::key(prefix, at));
+            .range::<Vec<u8>, _>((low, Bound::Included(posting::key(prefix, at))));
         for kv in range.rev() {
             let (k, v) = kv.map_err(engine_err)?;
             match posting::parse_key(&k) {
