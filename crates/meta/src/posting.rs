@@ -189,25 +189,21 @@ impl Name {
         prefix: &[u8],
         at: Pos,
     ) -> Result<Option<Pos>, C::Error> {
-        let staged = self.chunks.range_mut(..=at).next_back();
+        let staged = self.chunks.range(..=at).next_back();
         if let Some((s, chunk)) = &staged
             && chunk.clear_to >= at
         {
             return Ok(Some(**s));
         }
         let staged = staged.map(|(s, _)| *s);
-        match src.floor(prefix, at, staged, &self.loaded)? {
-            Some((start, entries)) => {
-                self.load(start, entries, at);
-                Ok(Some(start))
-            }
-            None => {
-                if let Some(chunk) = staged.and_then(|s| self.chunks.get_mut(&s)) {
-                    chunk.clear_to = at;
-                }
-                Ok(staged)
-            }
+        if let Some((start, entries)) = src.floor(prefix, at, staged, &self.loaded)? {
+            self.load(start, entries, at);
+            return Ok(Some(start));
         }
+        if let Some(chunk) = staged.and_then(|s| self.chunks.get_mut(&s)) {
+            chunk.clear_to = at;
+        }
+        Ok(staged)
     }
 
     /// The current start of the name's first chunk, loading it when needed.
