@@ -13,10 +13,10 @@ use crate::{
 fn article(i: u32) -> Draft {
     let d = ArticleDate {
         day: day(2010, 1, 1) + chrono::Days::new(u64::from((i * 7919) % 60)),
-        time: (i % 3 == 0).then_some(i % 86_400),
+        time: i.is_multiple_of(3).then_some(i % 86_400),
     };
     let mut a = draft(&format!("article {i}"), &["Ann Lee"], &["Desk"], Some(d));
-    if i % 5 == 0 {
+    if i.is_multiple_of(5) {
         a.record.reporters.push("Bob".into());
     }
     a
