@@ -613,8 +613,11 @@ impl Archive {
             }
         }
         let touched = tx.finish(&mut w)?;
-        w.commit()?;
+        // Forget the blocks even when the commit fails: whether sled applied part of it is
+        // not known.
+        let committed = w.commit();
         self.blocks.invalidate(touched);
+        committed?;
         Ok(out)
     }
 
@@ -680,8 +683,11 @@ impl Archive {
         tx.set_record(seq, None)?;
         w.remove(seq)?;
         let touched = tx.finish(&mut w)?;
-        w.commit()?;
+        // Forget the blocks even when the commit fails: whether sled applied part of it is
+        // not known.
+        let committed = w.commit();
         self.blocks.invalidate(touched);
+        committed?;
         Ok(true)
     }
 
