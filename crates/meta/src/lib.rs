@@ -443,7 +443,7 @@ impl Archive {
                 .map_err(engine_err)?;
         }
         let store = Store::on(&db, options.zstd_level)?;
-        let mut archive = Archive {
+        let archive = Archive {
             tree: store.tree().clone(),
             store,
             db,
@@ -453,7 +453,12 @@ impl Archive {
         };
         if version == 1 {
             migrate::upgrade(&archive)?;
+            // Close (leaving a sled snapshot of the new format behind, so that later opens do
+            // not replay the upgrade's log) and open again.
+            archive.close()?;
+            let mut archive = Archive::open_with(dir, options)?;
             archive.upgraded_from = Some(1);
+            return Ok(archive);
         } else {
             migrate::drop_v1_trees(&archive.db)?;
         }
