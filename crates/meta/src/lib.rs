@@ -459,9 +459,8 @@ impl Archive {
             let mut archive = Archive::open_with(dir, options)?;
             archive.upgraded_from = Some(1);
             return Ok(archive);
-        } else {
-            migrate::drop_v1_trees(&archive.db)?;
         }
+        migrate::drop_v1_trees(&archive.db)?;
         let wanted = keys::index_list();
         match archive.state_value()? {
             Some(state) if state.indexes == wanted => {}
