@@ -462,25 +462,23 @@ impl Archive {
         }
         migrate::drop_v1_trees(&archive.db)?;
         let wanted = keys::index_list();
-        match archive.state_value()? {
-            Some(state) if state.indexes == wanted => {}
-            Some(_) => {
+        match archive.state_value() {
+            Ok(Some(state)) if state.indexes == wanted => {}
+            Ok(None) if archive.store.live().next().is_none() => {
+                let _guard = archive.lock();
+                let mut w = archive.store.writer();
+                let state = State {
+                    indexes: wanted,
+                    ..State::default()
+                };
+                w.put(keys::STATE_KEY.to_vec(), state.encode());
+                w.commit()?;
+            }
+            // Another index list, an interrupted rebuild, a lost or damaged state: rebuild.
+            Ok(_) | Err(Error::CorruptedValue { .. }) => {
                 archive.reindex()?;
             }
-            None => {
-                if archive.store.live().next().is_some() {
-                    archive.reindex()?;
-                } else {
-                    let _guard = archive.lock();
-                    let mut w = archive.store.writer();
-                    let state = State {
-                        indexes: wanted,
-                        ..State::default()
-                    };
-                    w.put(keys::STATE_KEY.to_vec(), state.encode());
-                    w.commit()?;
-                }
-            }
+            Err(e) => return Err(e),
         }
         Ok(archive)
     }

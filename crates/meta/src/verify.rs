@@ -89,9 +89,9 @@ impl Archive {
         let state = self.state_value()?.unwrap_or_default();
         let mut per_year: BTreeMap<i32, u64> = BTreeMap::new();
         for kv in self.tree.scan_prefix(posting::prefix(DATE_TAG, "")) {
-            let (k, v) = kv.map_err(engine_err)?;
-            let entries = posting::decode(&v).ok_or_else(|| corrupted(&k))?;
-            for (dk, _) in entries {
+            let (_, v) = kv.map_err(engine_err)?;
+            // A damaged chunk is skipped here: verify reports it.
+            for (dk, _) in posting::decode(&v).unwrap_or_default() {
                 if let Some(day) = keys::day_of_key(dk) {
                     use chrono::Datelike;
                     *per_year.entry(day.year()).or_default() += 1;
@@ -304,12 +304,22 @@ impl Archive {
                 index_name(tag)
             )));
         }
-        let stored = self.state_value()?.unwrap_or_default();
-        if (stored.articles, stored.raw_bytes) != (totals.articles, totals.raw_bytes) {
-            report.problems.push(Problem::archive_wide(format!(
-                "counters say {} articles, {} raw bytes; records say {}, {} (reindex rebuilds them)",
-                stored.articles, stored.raw_bytes, totals.articles, totals.raw_bytes
-            )));
+        match self.state_value() {
+            Ok(stored) => {
+                let stored = stored.unwrap_or_default();
+                if (stored.articles, stored.raw_bytes) != (totals.articles, totals.raw_bytes) {
+                    report.problems.push(Problem::archive_wide(format!(
+                        "counters say {} articles, {} raw bytes; records say {}, {} (reindex rebuilds them)",
+                        stored.articles, stored.raw_bytes, totals.articles, totals.raw_bytes
+                    )));
+                }
+            }
+            Err(crate::Error::CorruptedValue { .. }) => {
+                report.problems.push(Problem::archive_wide(
+                    "the meta state (counters, index list) does not decode (reindex rebuilds it)",
+                ));
+            }
+            Err(e) => return Err(e),
         }
 
         // Bodies -> records.
@@ -333,7 +343,12 @@ impl Archive {
     /// the next open before anything reads the indexes.
     pub fn reindex(&self) -> Result<u64> {
         let _guard = self.lock();
-        let mut state = self.state_value()?.unwrap_or_default();
+        // A damaged state is rebuilt like the rest.
+        let mut state = match self.state_value() {
+            Ok(state) => state.unwrap_or_default(),
+            Err(crate::Error::CorruptedValue { .. }) => State::default(),
+            Err(e) => return Err(e),
+        };
         state.indexes = String::new();
         let mut w = self.store.writer();
         w.put(keys::STATE_KEY.to_vec(), state.encode());

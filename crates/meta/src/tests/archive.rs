@@ -541,3 +541,25 @@ fn close_leaves_a_snapshot_and_everything_reopens() {
     assert_eq!(ids(&a, &q), [id]);
     assert!(a.verify().unwrap().problems.is_empty());
 }
+
+#[test]
+fn a_damaged_state_is_rebuilt_at_open() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let a = Archive::open(dir.path()).unwrap();
+        a.add(draft("x", &["Ann"], &["S"], None), MergePolicy::FillEmpty)
+            .unwrap();
+        a.tree.insert(keys::STATE_KEY, &b"\x02short"[..]).unwrap();
+        assert!(matches!(
+            a.stats(),
+            Err(Error::CorruptedValue { key }) if key == "m"
+        ));
+        let problems = a.verify().unwrap().problems;
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].what.starts_with("the meta state"));
+        a.flush().unwrap();
+    }
+    let a = Archive::open(dir.path()).unwrap();
+    assert_eq!(a.stats().unwrap().articles, 1);
+    assert!(a.verify().unwrap().problems.is_empty());
+}
