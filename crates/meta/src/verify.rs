@@ -6,9 +6,7 @@ use crate::block::{self, Block};
 use crate::engine::Seq;
 use crate::keys::{self, DATE_TAG, NAME_INDEXES, State};
 use crate::posting::{self, Pos};
-use crate::{
-    Archive, ArchiveStats, BlobId, Indexed, Problem, Report, Result, codec, corrupted, engine_err,
-};
+use crate::{Archive, ArchiveStats, BlobId, Indexed, Problem, Report, Result, codec, engine_err};
 
 /// Facet counts by (tag, normalized name): count and the spelling first seen.
 type FacetMap = BTreeMap<(u8, String), (u64, String)>;
