@@ -648,7 +648,13 @@ impl Archive {
         let Some(seq) = self.store.seq_of(id)? else {
             return Ok(None);
         };
-        match self.record_bytes(seq)? {
+        let bytes = match self.record_bytes(seq) {
+            Ok(bytes) => bytes,
+            // Its record block does not decode.
+            Err(Error::CorruptedValue { .. }) => return Err(Error::CorruptedRecord { id: *id }),
+            Err(e) => return Err(e),
+        };
+        match bytes {
             Some(bytes) => Ok(Some(decode_record(id, &bytes)?.0)),
             None => Ok(None),
         }

@@ -563,3 +563,61 @@ fn a_damaged_state_is_rebuilt_at_open() {
     assert_eq!(a.stats().unwrap().articles, 1);
     assert!(a.verify().unwrap().problems.is_empty());
 }
+
+#[test]
+fn damaged_chunks_and_blocks_are_reported_and_reindex_repairs_chunks() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Archive::open(dir.path()).unwrap();
+    let batch = (0..10)
+        .map(|i| draft(&format!("b{i}"), &["Ann"], &["S"], None))
+        .collect();
+    a.add_batch(batch, MergePolicy::FillEmpty).unwrap();
+    let chunk = a
+        .tree
+        .scan_prefix(posting::prefix(b'r', "ann"))
+        .keys()
+        .next()
+        .unwrap()
+        .unwrap();
+    a.tree.insert(&chunk, &b"\x02\xff"[..]).unwrap();
+    let problems = a.verify().unwrap().problems;
+    assert!(
+        problems.iter().any(|p| p.what.ends_with("does not decode")),
+        "{problems:?}"
+    );
+    assert_eq!(
+        problems
+            .iter()
+            .filter(|p| p.what == "index reporter: entry for \"ann\" missing")
+            .count(),
+        10
+    );
+    let q = Query {
+        reporter: Some("ann".into()),
+        ..Query::default()
+    };
+    let first = a.query(&q).unwrap().next().unwrap();
+    assert!(matches!(first, Err(Error::CorruptedValue { .. })));
+    // A commit that needs the chunk fails whole, and says why.
+    let err = a
+        .add(draft("b10", &["Ann"], &[], None), MergePolicy::FillEmpty)
+        .unwrap_err();
+    assert!(matches!(err, Error::CorruptedValue { .. }));
+    assert_eq!(a.reindex().unwrap(), 10);
+    assert!(a.verify().unwrap().problems.is_empty());
+    assert_eq!(ids(&a, &q).len(), 10);
+
+    // A damaged record block: its records are reported, the archive still opens and lists.
+    a.tree.insert(block::key(0), &b"\x02\x01junk"[..]).unwrap();
+    a.blocks.clear();
+    let problems = a.verify().unwrap().problems;
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.what.starts_with("record block") && p.what.ends_with("does not decode")),
+        "{problems:?}"
+    );
+    let b0 = BlobId::of(b"b0");
+    assert!(matches!(a.record(&b0), Err(Error::CorruptedRecord { id }) if id == b0));
+    assert!(a.iter().next().unwrap().is_err());
+}
