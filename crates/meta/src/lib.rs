@@ -598,7 +598,7 @@ impl Archive {
                 let filled = record.merge(&p.record, policy);
                 if !filled.is_empty() {
                     tx.set_record(seq, Some(codec::encode(&record, body_len)))?;
-                    tx.index(seq, Some(&old), Some(&Indexed::of(&record)))?;
+                    tx.index(seq, Some(&old), Some(&Indexed::of(&record)));
                 }
                 out.push(AddOutcome::Duplicate { id, filled });
             } else {
@@ -608,7 +608,7 @@ impl Archive {
                     record.imported_at.get_or_insert(now);
                 }
                 tx.set_record(seq, Some(codec::encode(&record, body_len)))?;
-                tx.index(seq, None, Some(&Indexed::of(&record)))?;
+                tx.index(seq, None, Some(&Indexed::of(&record)));
                 tx.state.articles += 1;
                 tx.state.raw_bytes += body_len;
                 out.push(AddOutcome::Added { id });
@@ -684,7 +684,7 @@ impl Archive {
         if let Some(bytes) = tx.record(seq)?
             && let Ok((record, body_len)) = codec::decode(&bytes)
         {
-            tx.index(seq, Some(&Indexed::of(&record)), None)?;
+            tx.index(seq, Some(&Indexed::of(&record)), None);
             tx.state.articles = tx.state.articles.saturating_sub(1);
             tx.state.raw_bytes = tx.state.raw_bytes.saturating_sub(body_len);
         }
