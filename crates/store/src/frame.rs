@@ -131,6 +131,8 @@ impl<'d> Compressors<'d> {
                     dict: dict.map_or(0, |d| d.id),
                     raw_len,
                     frame_len: compressed.len() as u32,
+                    file: 0,
+                    offset: 0,
                 },
                 compressed,
             )
@@ -142,6 +144,8 @@ impl<'d> Compressors<'d> {
                     dict: 0,
                     raw_len,
                     frame_len: raw_len,
+                    file: 0,
+                    offset: 0,
                 },
                 body.to_vec(),
             )

@@ -14,6 +14,7 @@ use crate::format::{
 };
 use crate::frame::{self, Dict};
 use crate::id::{BlobId, Prefix};
+use crate::packfile::{Files, RECORD_HEADER_LEN, record_header};
 
 /// A sequence number: the position of a body in the archive, given densely (0, 1, 2, …) by
 /// the store when it first stores the body, never reused for another body.
@@ -110,6 +111,8 @@ pub(crate) struct Shared {
     /// Held while the state `S` is written and the cache replaced (a commit, a dictionary).
     pub(crate) state_lock: Mutex<()>,
     pub(crate) cache: RwLock<Arc<Cache>>,
+    /// The pack files holding the frames.
+    pub(crate) files: Files,
 }
 
 /// What the store keeps in memory of the tree: replaced whole after each successful write.
@@ -144,13 +147,12 @@ impl Groups {
 pub(crate) struct Located {
     pub(crate) seq: Seq,
     pub(crate) id: BlobId,
-    pub(crate) value: sled::IVec,
-    pub(crate) pack: Pack,
+    pub(crate) slot: Slot,
 }
 
 impl Located {
     pub(crate) fn slot(&self) -> Slot {
-        self.pack.slots[format::pack_of(self.seq).1]
+        self.slot
     }
 }
 
@@ -205,6 +207,8 @@ impl Store {
         }
         let tree = db.sled().open_tree(TREE).map_err(engine_error)?;
         let cache = load(&tree, zstd_level)?;
+        let files = Files::new(db.path());
+        files.recover(cache.state.file, cache.state.file_len)?;
         let inner = Arc::new(Shared {
             tree,
             db: db.clone(),
@@ -212,6 +216,7 @@ impl Store {
             writer: Mutex::new(()),
             state_lock: Mutex::new(()),
             cache: RwLock::new(Arc::new(cache)),
+            files,
         });
         *slot = Arc::downgrade(&inner);
         Ok(Store { inner })
@@ -311,7 +316,7 @@ impl Store {
     /// [`Error::Corrupted`] when the stored frame does not decode or does not match the id.
     pub fn get(&self, id: &BlobId) -> Result<Option<Vec<u8>>> {
         match self.locate_id(id)? {
-            Some(loc) => self.body(&loc).map(Some),
+            Some(loc) => self.read_body(&loc).map(Some),
             None => Ok(None),
         }
     }
@@ -334,7 +339,7 @@ impl Store {
     /// The bytes of the body at `seq` (live bodies only), re-hashed like [`Store::get`].
     pub fn get_at(&self, seq: Seq) -> Result<Option<Vec<u8>>> {
         match self.locate_seq(seq)? {
-            Some(loc) => self.body(&loc).map(Some),
+            Some(loc) => self.read_body(&loc).map(Some),
             None => Ok(None),
         }
     }
@@ -452,8 +457,7 @@ impl Store {
             Some(slot) if !slot.is_removed() => Ok(Some(Located {
                 seq,
                 id,
-                value,
-                pack,
+                slot: *slot,
             })),
             Some(_) => Ok(None),
             // The id block names a slot the pack lacks.
@@ -518,6 +522,32 @@ impl Store {
         }
     }
 
+    /// The frame of the live slot `seq` (of body `id`), from its pack file, with the record
+    /// header checked against the slot: [`Error::Corrupted`] when they differ.
+    pub(crate) fn frame(&self, seq: Seq, id: &BlobId, slot: &Slot) -> Result<Vec<u8>> {
+        let mut record = self.inner.files.read_at(
+            slot.file,
+            slot.offset,
+            RECORD_HEADER_LEN + slot.frame_len as usize,
+        )?;
+        if record[..RECORD_HEADER_LEN] != record_header(seq, slot) {
+            return Err(Error::Corrupted { id: *id });
+        }
+        Ok(record.split_off(RECORD_HEADER_LEN))
+    }
+
+    /// [`Store::body`], once more with the slot read again when it fails: `optimize` may have
+    /// moved the frame (and deleted its old file) since the slot was read.
+    fn read_body(&self, loc: &Located) -> Result<Vec<u8>> {
+        match self.body(loc) {
+            Err(Error::Corrupted { id }) => match self.locate_seq(loc.seq)? {
+                Some(again) if again.slot != loc.slot => self.body(&again),
+                _ => Err(Error::Corrupted { id }),
+            },
+            other => other,
+        }
+    }
+
     /// Decodes and re-hashes the body of a located slot.
     pub(crate) fn body(&self, loc: &Located) -> Result<Vec<u8>> {
         let slot = loc.slot();
@@ -527,8 +557,10 @@ impl Store {
         } else {
             None
         };
-        let frame = loc.pack.frame(&loc.value, format::pack_of(loc.seq).1);
-        match frame::decode(&slot, frame, dict.as_deref()) {
+        let frame = self
+            .frame(loc.seq, &loc.id, &slot)
+            .map_err(|_| corrupted())?;
+        match frame::decode(&slot, &frame, dict.as_deref()) {
             Ok(body) if BlobId::of(&body) == loc.id => Ok(body),
             _ => Err(corrupted()),
         }

@@ -168,6 +168,16 @@ pub(crate) fn verify(store: &Store) -> Result<VerifyReport> {
         },
         None => report.damaged.push("store state (missing)".into()),
     }
+    // The active pack file holds at least what was committed.
+    let s = cache.state;
+    let files = &store.inner.files;
+    if s.file_len > 0 && files.len(s.file)?.unwrap_or(0) < s.file_len {
+        report.damaged.push(format!(
+            "pack file {} (shorter than the {} bytes committed)",
+            crate::packfile::file_name(s.file),
+            s.file_len
+        ));
+    }
     report.corrupted.sort_unstable();
     report.unindexed.sort_unstable();
     Ok(report)
@@ -185,7 +195,7 @@ fn check_pack(store: &Store, pack: u32, ids: &[BlobId]) -> Result<PackCheck> {
         .map(|v| Pack::decode(pack, v))
         .and_then(Result::ok)
         .filter(|p| p.slots.len() == ids.len());
-    let (Some(value), Some(decoded)) = (value, decoded) else {
+    let Some(decoded) = decoded else {
         // Without its pack, every body of the block is lost.
         check.checked = ids.len() as u64;
         check.corrupted = ids.to_vec();
@@ -202,12 +212,7 @@ fn check_pack(store: &Store, pack: u32, ids: &[BlobId]) -> Result<PackCheck> {
         check.raw += u64::from(slot.raw_len);
         check.stored += u64::from(slot.frame_len);
         check.live_ids.push((seq, *id));
-        let loc = Located {
-            seq,
-            id: *id,
-            value: value.clone(),
-            pack: decoded.clone(),
-        };
+        let loc = Located { seq, id: *id, slot };
         match store.body(&loc) {
             Ok(_) => {}
             Err(Error::Corrupted { id }) => check.corrupted.push(id),
