@@ -379,7 +379,8 @@ fn verify_finds_damage_and_reindex_repairs_it() {
     let mut w = a.store.writer();
     assert!(w.remove(bodiless_seq).unwrap());
     w.commit().unwrap();
-    // The last frame of the first pack is the body of the last article stored in it.
+    // The last bytes of the first `B` value describe the last body stored in it (where its
+    // frame is): damaged, that body no longer verifies.
     let flipped = BlobId::of(b"body 19");
     let pack = [b'B', 0, 0, 0, 0];
     let mut v = a.tree.get(pack).unwrap().unwrap().to_vec();
