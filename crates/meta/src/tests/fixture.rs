@@ -209,6 +209,11 @@ fn an_interrupted_upgrade_is_redone() {
         tree.insert(b"S", &b"garbage"[..]).unwrap();
         db.flush().unwrap();
     }
+    // ... and body files the store had begun (if it keeps bodies in files of its own).
+    let packs = dir.join("packs");
+    std::fs::create_dir_all(&packs).unwrap();
+    std::fs::write(packs.join("00000000.pack"), b"half a pack file").unwrap();
+    std::fs::write(packs.join("00000001.pack"), b"another").unwrap();
     {
         let archive = Archive::open(&dir).unwrap();
         assert_eq!(archive.upgraded_from(), Some(1));
