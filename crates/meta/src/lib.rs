@@ -1,12 +1,13 @@
 //! morgue-meta: article records, secondary indexes and the atomic [`Archive`].
 //!
-//! An [`Archive`] is one directory holding one sled database: the bodies (through
-//! [`morgue_store`], which numbers every body with a dense sequence number), one [`Record`] per
-//! article packed 64 to a value by sequence number, and posting lists by reporter, service and
-//! date in chunks of up to 512 entries. Adding or removing articles writes the bodies, records,
-//! posting chunks, facet counts and archive counters in one atomic batch, so no reader ever sees
-//! one without the others. Queries walk the chunks of the most selective index, newest first,
-//! and never scan the archive. docs/format.md describes every key and value byte by byte.
+//! An [`Archive`] is one directory: the bodies, kept by [`morgue_store`] (which numbers every
+//! body with a dense sequence number), and, in the store's sled tree, one [`Record`] per article
+//! packed 64 to a value by sequence number, posting lists by reporter, service and date in chunks
+//! of up to 512 entries, facet counts and counters. Adding or removing articles writes all of
+//! it in one atomic batch, so no reader ever sees one part without the others. Queries walk the
+//! chunks of the most selective index, newest first, and never scan the archive. An archive of
+//! format 1 is upgraded when first opened. docs/format.md describes every key and value byte by
+//! byte.
 //!
 //! ```
 //! use morgue_meta::{Archive, Draft, MergePolicy, Query, Record};
