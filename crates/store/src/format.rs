@@ -12,8 +12,6 @@ pub(crate) const VERSION: u8 = 2;
 pub(crate) const TAG_STATE: u8 = b'S';
 /// Tag of a pack of bodies.
 pub(crate) const TAG_PACK: u8 = b'B';
-/// Tag of an id block.
-pub(crate) const TAG_IDS: u8 = b'N';
 /// Tag of an index chunk.
 pub(crate) const TAG_INDEX: u8 = b'I';
 /// Tag of the run directory.
@@ -23,7 +21,7 @@ pub(crate) const TAG_DICT: u8 = b'D';
 /// Tag of a group.
 pub(crate) const TAG_GROUP: u8 = b'G';
 
-/// Slots in a pack (and ids in an id block).
+/// Slots in a pack's slot table.
 pub(crate) const PACK_SLOTS: u32 = 64;
 /// Index entries in a chunk, at most.
 pub(crate) const CHUNK_ENTRIES: usize = 4096;
@@ -52,7 +50,7 @@ pub(crate) fn key_state() -> [u8; 1] {
     [TAG_STATE]
 }
 
-/// `[tag][pack u32]` for a pack (`B`) or id block (`N`).
+/// `[tag][pack u32]` for a pack's slot table (`B`) or a dictionary (`D`).
 pub(crate) fn key_pack(tag: u8, pack: u32) -> [u8; 5] {
     let mut k = [tag, 0, 0, 0, 0];
     k[1..].copy_from_slice(&pack.to_be_bytes());
@@ -278,43 +276,6 @@ pub(crate) fn encode_pack(slots: &[Slot]) -> Vec<u8> {
     v
 }
 
-/// Encodes an id block (`N`).
-pub(crate) fn encode_ids(ids: &[BlobId]) -> Vec<u8> {
-    let mut v = Vec::with_capacity(2 + 32 * ids.len());
-    v.push(VERSION);
-    v.push(ids.len() as u8);
-    for id in ids {
-        v.extend_from_slice(id.as_bytes());
-    }
-    v
-}
-
-/// Decodes an id block (`N`).
-pub(crate) fn decode_ids(pack: u32, value: &[u8]) -> Result<Vec<BlobId>> {
-    let bad = || damaged(format!("id block {pack}"));
-    let mut r = Reader { rest: value };
-    r.version().ok_or_else(bad)?;
-    let n = r.u8().ok_or_else(bad)?;
-    if n == 0 || u32::from(n) > PACK_SLOTS || r.rest.len() != 32 * usize::from(n) {
-        return Err(bad());
-    }
-    Ok(r.rest
-        .chunks_exact(32)
-        .filter_map(BlobId::from_key)
-        .collect())
-}
-
-/// The id at slot `i` of an id block value, without decoding the others.
-pub(crate) fn id_in_block(pack: u32, value: &[u8], i: usize) -> Result<Option<BlobId>> {
-    let bad = || damaged(format!("id block {pack}"));
-    let (&[version, n], ids) = value.split_first_chunk::<2>().ok_or_else(bad)?;
-    if version != VERSION || n == 0 || u32::from(n) > PACK_SLOTS || ids.len() != 32 * usize::from(n)
-    {
-        return Err(bad());
-    }
-    Ok(ids.get(32 * i..32 * (i + 1)).and_then(BlobId::from_key))
-}
-
 /// An index entry: the first 8 bytes of an id and its sequence number.
 pub(crate) type Entry = (u64, u32);
 
@@ -506,7 +467,6 @@ mod tests {
     fn keys_pinned() {
         assert_eq!(key_state(), *b"S");
         assert_eq!(key_pack(TAG_PACK, 0x0102_0304), [b'B', 1, 2, 3, 4]);
-        assert_eq!(key_pack(TAG_IDS, 1), [b'N', 0, 0, 0, 1]);
         assert_eq!(
             key_chunk(3, 0x10),
             [b'I', 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0x10]
@@ -565,20 +525,6 @@ mod tests {
         ));
         assert!(Pack::decode(7, &[2, 0]).is_err());
         assert!(Pack::decode(7, &[2, 65]).is_err());
-    }
-
-    #[test]
-    fn id_block_pinned() {
-        let ids = [BlobId::from_bytes([1; 32]), BlobId::from_bytes([2; 32])];
-        let v = encode_ids(&ids);
-        assert_eq!(v.len(), 66);
-        assert_eq!(v[..3], [2, 2, 1]);
-        assert_eq!(v[33..35], [1, 2]);
-        assert_eq!(decode_ids(0, &v).unwrap(), ids);
-        assert_eq!(id_in_block(0, &v, 1).unwrap(), Some(ids[1]));
-        assert_eq!(id_in_block(0, &v, 2).unwrap(), None);
-        assert!(decode_ids(0, &v[..65]).is_err());
-        assert!(id_in_block(0, &v[..65], 0).is_err());
     }
 
     /// One index chunk, byte by byte.

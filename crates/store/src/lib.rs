@@ -5,8 +5,8 @@
 //! number ([`Seq`]: 0, 1, 2, … in the order bodies are first stored). Each body is one zstd
 //! frame, compressed with a dictionary the store trains on the archive's own bodies, per
 //! *group* (an opaque name the caller gives, e.g. a news service), appended to the store's own
-//! pack files; sled keeps only small values: where each frame is (64 slots to a value), the
-//! ids, and the id → seq map as a small log-structured index of sorted runs. Every read
+//! pack files with its id; sled keeps only small values: where each frame is (64 slots to a
+//! value) and the id → seq map as a small log-structured index of sorted runs. Every read
 //! re-hashes the bytes, so a damaged value is an [`Error::Corrupted`], never wrong bytes. Any
 //! unique hex prefix of at least 4 characters names a body ([`Store::resolve`]).
 //!

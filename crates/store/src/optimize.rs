@@ -5,9 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::engine::engine_error;
 use crate::error::{Error, Result};
-use crate::format::{
-    self, CODEC_RAW, CODEC_ZSTD, CODEC_ZSTD_DICT, PACK_SLOTS, Pack, Slot, TAG_IDS,
-};
+use crate::format::{self, CODEC_RAW, CODEC_ZSTD, CODEC_ZSTD_DICT, PACK_SLOTS, Pack, Slot};
 use crate::frame;
 use crate::packfile::RECORD_HEADER_LEN;
 use crate::store::{Seq, Store, pack_number};
@@ -261,15 +259,9 @@ impl Store {
     fn live_slots(&self) -> Result<Vec<LiveSlot>> {
         let tree = &self.inner.tree;
         let mut out = Vec::new();
-        for kv in tree.scan_prefix([TAG_IDS]).keys() {
-            let key = kv.map_err(engine_error)?;
+        for kv in tree.scan_prefix([format::TAG_PACK]) {
+            let (key, value) = kv.map_err(engine_error)?;
             let Some(pack) = pack_number(&key) else {
-                continue;
-            };
-            let Some(value) = tree
-                .get(format::key_pack(format::TAG_PACK, pack))
-                .map_err(engine_error)?
-            else {
                 continue;
             };
             let decoded = Pack::decode(pack, &value)?;

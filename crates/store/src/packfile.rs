@@ -2,9 +2,9 @@
 //! frames of the bodies. sled keeps only where each frame is (the slot tables, `B`).
 //!
 //! A file is the magic [`FILE_MAGIC`], then records back to back, each a [`RECORD_HEADER_LEN`]
-//! byte header (the body's sequence number, codec, group, dictionary, raw and frame length)
-//! and the frame: the files alone (with the dictionaries) describe every body they hold — its
-//! id is the blake3 hash of the decoded frame, so it is not repeated here.
+//! byte header (the body's id and sequence number, codec, group, dictionary, raw and frame
+//! length) and the frame: the files alone (with the dictionaries) describe every body they
+//! hold. The ids live only here: sled keeps where each record is.
 //!
 //! A commit appends its frames at the active file's committed length (recorded in the store
 //! state `S`), syncs the file, and only then applies the sled batch that points at them. Bytes
@@ -19,13 +19,14 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::error::{Error, Result};
 use crate::format::Slot;
+use crate::id::BlobId;
 
 /// The directory of the pack files, in the archive directory.
 pub(crate) const PACK_DIR: &str = "packs";
 /// The first bytes of every pack file.
 pub(crate) const FILE_MAGIC: [u8; 8] = *b"\x89mpack2\n";
-/// Length of a record header: seq 4, codec 1, group 2, dict 4, raw_len 4, frame_len 4.
-pub(crate) const RECORD_HEADER_LEN: usize = 19;
+/// Length of a record header: id 32, seq 4, codec 1, group 2, dict 4, raw_len 4, frame_len 4.
+pub(crate) const RECORD_HEADER_LEN: usize = 51;
 /// A new file is started when the active one would grow past this much (1 GiB; 256 KiB in
 /// tests, so that they span several files).
 pub(crate) const FILE_BYTES: u64 = if cfg!(test) { 256 << 10 } else { 1 << 30 };
@@ -35,16 +36,23 @@ pub(crate) fn file_name(n: u32) -> String {
     format!("{n:08x}.pack")
 }
 
-/// The header of the record of the frame of `seq`.
-pub(crate) fn record_header(seq: u32, slot: &Slot) -> [u8; RECORD_HEADER_LEN] {
+/// The header of the record of the frame of body `id` at `seq`.
+pub(crate) fn record_header(id: &BlobId, seq: u32, slot: &Slot) -> [u8; RECORD_HEADER_LEN] {
     let mut h = [0; RECORD_HEADER_LEN];
-    h[..4].copy_from_slice(&seq.to_be_bytes());
-    h[4] = slot.codec;
-    h[5..7].copy_from_slice(&slot.group.to_be_bytes());
-    h[7..11].copy_from_slice(&slot.dict.to_be_bytes());
-    h[11..15].copy_from_slice(&slot.raw_len.to_be_bytes());
-    h[15..19].copy_from_slice(&slot.frame_len.to_be_bytes());
+    h[..32].copy_from_slice(id.as_bytes());
+    h[32..36].copy_from_slice(&seq.to_be_bytes());
+    h[36] = slot.codec;
+    h[37..39].copy_from_slice(&slot.group.to_be_bytes());
+    h[39..43].copy_from_slice(&slot.dict.to_be_bytes());
+    h[43..47].copy_from_slice(&slot.raw_len.to_be_bytes());
+    h[47..51].copy_from_slice(&slot.frame_len.to_be_bytes());
     h
+}
+
+/// The id in a record header, when the rest of it matches the slot of `seq`.
+pub(crate) fn header_id(header: &[u8], seq: u32, slot: &Slot) -> Option<BlobId> {
+    let id = BlobId::from_key(header.get(..32)?)?;
+    (header.get(..RECORD_HEADER_LEN)? == record_header(&id, seq, slot)).then_some(id)
 }
 
 /// The pack files of one archive, with open handles kept.
@@ -252,13 +260,18 @@ mod tests {
             file: 9,
             offset: 99,
         };
-        let h = record_header(0x0102_0304, &slot);
+        let id = BlobId::from_bytes([7; 32]);
+        let h = record_header(&id, 0x0102_0304, &slot);
+        assert_eq!(h[..32], [7; 32]);
         assert_eq!(
-            h,
+            h[32..],
             [
                 1, 2, 3, 4, 2, 1, 2, 0, 0, 0, 3, 0, 0, 0x0A, 0x0B, 0, 0, 0, 0x10
             ]
         );
+        assert_eq!(header_id(&h, 0x0102_0304, &slot), Some(id));
+        assert_eq!(header_id(&h, 0x0102_0305, &slot), None);
+        assert_eq!(header_id(&h[..50], 0x0102_0304, &slot), None);
         assert_eq!(
             FILE_MAGIC,
             [0x89, b'm', b'p', b'a', b'c', b'k', b'2', b'\n']

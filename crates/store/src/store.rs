@@ -9,12 +9,11 @@ use std::time::Duration;
 use crate::engine::{BLOB_TREE, Database, TREE, engine_error};
 use crate::error::{Error, Result};
 use crate::format::{
-    self, ENTRY_LEN, Pack, Run, Slot, State, TAG_DICT, TAG_GROUP, TAG_IDS, TAG_INDEX, TAG_PACK,
-    TAG_RUNS, TAG_STATE,
+    self, ENTRY_LEN, Pack, Run, Slot, State, TAG_DICT, TAG_GROUP, TAG_PACK, TAG_RUNS,
 };
 use crate::frame::{self, Dict};
 use crate::id::{BlobId, Prefix};
-use crate::packfile::{Files, RECORD_HEADER_LEN, record_header};
+use crate::packfile::{Files, RECORD_HEADER_LEN, header_id, record_header};
 
 /// A sequence number: the position of a body in the archive, given densely (0, 1, 2, …) by
 /// the store when it first stores the body, never reused for another body.
@@ -344,43 +343,53 @@ impl Store {
         }
     }
 
-    /// Every live body, `(seq, id)` in sequence order. A pack or id block that does not
-    /// decode yields an [`Error::Damaged`] and the walk goes on with the next one.
+    /// Every live body, `(seq, id)` in sequence order. A slot table that does not decode, or
+    /// a record that does not match its slot, yields an [`Error::Damaged`] and the walk goes on.
     pub fn live(&self) -> impl Iterator<Item = Result<(Seq, BlobId)>> + '_ {
         self.inner
             .tree
-            .scan_prefix([TAG_IDS])
-            .flat_map(move |kv| match self.live_of_block(kv) {
-                Ok(v) => v.into_iter().map(Ok).collect::<Vec<_>>(),
+            .scan_prefix([TAG_PACK])
+            .flat_map(move |kv| match self.live_of_pack(kv) {
+                Ok(v) => v,
                 Err(e) => vec![Err(e)],
             })
     }
 
-    fn live_of_block(
+    fn live_of_pack(
         &self,
         kv: sled::Result<(sled::IVec, sled::IVec)>,
-    ) -> Result<Vec<(Seq, BlobId)>> {
-        let (key, ids) = kv.map_err(engine_error)?;
+    ) -> Result<Vec<Result<(Seq, BlobId)>>> {
+        let (key, value) = kv.map_err(engine_error)?;
         let pack = pack_number(&key).ok_or_else(|| Error::Damaged {
             what: format!("key {key:02x?}"),
         })?;
-        let ids = format::decode_ids(pack, &ids)?;
-        let value = self
-            .inner
-            .tree
-            .get(format::key_pack(TAG_PACK, pack))
-            .map_err(engine_error)?
-            .ok_or_else(|| Error::Damaged {
-                what: format!("pack {pack} (missing)"),
-            })?;
         let slots = Pack::decode(pack, &value)?.slots;
-        Ok(ids
-            .into_iter()
-            .zip(slots)
+        Ok(slots
+            .iter()
             .enumerate()
-            .filter(|(_, (_, slot))| !slot.is_removed())
-            .map(|(i, (id, _))| (pack * format::PACK_SLOTS + i as u32, id))
+            .filter(|(_, slot)| !slot.is_removed())
+            .map(|(i, slot)| {
+                let seq = pack * format::PACK_SLOTS + i as u32;
+                match self.record_id(seq, slot)? {
+                    Some(id) => Ok((seq, id)),
+                    None => Err(damaged_record(seq)),
+                }
+            })
             .collect())
+    }
+
+    /// The id in the record of the live slot `seq`: `None` when the record cannot be read or
+    /// does not match the slot.
+    pub(crate) fn record_id(&self, seq: Seq, slot: &Slot) -> Result<Option<BlobId>> {
+        match self
+            .inner
+            .files
+            .read_at(slot.file, slot.offset, RECORD_HEADER_LEN)
+        {
+            Ok(header) => Ok(header_id(&header, seq, slot)),
+            Err(Error::Io { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// The ids of all stored bodies, in id order.
@@ -435,45 +444,50 @@ impl Store {
         })
     }
 
-    /// The live slot at `seq`.
+    /// The live slot at `seq`: `None` when there is none (never used, or removed);
+    /// [`Error::Damaged`] when its slot table or record does not decode.
     pub(crate) fn locate_seq(&self, seq: Seq) -> Result<Option<Located>> {
         let (pack, i) = format::pack_of(seq);
-        let tree = &self.inner.tree;
-        let Some(ids) = tree
-            .get(format::key_pack(TAG_IDS, pack))
+        let Some(value) = self
+            .inner
+            .tree
+            .get(format::key_pack(TAG_PACK, pack))
             .map_err(engine_error)?
         else {
             return Ok(None);
         };
-        let Some(id) = format::id_in_block(pack, &ids, i)? else {
-            return Ok(None);
-        };
-        let value = tree
-            .get(format::key_pack(TAG_PACK, pack))
-            .map_err(engine_error)?
-            .ok_or(Error::Corrupted { id })?;
-        let pack = Pack::decode(pack, &value).map_err(|_| Error::Corrupted { id })?;
-        match pack.slots.get(i) {
-            Some(slot) if !slot.is_removed() => Ok(Some(Located {
-                seq,
-                id,
-                slot: *slot,
-            })),
-            Some(_) => Ok(None),
-            // The id block names a slot the pack lacks.
-            None => Err(Error::Corrupted { id }),
+        let decoded = Pack::decode(pack, &value)?;
+        match decoded.slots.get(i) {
+            Some(slot) if !slot.is_removed() => match self.record_id(seq, slot)? {
+                Some(id) => Ok(Some(Located {
+                    seq,
+                    id,
+                    slot: *slot,
+                })),
+                None => Err(damaged_record(seq)),
+            },
+            _ => Ok(None),
         }
     }
 
-    /// The live slot of `id`.
+    /// The live slot of `id`. [`Error::Corrupted`] when a slot that may be its (an index
+    /// candidate) is damaged and no other is its.
     pub(crate) fn locate_id(&self, id: &BlobId) -> Result<Option<Located>> {
         let p = format::prefix_of(id);
+        let mut damaged = false;
         for seq in self.candidates(p, p)? {
-            if let Some(loc) = self.locate_seq(seq)?
-                && loc.id == *id
-            {
-                return Ok(Some(loc));
+            match self.locate_seq(seq) {
+                Ok(Some(loc)) if loc.id == *id => return Ok(Some(loc)),
+                // The index says this slot's id starts like `id`: a record saying otherwise
+                // is damaged (or the index is).
+                Ok(Some(loc)) if format::prefix_of(&loc.id) != p => damaged = true,
+                Ok(_) => {}
+                Err(Error::Damaged { .. }) => damaged = true,
+                Err(e) => return Err(e),
             }
+        }
+        if damaged {
+            return Err(Error::Corrupted { id: *id });
         }
         Ok(None)
     }
@@ -530,7 +544,7 @@ impl Store {
             slot.offset,
             RECORD_HEADER_LEN + slot.frame_len as usize,
         )?;
-        if record[..RECORD_HEADER_LEN] != record_header(seq, slot) {
+        if record[..RECORD_HEADER_LEN] != record_header(id, seq, slot) {
             return Err(Error::Corrupted { id: *id });
         }
         Ok(record.split_off(RECORD_HEADER_LEN))
@@ -626,6 +640,13 @@ pub(crate) fn candidates_in(
     Ok(out)
 }
 
+/// A record that cannot be read or does not match its slot.
+pub(crate) fn damaged_record(seq: Seq) -> Error {
+    Error::Damaged {
+        what: format!("record of seq {seq}"),
+    }
+}
+
 /// The range of 8-byte index prefixes a hex prefix covers.
 fn prefix_range(prefix: &Prefix) -> (u64, u64) {
     let mut lo = [0u8; 8];
@@ -711,11 +732,6 @@ fn load(tree: &sled::Tree, level: i32) -> Result<Cache> {
         groups: Arc::new(groups),
     })
 }
-
-/// The tags of the store's keys, for [`crate::verify`].
-pub(crate) const STORE_TAGS: [u8; 7] = [
-    TAG_STATE, TAG_PACK, TAG_IDS, TAG_INDEX, TAG_RUNS, TAG_DICT, TAG_GROUP,
-];
 
 #[cfg(test)]
 mod tests {

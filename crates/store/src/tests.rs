@@ -227,7 +227,7 @@ fn damaged_frames_are_corrupted_never_wrong_bytes() {
         File(fn(&mut Vec<u8>, std::ops::Range<usize>)),
         Slot(fn(&mut Vec<u8>, usize)),
     }
-    let damages: [(&str, Damage); 10] = [
+    let damages: [(&str, Damage); 11] = [
         (
             "frame byte flipped",
             Damage::File(|v, r| v[usize::midpoint(r.start + H, r.end)] ^= 0x40),
@@ -238,7 +238,11 @@ fn damaged_frames_are_corrupted_never_wrong_bytes() {
         ),
         (
             "record seq changed",
-            Damage::File(|v, r| v[r.start + 3] ^= 1),
+            Damage::File(|v, r| v[r.start + 35] ^= 1),
+        ),
+        (
+            "record id changed",
+            Damage::File(|v, r| v[r.start + 2] ^= 1),
         ),
         (
             "record length changed",
@@ -279,15 +283,40 @@ fn damaged_frames_are_corrupted_never_wrong_bytes() {
             matches!(got, Err(Error::Corrupted { id: bad }) if bad == id),
             "{what}: {got:?}"
         );
+        // By sequence number: corrupted, or damaged when the record (whose header holds the
+        // id) or the slot table does not decode.
         assert!(
-            matches!(store.get_at(seq), Err(Error::Corrupted { .. })),
+            matches!(
+                store.get_at(seq),
+                Err(Error::Corrupted { .. } | Error::Damaged { .. })
+            ),
             "{what}"
         );
         let report = store.verify().unwrap();
-        assert!(report.corrupted.contains(&id), "{what}: {report:?}");
         assert!(!report.is_clean());
+        if what.starts_with("frame") || what.starts_with("last frame") || what.contains("cut") {
+            assert_eq!(report.corrupted, vec![id], "{what}: {report:?}");
+        } else if what == "record id changed" {
+            // The record names another id: that one is corrupted (its frame hashes
+            // otherwise), and the index entry of the true id points at it.
+            assert_eq!(report.corrupted.len(), 1, "{report:?}");
+            assert_ne!(report.corrupted, vec![id]);
+            assert_eq!(report.bad_index_entries, 1, "{report:?}");
+        } else if what == "truncated slot table" {
+            assert!(
+                report.damaged.iter().any(|d| d.starts_with("pack 0")),
+                "{what}: {report:?}"
+            );
+        } else {
+            assert!(
+                report
+                    .damaged
+                    .iter()
+                    .any(|d| d.starts_with(&format!("record of seq {seq}"))),
+                "{what}: {report:?}"
+            );
+        }
         if what != "truncated slot table" {
-            assert_eq!(report.corrupted, vec![id], "{what}");
             assert_eq!(
                 store.get(&neighbour).unwrap(),
                 Some(b"an untouched neighbour".to_vec())

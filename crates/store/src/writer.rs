@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use crate::codec::check_len;
 use crate::engine::engine_error;
 use crate::error::{Error, Result};
-use crate::format::{self, Entry, PACK_SLOTS, Pack, Run, Slot, State, TAG_IDS, TAG_PACK, TAG_RUNS};
+use crate::format::{self, Entry, PACK_SLOTS, Pack, Run, Slot, State, TAG_PACK, TAG_RUNS};
 use crate::frame::{self, Compressors, Dict};
 use crate::id::BlobId;
 use crate::packfile::{FILE_BYTES, FILE_MAGIC, RECORD_HEADER_LEN, record_header};
@@ -301,7 +301,6 @@ pub(crate) struct PackEdit {
     pub(crate) frames: Vec<Option<Vec<u8>>>,
     pub(crate) ids: Vec<BlobId>,
     pub(crate) slots_changed: bool,
-    pub(crate) ids_changed: bool,
 }
 
 /// The one writer of a store ([`Store::writer`]): stages bodies, removals and the caller's
@@ -337,7 +336,7 @@ impl Writer<'_> {
     /// The pack `pack` as this writer sees it, loaded on first use.
     pub(crate) fn pack_mut(&mut self, pack: u32) -> Result<&mut PackEdit> {
         if !self.packs.contains_key(&pack) {
-            let edit = load_pack(&self.store.inner.tree, pack)?;
+            let edit = load_pack(self.store, pack)?;
             self.packs.insert(pack, edit);
         }
         self.packs
@@ -375,7 +374,6 @@ impl Writer<'_> {
         edit.frames.push(Some(blob.frame));
         edit.ids.push(blob.id);
         edit.slots_changed = true;
-        edit.ids_changed = true;
         self.next_seq = next;
         self.staged_ids.insert(blob.id, seq);
         self.new_entries.push((format::prefix_of(&blob.id), seq));
@@ -517,12 +515,6 @@ impl Writer<'_> {
                     format::encode_pack(&edit.slots),
                 );
             }
-            if edit.ids_changed {
-                batch.insert(
-                    &format::key_pack(TAG_IDS, *pack),
-                    format::encode_ids(&edit.ids),
-                );
-            }
         }
 
         let _state = store.lock_state();
@@ -607,11 +599,15 @@ impl Writer<'_> {
             buf.extend_from_slice(&FILE_MAGIC);
         }
         for (pack, edit) in &mut self.packs {
-            for (i, (slot, frame)) in edit.slots.iter_mut().zip(&edit.frames).enumerate() {
+            let PackEdit {
+                slots, frames, ids, ..
+            } = edit;
+            for (i, (slot, frame)) in slots.iter_mut().zip(frames.iter()).enumerate() {
                 let Some(frame) = frame else { continue };
                 slot.file = file;
                 slot.offset = start + buf.len() as u64;
-                buf.extend_from_slice(&record_header(pack * PACK_SLOTS + i as u32, slot));
+                let seq = pack * PACK_SLOTS + i as u32;
+                buf.extend_from_slice(&record_header(&ids[i], seq, slot));
                 buf.extend_from_slice(frame);
             }
         }
@@ -629,30 +625,33 @@ fn apply_delta(value: u64, delta: i64) -> Result<u64> {
         })
 }
 
-/// Loads pack `pack` and its ids for editing (an empty edit when it does not exist yet).
-pub(crate) fn load_pack(tree: &sled::Tree, pack: u32) -> Result<PackEdit> {
-    let value = tree
+/// Loads the slot table of `pack` and the ids of its live slots for editing (an empty edit
+/// when it does not exist yet). A slot whose record is damaged gets the id of zeros: it is
+/// left as it is, and no lookup finds it.
+pub(crate) fn load_pack(store: &Store, pack: u32) -> Result<PackEdit> {
+    let Some(value) = store
+        .inner
+        .tree
         .get(format::key_pack(TAG_PACK, pack))
-        .map_err(engine_error)?;
-    let ids = tree
-        .get(format::key_pack(TAG_IDS, pack))
-        .map_err(engine_error)?;
-    let (Some(value), Some(ids)) = (value, ids) else {
+        .map_err(engine_error)?
+    else {
         return Ok(PackEdit::default());
     };
     let decoded = Pack::decode(pack, &value)?;
-    let ids = format::decode_ids(pack, &ids)?;
-    if ids.len() != decoded.slots.len() {
-        return Err(Error::Damaged {
-            what: format!("pack {pack} (slots and ids differ in number)"),
-        });
+    let mut ids = Vec::with_capacity(decoded.slots.len());
+    for (i, slot) in decoded.slots.iter().enumerate() {
+        let id = if slot.is_removed() {
+            None
+        } else {
+            store.record_id(pack * PACK_SLOTS + i as u32, slot)?
+        };
+        ids.push(id.unwrap_or(BlobId::from_bytes([0; 32])));
     }
     Ok(PackEdit {
         frames: vec![None; decoded.slots.len()],
         slots: decoded.slots,
         ids,
         slots_changed: false,
-        ids_changed: false,
     })
 }
 
