@@ -132,7 +132,10 @@ impl Archive {
             for (slot, bytes) in decoded.present() {
                 let seq = b * block::SLOTS as u32 + slot as u32;
                 report.articles += 1;
-                let id = self.store.id_at(seq)?;
+                let (id, damaged) = match self.live_id(seq)? {
+                    Ok(id) => (id, None),
+                    Err(what) => (None, Some(what)),
+                };
                 let who = id.unwrap_or(BlobId::from_bytes([0; 32]));
                 let (record, body_len) = match codec::decode(bytes) {
                     Ok(r) => r,
@@ -144,7 +147,11 @@ impl Archive {
                         continue;
                     }
                 };
-                if id.is_none() {
+                if let Some(what) = damaged {
+                    report.problems.push(Problem::archive_wide(format!(
+                        "record at sequence number {seq}: its body is damaged ({what})"
+                    )));
+                } else if id.is_none() {
                     report.problems.push(Problem::archive_wide(format!(
                         "record at sequence number {seq} has no live body"
                     )));
@@ -241,10 +248,14 @@ impl Archive {
                     } else {
                         format!("index {index}: entry for {norm:?} {what}")
                     };
-                    report.problems.push(match self.store.id_at(seq)? {
-                        Some(id) => Problem::new(id, text),
-                        None => Problem::archive_wide(format!("{text} (sequence number {seq})")),
-                    });
+                    report
+                        .problems
+                        .push(match self.live_id(seq)?.ok().flatten() {
+                            Some(id) => Problem::new(id, text),
+                            None => {
+                                Problem::archive_wide(format!("{text} (sequence number {seq})"))
+                            }
+                        });
                 }
             }
         }
@@ -263,7 +274,7 @@ impl Archive {
             if missing.is_empty() {
                 continue;
             }
-            let id = self.store.id_at(seq)?;
+            let id = self.live_id(seq)?.ok().flatten();
             for h in missing {
                 let (tag, norm) = expected.names.get(&h).cloned().unwrap_or_default();
                 let text = if tag == DATE_TAG {
@@ -322,7 +333,19 @@ impl Archive {
 
         // Bodies -> records.
         for item in self.store.live() {
-            let (seq, id) = item?;
+            let (seq, id) = match item {
+                Ok(live) => live,
+                // Reported with its record above, or here when it has none.
+                Err(morgue_store::Error::Damaged { what }) => {
+                    if !report.problems.iter().any(|p| p.what.contains(&what)) {
+                        report
+                            .problems
+                            .push(Problem::archive_wide(format!("damaged body: {what}")));
+                    }
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
             if !expected.has(seq) && !undecodable.contains(&seq) {
                 report
                     .problems
@@ -330,6 +353,17 @@ impl Archive {
             }
         }
         Ok(report)
+    }
+
+    /// The id of the live body at `seq`; `Err(what)` when the store finds that body damaged.
+    fn live_id(&self, seq: Seq) -> Result<Result<Option<BlobId>, String>> {
+        match self.store.id_at(seq) {
+            Ok(id) => Ok(Ok(id)),
+            Err(
+                e @ (morgue_store::Error::Damaged { .. } | morgue_store::Error::Corrupted { .. }),
+            ) => Ok(Err(e.to_string())),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Rebuilds every index, the facets and the counters from the record blocks; returns the
