@@ -199,7 +199,9 @@ fn dates_order_ranges_and_cursor() {
         paged.extend(hits.iter().map(|h| h.id));
         let text = hits.last().unwrap().cursor.to_string();
         assert_eq!(text.len(), 80);
-        after = Some(text.parse().unwrap());
+        let parsed: Cursor = text.parse().unwrap();
+        assert_eq!(parsed, hits.last().unwrap().cursor);
+        after = Some(parsed);
     }
     assert_eq!(paged, all);
     assert!(matches!(
