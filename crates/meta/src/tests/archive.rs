@@ -1,9 +1,41 @@
 use std::sync::Arc;
 
 use super::{day, draft};
+use crate::block::{self, Block};
+use crate::posting::{self, Pos};
+use crate::tx::Chunks;
 use crate::{
     AddOutcome, Archive, ArticleDate, BlobId, Cursor, Error, MergePolicy, OpenOptions, Query, keys,
 };
+
+/// Rewrites the record bytes of article `id` behind the archive's back.
+fn set_record_bytes(a: &Archive, id: &BlobId, f: impl FnOnce(&[u8]) -> Vec<u8>) {
+    let seq = a.store.seq_of(id).unwrap().unwrap();
+    let (b, slot) = block::locate(seq);
+    let key = block::key(b);
+    let mut decoded = Block::decode(&a.tree.get(key).unwrap().unwrap()).unwrap();
+    let bytes = f(decoded.get(slot).unwrap());
+    decoded.set(slot, Some(bytes));
+    a.tree.insert(key, decoded.encode()).unwrap();
+    a.blocks.clear();
+}
+
+/// Adds or removes one posting entry behind the archive's back.
+fn edit_posting(a: &Archive, prefix: &[u8], pos: Pos, add: bool) {
+    let mut staged = posting::Staged::default();
+    let src = Chunks(&a.tree);
+    if add {
+        staged.insert(&src, prefix, pos).unwrap();
+    } else {
+        assert!(staged.remove(&src, prefix, pos).unwrap());
+    }
+    for (k, v) in staged.writes() {
+        match v {
+            Some(v) => a.tree.insert(k, v).unwrap(),
+            None => a.tree.remove(k).unwrap(),
+        };
+    }
+}
 
 fn ids(archive: &Archive, q: &Query) -> Vec<BlobId> {
     archive.query(q).unwrap().map(|h| h.unwrap().id).collect()
@@ -167,7 +199,9 @@ fn dates_order_ranges_and_cursor() {
         paged.extend(hits.iter().map(|h| h.id));
         let text = hits.last().unwrap().cursor.to_string();
         assert_eq!(text.len(), 80);
-        after = Some(text.parse().unwrap());
+        let parsed: Cursor = text.parse().unwrap();
+        assert_eq!(parsed, hits.last().unwrap().cursor);
+        after = Some(parsed);
     }
     assert_eq!(paged, all);
     assert!(matches!(
@@ -257,8 +291,8 @@ fn failed_commit_writes_nothing() {
         .add(draft("bad", &[], &[], None), MergePolicy::FillEmpty)
         .unwrap()
         .id();
-    // Damage the stored record: a later duplicate of it makes the transaction abort.
-    a.records.insert(bad.as_bytes(), &[9u8, 9][..]).unwrap();
+    // Damage the stored record: a later duplicate of it makes the commit fail.
+    set_record_bytes(&a, &bad, |_| vec![9, 9]);
     let batch = vec![
         draft("new", &["Ann"], &["S"], None),
         draft("bad", &["Ann"], &[], None),
@@ -294,19 +328,17 @@ fn verify_finds_damage_and_reindex_repairs_it() {
     // Delete one reporter entry, add a stray one, damage a facet.
     let victim = BlobId::of(b"body 4");
     let dk = keys::date_key(Some(ArticleDate::from_day(day(2004, 1, 1))));
-    a.names[keys::REPORTER]
-        .remove(keys::name_key("r1", dk, &victim))
+    let victim_seq = a.store.seq_of(&victim).unwrap().unwrap();
+    edit_posting(&a, &posting::prefix(b'r', "r1"), (dk, victim_seq), false);
+    edit_posting(&a, &posting::prefix(b's', "s"), (0, 9999), true);
+    a.tree
+        .insert(keys::facet_key(b'r', "r0"), keys::facet_value(99, "R0"))
         .unwrap();
-    let stray = BlobId::of(b"never stored");
-    a.names[keys::SERVICE]
-        .insert(keys::name_key("s", 0, &stray), &[][..])
-        .unwrap();
-    a.facets
-        .insert(keys::facet_key(1, "r0"), keys::facet_value(99, "R0"))
-        .unwrap();
-    a.meta
-        .insert(keys::COUNTERS_KEY, &keys::Counters::default().encode()[..])
-        .unwrap();
+    let state = keys::State {
+        indexes: keys::index_list(),
+        ..keys::State::default()
+    };
+    a.tree.insert(keys::STATE_KEY, state.encode()).unwrap();
     let problems = a.verify().unwrap().problems;
     assert!(
         problems
@@ -321,9 +353,8 @@ fn verify_finds_damage_and_reindex_repairs_it() {
         "{problems:?}"
     );
     assert!(
-        problems
-            .iter()
-            .any(|p| p.id == stray && p.what.contains("without record")),
+        problems.iter().any(|p| p.is_archive_wide()
+            && p.what == "index service: entry for \"s\" without record (sequence number 9999)"),
         "{problems:?}"
     );
     assert!(
@@ -342,33 +373,40 @@ fn verify_finds_damage_and_reindex_repairs_it() {
     };
     assert!(ids(&a, &q).contains(&victim));
 
-    // A damaged record, a missing body, a body without record.
+    // A damaged record, a missing body, a corrupted body, a body without record.
     let damaged = BlobId::of(b"body 7");
-    let mut v = a.records.get(damaged.as_bytes()).unwrap().unwrap().to_vec();
-    v.push(0);
-    a.records.insert(damaged.as_bytes(), v).unwrap();
+    set_record_bytes(&a, &damaged, |b| [b, &[0][..]].concat());
     let bodiless = BlobId::of(b"body 8");
-    a.store.tree().remove(bodiless.as_bytes()).unwrap();
-    let orphan = a.store.prepare(b"orphan").unwrap();
-    a.store
-        .tree()
-        .insert(orphan.id.as_bytes(), orphan.value)
-        .unwrap();
-    let flipped = BlobId::of(b"body 9");
-    let mut v = a
-        .store
-        .tree()
-        .get(flipped.as_bytes())
-        .unwrap()
-        .unwrap()
-        .to_vec();
+    let bodiless_seq = a.store.seq_of(&bodiless).unwrap().unwrap();
+    let mut w = a.store.writer();
+    assert!(w.remove(bodiless_seq).unwrap());
+    w.commit().unwrap();
+    // The last bytes of the first `B` value describe the last body stored in it (where its
+    // frame is): damaged, that body no longer verifies.
+    let flipped = BlobId::of(b"body 19");
+    let pack = [b'B', 0, 0, 0, 0];
+    let mut v = a.tree.get(pack).unwrap().unwrap().to_vec();
     *v.last_mut().unwrap() ^= 0xff;
-    a.store.tree().insert(flipped.as_bytes(), v).unwrap();
+    a.tree.insert(pack, v).unwrap();
+    let orphan = a.store.prepare_batch(&[(&b"orphan"[..], "")]).unwrap();
+    let mut w = a.store.writer();
+    for blob in orphan {
+        w.place(blob).unwrap();
+    }
+    w.commit().unwrap();
     let problems = a.verify().unwrap().problems;
+    // Depending on what the damaged bytes say, the store finds the body corrupted (its id is
+    // known) or damaged (where it is, is not).
+    let flipped_seq = a.store.seq_of(&flipped).ok().flatten();
     assert!(
         problems
             .iter()
-            .any(|p| p.id == flipped && p.what == "body corrupted"),
+            .any(|p| (p.id == flipped && p.what == "body corrupted")
+                || (p.is_archive_wide()
+                    && p.what.starts_with(&format!(
+                        "record at sequence number {}: its body is damaged",
+                        flipped_seq.unwrap_or(19)
+                    )))),
         "{problems:?}"
     );
     assert!(
@@ -378,9 +416,8 @@ fn verify_finds_damage_and_reindex_repairs_it() {
         "{problems:?}"
     );
     assert!(
-        problems
-            .iter()
-            .any(|p| p.id == bodiless && p.what == "body missing"),
+        problems.iter().any(|p| p.is_archive_wide()
+            && p.what == format!("record at sequence number {bodiless_seq} has no live body")),
         "{problems:?}"
     );
     assert!(
@@ -390,6 +427,10 @@ fn verify_finds_damage_and_reindex_repairs_it() {
         "{problems:?}"
     );
     assert!(matches!(a.record(&damaged), Err(Error::CorruptedRecord { id }) if id == damaged));
+    // A listing reports the two unreadable articles and goes on past them.
+    let results: Vec<_> = a.query(&Query::default()).unwrap().collect();
+    assert_eq!(results.iter().filter(|r| r.is_err()).count(), 2);
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 17);
 }
 
 #[test]
@@ -399,10 +440,12 @@ fn changed_index_list_triggers_reindex_at_open() {
         let a = Archive::open(dir.path()).unwrap();
         a.add(draft("x", &["Ann"], &["S"], None), MergePolicy::FillEmpty)
             .unwrap();
-        a.names[keys::REPORTER].clear().unwrap();
-        a.meta
-            .insert(keys::INDEXES_KEY, &b"\x01reporter"[..])
-            .unwrap();
+        for k in a.tree.scan_prefix(b"xr").keys() {
+            a.tree.remove(k.unwrap()).unwrap();
+        }
+        let mut state = a.state_value().unwrap().unwrap();
+        state.indexes = "reporter".into();
+        a.tree.insert(keys::STATE_KEY, state.encode()).unwrap();
         a.flush().unwrap();
     }
     let a = Archive::open(dir.path()).unwrap();
@@ -481,4 +524,115 @@ fn a_second_open_is_refused_while_the_first_lives() {
     );
     drop(a);
     assert!(Archive::open(dir.path()).is_ok());
+}
+
+#[test]
+fn close_leaves_a_snapshot_and_everything_reopens() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Archive::open(dir.path()).unwrap();
+    let id = a
+        .add(
+            draft("closed", &["Ann"], &["S"], None),
+            MergePolicy::FillEmpty,
+        )
+        .unwrap()
+        .id();
+    a.close().unwrap();
+    let snapshots = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter(|e| {
+            let name = e.as_ref().unwrap().file_name();
+            let name = name.to_string_lossy();
+            name.starts_with("snap.") && !name.ends_with(".generating")
+        })
+        .count();
+    assert!(snapshots >= 1);
+    let a = Archive::open(dir.path()).unwrap();
+    assert_eq!(a.body(&id).unwrap().unwrap(), b"closed");
+    let q = Query {
+        reporter: Some("ann".into()),
+        ..Query::default()
+    };
+    assert_eq!(ids(&a, &q), [id]);
+    assert!(a.verify().unwrap().problems.is_empty());
+}
+
+#[test]
+fn a_damaged_state_is_rebuilt_at_open() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let a = Archive::open(dir.path()).unwrap();
+        a.add(draft("x", &["Ann"], &["S"], None), MergePolicy::FillEmpty)
+            .unwrap();
+        a.tree.insert(keys::STATE_KEY, &b"\x02short"[..]).unwrap();
+        assert!(matches!(
+            a.stats(),
+            Err(Error::CorruptedValue { key }) if key == "m"
+        ));
+        let problems = a.verify().unwrap().problems;
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].what.starts_with("the meta state"));
+        a.flush().unwrap();
+    }
+    let a = Archive::open(dir.path()).unwrap();
+    assert_eq!(a.stats().unwrap().articles, 1);
+    assert!(a.verify().unwrap().problems.is_empty());
+}
+
+#[test]
+fn damaged_chunks_and_blocks_are_reported_and_reindex_repairs_chunks() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Archive::open(dir.path()).unwrap();
+    let batch = (0..10)
+        .map(|i| draft(&format!("b{i}"), &["Ann"], &["S"], None))
+        .collect();
+    a.add_batch(batch, MergePolicy::FillEmpty).unwrap();
+    let chunk = a
+        .tree
+        .scan_prefix(posting::prefix(b'r', "ann"))
+        .keys()
+        .next()
+        .unwrap()
+        .unwrap();
+    a.tree.insert(&chunk, &b"\x02\xff"[..]).unwrap();
+    let problems = a.verify().unwrap().problems;
+    assert!(
+        problems.iter().any(|p| p.what.ends_with("does not decode")),
+        "{problems:?}"
+    );
+    assert_eq!(
+        problems
+            .iter()
+            .filter(|p| p.what == "index reporter: entry for \"ann\" missing")
+            .count(),
+        10
+    );
+    let q = Query {
+        reporter: Some("ann".into()),
+        ..Query::default()
+    };
+    let first = a.query(&q).unwrap().next().unwrap();
+    assert!(matches!(first, Err(Error::CorruptedValue { .. })));
+    // A commit that needs the chunk fails whole, and says why.
+    let err = a
+        .add(draft("b10", &["Ann"], &[], None), MergePolicy::FillEmpty)
+        .unwrap_err();
+    assert!(matches!(err, Error::CorruptedValue { .. }));
+    assert_eq!(a.reindex().unwrap(), 10);
+    assert!(a.verify().unwrap().problems.is_empty());
+    assert_eq!(ids(&a, &q).len(), 10);
+
+    // A damaged record block: its records are reported, the archive still opens and lists.
+    a.tree.insert(block::key(0), &b"\x02\x01junk"[..]).unwrap();
+    a.blocks.clear();
+    let problems = a.verify().unwrap().problems;
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.what.starts_with("record block") && p.what.ends_with("does not decode")),
+        "{problems:?}"
+    );
+    let b0 = BlobId::of(b"b0");
+    assert!(matches!(a.record(&b0), Err(Error::CorruptedRecord { id }) if id == b0));
+    assert!(a.iter().next().unwrap().is_err());
 }
