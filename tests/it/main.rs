@@ -13,6 +13,7 @@ mod help;
 mod hostile;
 mod import;
 mod lifecycle;
+mod optimize;
 mod locking;
 mod query;
 mod reliability;

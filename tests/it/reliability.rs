@@ -7,7 +7,8 @@
 //! - Locking: while an import runs, `list` and a second import are refused at once (exit 1,
 //!   "archive DIR is in use by another morgue process", nothing written); `--wait` waits.
 //! - Corruption: a damaged body is reported by `cat`/`show` (exit 1, nothing printed) and by
-//!   `verify` with its id; a deleted index entry is found by `verify` and fixed by `reindex`.
+//!   `verify` with its id; a deleted posting chunk is found by `verify` and fixed by `reindex`;
+//!   a deleted record block is found by `verify`.
 
 use std::io::Write as _;
 use std::path::Path;
@@ -310,26 +311,26 @@ fn a_damaged_body_is_reported_never_printed() {
 }
 
 #[test]
-fn a_deleted_index_entry_is_found_by_verify_and_fixed_by_reindex() {
+fn a_deleted_posting_chunk_is_found_by_verify_and_fixed_by_reindex() {
     let env = Env::new();
     let ids = three_articles(&env);
     let victim = &ids[0];
-    let trees = torture_on(&env.archive, &["trees"]);
-    let index = trees
-        .lines()
-        .find(|t| t.contains("reporter"))
-        .unwrap_or_else(|| panic!("no reporter index among the trees: {trees}"))
-        .to_owned();
+    let keys = torture_on(&env.archive, &["trees"]);
+    assert!(
+        keys.lines().any(|l| l.starts_with("morgue x ")),
+        "no posting chunks in the archive: {keys}"
+    );
+    // The reporter's posting chunk: all three articles share it.
     let out = torture()
         .arg("delete-entries")
         .arg(&env.archive)
-        .args([index.as_str(), victim.as_str()])
+        .args(["xr", victim.as_str()])
         .output()
         .expect("delete-entries");
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
         !stdout(&out).starts_with("deleted 0 "),
-        "nothing deleted in {index}: {}",
+        "no reporter posting chunk deleted: {}",
         stdout(&out)
     );
 
@@ -345,6 +346,7 @@ fn a_deleted_index_entry_is_found_by_verify_and_fixed_by_reindex() {
         said.contains(victim.as_str()),
         "verify does not name {victim}: {said}"
     );
+    assert!(said.contains("morgue reindex"), "no hint: {said}");
 
     env.ok(&["reindex"]);
     env.ok(&["verify"]);

@@ -72,23 +72,26 @@ enum Command {
         #[arg(long)]
         work_dir: Option<PathBuf>,
     },
-    /// Flip a byte of an article's stored body (no morgue may hold the archive).
+    /// Flip a byte inside an article's body frame in its `B` pack (no morgue may hold the
+    /// archive).
     FlipBody {
         /// The archive directory.
         archive: PathBuf,
         /// The article's full id.
         id: BlobId,
     },
-    /// Delete the keys of a tree that contain an article's id (e.g. its index entries).
+    /// Delete the keys of the `morgue` tree that hold an article: `x` every posting chunk with
+    /// it (`xd`, `xr`, `xs`: only those of the date, reporter or service index), `r` its record
+    /// block, `I` its id-index chunk, `N` its id block, `B` its body pack.
     DeleteEntries {
         /// The archive directory.
         archive: PathBuf,
-        /// The tree.
-        tree: String,
+        /// What to delete: x, xd, xr, xs, r, I, N or B.
+        target: corrupt::Target,
         /// The article's full id.
         id: BlobId,
     },
-    /// List the archive's trees.
+    /// List the archive's trees with their key counts (per key tag for the `morgue` tree).
     Trees {
         /// The archive directory.
         archive: PathBuf,
@@ -195,9 +198,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             println!("flipped byte {at} of the stored value of {id}");
             Ok(ExitCode::SUCCESS)
         }
-        Command::DeleteEntries { archive, tree, id } => {
-            let n = corrupt::delete_entries(&archive, &tree, &id)?;
-            println!("deleted {n} entries of {tree}");
+        Command::DeleteEntries {
+            archive,
+            target,
+            id,
+        } => {
+            let n = corrupt::delete_entries(&archive, target, &id)?;
+            println!("deleted {n} keys ({target:?})");
             Ok(ExitCode::SUCCESS)
         }
         Command::Trees { archive } => {

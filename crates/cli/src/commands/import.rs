@@ -2,9 +2,11 @@
 //!
 //! Pipeline: one reader thread walks the inputs and parses them (morgue-ingest) into a bounded
 //! channel; the main thread gathers drafts into batches (up to [`BATCH_ARTICLES`] drafts,
-//! [`BATCH_BYTES`] of bodies, or [`BATCH_TIME`] after the first draft), hashes and compresses a
-//! batch in parallel (rayon), commits it in one transaction, flushes it to disk, and only then
-//! reports its articles as stored (`-v`: `stored <id>` on stdout). What was reported is durable.
+//! [`BATCH_BYTES`] of bodies, or [`BATCH_TIME`] after the first draft), has the archive hash and
+//! compress a whole batch at once ([`Archive::prepare_batch`]: in parallel, and large batches let
+//! the store train its zstd dictionary on the archive's own bodies), commits it in one atomic
+//! batch, flushes it to disk, and only then reports its articles as stored (`-v`: `stored <id>` on
+//! stdout). What was reported is durable.
 
 use std::fmt::{self, Write as _};
 use std::fs::File;
@@ -18,14 +20,14 @@ use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use morgue_ingest::{Format, Overrides, Parsed};
 use morgue_meta::{AddOutcome, Archive, ArticleDate, Draft, MergePolicy, Prepared};
-use rayon::prelude::*;
 use serde::Serialize;
 
 use super::Ctx;
 use crate::args::{ImportArgs, InputFormat, SummaryFormat};
 use crate::report::{ExitStatus, error_lines};
 
-/// At most this many drafts per transaction.
+/// At most this many drafts per commit. Keep batches large: the store trains its first zstd
+/// dictionary from a batch of at least 500 bodies.
 const BATCH_ARTICLES: usize = 1000;
 /// At most about this many body bytes per transaction.
 const BATCH_BYTES: usize = 32 << 20;
@@ -545,19 +547,20 @@ impl Importer<'_> {
         self.store(batch)
     }
 
-    /// Prepares a batch in parallel, commits it, makes it durable, then reports it.
+    /// Prepares a batch (the archive does it in parallel), commits it, makes it durable, then
+    /// reports it.
     fn store(&mut self, batch: Vec<(Source, Draft)>) -> anyhow::Result<()> {
         if batch.is_empty() {
             return Ok(());
         }
         let archive = self.archive;
-        let prepared: Vec<(Source, morgue_meta::Result<Prepared>)> = batch
-            .into_par_iter()
-            .map(|(source, draft)| (source, archive.prepare(draft)))
-            .collect();
+        let (batch_sources, drafts): (Vec<Source>, Vec<Draft>) = batch.into_iter().unzip();
+        let prepared: Vec<morgue_meta::Result<Prepared>> = archive
+            .prepare_batch(drafts)
+            .context("compressing a batch for the archive")?;
         let mut sources = Vec::with_capacity(prepared.len());
         let mut ready = Vec::with_capacity(prepared.len());
-        for (source, result) in prepared {
+        for (source, result) in batch_sources.into_iter().zip(prepared) {
             match result {
                 Ok(p) => {
                     sources.push(source);
