@@ -113,6 +113,27 @@ fn kill_test_sigkill_during_reindex_leaves_a_clean_archive() {
     );
 }
 
+/// `morgue optimize` killed at random instants (after imports in pieces too small to train a
+/// dictionary, so that it has bodies to recompress): each of its steps is atomic, so `verify` is
+/// clean and every body byte-exact after every kill, and the next run finishes the job.
+#[test]
+fn kill_test_sigkill_during_optimize_leaves_a_clean_archive() {
+    let env = Env::new();
+    run_kill(
+        &env,
+        &[
+            "--command",
+            "optimize",
+            "--iterations",
+            "10",
+            "--articles",
+            "1200",
+            "--fresh-every",
+            "5",
+        ],
+    );
+}
+
 /// Articles as JSON Lines: `count` distinct ones whose bodies start with `tag`.
 fn jsonl(tag: &str, count: usize) -> String {
     (0..count)

@@ -43,8 +43,9 @@ enum Command {
         /// Start a new archive every N iterations (0: never).
         #[arg(long, default_value_t = 25)]
         fresh_every: u32,
-        /// The command to kill: `import` (killed mid-import), or `reindex` (after a complete
-        /// import, the rebuild of the indexes is killed).
+        /// The command to kill: `import` (killed mid-import), `reindex` (after a complete
+        /// import, the rebuild of the indexes is killed) or `optimize` (after complete imports
+        /// in pieces of 400 articles, the recompression is killed).
         #[arg(long, default_value = "import")]
         command: VictimArg,
         /// Percentage of kills within the first 50 ms, during open and recovery.
@@ -103,6 +104,7 @@ enum Command {
 enum VictimArg {
     Import,
     Reindex,
+    Optimize,
 }
 
 fn main() -> ExitCode {
@@ -144,6 +146,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 victim: match command {
                     VictimArg::Import => Victim::Import,
                     VictimArg::Reindex => Victim::Reindex,
+                    VictimArg::Optimize => Victim::Optimize,
                 },
             };
             println!(
