@@ -375,3 +375,39 @@ fn a_deleted_posting_chunk_is_found_by_verify_and_fixed_by_reindex() {
     assert_eq!(listed.lines().count(), 3, "{listed}");
     assert!(listed.contains(victim.as_str()));
 }
+
+#[test]
+fn a_deleted_record_block_is_found_by_verify() {
+    let env = Env::new();
+    let ids = three_articles(&env);
+    let victim = &ids[1];
+    let out = torture()
+        .arg("delete-entries")
+        .arg(&env.archive)
+        .args(["r", victim.as_str()])
+        .output()
+        .expect("delete-entries");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).starts_with("deleted 1 "),
+        "no record block deleted: {}",
+        stdout(&out)
+    );
+
+    // The three records shared the block: verify names each article, whose body is intact.
+    let verify = env.run(&["verify"]);
+    assert_eq!(verify.status.code(), Some(1));
+    let said = format!("{}{}", stdout(&verify), stderr(&verify));
+    for id in &ids {
+        assert!(said.contains(id.as_str()), "verify does not name {id}: {said}");
+    }
+    let cat = env.run(&["cat", victim]);
+    assert_eq!(cat.status.code(), Some(0), "{}", stderr(&cat));
+    assert!(stdout(&cat).starts_with("Kept body 1."), "{}", stdout(&cat));
+
+    // reindex drops the index entries of the lost records: no list shows an article that has
+    // no record any more.
+    env.ok(&["reindex"]);
+    let listed = env.ok(&["list", "--reporter", "Dana Holt", "--format", "ids"]);
+    assert_eq!(listed, "", "{listed}");
+}
