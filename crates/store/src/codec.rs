@@ -1,4 +1,5 @@
-//! The value format of the blob tree.
+//! The value format of the format-1 blob tree, kept to read format-1 archives for their
+//! upgrade (the encoder only for tests), and the length limit of bodies.
 //!
 //! ```text
 //! offset  size  field
@@ -12,11 +13,11 @@
 use std::cell::RefCell;
 use std::io;
 
-use zstd::bulk::{Compressor, Decompressor};
+use zstd::bulk::Decompressor;
 
 use crate::error::{Error, Result};
 
-/// The value format version this build writes (and the only one it reads).
+/// The value format version of format 1.
 pub(crate) const VALUE_VERSION: u8 = 1;
 /// Codec: the payload is the blob itself.
 pub(crate) const CODEC_RAW: u8 = 0;
@@ -66,7 +67,8 @@ pub(crate) fn check_len(len: usize) -> Result<u32> {
     }
 }
 
-/// Encodes `blob` as a stored value: zstd at `level`, or raw when zstd does not make it smaller.
+/// Encodes `blob` as a stored value of format 1 (tests write format-1 values with it): zstd at `level`, or raw when zstd does not make it smaller.
+#[cfg(test)]
 pub(crate) fn encode(blob: &[u8], level: i32) -> Result<Vec<u8>> {
     let len = check_len(blob.len())?;
     let compressed = compress(blob, level)
@@ -101,6 +103,7 @@ fn split(value: &[u8]) -> Result<(u8, u64, &[u8]), Damage> {
 }
 
 /// The recorded uncompressed length of a stored value.
+#[cfg(test)]
 pub(crate) fn raw_len(value: &[u8]) -> Result<u64, Damage> {
     split(value).map(|(_, len, _)| len)
 }
@@ -132,37 +135,14 @@ pub(crate) fn decode(value: &[u8]) -> Result<Vec<u8>, Damage> {
     }
 }
 
-/// Blobs up to this size are compressed with a context kept per thread: creating a zstd
-/// context costs ten times more than compressing a typical article. Larger blobs get a fresh
-/// one, so that no thread keeps a workspace sized for a huge blob.
-const REUSE_CONTEXT_UP_TO: usize = 1 << 20;
-
 thread_local! {
-    static COMPRESSOR: RefCell<Option<(i32, Compressor<'static>)>> = const { RefCell::new(None) };
     static DECOMPRESSOR: RefCell<Option<Decompressor<'static>>> = const { RefCell::new(None) };
 }
 
 /// One zstd frame of `blob` (with its content size) at `level`.
+#[cfg(test)]
 fn compress(blob: &[u8], level: i32) -> io::Result<Vec<u8>> {
-    if blob.len() > REUSE_CONTEXT_UP_TO {
-        return zstd::bulk::compress(blob, level);
-    }
-    COMPRESSOR
-        .try_with(|cell| {
-            let Ok(mut slot) = cell.try_borrow_mut() else {
-                return zstd::bulk::compress(blob, level);
-            };
-            match &mut *slot {
-                Some((l, c)) if *l == level => c.compress(blob),
-                _ => {
-                    let mut c = Compressor::new(level)?;
-                    let out = c.compress(blob);
-                    *slot = Some((level, c));
-                    out
-                }
-            }
-        })
-        .unwrap_or_else(|_| zstd::bulk::compress(blob, level))
+    zstd::bulk::compress(blob, level)
 }
 
 /// Decompresses `payload` into at most `capacity` bytes.
@@ -207,7 +187,7 @@ mod tests {
     }
 
     #[test]
-    fn reused_contexts_give_the_same_values() {
+    fn a_damaged_frame_does_not_spoil_the_context() {
         let blob = compressible();
         let fresh = zstd::bulk::compress(&blob, 5).unwrap();
         for level in [5, 3, 5] {

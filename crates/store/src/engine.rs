@@ -1,33 +1,36 @@
-//! The sled-facing part of the store, for crates that write blobs inside their own
-//! multi-tree transactions (morgue-meta).
+//! The sled-facing part of the store, for the crate that keeps its own keys next to the
+//! bodies (morgue-meta).
 //!
 //! One archive directory is one [`Database`]: our lock file, the format header and one
-//! [`sled::Db`]. [`Store::open`] is [`Database::open`] followed by [`Store::on`]; a crate that
-//! keeps its own trees next to the blobs opens the [`Database`] itself, builds its [`Store`] on
-//! it, and writes [`PreparedBlob`]s into [`Store::tree`] inside its transactions:
+//! [`sled::Db`] with one tree, [`TREE`]. [`Store::open`](crate::Store::open) is
+//! [`Database::open`] followed by [`Store::on`](crate::Store::on). A crate with its own keys
+//! opens the [`Database`], builds its [`Store`](crate::Store) on it, prepares bodies outside
+//! any lock and commits them together with its own keys (lowercase first byte) through the
+//! [`Writer`](crate::Writer): one atomic batch.
 //!
 //! ```
-//! use morgue_store::engine::sled::{self, Transactional};
-//! use morgue_store::engine::{Database, engine_error, transaction_error};
+//! use morgue_store::engine::Database;
 //! use morgue_store::{Options, Store};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let dir = tempfile::tempdir()?;
 //! let db = Database::open(dir.path(), &Options::default())?;
+//! assert_eq!(db.version(), morgue_store::FORMAT_VERSION);
 //! let store = Store::on(&db, 3)?;
-//! let records = db.sled().open_tree("records").map_err(engine_error)?;
 //!
-//! // Hash and compress outside the transaction, write inside it.
-//! let blob = store.prepare(b"body of an article")?;
-//! (store.tree(), &records)
-//!     .transaction(|(blobs, records)| {
-//!         blobs.insert(blob.id.as_bytes(), blob.value.as_slice())?;
-//!         records.insert(blob.id.as_bytes(), b"its record".as_slice())?;
-//!         Ok(())
-//!     })
-//!     .map_err(transaction_error)?;
+//! // Hash and compress outside the writer (in parallel), then commit with a record.
+//! let prepared = store.prepare_batch(&[(b"body of an article", "a service")])?;
+//! let mut writer = store.writer();
+//! let mut seqs = Vec::new();
+//! for blob in prepared {
+//!     let placed = writer.place(blob)?;
+//!     writer.put(format!("r{}", placed.seq).into_bytes(), b"its record".to_vec());
+//!     seqs.push(placed.seq);
+//! }
+//! writer.commit()?;
 //!
-//! assert_eq!(store.get(&blob.id)?.as_deref(), Some(&b"body of an article"[..]));
+//! assert_eq!(store.get_at(seqs[0])?.as_deref(), Some(&b"body of an article"[..]));
+//! assert_eq!(store.tree().get("r0")?.as_deref(), Some(&b"its record"[..]));
 //! # Ok(())
 //! # }
 //! ```
@@ -37,6 +40,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -47,12 +51,15 @@ pub use sled;
 use crate::codec;
 use crate::error::{Error, Result};
 use crate::header::{self, HEADER_TEMP_FILE};
-use crate::{BlobId, Options, Store};
+use crate::{BlobId, FORMAT_VERSION, Options};
 
 /// Name of our lock file inside the archive directory.
 pub const LOCK_FILE: &str = "LOCK";
-/// Name of the sled tree that holds the blobs.
-pub const BLOB_TREE: &str = "blobs";
+/// Name of the one sled tree of format 2: the store's keys (uppercase tags) and morgue-meta's
+/// (lowercase tags).
+pub const TREE: &str = "morgue";
+/// Name of the sled tree that held the blobs in format 1 (read for upgrade only).
+pub const V1_BLOB_TREE: &str = "blobs";
 
 /// How long to retry sled's own file lock after ours was taken: a sled instance of this
 /// process that was just dropped can keep it for a moment (its flusher thread winds down).
@@ -66,7 +73,7 @@ const LOCK_POLL: Duration = Duration::from_millis(10);
 
 /// One open archive directory: our lock file, the header, one sled database.
 ///
-/// Cheap to clone (an [`Arc`] inside). Dropping the last clone, and every [`Store`] and
+/// Cheap to clone (an [`Arc`] inside). Dropping the last clone, and every [`crate::Store`] and
 /// [`sled::Tree`] taken from it, flushes the database and releases the directory.
 #[derive(Clone)]
 pub struct Database {
@@ -79,6 +86,8 @@ struct Inner {
     path: PathBuf,
     /// When [`Database::flush`] last synced sled's large-value files.
     synced_blobs: std::sync::Mutex<Option<std::time::SystemTime>>,
+    /// The format version in the header.
+    version: AtomicU32,
     _lock: DirLock,
 }
 
@@ -123,7 +132,7 @@ impl Database {
 
         let lock = DirLock::acquire(&path, options.wait)?;
         // Again under the lock: another process may have created the archive meanwhile.
-        ensure_archive(&path, options.create, true)?;
+        let version = ensure_archive(&path, options.create, true)?;
         remove_partial_snapshots(&path)?;
         let db = open_sled(&path, options.wait.unwrap_or_default().max(SLED_LOCK_RETRY))?;
         Ok(Database {
@@ -131,6 +140,7 @@ impl Database {
                 db,
                 path,
                 synced_blobs: std::sync::Mutex::new(None),
+                version: AtomicU32::new(version),
                 _lock: lock,
             }),
         })
@@ -170,6 +180,26 @@ impl Database {
         Ok(())
     }
 
+    /// The format version of the archive, as its header says: 1 (to be upgraded) or
+    /// [`FORMAT_VERSION`].
+    pub fn version(&self) -> u32 {
+        self.inner.version.load(Ordering::Acquire)
+    }
+
+    /// Writes `version` into the header (a temporary file, fsync, atomic rename, fsync of the
+    /// directory): the last step of an upgrade, after everything it wrote is flushed.
+    pub fn set_version(&self, version: u32) -> Result<()> {
+        if !(header::OLDEST_VERSION..=FORMAT_VERSION).contains(&version) {
+            return Err(Error::UnsupportedVersion {
+                found: version,
+                supported: FORMAT_VERSION,
+            });
+        }
+        header::write(&self.inner.path, version)?;
+        self.inner.version.store(version, Ordering::Release);
+        Ok(())
+    }
+
     /// The sled database, for trees of other crates next to the blob tree.
     pub fn sled(&self) -> &sled::Db {
         &self.inner.db
@@ -186,11 +216,11 @@ impl Database {
     }
 }
 
-/// Checks the header of `dir`; without one, refuses a directory with other files in it and,
-/// when `create_now`, writes the header.
-fn ensure_archive(dir: &Path, create: bool, create_now: bool) -> Result<()> {
-    if header::check(dir)? {
-        return Ok(());
+/// Checks the header of `dir` and returns its version; without one, refuses a directory with
+/// other files in it and, when `create_now`, writes the header of a new archive.
+fn ensure_archive(dir: &Path, create: bool, create_now: bool) -> Result<u32> {
+    if let Some(version) = header::check(dir)? {
+        return Ok(version);
     }
     let entries = fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
     for entry in entries {
@@ -208,9 +238,9 @@ fn ensure_archive(dir: &Path, create: bool, create_now: bool) -> Result<()> {
         });
     }
     if create_now {
-        header::create(dir)?;
+        header::write(dir, FORMAT_VERSION)?;
     }
-    Ok(())
+    Ok(FORMAT_VERSION)
 }
 
 /// Deletes the snapshots that sled began writing but never finished (`snap.<LSN>.generating`).
@@ -353,71 +383,16 @@ impl Drop for DirLock {
     }
 }
 
-/// A blob hashed and encoded, ready to be inserted into [`Store::tree`] (under the key
-/// `id.as_bytes()`, with `value` as the value), typically inside a transaction.
-#[derive(Clone, PartialEq, Eq)]
-pub struct PreparedBlob {
-    /// The blob's id.
-    pub id: BlobId,
-    /// Length of the uncompressed blob.
-    pub raw_len: u64,
-    /// The exact value to store.
-    pub value: Vec<u8>,
-}
-
-impl fmt::Debug for PreparedBlob {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PreparedBlob")
-            .field("id", &self.id)
-            .field("raw_len", &self.raw_len)
-            .field("value_len", &self.value.len())
-            .finish()
-    }
-}
-
-impl Store {
-    /// A store on an open database (its blob tree is created if missing). New values are
-    /// compressed at `zstd_level` (zstd clamps levels outside its range).
-    pub fn on(db: &Database, zstd_level: i32) -> Result<Store> {
-        let tree = db.sled().open_tree(BLOB_TREE).map_err(engine_error)?;
-        Ok(Store {
-            tree,
-            db: db.clone(),
-            level: zstd_level,
-        })
-    }
-
-    /// The blob tree, for multi-tree transactions. Keys are the 32 id bytes, values what
-    /// [`Store::prepare`] produces; anything else written here reads back as corrupted.
-    pub fn tree(&self) -> &sled::Tree {
-        &self.tree
-    }
-
-    /// The database this store lives in.
-    pub fn database(&self) -> &Database {
-        &self.db
-    }
-
-    /// Hashes and encodes `bytes` (outside any transaction; thread-safe).
-    /// [`Error::TooLarge`] above [`crate::MAX_BLOB_BYTES`].
-    pub fn prepare(&self, bytes: &[u8]) -> Result<PreparedBlob> {
-        codec::check_len(bytes.len())?;
-        let id = BlobId::of(bytes);
-        let value = codec::encode(bytes, self.level)?;
-        Ok(PreparedBlob {
-            id,
-            raw_len: bytes.len() as u64,
-            value,
-        })
-    }
-
-    /// Decodes a stored value of blob `id` and checks it hashes to `id`:
-    /// [`Error::Corrupted`] when it does not decode or does not match.
-    pub fn decode(&self, id: &BlobId, value: &[u8]) -> Result<Vec<u8>> {
-        match codec::decode(value) {
-            Ok(blob) if BlobId::of(&blob) == *id => Ok(blob),
+/// The bodies of a format-1 archive, read for its upgrade: the body `id` from the v1 `blobs`
+/// tree, decoded and re-hashed ([`Error::Corrupted`] when it does not match), or `None`.
+pub fn v1_blob(db: &Database, id: &BlobId) -> Result<Option<Vec<u8>>> {
+    let tree = db.sled().open_tree(V1_BLOB_TREE).map_err(engine_error)?;
+    match tree.get(id.as_bytes()).map_err(engine_error)? {
+        Some(value) => match codec::decode(&value) {
+            Ok(body) if BlobId::of(&body) == *id => Ok(Some(body)),
             _ => Err(Error::Corrupted { id: *id }),
-        }
+        },
+        None => Ok(None),
     }
 }
 

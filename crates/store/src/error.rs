@@ -40,12 +40,12 @@ pub enum Error {
     },
     /// The archive was written by a format this build does not read.
     #[error(
-        "archive format version {found} is not supported (this build reads version {supported})"
+        "archive format version {found} is not supported (this build reads versions 1 to {supported})"
     )]
     UnsupportedVersion {
         /// Version found in the header.
         found: u32,
-        /// Version this build reads and writes.
+        /// Version this build writes (it reads every version from 1 up to it).
         supported: u32,
     },
     /// A stored value does not decode or does not hash to its id.
@@ -81,6 +81,30 @@ pub enum Error {
         len: u64,
         /// The limit.
         max: u64,
+    },
+    /// A value the store keeps about its bodies (a pack, an id block, an index chunk, the run
+    /// directory, the store state, a dictionary or a group) does not decode.
+    #[error("archive value {what} is damaged")]
+    Damaged {
+        /// Which value, e.g. `pack 12` or `index run 3 chunk 0`.
+        what: String,
+    },
+    /// A format-1 archive that holds article records: only the archive layer (morgue-meta, the
+    /// `morgue` command) can upgrade it, with the records.
+    #[error("{path} is a format-1 archive with article records: open it with morgue to upgrade it")]
+    UpgradeNeedsArchive {
+        /// The archive directory.
+        path: PathBuf,
+    },
+    /// Every sequence number (2^32) is taken.
+    #[error("the archive is full: every sequence number is taken")]
+    Full,
+    /// A caller key given to [`crate::Writer::put`] or [`crate::Writer::delete`] that does not
+    /// start with a lowercase tag (b'a'..=b'z').
+    #[error("key {key:02x?} does not start with a lowercase tag")]
+    ForeignKey {
+        /// The key.
+        key: Vec<u8>,
     },
     /// The storage engine failed.
     #[error("storage engine: {0}")]

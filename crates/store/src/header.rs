@@ -12,8 +12,11 @@ pub const HEADER_FILE: &str = "MORGUE";
 pub(crate) const HEADER_TEMP_FILE: &str = "MORGUE.tmp";
 /// The first eight bytes of the header file.
 pub(crate) const MAGIC: [u8; 8] = *b"\x89morgue\n";
-/// The archive format version this build reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+/// The archive format version this build writes. It also opens every older version from 1,
+/// to upgrade it.
+pub const FORMAT_VERSION: u32 = 2;
+/// The oldest archive format version this build opens (to upgrade it).
+pub const OLDEST_VERSION: u32 = 1;
 /// Length of the header file.
 pub(crate) const HEADER_LEN: usize = MAGIC.len() + 4;
 
@@ -25,16 +28,17 @@ pub(crate) fn header_bytes(version: u32) -> [u8; HEADER_LEN] {
     out
 }
 
-/// Reads the header of `dir`: `Ok(false)` when there is no header file, `Ok(true)` when it is
-/// present and of this version, an error when it is present but not readable as ours.
-pub(crate) fn check(dir: &Path) -> Result<bool> {
+/// Reads the header of `dir`: `Ok(None)` when there is no header file, its version when it is
+/// present and of a version this build opens, an error when it is present but not readable as
+/// ours.
+pub(crate) fn check(dir: &Path) -> Result<Option<u32>> {
     let path = dir.join(HEADER_FILE);
     let bytes = match fs::read(&path) {
         Ok(bytes) => bytes,
-        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(false),
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(Error::io(path, e)),
     };
-    parse(&bytes).map_err(|e| match e {
+    parse(&bytes).map(Some).map_err(|e| match e {
         HeaderError::NotOurs => Error::NotAnArchive {
             path: dir.to_path_buf(),
         },
@@ -42,8 +46,7 @@ pub(crate) fn check(dir: &Path) -> Result<bool> {
             found,
             supported: FORMAT_VERSION,
         },
-    })?;
-    Ok(true)
+    })
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -52,7 +55,7 @@ enum HeaderError {
     Version(u32),
 }
 
-fn parse(bytes: &[u8]) -> Result<(), HeaderError> {
+fn parse(bytes: &[u8]) -> Result<u32, HeaderError> {
     let Some((magic, rest)) = bytes.split_first_chunk::<8>() else {
         return Err(HeaderError::NotOurs);
     };
@@ -63,19 +66,19 @@ fn parse(bytes: &[u8]) -> Result<(), HeaderError> {
         return Err(HeaderError::NotOurs);
     };
     let version = u32::from_be_bytes(*version);
-    if version != FORMAT_VERSION {
+    if !(OLDEST_VERSION..=FORMAT_VERSION).contains(&version) {
         // A later version may append fields: name the version before anything else.
         return Err(HeaderError::Version(version));
     }
     if !rest.is_empty() {
         return Err(HeaderError::NotOurs);
     }
-    Ok(())
+    Ok(version)
 }
 
-/// Writes the header of a new archive atomically: a temporary file, fsync, rename, fsync of
-/// the directory.
-pub(crate) fn create(dir: &Path) -> Result<()> {
+/// Writes the header of `dir` with `version` atomically: a temporary file, fsync, rename, fsync
+/// of the directory. Creates an archive, or changes the version of one (an upgrade).
+pub(crate) fn write(dir: &Path, version: u32) -> Result<()> {
     let temp = dir.join(HEADER_TEMP_FILE);
     let path = dir.join(HEADER_FILE);
     let mut file = OpenOptions::new()
@@ -84,7 +87,7 @@ pub(crate) fn create(dir: &Path) -> Result<()> {
         .truncate(true)
         .open(&temp)
         .map_err(|e| Error::io(&temp, e))?;
-    file.write_all(&header_bytes(FORMAT_VERSION))
+    file.write_all(&header_bytes(version))
         .and_then(|()| file.sync_all())
         .map_err(|e| Error::io(&temp, e))?;
     drop(file);
@@ -112,28 +115,31 @@ mod tests {
     fn header_bytes_pinned() {
         assert_eq!(
             header_bytes(FORMAT_VERSION),
-            [0x89, b'm', b'o', b'r', b'g', b'u', b'e', b'\n', 0, 0, 0, 1]
+            [0x89, b'm', b'o', b'r', b'g', b'u', b'e', b'\n', 0, 0, 0, 2]
         );
-        assert_eq!(FORMAT_VERSION, 1);
+        assert_eq!(FORMAT_VERSION, 2);
     }
 
     #[test]
     fn written_header_is_the_pinned_bytes() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(!check(dir.path()).unwrap());
-        create(dir.path()).unwrap();
+        assert_eq!(check(dir.path()).unwrap(), None);
+        write(dir.path(), 1).unwrap();
         assert_eq!(
             fs::read(dir.path().join(HEADER_FILE)).unwrap(),
             header_bytes(1)
         );
         assert!(!dir.path().join(HEADER_TEMP_FILE).exists());
-        assert!(check(dir.path()).unwrap());
+        assert_eq!(check(dir.path()).unwrap(), Some(1));
+        write(dir.path(), FORMAT_VERSION).unwrap();
+        assert_eq!(check(dir.path()).unwrap(), Some(2));
     }
 
     #[test]
     fn parse_rejects() {
-        assert_eq!(parse(&header_bytes(1)), Ok(()));
-        assert_eq!(parse(&header_bytes(2)), Err(HeaderError::Version(2)));
+        assert_eq!(parse(&header_bytes(1)), Ok(1));
+        assert_eq!(parse(&header_bytes(2)), Ok(2));
+        assert_eq!(parse(&header_bytes(3)), Err(HeaderError::Version(3)));
         assert_eq!(parse(&header_bytes(0)), Err(HeaderError::Version(0)));
         assert_eq!(parse(b""), Err(HeaderError::NotOurs));
         assert_eq!(parse(&header_bytes(1)[..11]), Err(HeaderError::NotOurs));
@@ -155,12 +161,12 @@ mod tests {
                 err,
                 Error::UnsupportedVersion {
                     found: 7,
-                    supported: 1
+                    supported: 2
                 }
             ),
             "{err}"
         );
         let msg = err.to_string();
-        assert!(msg.contains('7') && msg.contains('1'), "{msg}");
+        assert!(msg.contains('7') && msg.contains('2'), "{msg}");
     }
 }

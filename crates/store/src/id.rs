@@ -106,15 +106,6 @@ impl Prefix {
         })
     }
 
-    /// The smallest key that can match: the whole bytes, then the half byte in the high nibble.
-    pub(crate) fn start(&self) -> Vec<u8> {
-        let mut start = self.bytes.clone();
-        if let Some(h) = self.half {
-            start.push(h << 4);
-        }
-        start
-    }
-
     /// Whether `key` starts with this prefix.
     pub(crate) fn matches(&self, key: &[u8]) -> bool {
         if !key.starts_with(&self.bytes) {
@@ -190,7 +181,6 @@ mod tests {
         assert_eq!(p.text, "3fa9c");
         assert_eq!(p.bytes, vec![0x3f, 0xa9]);
         assert_eq!(p.half, Some(0xc));
-        assert_eq!(p.start(), vec![0x3f, 0xa9, 0xc0]);
         assert!(p.matches(&[0x3f, 0xa9, 0xc0, 1]));
         assert!(p.matches(&[0x3f, 0xa9, 0xcf]));
         assert!(!p.matches(&[0x3f, 0xa9, 0xd0]));

@@ -44,9 +44,15 @@
 mod codec;
 pub mod engine;
 mod error;
+mod format;
+mod frame;
 mod header;
 mod id;
+mod migrate;
+mod optimize;
 mod store;
+mod verify;
+mod writer;
 
 #[cfg(test)]
 mod tests;
@@ -55,13 +61,15 @@ pub use codec::MAX_BLOB_BYTES;
 pub use error::{Error, Result};
 pub use header::{FORMAT_VERSION, HEADER_FILE};
 pub use id::{BlobId, MIN_PREFIX_LEN};
-pub use store::{Options, Stats, Store, VerifyReport};
+pub use optimize::{OptimizeProgress, OptimizeReport};
+pub use store::{Options, Seq, Stats, Store, VerifyReport};
+pub use writer::{Placed, PreparedBlob, Writer};
 
 /// Handles are shared between threads (the CLI prepares blobs in parallel).
 const _: () = {
     const fn send_sync<T: Send + Sync>() {}
     send_sync::<Store>();
     send_sync::<engine::Database>();
-    send_sync::<engine::PreparedBlob>();
+    send_sync::<PreparedBlob>();
     send_sync::<Error>();
 };

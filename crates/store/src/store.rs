@@ -1,12 +1,23 @@
-//! The blob store.
+//! The blob store: bodies in packs of 64 sequence numbers, the id index, reads.
 
+use std::collections::HashMap;
+use std::fmt;
 use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
-use crate::codec;
-use crate::engine::{Database, engine_error};
+use crate::engine::{Database, TREE, V1_BLOB_TREE, engine_error};
 use crate::error::{Error, Result};
+use crate::format::{
+    self, ENTRY_LEN, Pack, Run, Slot, State, TAG_DICT, TAG_GROUP, TAG_IDS, TAG_INDEX, TAG_PACK,
+    TAG_RUNS, TAG_STATE,
+};
+use crate::frame::{self, Dict};
 use crate::id::{BlobId, Prefix};
+
+/// A sequence number: the position of a body in the archive, given densely (0, 1, 2, …) by
+/// the store when it first stores the body, never reused for another body.
+pub type Seq = u32;
 
 /// How to open an archive directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,7 +27,7 @@ pub struct Options {
     /// How long to wait for another process to release the archive (default: do not wait:
     /// [`Error::Locked`] at once).
     pub wait: Option<Duration>,
-    /// zstd level for new values (default 3).
+    /// zstd level for new frames (default 3).
     pub zstd_level: i32,
 }
 
@@ -30,46 +41,121 @@ impl Default for Options {
     }
 }
 
-/// Integrity check outcome.
+/// Integrity check outcome ([`Store::verify`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct VerifyReport {
-    /// Entries checked (blobs and malformed keys).
+    /// Bodies checked (live slots), plus keys found malformed.
     pub checked: u64,
-    /// Ids of blobs that failed: their value does not decode or does not hash to the id.
+    /// Ids of bodies that failed: their frame does not decode or does not hash to the id.
     pub corrupted: Vec<BlobId>,
-    /// Keys of the blob tree that are not 32 bytes long, so name no blob at all.
+    /// Keys of the store (uppercase tags) that name nothing the store knows.
     pub malformed_keys: Vec<Vec<u8>>,
+    /// Live bodies the id index does not find.
+    pub unindexed: Vec<BlobId>,
+    /// Index entries that point at no slot, or at a slot of another id.
+    pub bad_index_entries: u64,
+    /// Values that do not decode (packs, id blocks, index chunks, the state…), described.
+    pub damaged: Vec<String>,
 }
 
 impl VerifyReport {
     /// Whether nothing was found wrong.
     pub fn is_clean(&self) -> bool {
-        self.corrupted.is_empty() && self.malformed_keys.is_empty()
+        self.corrupted.is_empty()
+            && self.malformed_keys.is_empty()
+            && self.unindexed.is_empty()
+            && self.bad_index_entries == 0
+            && self.damaged.is_empty()
     }
 }
 
 /// Sizes of the store.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Stats {
-    /// Number of blobs.
+    /// Number of bodies stored (and not removed).
     pub blobs: u64,
-    /// Sum of uncompressed lengths (as recorded in each value).
+    /// Sum of their lengths.
     pub raw_bytes: u64,
-    /// Sum of stored value lengths.
+    /// Sum of their stored (compressed) lengths, frames only.
     pub stored_bytes: u64,
 }
 
-/// The blob store: content-addressed, compressed blobs in one archive directory.
+/// The blob store: content-addressed, compressed bodies in one archive directory.
 ///
-/// Cheap to clone; every clone shares the database. Dropping the last handle releases the
-/// directory.
-#[derive(Debug, Clone)]
+/// Cheap to clone; every clone shares the database and the caches. Dropping the last handle
+/// releases the directory.
+#[derive(Clone)]
 pub struct Store {
+    pub(crate) inner: Arc<Shared>,
+}
+
+impl fmt::Debug for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.inner.db.path())
+            .field("level", &self.inner.level)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What every clone of a [`Store`] shares.
+pub(crate) struct Shared {
     // The tree first: it is dropped before the database it belongs to.
     pub(crate) tree: sled::Tree,
     pub(crate) db: Database,
     pub(crate) level: i32,
+    /// Held by the one [`crate::Writer`].
+    pub(crate) writer: Mutex<()>,
+    /// Held while the state `S` is written and the cache replaced (a commit, a dictionary).
+    pub(crate) state_lock: Mutex<()>,
+    pub(crate) cache: RwLock<Arc<Cache>>,
 }
+
+/// What the store keeps in memory of the tree: replaced whole after each successful write.
+#[derive(Debug, Clone)]
+pub(crate) struct Cache {
+    pub(crate) state: State,
+    /// The index runs, oldest first.
+    pub(crate) runs: Arc<Vec<Run>>,
+    pub(crate) dicts: Arc<HashMap<u32, Arc<Dict>>>,
+    pub(crate) groups: Arc<Groups>,
+}
+
+/// The groups of the archive.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Groups {
+    /// Name and dictionary (0: none) of each group, by group number.
+    pub(crate) list: Vec<(String, u32)>,
+    pub(crate) by_name: HashMap<String, u16>,
+}
+
+impl Groups {
+    /// The dictionary for bodies of `group`: its own, else the default group's.
+    pub(crate) fn dict_for(&self, group: u16) -> u32 {
+        match self.list.get(usize::from(group)) {
+            Some((_, d)) if *d != 0 => *d,
+            _ => self.list.first().map_or(0, |(_, d)| *d),
+        }
+    }
+}
+
+/// A live slot found by a read.
+pub(crate) struct Located {
+    pub(crate) seq: Seq,
+    pub(crate) id: BlobId,
+    pub(crate) value: sled::IVec,
+    pub(crate) pack: Pack,
+}
+
+impl Located {
+    pub(crate) fn slot(&self) -> Slot {
+        self.pack.slots[format::pack_of(self.seq).1]
+    }
+}
+
+/// A retry after a concurrent commit replaced what a read was walking.
+const READ_ATTEMPTS: usize = 4;
 
 impl Store {
     /// Opens the archive at `dir`, creating it (and the directory) when missing.
@@ -77,74 +163,223 @@ impl Store {
         Store::open_with(dir, &Options::default())
     }
 
-    /// Opens the archive at `dir` with `options`: [`Database::open`] then [`Store::on`].
+    /// Opens the archive at `dir` with `options`: [`Database::open`] then [`Store::on`]. A
+    /// format-1 archive that holds only blobs is upgraded first (see [`crate::engine`]); one
+    /// with article records is refused with [`Error::UpgradeNeedsArchive`].
     pub fn open_with(dir: impl AsRef<Path>, options: &Options) -> Result<Store> {
         let db = Database::open(dir.as_ref(), options)?;
+        if db.version() < crate::FORMAT_VERSION {
+            crate::migrate::upgrade_blobs(&db, options.zstd_level)?;
+        }
         Store::on(&db, options.zstd_level)
     }
 
-    /// Stores `bytes` and returns their id. Storing the same bytes again changes nothing,
-    /// except that a stored value that no longer decodes to them is replaced (a repair).
-    /// [`Error::TooLarge`] above [`crate::MAX_BLOB_BYTES`].
-    pub fn put(&self, bytes: &[u8]) -> Result<BlobId> {
-        codec::check_len(bytes.len())?;
-        let id = BlobId::of(bytes);
-        let old = self.tree.get(id.as_bytes()).map_err(engine_error)?;
-        if let Some(old) = &old
-            && self.decode(&id, old).is_ok()
+    /// A store on an open database: the `morgue` tree (created, with an empty store state, if
+    /// missing). New frames are compressed at `zstd_level`.
+    ///
+    /// On a database of format 2, a `blobs` tree left by an interrupted upgrade is dropped.
+    /// On one of format 1 nothing of format 1 is touched: the caller upgrades it (clearing
+    /// any leftover `morgue` tree first, before calling this).
+    pub fn on(db: &Database, zstd_level: i32) -> Result<Store> {
+        if db.version() == crate::FORMAT_VERSION
+            && db
+                .sled()
+                .tree_names()
+                .iter()
+                .any(|n| n.as_ref() == V1_BLOB_TREE.as_bytes())
         {
-            return Ok(id);
+            db.sled().drop_tree(V1_BLOB_TREE).map_err(engine_error)?;
         }
-        let value = codec::encode(bytes, self.level)?;
-        // Swap only what was read: if another writer got there first, it wrote these same
-        // bytes, so losing that race is success too.
-        let _lost_race = self
-            .tree
-            .compare_and_swap(id.as_bytes(), old, Some(value))
-            .map_err(engine_error)?;
-        Ok(id)
+        let tree = db.sled().open_tree(TREE).map_err(engine_error)?;
+        let cache = load(&tree, zstd_level)?;
+        Ok(Store {
+            inner: Arc::new(Shared {
+                tree,
+                db: db.clone(),
+                level: zstd_level,
+                writer: Mutex::new(()),
+                state_lock: Mutex::new(()),
+                cache: RwLock::new(Arc::new(cache)),
+            }),
+        })
     }
 
-    /// The bytes of blob `id`, or `None` when it is not stored. They are re-hashed:
-    /// [`Error::Corrupted`] when the stored value does not decode or does not match the id.
+    /// The `morgue` tree: the store's keys (uppercase tags) and the callers' (lowercase tags,
+    /// written through [`crate::Writer::put`]), for reading the latter.
+    pub fn tree(&self) -> &sled::Tree {
+        &self.inner.tree
+    }
+
+    /// The database this store lives in.
+    pub fn database(&self) -> &Database {
+        &self.inner.db
+    }
+
+    /// The archive directory.
+    pub fn path(&self) -> &Path {
+        self.inner.db.path()
+    }
+
+    /// Makes everything written so far durable.
+    pub fn flush(&self) -> Result<()> {
+        self.inner.db.flush()
+    }
+
+    pub(crate) fn cache(&self) -> Arc<Cache> {
+        Arc::clone(
+            &self
+                .inner
+                .cache
+                .read()
+                .unwrap_or_else(PoisonError::into_inner),
+        )
+    }
+
+    pub(crate) fn set_cache(&self, cache: Cache) {
+        *self
+            .inner
+            .cache
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Arc::new(cache);
+    }
+
+    /// Stores `bytes` (group "") and returns their id. Storing the same bytes again changes
+    /// nothing. [`Error::TooLarge`] above [`crate::MAX_BLOB_BYTES`].
+    ///
+    /// One commit per call: to store many, [`Store::put_many`] or a [`crate::Writer`].
+    pub fn put(&self, bytes: &[u8]) -> Result<BlobId> {
+        let ids = self.put_many(&[bytes])?;
+        ids.into_iter()
+            .next()
+            .ok_or_else(|| Error::Engine("put stored nothing".into()))
+    }
+
+    /// Stores `bodies` (group "") in one commit; their ids in the same order.
+    pub fn put_many(&self, bodies: &[&[u8]]) -> Result<Vec<BlobId>> {
+        let items: Vec<(&[u8], &str)> = bodies.iter().map(|b| (*b, "")).collect();
+        let prepared = self.prepare_batch(&items)?;
+        let mut writer = self.writer();
+        let mut ids = Vec::with_capacity(prepared.len());
+        for blob in prepared {
+            ids.push(writer.place(blob)?.id);
+        }
+        writer.commit()?;
+        Ok(ids)
+    }
+
+    /// Removes the body `id`; whether it was there. Its slot is marked removed and its frame
+    /// dropped; its sequence number is never given to another body.
+    pub fn remove(&self, id: &BlobId) -> Result<bool> {
+        let mut writer = self.writer();
+        let Some(seq) = writer.find(id)? else {
+            return Ok(false);
+        };
+        let removed = writer.remove(seq)?;
+        writer.commit()?;
+        Ok(removed)
+    }
+
+    /// The bytes of body `id`, or `None` when it is not stored. They are re-hashed:
+    /// [`Error::Corrupted`] when the stored frame does not decode or does not match the id.
     pub fn get(&self, id: &BlobId) -> Result<Option<Vec<u8>>> {
-        match self.tree.get(id.as_bytes()).map_err(engine_error)? {
-            Some(value) => self.decode(id, &value).map(Some),
+        match self.locate_id(id)? {
+            Some(loc) => self.body(&loc).map(Some),
             None => Ok(None),
         }
     }
 
-    /// Whether blob `id` is stored (its value is not checked).
+    /// Whether body `id` is stored (its frame is not checked).
     pub fn contains(&self, id: &BlobId) -> Result<bool> {
-        self.tree.contains_key(id.as_bytes()).map_err(engine_error)
+        Ok(self.locate_id(id)?.is_some())
     }
 
-    /// Removes blob `id`; whether it was there.
-    pub fn remove(&self, id: &BlobId) -> Result<bool> {
-        Ok(self
+    /// The sequence number of the stored body `id` (live bodies only).
+    pub fn seq_of(&self, id: &BlobId) -> Result<Option<Seq>> {
+        Ok(self.locate_id(id)?.map(|loc| loc.seq))
+    }
+
+    /// The id of the body at `seq`, when one is stored there and not removed.
+    pub fn id_at(&self, seq: Seq) -> Result<Option<BlobId>> {
+        Ok(self.locate_seq(seq)?.map(|loc| loc.id))
+    }
+
+    /// The bytes of the body at `seq` (live bodies only), re-hashed like [`Store::get`].
+    pub fn get_at(&self, seq: Seq) -> Result<Option<Vec<u8>>> {
+        match self.locate_seq(seq)? {
+            Some(loc) => self.body(&loc).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Every live body, `(seq, id)` in sequence order. A pack or id block that does not
+    /// decode yields an [`Error::Damaged`] and the walk goes on with the next one.
+    pub fn live(&self) -> impl Iterator<Item = Result<(Seq, BlobId)>> + '_ {
+        self.inner
             .tree
-            .remove(id.as_bytes())
-            .map_err(engine_error)?
-            .is_some())
+            .scan_prefix([TAG_IDS])
+            .flat_map(move |kv| match self.live_of_block(kv) {
+                Ok(v) => v.into_iter().map(Ok).collect::<Vec<_>>(),
+                Err(e) => vec![Err(e)],
+            })
     }
 
-    /// The one stored blob whose id starts with `prefix`: 4 to 64 hex characters, either case.
+    fn live_of_block(
+        &self,
+        kv: sled::Result<(sled::IVec, sled::IVec)>,
+    ) -> Result<Vec<(Seq, BlobId)>> {
+        let (key, ids) = kv.map_err(engine_error)?;
+        let pack = pack_number(&key).ok_or_else(|| Error::Damaged {
+            what: format!("key {key:02x?}"),
+        })?;
+        let ids = format::decode_ids(pack, &ids)?;
+        let value = self
+            .inner
+            .tree
+            .get(format::key_pack(TAG_PACK, pack))
+            .map_err(engine_error)?
+            .ok_or_else(|| Error::Damaged {
+                what: format!("pack {pack} (missing)"),
+            })?;
+        let slots = Pack::decode(pack, &value)?.slots;
+        Ok(ids
+            .into_iter()
+            .zip(slots)
+            .enumerate()
+            .filter(|(_, (_, slot))| !slot.is_removed())
+            .map(|(i, (id, _))| (pack * format::PACK_SLOTS + i as u32, id))
+            .collect())
+    }
+
+    /// The ids of all stored bodies, in id order.
+    pub fn ids(&self) -> impl Iterator<Item = Result<BlobId>> + '_ {
+        let ids: Result<Vec<BlobId>> = self.live().map(|r| r.map(|(_, id)| id)).collect();
+        let out: Vec<Result<BlobId>> = match ids {
+            Ok(mut ids) => {
+                ids.sort_unstable();
+                ids.into_iter().map(Ok).collect()
+            }
+            Err(e) => vec![Err(e)],
+        };
+        out.into_iter()
+    }
+
+    /// The one stored body whose id starts with `prefix`: 4 to 64 hex characters, either case.
     ///
-    /// [`Error::InvalidId`] for anything else, [`Error::NotFound`] when no blob matches,
+    /// [`Error::InvalidId`] for anything else, [`Error::NotFound`] when no body matches,
     /// [`Error::Ambiguous`] with every match (sorted) when several do.
     pub fn resolve(&self, prefix: &str) -> Result<BlobId> {
         let prefix = Prefix::parse(prefix)?;
+        let (lo, hi) = prefix_range(&prefix);
         let mut candidates = Vec::new();
-        for entry in self.tree.range(prefix.start()..) {
-            let (key, _) = entry.map_err(engine_error)?;
-            if !prefix.matches(&key) {
-                break;
-            }
-            // A malformed key is no blob; verify() reports it.
-            if let Some(id) = BlobId::from_key(&key) {
-                candidates.push(id);
+        for seq in self.candidates(lo, hi)? {
+            if let Some(loc) = self.locate_seq(seq)?
+                && prefix.matches(loc.id.as_bytes())
+            {
+                candidates.push(loc.id);
             }
         }
+        candidates.sort_unstable();
+        candidates.dedup();
         match candidates.len() {
             0 => Err(Error::NotFound {
                 prefix: prefix.text,
@@ -157,58 +392,284 @@ impl Store {
         }
     }
 
-    /// Decodes and re-hashes every stored blob.
-    pub fn verify(&self) -> Result<VerifyReport> {
-        let mut report = VerifyReport::default();
-        for entry in &self.tree {
-            let (key, value) = entry.map_err(engine_error)?;
-            report.checked += 1;
-            match BlobId::from_key(&key) {
-                Some(id) => match self.decode(&id, &value) {
-                    Ok(_) => {}
-                    Err(Error::Corrupted { id }) => report.corrupted.push(id),
-                    Err(e) => return Err(e),
-                },
-                None => report.malformed_keys.push(key.to_vec()),
-            }
-        }
-        Ok(report)
-    }
-
-    /// Number of blobs and their raw and stored sizes (a scan of the blob tree; values are not
-    /// decompressed, a damaged value counts 0 raw bytes).
+    /// Number of bodies and their raw and stored sizes (from the store state).
     pub fn stats(&self) -> Result<Stats> {
-        let mut stats = Stats::default();
-        for entry in &self.tree {
-            let (_, value) = entry.map_err(engine_error)?;
-            stats.blobs += 1;
-            stats.raw_bytes += codec::raw_len(&value).unwrap_or(0);
-            stats.stored_bytes += value.len() as u64;
-        }
-        Ok(stats)
-    }
-
-    /// Makes everything written so far durable.
-    pub fn flush(&self) -> Result<()> {
-        self.db.flush()
-    }
-
-    /// The ids of all stored blobs, in order. A malformed key yields an [`Error::Engine`].
-    pub fn ids(&self) -> impl Iterator<Item = Result<BlobId>> + '_ {
-        self.tree.iter().keys().map(|key| {
-            let key = key.map_err(engine_error)?;
-            BlobId::from_key(&key).ok_or_else(|| {
-                Error::Engine(format!(
-                    "malformed key in tree {}: {} bytes",
-                    crate::engine::BLOB_TREE,
-                    key.len()
-                ))
-            })
+        let s = self.cache().state;
+        Ok(Stats {
+            blobs: s.live,
+            raw_bytes: s.raw_bytes,
+            stored_bytes: s.stored_bytes,
         })
     }
 
-    /// The archive directory.
-    pub fn path(&self) -> &Path {
-        self.db.path()
+    /// The live slot at `seq`.
+    pub(crate) fn locate_seq(&self, seq: Seq) -> Result<Option<Located>> {
+        let (pack, i) = format::pack_of(seq);
+        let tree = &self.inner.tree;
+        let Some(ids) = tree
+            .get(format::key_pack(TAG_IDS, pack))
+            .map_err(engine_error)?
+        else {
+            return Ok(None);
+        };
+        let Some(id) = format::id_in_block(pack, &ids, i)? else {
+            return Ok(None);
+        };
+        let value = tree
+            .get(format::key_pack(TAG_PACK, pack))
+            .map_err(engine_error)?
+            .ok_or(Error::Corrupted { id })?;
+        let pack = Pack::decode(pack, &value).map_err(|_| Error::Corrupted { id })?;
+        match pack.slots.get(i) {
+            Some(slot) if !slot.is_removed() => Ok(Some(Located {
+                seq,
+                id,
+                value,
+                pack,
+            })),
+            Some(_) => Ok(None),
+            // The id block names a slot the pack lacks.
+            None => Err(Error::Corrupted { id }),
+        }
+    }
+
+    /// The live slot of `id`.
+    pub(crate) fn locate_id(&self, id: &BlobId) -> Result<Option<Located>> {
+        let p = format::prefix_of(id);
+        for seq in self.candidates(p, p)? {
+            if let Some(loc) = self.locate_seq(seq)?
+                && loc.id == *id
+            {
+                return Ok(Some(loc));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The sequence numbers of the index entries whose prefix is in `lo..=hi`, newest run
+    /// first. Retries when a commit replaced a run under the walk.
+    pub(crate) fn candidates(&self, lo: u64, hi: u64) -> Result<Vec<Seq>> {
+        let mut attempt = 0;
+        loop {
+            let cache = self.cache();
+            match candidates_in(&self.inner.tree, &cache.runs, lo, hi) {
+                Ok(seqs) => return Ok(seqs),
+                Err(Missing(what)) => {
+                    attempt += 1;
+                    if attempt >= READ_ATTEMPTS || Arc::ptr_eq(&cache, &self.cache()) {
+                        return Err(what);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The dictionary `id`, from the cache or else the tree.
+    pub(crate) fn dict(&self, id: u32) -> Result<Option<Arc<Dict>>> {
+        if let Some(d) = self.cache().dicts.get(&id) {
+            return Ok(Some(Arc::clone(d)));
+        }
+        match self
+            .inner
+            .tree
+            .get(format::key_dict(id))
+            .map_err(engine_error)?
+        {
+            Some(v) => Ok(Some(Arc::new(Dict::new(
+                id,
+                format::decode_dict(id, &v)?.to_vec(),
+                self.inner.level,
+            )?))),
+            None => Ok(None),
+        }
+    }
+
+    /// Decodes and re-hashes the body of a located slot.
+    pub(crate) fn body(&self, loc: &Located) -> Result<Vec<u8>> {
+        let slot = loc.slot();
+        let corrupted = || Error::Corrupted { id: loc.id };
+        let dict = if slot.codec == format::CODEC_ZSTD_DICT {
+            self.dict(slot.dict).map_err(|_| corrupted())?
+        } else {
+            None
+        };
+        let frame = loc.pack.frame(&loc.value, format::pack_of(loc.seq).1);
+        match frame::decode(&slot, frame, dict.as_deref()) {
+            Ok(body) if BlobId::of(&body) == loc.id => Ok(body),
+            _ => Err(corrupted()),
+        }
+    }
+
+    /// Decodes and re-hashes every live body; checks that the id index finds every live body
+    /// and that each of its entries names a slot of its id; checks the store state against
+    /// what it counts.
+    pub fn verify(&self) -> Result<VerifyReport> {
+        crate::verify::verify(self)
+    }
+}
+
+/// A walk of the index met a missing chunk (its run replaced meanwhile): retry or fail with
+/// the error.
+pub(crate) struct Missing(pub(crate) Error);
+
+/// The sequence numbers of the entries with a prefix in `lo..=hi` in `runs`, newest first.
+pub(crate) fn candidates_in(
+    tree: &sled::Tree,
+    runs: &[Run],
+    lo: u64,
+    hi: u64,
+) -> Result<Vec<Seq>, Missing> {
+    let mut out = Vec::new();
+    for run in runs.iter().rev() {
+        let start = run.firsts.partition_point(|f| *f < lo).saturating_sub(1);
+        for (c, first) in run.firsts.iter().enumerate().skip(start) {
+            if *first > hi {
+                break;
+            }
+            let what = || format!("index run {} chunk {c}", run.run);
+            let value = tree
+                .get(format::key_chunk(run.run, c as u32))
+                .map_err(|e| Missing(engine_error(e)))?
+                .ok_or_else(|| {
+                    Missing(Error::Damaged {
+                        what: format!("{} (missing)", what()),
+                    })
+                })?;
+            let raw = format::chunk_entries(what, &value).map_err(Missing)?;
+            let n = raw.len() / ENTRY_LEN;
+            // First entry with prefix >= lo.
+            let (mut a, mut b) = (0, n);
+            while a < b {
+                let mid = usize::midpoint(a, b);
+                if format::entry_at(raw, mid).0 < lo {
+                    a = mid + 1;
+                } else {
+                    b = mid;
+                }
+            }
+            for i in a..n {
+                let (prefix, seq) = format::entry_at(raw, i);
+                if prefix > hi {
+                    break;
+                }
+                out.push(seq);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The range of 8-byte index prefixes a hex prefix covers.
+fn prefix_range(prefix: &Prefix) -> (u64, u64) {
+    let mut lo = [0u8; 8];
+    let mut hi = [0xFFu8; 8];
+    for (i, b) in prefix.bytes.iter().take(8).enumerate() {
+        lo[i] = *b;
+        hi[i] = *b;
+    }
+    if let Some(h) = prefix.half
+        && prefix.bytes.len() < 8
+    {
+        lo[prefix.bytes.len()] = h << 4;
+        hi[prefix.bytes.len()] = (h << 4) | 0x0F;
+    }
+    (u64::from_be_bytes(lo), u64::from_be_bytes(hi))
+}
+
+/// The pack number of an `N` or `B` key.
+pub(crate) fn pack_number(key: &[u8]) -> Option<u32> {
+    match key {
+        [_, a, b, c, d] => Some(u32::from_be_bytes([*a, *b, *c, *d])),
+        _ => None,
+    }
+}
+
+/// Reads the store's cache from the tree, writing the state of an empty store first when
+/// there is none.
+fn load(tree: &sled::Tree, level: i32) -> Result<Cache> {
+    let state = if let Some(v) = tree.get(format::key_state()).map_err(engine_error)? {
+        State::decode(&v)?
+    } else {
+        let state = State::default();
+        let mut batch = sled::Batch::default();
+        batch.insert(&format::key_state(), state.encode());
+        batch.insert(&format::key_group(0), format::encode_group(0, ""));
+        tree.apply_batch(batch).map_err(engine_error)?;
+        state
+    };
+    let runs = match tree.get([TAG_RUNS]).map_err(engine_error)? {
+        Some(v) => format::decode_runs(&v)?,
+        None => Vec::new(),
+    };
+    let mut dicts = HashMap::new();
+    for kv in tree.scan_prefix([TAG_DICT]) {
+        let (k, v) = kv.map_err(engine_error)?;
+        let id = pack_number(&k).ok_or_else(|| Error::Damaged {
+            what: format!("key {k:02x?}"),
+        })?;
+        let bytes = format::decode_dict(id, &v)?.to_vec();
+        dicts.insert(id, Arc::new(Dict::new(id, bytes, level)?));
+    }
+    let mut groups = Groups::default();
+    for kv in tree.scan_prefix([TAG_GROUP]) {
+        let (k, v) = kv.map_err(engine_error)?;
+        let [_, a, b] = *k else {
+            return Err(Error::Damaged {
+                what: format!("key {k:02x?}"),
+            });
+        };
+        let group = u16::from_be_bytes([a, b]);
+        let (dict, name) = format::decode_group(group, &v)?;
+        if usize::from(group) != groups.list.len() {
+            return Err(Error::Damaged {
+                what: format!("group {group} (groups are not numbered densely)"),
+            });
+        }
+        groups.by_name.insert(name.clone(), group);
+        groups.list.push((name, dict));
+    }
+    if groups.list.is_empty() {
+        groups.by_name.insert(String::new(), 0);
+        groups.list.push((String::new(), 0));
+    }
+    Ok(Cache {
+        state,
+        runs: Arc::new(runs),
+        dicts: Arc::new(dicts),
+        groups: Arc::new(groups),
+    })
+}
+
+/// The tags of the store's keys, for [`crate::verify`].
+pub(crate) const STORE_TAGS: [u8; 7] = [
+    TAG_STATE, TAG_PACK, TAG_IDS, TAG_INDEX, TAG_RUNS, TAG_DICT, TAG_GROUP,
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_ranges() {
+        let p = Prefix::parse("abcd").unwrap();
+        assert_eq!(
+            prefix_range(&p),
+            (0xABCD_0000_0000_0000, 0xABCD_FFFF_FFFF_FFFF)
+        );
+        let p = Prefix::parse("abcde").unwrap();
+        assert_eq!(
+            prefix_range(&p),
+            (0xABCD_E000_0000_0000, 0xABCD_EFFF_FFFF_FFFF)
+        );
+        let p = Prefix::parse(&"1".repeat(40)).unwrap();
+        assert_eq!(
+            prefix_range(&p),
+            (0x1111_1111_1111_1111, 0x1111_1111_1111_1111)
+        );
+        let p = Prefix::parse(&"1".repeat(17)).unwrap();
+        assert_eq!(
+            prefix_range(&p),
+            (0x1111_1111_1111_1111, 0x1111_1111_1111_1111)
+        );
     }
 }

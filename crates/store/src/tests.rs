@@ -4,6 +4,7 @@ use std::fs;
 use std::path::Path;
 
 use crate::engine::{Database, LOCK_FILE};
+use crate::format;
 use crate::header::{HEADER_FILE, header_bytes};
 use crate::{BlobId, Error, Options, Store};
 
@@ -72,7 +73,7 @@ fn create_writes_header_and_lock() {
     let path = dir.path().join("a").join("b");
     let store = Store::open(&path).unwrap();
     assert_eq!(store.path(), path);
-    assert_eq!(fs::read(path.join(HEADER_FILE)).unwrap(), header_bytes(1));
+    assert_eq!(fs::read(path.join(HEADER_FILE)).unwrap(), header_bytes(2));
     assert!(path.join(LOCK_FILE).exists());
     drop(store);
     assert!(Store::open_with(&path, &no_create()).is_ok());
@@ -101,21 +102,21 @@ fn foreign_directory_is_not_an_archive() {
 fn newer_format_is_refused_with_both_versions() {
     let dir = tempfile::tempdir().unwrap();
     drop(Store::open(dir.path()).unwrap());
-    fs::write(dir.path().join(HEADER_FILE), header_bytes(2)).unwrap();
+    fs::write(dir.path().join(HEADER_FILE), header_bytes(3)).unwrap();
     let err = Store::open(dir.path()).unwrap_err();
     assert!(
         matches!(
             err,
             Error::UnsupportedVersion {
-                found: 2,
-                supported: 1
+                found: 3,
+                supported: 2
             }
         ),
         "{err:?}"
     );
     assert_eq!(
         err.to_string(),
-        "archive format version 2 is not supported (this build reads version 1)"
+        "archive format version 3 is not supported (this build reads versions 1 to 2)"
     );
 }
 
@@ -182,14 +183,23 @@ fn put_is_idempotent() {
     assert_eq!(store.get(&a).unwrap(), None);
 }
 
-/// A way to damage a stored value.
-type Damager = fn(&mut Vec<u8>);
+/// Overwrites the stored pack holding `id` through the engine, as damage on disk would:
+/// `f` gets the pack value and the range of the body's frame in it.
+fn damage(store: &Store, id: &BlobId, f: impl FnOnce(&mut Vec<u8>, std::ops::Range<usize>)) {
+    let seq = store.seq_of(id).unwrap().unwrap();
+    let (pack, i) = format::pack_of(seq);
+    let key = format::key_pack(format::TAG_PACK, pack);
+    let mut value = store.tree().get(key).unwrap().unwrap().to_vec();
+    let decoded = format::Pack::decode(pack, &value).unwrap();
+    let start = decoded.starts[i];
+    let range = start..start + decoded.slots[i].frame_len as usize;
+    f(&mut value, range);
+    store.tree().insert(key, value).unwrap();
+}
 
-/// Overwrites the stored value of `id` through the engine, as damage on disk would.
-fn damage(store: &Store, id: &BlobId, f: impl FnOnce(&mut Vec<u8>)) {
-    let mut value = store.tree().get(id.as_bytes()).unwrap().unwrap().to_vec();
-    f(&mut value);
-    store.tree().insert(id.as_bytes(), value).unwrap();
+/// The slot header of the body `id`.
+fn slot_of(store: &Store, id: &BlobId) -> format::Slot {
+    store.locate_id(id).unwrap().unwrap().slot()
 }
 
 fn assert_corrupted(store: &Store, id: &BlobId) {
@@ -201,76 +211,71 @@ fn assert_corrupted(store: &Store, id: &BlobId) {
     assert_eq!(err.to_string(), format!("blob {id} is corrupted"));
 }
 
-#[test]
-fn damaged_values_are_corrupted_never_wrong_bytes() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
-    let text = b"A body that zstd compresses well. ".repeat(100);
-    let healthy = store.put(b"an untouched neighbour").unwrap();
+/// Offset of the slot header of slot `i` in a pack value.
+fn header_at(i: usize) -> usize {
+    2 + format::SLOT_HEADER_LEN * i
+}
 
-    let damages: [(&str, Damager); 8] = [
-        ("payload byte flipped", |v| {
-            let i = v.len() / 2;
-            v[i] ^= 0x40;
+#[test]
+fn damaged_frames_are_corrupted_never_wrong_bytes() {
+    type Damager = fn(&mut Vec<u8>, std::ops::Range<usize>, usize);
+    let damages: [(&str, Damager); 7] = [
+        ("frame byte flipped", |v, r, _| {
+            v[usize::midpoint(r.start, r.end)] ^= 0x40;
         }),
-        ("last byte flipped", |v| *v.last_mut().unwrap() ^= 1),
-        ("length + 1", |v| v[5] = v[5].wrapping_add(1)),
-        ("length - 1", |v| v[5] = v[5].wrapping_sub(1)),
-        ("length above the cap", |v| v[2] = 0xff),
-        ("unknown codec", |v| v[1] = 9),
-        ("unknown version", |v| v[0] = 2),
-        ("truncated", |v| v.truncate(4)),
+        ("last frame byte flipped", |v, r, _| v[r.end - 1] ^= 1),
+        ("length + 1", |v, _, h| {
+            v[h + 10] = v[h + 10].wrapping_add(1);
+        }),
+        ("length - 1", |v, _, h| {
+            v[h + 10] = v[h + 10].wrapping_sub(1);
+        }),
+        ("length above the cap", |v, _, h| v[h + 7] = 0xff),
+        ("unknown codec", |v, _, h| v[h] = 9),
+        ("truncated pack", |v, _, _| v.truncate(v.len() - 1)),
     ];
-    let mut damaged = Vec::new();
     for (i, (what, f)) in damages.into_iter().enumerate() {
-        let mut blob = text.clone();
+        // Each in its own archive: some damage the whole pack.
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let neighbour = store.put(b"an untouched neighbour").unwrap();
+        let mut blob = b"A body that zstd compresses well. ".repeat(100);
         blob.extend_from_slice(format!("variant {i}").as_bytes());
         let id = store.put(&blob).unwrap();
-        assert_eq!(
-            store.tree().get(id.as_bytes()).unwrap().unwrap()[1],
-            1,
-            "zstd"
-        );
-        damage(&store, &id, f);
+        assert_eq!(slot_of(&store, &id).codec, format::CODEC_ZSTD, "zstd");
+        let seq = store.seq_of(&id).unwrap().unwrap();
+        damage(&store, &id, |v, r| {
+            f(v, r, header_at(format::pack_of(seq).1));
+        });
         let got = store.get(&id);
         assert!(
             matches!(got, Err(Error::Corrupted { id: bad }) if bad == id),
             "{what}: {got:?}"
         );
-        damaged.push(id);
+        assert!(
+            matches!(store.get_at(seq), Err(Error::Corrupted { .. })),
+            "{what}"
+        );
+        let report = store.verify().unwrap();
+        assert!(report.corrupted.contains(&id), "{what}: {report:?}");
+        assert!(!report.is_clean());
+        if what != "truncated pack" {
+            assert_eq!(report.corrupted, vec![id], "{what}");
+            assert_eq!(
+                store.get(&neighbour).unwrap(),
+                Some(b"an untouched neighbour".to_vec())
+            );
+        }
     }
-    // A raw-stored tiny blob: its bytes changed, so its hash no longer matches.
+
+    // A raw-stored tiny body: its bytes changed, so its hash no longer matches.
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
     let tiny = store.put(b"tiny").unwrap();
-    assert_eq!(
-        store.tree().get(tiny.as_bytes()).unwrap().unwrap()[1],
-        0,
-        "raw"
-    );
-    damage(&store, &tiny, |v| v[6] = b'T');
+    assert_eq!(slot_of(&store, &tiny).codec, format::CODEC_RAW, "raw");
+    damage(&store, &tiny, |v, r| v[r.start] = b'T');
     assert_corrupted(&store, &tiny);
-    damaged.push(tiny);
-
-    // A valid value stored under the wrong id.
-    let other = store.prepare(b"something else").unwrap();
-    let wrong = BlobId::of(b"not something else");
-    store.tree().insert(wrong.as_bytes(), other.value).unwrap();
-    assert_corrupted(&store, &wrong);
-    damaged.push(wrong);
-
-    damaged.sort();
-    let report = store.verify().unwrap();
-    assert_eq!(report.corrupted, damaged);
-    assert_eq!(report.checked, damaged.len() as u64 + 1);
-    assert!(report.malformed_keys.is_empty());
-    assert_eq!(
-        store.get(&healthy).unwrap(),
-        Some(b"an untouched neighbour".to_vec())
-    );
-
-    // Putting the bytes again repairs a damaged value.
-    assert_eq!(store.put(b"tiny").unwrap(), tiny);
-    assert_eq!(store.get(&tiny).unwrap(), Some(b"tiny".to_vec()));
-    assert!(!store.verify().unwrap().corrupted.contains(&tiny));
+    assert_eq!(store.verify().unwrap().corrupted, vec![tiny]);
 }
 
 #[test]
@@ -278,39 +283,35 @@ fn malformed_keys_are_reported() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     let id = store.put(b"fine").unwrap();
-    store.tree().insert(b"short", b"x".as_slice()).unwrap();
+    store.tree().insert(b"Short", b"x".as_slice()).unwrap();
+    store.tree().insert(b"\x00zero", b"x".as_slice()).unwrap();
+    // A caller's key is not the store's business.
+    store.tree().insert(b"records", b"x".as_slice()).unwrap();
     let report = store.verify().unwrap();
-    assert_eq!(report.checked, 2);
+    assert_eq!(report.checked, 3);
     assert!(report.corrupted.is_empty());
-    assert_eq!(report.malformed_keys, vec![b"short".to_vec()]);
-    assert!(!report.is_clean());
-    let ids: Vec<_> = store.ids().collect();
-    assert_eq!(ids.len(), 2);
     assert_eq!(
-        ids.iter()
-            .filter_map(|r| r.as_ref().ok())
-            .collect::<Vec<_>>(),
-        vec![&id]
+        report.malformed_keys,
+        vec![b"\x00zero".to_vec(), b"Short".to_vec()]
     );
-    assert!(
-        ids.iter()
-            .any(|r| matches!(r, Err(Error::Engine(m)) if m.contains("malformed key"))),
-        "{ids:?}"
-    );
-    // A prefix that matches the malformed key names no blob.
-    assert!(matches!(
-        store.resolve("73686f"),
-        Err(Error::NotFound { .. })
-    ));
+    assert!(!report.is_clean());
+    let ids: Vec<_> = store.ids().collect::<Result<_, _>>().unwrap();
+    assert_eq!(ids, vec![id]);
 }
 
 #[test]
 fn resolve_prefixes() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
-    let mut ids: Vec<BlobId> = (0..3000)
-        .map(|i| store.put(format!("blob {i}").as_bytes()).unwrap())
+    let bodies: Vec<Vec<u8>> = (0..3000)
+        .map(|i| format!("blob {i}").into_bytes())
         .collect();
+    // In several commits, so that the index has several runs.
+    let mut ids = Vec::new();
+    for part in bodies.chunks(700) {
+        let part: Vec<&[u8]> = part.iter().map(Vec::as_slice).collect();
+        ids.extend(store.put_many(&part).unwrap());
+    }
     ids.sort();
     let hex: Vec<String> = ids.iter().map(ToString::to_string).collect();
 
@@ -367,47 +368,6 @@ fn resolve_prefixes() {
             "{bad:?}"
         );
     }
-}
-
-#[test]
-fn prepared_blob_commits_in_a_transaction() {
-    use crate::engine::sled::Transactional;
-    use crate::engine::transaction_error;
-
-    let dir = tempfile::tempdir().unwrap();
-    let db = Database::open(dir.path(), &Options::default()).unwrap();
-    let store = Store::on(&db, 19).unwrap();
-    let other = db.sled().open_tree("records").unwrap();
-    let body = b"a body committed with its record ".repeat(50);
-    let blob = store.prepare(&body).unwrap();
-    assert_eq!(blob.id, BlobId::of(&body));
-    assert_eq!(blob.raw_len, body.len() as u64);
-    assert!(blob.value.len() < body.len());
-    (store.tree(), &other)
-        .transaction(|(blobs, records)| {
-            blobs.insert(blob.id.as_bytes(), blob.value.as_slice())?;
-            records.insert(blob.id.as_bytes(), b"record".as_slice())?;
-            Ok(())
-        })
-        .map_err(transaction_error)
-        .unwrap();
-    assert_eq!(store.get(&blob.id).unwrap(), Some(body.clone()));
-    assert_eq!(store.decode(&blob.id, &blob.value).unwrap(), body);
-
-    // An aborted transaction writes nothing and hands back its error.
-    let second = store.prepare(b"never stored").unwrap();
-    let err = (store.tree(), &other)
-        .transaction(|(blobs, _)| {
-            blobs.insert(second.id.as_bytes(), second.value.as_slice())?;
-            sled::transaction::abort(Error::NotFound {
-                prefix: "abcd".into(),
-            })?;
-            Ok(())
-        })
-        .map_err(transaction_error)
-        .unwrap_err();
-    assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
-    assert!(!store.contains(&second.id).unwrap());
 }
 
 #[test]
@@ -654,9 +614,9 @@ fn fixture_blobs() -> Vec<Vec<u8>> {
     ]
 }
 
-/// Writes the fixture archive into `$MORGUE_WRITE_FIXTURE` (run once per released format:
-/// `MORGUE_WRITE_FIXTURE=crates/store/tests/fixtures/vN cargo test -p morgue-store -- --ignored
-/// write_fixture`).
+/// Writes the fixture archive of this format into `$MORGUE_WRITE_FIXTURE` (run once per
+/// released format: `MORGUE_WRITE_FIXTURE=crates/store/tests/fixtures/vN cargo test -p
+/// morgue-store -- --ignored write_fixture`).
 #[test]
 #[ignore = "writes the fixture of a released format"]
 fn write_fixture() {
@@ -670,32 +630,149 @@ fn write_fixture() {
     store.flush().unwrap();
 }
 
-/// An archive written by format version 1 still opens and reads back.
-#[test]
-fn opens_the_v1_fixture() {
+/// A copy of the v1 fixture in a temporary directory (opening writes to the archive).
+fn copy_of_v1_fixture() -> tempfile::TempDir {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v1");
     let dir = tempfile::tempdir().unwrap();
-    // A copy: opening writes to the archive.
     for entry in fs::read_dir(&fixture).unwrap() {
         let entry = entry.unwrap();
         if entry.file_type().unwrap().is_file() {
             fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
         }
     }
+    dir
+}
+
+/// An archive written by format version 1 (blobs only) is upgraded at open and reads back.
+#[test]
+fn upgrades_the_v1_fixture() {
+    let dir = copy_of_v1_fixture();
+    assert_eq!(
+        fs::read(dir.path().join(HEADER_FILE)).unwrap(),
+        header_bytes(1)
+    );
+    // The v1 decoder reads the fixture as it is: both codecs are represented.
+    {
+        let db = Database::open(dir.path(), &no_create()).unwrap();
+        assert_eq!(db.version(), 1);
+        let v1 = db.sled().open_tree(crate::engine::V1_BLOB_TREE).unwrap();
+        let codecs: Vec<u8> = fixture_blobs()
+            .iter()
+            .map(|b| v1.get(BlobId::of(b).as_bytes()).unwrap().unwrap()[1])
+            .collect();
+        assert_eq!(codecs, [0, 0, 1]);
+        for b in fixture_blobs() {
+            assert_eq!(
+                crate::engine::v1_blob(&db, &BlobId::of(&b)).unwrap(),
+                Some(b.clone())
+            );
+        }
+    }
     let store = Store::open_with(dir.path(), &no_create()).unwrap();
+    assert_eq!(store.database().version(), 2);
+    assert_eq!(
+        fs::read(dir.path().join(HEADER_FILE)).unwrap(),
+        header_bytes(2)
+    );
     let blobs = fixture_blobs();
+    let mut ids: Vec<BlobId> = blobs.iter().map(|b| BlobId::of(b)).collect();
     for blob in &blobs {
         assert_eq!(store.get(&BlobId::of(blob)).unwrap().as_ref(), Some(blob));
     }
+    // Stored in id order: sequence numbers follow the ids.
+    ids.sort();
+    for (seq, id) in ids.iter().enumerate() {
+        assert_eq!(store.seq_of(id).unwrap(), Some(seq as u32));
+    }
     let report = store.verify().unwrap();
-    assert!(report.is_clean());
+    assert!(report.is_clean(), "{report:?}");
     assert_eq!(report.checked, blobs.len() as u64);
-    // Both codecs are represented.
-    let codecs: Vec<u8> = blobs
-        .iter()
-        .map(|b| store.tree().get(BlobId::of(b).as_bytes()).unwrap().unwrap()[1])
-        .collect();
-    assert_eq!(codecs, [0, 0, 1]);
+    assert!(
+        !store
+            .database()
+            .sled()
+            .tree_names()
+            .iter()
+            .any(|n| n.as_ref() == b"blobs"),
+        "the v1 tree is dropped"
+    );
+    drop(store);
+    // And it opens as a format-2 archive from then on.
+    let store = Store::open_with(dir.path(), &no_create()).unwrap();
+    assert_eq!(store.stats().unwrap().blobs, 3);
+}
+
+/// An upgrade interrupted before the header was rewritten is redone from the start; one
+/// interrupted after it only drops the leftover v1 tree.
+#[test]
+fn interrupted_upgrades_finish() {
+    let dir = copy_of_v1_fixture();
+    {
+        // A partial upgrade: some of the `morgue` tree written, header still 1.
+        let db = Database::open(dir.path(), &no_create()).unwrap();
+        let store = Store::on(&db, 3).unwrap();
+        store.put(b"left over by a crash").unwrap();
+        store.flush().unwrap();
+        assert_eq!(db.version(), 1);
+    }
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.stats().unwrap().blobs, 3);
+    assert!(
+        !store
+            .contains(&BlobId::of(b"left over by a crash"))
+            .unwrap()
+    );
+    drop(store);
+
+    let dir = copy_of_v1_fixture();
+    {
+        // Header rewritten, v1 tree not yet dropped.
+        let db = Database::open(dir.path(), &no_create()).unwrap();
+        crate::migrate::upgrade_blobs(&db, 3).unwrap();
+        let v1 = db.sled().open_tree(crate::engine::V1_BLOB_TREE).unwrap();
+        v1.insert(b"x", b"y".as_slice()).unwrap();
+        db.flush().unwrap();
+    }
+    let store = Store::open(dir.path()).unwrap();
+    assert!(
+        !store
+            .database()
+            .sled()
+            .tree_names()
+            .iter()
+            .any(|n| n.as_ref() == b"blobs")
+    );
+    assert!(store.verify().unwrap().is_clean());
+}
+
+/// A v1 archive with article records is the archive layer's to upgrade.
+#[test]
+fn v1_archive_with_records_is_refused() {
+    let dir = copy_of_v1_fixture();
+    {
+        let db = Database::open(dir.path(), &no_create()).unwrap();
+        let records = db.sled().open_tree("meta:records").unwrap();
+        records.insert(b"k", b"v".as_slice()).unwrap();
+        db.flush().unwrap();
+    }
+    let err = Store::open(dir.path()).unwrap_err();
+    assert!(
+        matches!(err, Error::UpgradeNeedsArchive { ref path } if path == dir.path()),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("open it with morgue"), "{err}");
+    // Nothing changed.
+    assert_eq!(
+        fs::read(dir.path().join(HEADER_FILE)).unwrap(),
+        header_bytes(1)
+    );
+    let db = Database::open(dir.path(), &no_create()).unwrap();
+    assert_eq!(db.version(), 1);
+    assert!(
+        crate::engine::v1_blob(&db, &BlobId::of(b"tiny"))
+            .unwrap()
+            .is_some()
+    );
 }
 
 #[test]
@@ -732,4 +809,195 @@ fn flush_syncs_and_reports_no_error() {
     drop(store);
     let store = Store::open(dir.path()).unwrap();
     assert_eq!(store.get(&id).unwrap().as_deref(), Some(&big[..]));
+}
+
+/// Bodies like articles: varied text of a few hundred bytes.
+pub(crate) fn article(i: usize) -> Vec<u8> {
+    let words = [
+        "market",
+        "shares",
+        "company",
+        "said",
+        "percent",
+        "government",
+        "oil",
+        "bank",
+        "trade",
+        "prices",
+        "year",
+        "dollar",
+        "exports",
+        "week",
+        "analysts",
+        "rose",
+        "fell",
+        "Tuesday",
+    ];
+    let mut x = (i as u64).wrapping_mul(6_364_136_223_846_793_005) | 1;
+    let mut out = format!("LONDON, March {} - ", i % 31 + 1);
+    let n = 40 + (i % 90);
+    for _ in 0..n {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        out.push_str(words[(x % words.len() as u64) as usize]);
+        out.push(' ');
+    }
+    out.push_str("Reuters ");
+    out.push_str(&i.to_string());
+    out.into_bytes()
+}
+
+#[test]
+fn writer_places_finds_removes_and_commits_with_caller_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let old = store.put(b"stored before").unwrap();
+    assert_eq!(store.seq_of(&old).unwrap(), Some(0));
+
+    let bodies: Vec<Vec<u8>> = (0..70).map(article).collect();
+    let items: Vec<(&[u8], &str)> = bodies.iter().map(|b| (b.as_slice(), "wire")).collect();
+    let prepared = store.prepare_batch(&items).unwrap();
+    assert_eq!(prepared.len(), 70);
+    assert_eq!(prepared[0].id, BlobId::of(&bodies[0]));
+    assert_eq!(prepared[0].raw_len, bodies[0].len() as u64);
+    assert!(prepared[0].stored_len() < prepared[0].raw_len);
+
+    let mut w = store.writer();
+    let mut seqs = Vec::new();
+    for blob in prepared.iter().cloned() {
+        let placed = w.place(blob).unwrap();
+        assert!(placed.new);
+        seqs.push(placed.seq);
+    }
+    // Dense, after the one stored body, across a pack boundary.
+    assert_eq!(seqs, (1..71).collect::<Vec<u32>>());
+    // Staged bodies are found, and placing one again is no new body.
+    assert_eq!(w.find(&prepared[5].id).unwrap(), Some(6));
+    let again = w.place(prepared[5].clone()).unwrap();
+    assert_eq!((again.seq, again.new), (6, false));
+    // A stored body too.
+    let stored = store.prepare_batch(&[(b"stored before", "")]).unwrap();
+    let placed = w.place(stored[0].clone()).unwrap();
+    assert_eq!((placed.seq, placed.new), (0, false));
+    // Removing a staged body and a stored one.
+    assert!(w.remove(6).unwrap());
+    assert!(!w.remove(6).unwrap());
+    assert_eq!(w.find(&prepared[5].id).unwrap(), None);
+    assert!(w.remove(0).unwrap());
+    assert_eq!(w.find(&old).unwrap(), None);
+    assert!(!w.remove(1000).unwrap());
+    // Caller keys.
+    w.put(b"r1".to_vec(), b"one".to_vec());
+    w.put(b"r2".to_vec(), b"two".to_vec());
+    w.delete(b"r2".to_vec());
+    assert_eq!(w.staged(b"r1"), Some(Some(&b"one"[..])));
+    assert_eq!(w.staged(b"r2"), Some(None));
+    assert_eq!(w.staged(b"r3"), None);
+    // Nothing is visible before the commit.
+    assert_eq!(store.seq_of(&prepared[0].id).unwrap(), None);
+    assert_eq!(store.tree().get("r1").unwrap(), None);
+    assert_eq!(store.seq_of(&old).unwrap(), Some(0));
+    w.commit().unwrap();
+
+    assert_eq!(
+        store.tree().get("r1").unwrap().as_deref(),
+        Some(&b"one"[..])
+    );
+    assert_eq!(store.tree().get("r2").unwrap(), None);
+    assert_eq!(store.seq_of(&old).unwrap(), None);
+    assert_eq!(store.get(&old).unwrap(), None);
+    assert_eq!(store.id_at(0).unwrap(), None);
+    assert_eq!(store.id_at(6).unwrap(), None);
+    for (i, body) in bodies.iter().enumerate() {
+        let seq = i as u32 + 1;
+        if seq == 6 {
+            continue;
+        }
+        assert_eq!(store.seq_of(&BlobId::of(body)).unwrap(), Some(seq));
+        assert_eq!(store.id_at(seq).unwrap(), Some(BlobId::of(body)));
+        assert_eq!(store.get_at(seq).unwrap().as_ref(), Some(body));
+    }
+    assert_eq!(store.get_at(71).unwrap(), None);
+    let live: Vec<(u32, BlobId)> = store.live().collect::<Result<_, _>>().unwrap();
+    assert_eq!(live.len(), 69);
+    assert_eq!(live[0], (1, BlobId::of(&bodies[0])));
+    assert!(live.windows(2).all(|w| w[0].0 < w[1].0));
+    let stats = store.stats().unwrap();
+    assert_eq!(stats.blobs, 69);
+    let raw: u64 = bodies.iter().map(|b| b.len() as u64).sum::<u64>() - bodies[5].len() as u64;
+    assert_eq!(stats.raw_bytes, raw);
+    let report = store.verify().unwrap();
+    assert!(report.is_clean(), "{report:?}");
+
+    // A removed body stored again gets a new sequence number.
+    let id = store.put(b"stored before").unwrap();
+    assert_eq!(id, old);
+    assert_eq!(store.seq_of(&old).unwrap(), Some(71));
+    drop(store);
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.seq_of(&old).unwrap(), Some(71));
+    assert_eq!(store.stats().unwrap().blobs, 70);
+    assert!(store.verify().unwrap().is_clean());
+}
+
+#[test]
+fn a_failed_commit_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let kept = store.put(b"kept").unwrap();
+    let before: Vec<_> = store.tree().iter().collect::<Result<_, _>>().unwrap();
+    let stats = store.stats().unwrap();
+
+    let prepared = store
+        .prepare_batch(&[
+            (b"never stored".as_slice(), ""),
+            (b"nor this".as_slice(), "g"),
+        ])
+        .unwrap();
+    let mut w = store.writer();
+    for blob in prepared {
+        w.place(blob).unwrap();
+    }
+    assert!(w.remove(0).unwrap());
+    w.put(b"rkey".to_vec(), b"v".to_vec());
+    w.put(b"Bad".to_vec(), b"v".to_vec());
+    let err = w.commit().unwrap_err();
+    assert!(
+        matches!(err, Error::ForeignKey { ref key } if key == b"Bad"),
+        "{err:?}"
+    );
+    // Nothing written but the new group's name (stored at prepare time).
+    let after: Vec<_> = store
+        .tree()
+        .iter()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap()
+        .into_iter()
+        .filter(|(k, _)| k[0] != b'G')
+        .collect();
+    let before: Vec<_> = before.into_iter().filter(|(k, _)| k[0] != b'G').collect();
+    assert_eq!(after, before);
+    assert_eq!(store.stats().unwrap(), stats);
+    assert_eq!(store.seq_of(&kept).unwrap(), Some(0));
+    assert!(!store.contains(&BlobId::of(b"never stored")).unwrap());
+    // The next writer starts from the committed state.
+    let id = store.put(b"next").unwrap();
+    assert_eq!(store.seq_of(&id).unwrap(), Some(1));
+    assert!(store.verify().unwrap().is_clean());
+}
+
+#[test]
+fn sequence_numbers_never_wrap() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path()).unwrap();
+        let mut state = format::State::decode(&store.tree().get("S").unwrap().unwrap()).unwrap();
+        state.next_seq = u32::MAX;
+        store.tree().insert("S", state.encode()).unwrap();
+    }
+    let store = Store::open(dir.path()).unwrap();
+    let err = store.put(b"one too many").unwrap_err();
+    assert!(matches!(err, Error::Full), "{err:?}");
+    assert_eq!(store.stats().unwrap().blobs, 0);
 }

@@ -1,0 +1,650 @@
+//! Keys and values of format 2 that belong to the store (uppercase tags of the `morgue` tree).
+//! Integers are big-endian; every value starts with the format-version byte [`VERSION`].
+//! `docs/format.md` has the byte tables.
+
+use crate::error::{Error, Result};
+use crate::id::BlobId;
+
+/// The format-version byte every value starts with.
+pub(crate) const VERSION: u8 = 2;
+
+/// Tag of the store state.
+pub(crate) const TAG_STATE: u8 = b'S';
+/// Tag of a pack of bodies.
+pub(crate) const TAG_PACK: u8 = b'B';
+/// Tag of an id block.
+pub(crate) const TAG_IDS: u8 = b'N';
+/// Tag of an index chunk.
+pub(crate) const TAG_INDEX: u8 = b'I';
+/// Tag of the run directory.
+pub(crate) const TAG_RUNS: u8 = b'J';
+/// Tag of a dictionary.
+pub(crate) const TAG_DICT: u8 = b'D';
+/// Tag of a group.
+pub(crate) const TAG_GROUP: u8 = b'G';
+
+/// Slots in a pack (and ids in an id block).
+pub(crate) const PACK_SLOTS: u32 = 64;
+/// Index entries in a chunk, at most.
+pub(crate) const CHUNK_ENTRIES: usize = 4096;
+
+/// Codec of a slot: the body as is.
+pub(crate) const CODEC_RAW: u8 = 0x00;
+/// Codec of a slot: one zstd frame without a dictionary.
+pub(crate) const CODEC_ZSTD: u8 = 0x01;
+/// Codec of a slot: one zstd frame with the slot's dictionary.
+pub(crate) const CODEC_ZSTD_DICT: u8 = 0x02;
+/// Codec of a slot: removed (no frame).
+pub(crate) const CODEC_REMOVED: u8 = 0xFF;
+
+/// Length of a slot header.
+pub(crate) const SLOT_HEADER_LEN: usize = 15;
+/// Length of an index entry.
+pub(crate) const ENTRY_LEN: usize = 12;
+
+/// The pack that holds sequence number `seq`, and its slot there.
+pub(crate) fn pack_of(seq: u32) -> (u32, usize) {
+    (seq / PACK_SLOTS, (seq % PACK_SLOTS) as usize)
+}
+
+/// `[tag]`.
+pub(crate) fn key_state() -> [u8; 1] {
+    [TAG_STATE]
+}
+
+/// `[tag][pack u32]` for a pack (`B`) or id block (`N`).
+pub(crate) fn key_pack(tag: u8, pack: u32) -> [u8; 5] {
+    let mut k = [tag, 0, 0, 0, 0];
+    k[1..].copy_from_slice(&pack.to_be_bytes());
+    k
+}
+
+/// `I` run(u64) chunk(u32).
+pub(crate) fn key_chunk(run: u64, chunk: u32) -> [u8; 13] {
+    let mut k = [0; 13];
+    k[0] = TAG_INDEX;
+    k[1..9].copy_from_slice(&run.to_be_bytes());
+    k[9..].copy_from_slice(&chunk.to_be_bytes());
+    k
+}
+
+/// `D` dict(u32).
+pub(crate) fn key_dict(dict: u32) -> [u8; 5] {
+    key_pack(TAG_DICT, dict)
+}
+
+/// `G` group(u16).
+pub(crate) fn key_group(group: u16) -> [u8; 3] {
+    let g = group.to_be_bytes();
+    [TAG_GROUP, g[0], g[1]]
+}
+
+fn damaged(what: impl Into<String>) -> Error {
+    Error::Damaged { what: what.into() }
+}
+
+/// A big-endian reader over a value.
+struct Reader<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        if self.rest.len() < n {
+            return None;
+        }
+        let (head, tail) = self.rest.split_at(n);
+        self.rest = tail;
+        Some(head)
+    }
+    fn u8(&mut self) -> Option<u8> {
+        self.take(1).map(|b| b[0])
+    }
+    fn u16(&mut self) -> Option<u16> {
+        self.take(2)?.try_into().ok().map(u16::from_be_bytes)
+    }
+    fn u32(&mut self) -> Option<u32> {
+        self.take(4)?.try_into().ok().map(u32::from_be_bytes)
+    }
+    fn u64(&mut self) -> Option<u64> {
+        self.take(8)?.try_into().ok().map(u64::from_be_bytes)
+    }
+    /// The version byte, checked.
+    fn version(&mut self) -> Option<()> {
+        (self.u8()? == VERSION).then_some(())
+    }
+}
+
+/// The store state (`S`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct State {
+    /// The sequence number the next new body gets.
+    pub(crate) next_seq: u32,
+    /// The id the next index run gets.
+    pub(crate) next_run: u64,
+    /// The id the next dictionary gets (from 1).
+    pub(crate) next_dict: u32,
+    /// Bodies stored and not removed.
+    pub(crate) live: u64,
+    /// Sum of their lengths.
+    pub(crate) raw_bytes: u64,
+    /// Sum of their frame lengths.
+    pub(crate) stored_bytes: u64,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State {
+            next_seq: 0,
+            next_run: 0,
+            next_dict: 1,
+            live: 0,
+            raw_bytes: 0,
+            stored_bytes: 0,
+        }
+    }
+}
+
+impl State {
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        let mut v = Vec::with_capacity(41);
+        v.push(VERSION);
+        v.extend_from_slice(&self.next_seq.to_be_bytes());
+        v.extend_from_slice(&self.next_run.to_be_bytes());
+        v.extend_from_slice(&self.next_dict.to_be_bytes());
+        v.extend_from_slice(&self.live.to_be_bytes());
+        v.extend_from_slice(&self.raw_bytes.to_be_bytes());
+        v.extend_from_slice(&self.stored_bytes.to_be_bytes());
+        v
+    }
+
+    pub(crate) fn decode(value: &[u8]) -> Result<State> {
+        let mut r = Reader { rest: value };
+        let parse = |r: &mut Reader<'_>| {
+            r.version()?;
+            let s = State {
+                next_seq: r.u32()?,
+                next_run: r.u64()?,
+                next_dict: r.u32()?,
+                live: r.u64()?,
+                raw_bytes: r.u64()?,
+                stored_bytes: r.u64()?,
+            };
+            r.rest.is_empty().then_some(s)
+        };
+        parse(&mut r).ok_or_else(|| damaged("store state"))
+    }
+}
+
+/// The header of one slot of a pack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Slot {
+    /// How the frame encodes the body.
+    pub(crate) codec: u8,
+    /// The group the body was prepared for.
+    pub(crate) group: u16,
+    /// The dictionary of the frame (codec [`CODEC_ZSTD_DICT`]), else 0.
+    pub(crate) dict: u32,
+    /// Length of the body.
+    pub(crate) raw_len: u32,
+    /// Length of the frame.
+    pub(crate) frame_len: u32,
+}
+
+impl Slot {
+    /// The header of a removed slot: all zero but the codec.
+    pub(crate) const REMOVED: Slot = Slot {
+        codec: CODEC_REMOVED,
+        group: 0,
+        dict: 0,
+        raw_len: 0,
+        frame_len: 0,
+    };
+
+    pub(crate) fn is_removed(&self) -> bool {
+        self.codec == CODEC_REMOVED
+    }
+}
+
+/// A decoded pack: slot headers and where each frame lies in the value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Pack {
+    pub(crate) slots: Vec<Slot>,
+    /// Start of each frame in the value.
+    pub(crate) starts: Vec<usize>,
+}
+
+impl Pack {
+    /// Decodes the headers of a pack value (`B`); the frames stay in `value`.
+    pub(crate) fn decode(pack: u32, value: &[u8]) -> Result<Pack> {
+        let bad = || damaged(format!("pack {pack}"));
+        let mut r = Reader { rest: value };
+        r.version().ok_or_else(bad)?;
+        let n = r.u8().ok_or_else(bad)?;
+        if n == 0 || u32::from(n) > PACK_SLOTS {
+            return Err(bad());
+        }
+        let mut slots = Vec::with_capacity(n.into());
+        for _ in 0..n {
+            let slot = (|| {
+                Some(Slot {
+                    codec: r.u8()?,
+                    group: r.u16()?,
+                    dict: r.u32()?,
+                    raw_len: r.u32()?,
+                    frame_len: r.u32()?,
+                })
+            })()
+            .ok_or_else(bad)?;
+            slots.push(slot);
+        }
+        let mut at = 2 + SLOT_HEADER_LEN * usize::from(n);
+        let mut starts = Vec::with_capacity(slots.len());
+        for slot in &slots {
+            starts.push(at);
+            at = at.checked_add(slot.frame_len as usize).ok_or_else(bad)?;
+        }
+        if at != value.len() {
+            return Err(bad());
+        }
+        Ok(Pack { slots, starts })
+    }
+
+    /// The frame of slot `i` in `value`.
+    pub(crate) fn frame<'v>(&self, value: &'v [u8], i: usize) -> &'v [u8] {
+        let start = self.starts[i];
+        &value[start..start + self.slots[i].frame_len as usize]
+    }
+}
+
+/// Encodes a pack from its slots (header and frame each).
+pub(crate) fn encode_pack<'f>(slots: impl ExactSizeIterator<Item = (Slot, &'f [u8])>) -> Vec<u8> {
+    let slots: Vec<(Slot, &[u8])> = slots.collect();
+    let frames: usize = slots.iter().map(|(_, f)| f.len()).sum();
+    let mut v = Vec::with_capacity(2 + SLOT_HEADER_LEN * slots.len() + frames);
+    v.push(VERSION);
+    v.push(slots.len() as u8);
+    for (s, f) in &slots {
+        debug_assert_eq!(s.frame_len as usize, f.len());
+        v.push(s.codec);
+        v.extend_from_slice(&s.group.to_be_bytes());
+        v.extend_from_slice(&s.dict.to_be_bytes());
+        v.extend_from_slice(&s.raw_len.to_be_bytes());
+        v.extend_from_slice(&s.frame_len.to_be_bytes());
+    }
+    for (_, f) in &slots {
+        v.extend_from_slice(f);
+    }
+    v
+}
+
+/// Encodes an id block (`N`).
+pub(crate) fn encode_ids(ids: &[BlobId]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(2 + 32 * ids.len());
+    v.push(VERSION);
+    v.push(ids.len() as u8);
+    for id in ids {
+        v.extend_from_slice(id.as_bytes());
+    }
+    v
+}
+
+/// Decodes an id block (`N`).
+pub(crate) fn decode_ids(pack: u32, value: &[u8]) -> Result<Vec<BlobId>> {
+    let bad = || damaged(format!("id block {pack}"));
+    let mut r = Reader { rest: value };
+    r.version().ok_or_else(bad)?;
+    let n = r.u8().ok_or_else(bad)?;
+    if n == 0 || u32::from(n) > PACK_SLOTS || r.rest.len() != 32 * usize::from(n) {
+        return Err(bad());
+    }
+    Ok(r.rest
+        .chunks_exact(32)
+        .filter_map(BlobId::from_key)
+        .collect())
+}
+
+/// The id at slot `i` of an id block value, without decoding the others.
+pub(crate) fn id_in_block(pack: u32, value: &[u8], i: usize) -> Result<Option<BlobId>> {
+    let bad = || damaged(format!("id block {pack}"));
+    let (&[version, n], ids) = value.split_first_chunk::<2>().ok_or_else(bad)?;
+    if version != VERSION || n == 0 || u32::from(n) > PACK_SLOTS || ids.len() != 32 * usize::from(n)
+    {
+        return Err(bad());
+    }
+    Ok(ids.get(32 * i..32 * (i + 1)).and_then(BlobId::from_key))
+}
+
+/// An index entry: the first 8 bytes of an id and its sequence number.
+pub(crate) type Entry = (u64, u32);
+
+/// The first 8 bytes of an id, as the index keeps them.
+pub(crate) fn prefix_of(id: &BlobId) -> u64 {
+    let b = id.as_bytes();
+    u64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
+}
+
+/// Encodes an index chunk (`I`) of sorted entries.
+pub(crate) fn encode_chunk(entries: &[Entry]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(1 + ENTRY_LEN * entries.len());
+    v.push(VERSION);
+    for (prefix, seq) in entries {
+        v.extend_from_slice(&prefix.to_be_bytes());
+        v.extend_from_slice(&seq.to_be_bytes());
+    }
+    v
+}
+
+/// The entries of an index chunk value, checked for length and version (not for order).
+pub(crate) fn chunk_entries(what: impl FnOnce() -> String, value: &[u8]) -> Result<&[u8]> {
+    match value.split_first() {
+        Some((&VERSION, rest)) if rest.len() % ENTRY_LEN == 0 && !rest.is_empty() => Ok(rest),
+        _ => Err(damaged(what())),
+    }
+}
+
+/// Entry `i` of the raw entries of a chunk.
+pub(crate) fn entry_at(raw: &[u8], i: usize) -> Entry {
+    let e = &raw[i * ENTRY_LEN..(i + 1) * ENTRY_LEN];
+    let mut p = [0; 8];
+    p.copy_from_slice(&e[..8]);
+    let mut s = [0; 4];
+    s.copy_from_slice(&e[8..]);
+    (u64::from_be_bytes(p), u32::from_be_bytes(s))
+}
+
+/// Decodes all entries of a chunk.
+pub(crate) fn decode_chunk(what: impl FnOnce() -> String, value: &[u8]) -> Result<Vec<Entry>> {
+    let raw = chunk_entries(what, value)?;
+    Ok((0..raw.len() / ENTRY_LEN)
+        .map(|i| entry_at(raw, i))
+        .collect())
+}
+
+/// One run of the index, as the directory describes it.
+#[allow(clippy::struct_field_names)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Run {
+    pub(crate) run: u64,
+    pub(crate) entries: u64,
+    /// The prefix of the first entry of each chunk.
+    pub(crate) firsts: Vec<u64>,
+}
+
+/// Encodes the run directory (`J`), oldest run first.
+pub(crate) fn encode_runs(runs: &[Run]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(5 + runs.iter().map(|r| 20 + 8 * r.firsts.len()).sum::<usize>());
+    v.push(VERSION);
+    v.extend_from_slice(&(runs.len() as u32).to_be_bytes());
+    for r in runs {
+        v.extend_from_slice(&r.run.to_be_bytes());
+        v.extend_from_slice(&r.entries.to_be_bytes());
+        v.extend_from_slice(&(r.firsts.len() as u32).to_be_bytes());
+        for f in &r.firsts {
+            v.extend_from_slice(&f.to_be_bytes());
+        }
+    }
+    v
+}
+
+/// Decodes the run directory.
+pub(crate) fn decode_runs(value: &[u8]) -> Result<Vec<Run>> {
+    let mut r = Reader { rest: value };
+    let parse = |r: &mut Reader<'_>| {
+        r.version()?;
+        let k = r.u32()?;
+        let mut runs = Vec::new();
+        for _ in 0..k {
+            let run = r.u64()?;
+            let entries = r.u64()?;
+            let chunks = r.u32()?;
+            if chunks as usize > r.rest.len() / 8 {
+                return None;
+            }
+            let firsts = (0..chunks).map(|_| r.u64()).collect::<Option<Vec<u64>>>()?;
+            runs.push(Run {
+                run,
+                entries,
+                firsts,
+            });
+        }
+        r.rest.is_empty().then_some(runs)
+    };
+    parse(&mut r).ok_or_else(|| damaged("index run directory"))
+}
+
+/// Splits sorted entries into chunks: the chunk values and the first prefix of each.
+pub(crate) fn chunks_of(entries: &[Entry]) -> (Vec<Vec<u8>>, Vec<u64>) {
+    entries
+        .chunks(CHUNK_ENTRIES)
+        .map(|c| (encode_chunk(c), c[0].0))
+        .unzip()
+}
+
+/// Encodes a dictionary value (`D`).
+pub(crate) fn encode_dict(bytes: &[u8]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(1 + bytes.len());
+    v.push(VERSION);
+    v.extend_from_slice(bytes);
+    v
+}
+
+/// The bytes of a dictionary value.
+pub(crate) fn decode_dict(dict: u32, value: &[u8]) -> Result<&[u8]> {
+    match value.split_first() {
+        Some((&VERSION, bytes)) if !bytes.is_empty() => Ok(bytes),
+        _ => Err(damaged(format!("dictionary {dict}"))),
+    }
+}
+
+/// Encodes a group value (`G`).
+pub(crate) fn encode_group(dict: u32, name: &str) -> Vec<u8> {
+    let mut v = Vec::with_capacity(5 + name.len());
+    v.push(VERSION);
+    v.extend_from_slice(&dict.to_be_bytes());
+    v.extend_from_slice(name.as_bytes());
+    v
+}
+
+/// Decodes a group value: its dictionary (0: none) and name.
+pub(crate) fn decode_group(group: u16, value: &[u8]) -> Result<(u32, String)> {
+    let mut r = Reader { rest: value };
+    let parse = |r: &mut Reader<'_>| {
+        r.version()?;
+        let dict = r.u32()?;
+        let name = std::str::from_utf8(r.rest).ok()?.to_owned();
+        Some((dict, name))
+    };
+    parse(&mut r).ok_or_else(|| damaged(format!("group {group}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_pinned() {
+        let s = State {
+            next_seq: 0x0102_0304,
+            next_run: 5,
+            next_dict: 1,
+            live: 7,
+            raw_bytes: 0x100,
+            stored_bytes: 0x80,
+        };
+        let v = s.encode();
+        assert_eq!(
+            v,
+            [
+                2, 1, 2, 3, 4, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0,
+                0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0x80
+            ]
+        );
+        assert_eq!(State::decode(&v).unwrap(), s);
+        assert!(State::decode(&v[..40]).is_err());
+        let mut long = v.clone();
+        long.push(0);
+        assert!(State::decode(&long).is_err());
+        let mut other = v;
+        other[0] = 1;
+        assert!(matches!(
+            State::decode(&other),
+            Err(Error::Damaged { ref what }) if what == "store state"
+        ));
+    }
+
+    #[test]
+    fn keys_pinned() {
+        assert_eq!(key_state(), *b"S");
+        assert_eq!(key_pack(TAG_PACK, 0x0102_0304), [b'B', 1, 2, 3, 4]);
+        assert_eq!(key_pack(TAG_IDS, 1), [b'N', 0, 0, 0, 1]);
+        assert_eq!(
+            key_chunk(3, 0x10),
+            [b'I', 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0x10]
+        );
+        assert_eq!(key_dict(1), [b'D', 0, 0, 0, 1]);
+        assert_eq!(key_group(0x0102), [b'G', 1, 2]);
+        assert_eq!(pack_of(0), (0, 0));
+        assert_eq!(pack_of(63), (0, 63));
+        assert_eq!(pack_of(64), (1, 0));
+        assert_eq!(pack_of(u32::MAX), (u32::MAX / 64, 63));
+    }
+
+    /// One pack, byte by byte: a raw slot, a removed slot and a zstd slot with a dictionary.
+    #[test]
+    fn pack_pinned() {
+        let slots = [
+            (
+                Slot {
+                    codec: CODEC_RAW,
+                    group: 0,
+                    dict: 0,
+                    raw_len: 3,
+                    frame_len: 3,
+                },
+                &b"abc"[..],
+            ),
+            (Slot::REMOVED, &b""[..]),
+            (
+                Slot {
+                    codec: CODEC_ZSTD_DICT,
+                    group: 2,
+                    dict: 1,
+                    raw_len: 0x0100,
+                    frame_len: 2,
+                },
+                &[0xAA, 0xBB][..],
+            ),
+        ];
+        let v = encode_pack(slots.iter().copied());
+        #[rustfmt::skip]
+        let expected = [
+            2, 3,
+            0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 3,
+            0xFF, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            0x02, 0, 2, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 2,
+            b'a', b'b', b'c', 0xAA, 0xBB,
+        ];
+        assert_eq!(v, expected);
+        let pack = Pack::decode(7, &v).unwrap();
+        assert_eq!(pack.slots, slots.map(|(s, _)| s));
+        assert_eq!(pack.frame(&v, 0), b"abc");
+        assert_eq!(pack.frame(&v, 1), b"");
+        assert_eq!(pack.frame(&v, 2), [0xAA, 0xBB]);
+        // Any change of length is damage.
+        assert!(Pack::decode(7, &v[..v.len() - 1]).is_err());
+        let mut long = v.clone();
+        long.push(0);
+        assert!(matches!(
+            Pack::decode(7, &long),
+            Err(Error::Damaged { ref what }) if what == "pack 7"
+        ));
+        assert!(Pack::decode(7, &[2, 0]).is_err());
+        assert!(Pack::decode(7, &[2, 65]).is_err());
+    }
+
+    #[test]
+    fn id_block_pinned() {
+        let ids = [BlobId::from_bytes([1; 32]), BlobId::from_bytes([2; 32])];
+        let v = encode_ids(&ids);
+        assert_eq!(v.len(), 66);
+        assert_eq!(v[..3], [2, 2, 1]);
+        assert_eq!(v[33..35], [1, 2]);
+        assert_eq!(decode_ids(0, &v).unwrap(), ids);
+        assert_eq!(id_in_block(0, &v, 1).unwrap(), Some(ids[1]));
+        assert_eq!(id_in_block(0, &v, 2).unwrap(), None);
+        assert!(decode_ids(0, &v[..65]).is_err());
+        assert!(id_in_block(0, &v[..65], 0).is_err());
+    }
+
+    /// One index chunk, byte by byte.
+    #[test]
+    fn chunk_pinned() {
+        let entries = [(0x0102_0304_0506_0708, 9), (0x0102_0304_0506_0708, 10)];
+        let v = encode_chunk(&entries);
+        #[rustfmt::skip]
+        let expected = [
+            2,
+            1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 9,
+            1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 10,
+        ];
+        assert_eq!(v, expected);
+        assert_eq!(decode_chunk(String::new, &v).unwrap(), entries);
+        assert!(decode_chunk(String::new, &v[..24]).is_err());
+        assert!(decode_chunk(String::new, &[2]).is_err());
+        let many: Vec<Entry> = (0..=(CHUNK_ENTRIES as u32))
+            .map(|i| (u64::from(i), i))
+            .collect();
+        let (chunks, firsts) = chunks_of(&many);
+        assert_eq!(firsts, [0, CHUNK_ENTRIES as u64]);
+        assert_eq!(chunks[1].len(), 1 + ENTRY_LEN);
+    }
+
+    /// The run directory, byte by byte.
+    #[test]
+    fn runs_pinned() {
+        let runs = [
+            Run {
+                run: 1,
+                entries: 2,
+                firsts: vec![0x0A],
+            },
+            Run {
+                run: 4,
+                entries: 0,
+                firsts: vec![],
+            },
+        ];
+        let v = encode_runs(&runs);
+        #[rustfmt::skip]
+        let expected = [
+            2, 0, 0, 0, 2,
+            0, 0, 0, 0, 0, 0, 0, 1,  0, 0, 0, 0, 0, 0, 0, 2,  0, 0, 0, 1,  0, 0, 0, 0, 0, 0, 0, 0x0A,
+            0, 0, 0, 0, 0, 0, 0, 4,  0, 0, 0, 0, 0, 0, 0, 0,  0, 0, 0, 0,
+        ];
+        assert_eq!(v, expected);
+        assert_eq!(decode_runs(&v).unwrap(), runs);
+        assert!(decode_runs(&v[..v.len() - 1]).is_err());
+        // A chunk count larger than the value can hold is refused before allocating.
+        let mut huge = v.clone();
+        huge[21..25].copy_from_slice(&u32::MAX.to_be_bytes());
+        assert!(decode_runs(&huge).is_err());
+    }
+
+    #[test]
+    fn dict_and_group_pinned() {
+        assert_eq!(encode_dict(b"xy"), [2, b'x', b'y']);
+        assert_eq!(decode_dict(1, &[2, b'x']).unwrap(), b"x");
+        assert!(decode_dict(1, &[2]).is_err());
+        let g = encode_group(3, "Reuters");
+        assert_eq!(g[..5], [2, 0, 0, 0, 3]);
+        assert_eq!(&g[5..], b"Reuters");
+        assert_eq!(decode_group(1, &g).unwrap(), (3, "Reuters".to_owned()));
+        assert_eq!(
+            decode_group(0, &[2, 0, 0, 0, 0]).unwrap(),
+            (0, String::new())
+        );
+        assert!(decode_group(1, &[2, 0, 0]).is_err());
+        assert!(decode_group(1, &[2, 0, 0, 0, 0, 0xFF]).is_err());
+    }
+}

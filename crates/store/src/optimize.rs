@@ -1,0 +1,228 @@
+//! [`Store::optimize`]: dictionaries for the groups that have enough bodies, every body
+//! recompressed with its group's dictionary, the id index rebuilt as one run.
+
+use std::collections::BTreeMap;
+
+use crate::engine::engine_error;
+use crate::error::Result;
+use crate::format::{
+    self, CODEC_RAW, CODEC_ZSTD, CODEC_ZSTD_DICT, PACK_SLOTS, Pack, Slot, TAG_IDS,
+};
+use crate::frame;
+use crate::store::{Seq, Store, pack_number};
+
+/// Live bodies a group needs before optimize trains a dictionary for it.
+pub(crate) const OPTIMIZE_TRAIN_MIN: u64 = 1000;
+/// Bodies optimize trains a dictionary on, at most.
+pub(crate) const OPTIMIZE_SAMPLES: u64 = 2000;
+/// Packs recompressed per commit.
+const PACKS_PER_STEP: usize = 16;
+
+/// What [`Store::optimize`] is doing, reported as it goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OptimizeProgress {
+    /// A dictionary was trained and stored for a group.
+    Trained {
+        /// The group's name ("" is the default group).
+        group: String,
+        /// The new dictionary's number.
+        dict: u32,
+        /// Bodies it was trained on.
+        samples: u64,
+    },
+    /// Bodies recompressed so far, of those whose frame does not use their dictionary.
+    Recompressing {
+        /// Done.
+        done: u64,
+        /// To do in all.
+        total: u64,
+    },
+    /// The id index was rebuilt as one run.
+    Reindexed {
+        /// Entries in the new run (one per live body).
+        entries: u64,
+        /// Entries dropped (of removed bodies).
+        dropped: u64,
+    },
+}
+
+/// What [`Store::optimize`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OptimizeReport {
+    /// Dictionaries trained.
+    pub dicts_trained: u32,
+    /// Bodies recompressed.
+    pub recompressed: u64,
+    /// Stored bytes (frames) before.
+    pub stored_before: u64,
+    /// Stored bytes (frames) after.
+    pub stored_after: u64,
+    /// Index runs before (after: one, or none when the store is empty).
+    pub runs_before: usize,
+    /// Index entries dropped.
+    pub entries_dropped: u64,
+}
+
+/// A live slot, as optimize plans it.
+#[derive(Clone, Copy)]
+struct LiveSlot {
+    seq: Seq,
+    slot: Slot,
+}
+
+impl Store {
+    /// Trains a dictionary for every group with at least 1,000 live bodies and none of its own
+    /// (on up to 2,000 of its bodies), recompresses every body whose frame does not use its
+    /// group's dictionary (else the default group's), and rebuilds the id index as one run,
+    /// dropping the entries of removed bodies. Ids, sequence numbers and bodies never change.
+    ///
+    /// Works in steps of one atomic commit each: interrupted, it loses nothing, and running
+    /// it again finishes the work. Other writers may commit between steps. Not durable until
+    /// [`Store::flush`].
+    pub fn optimize(&self, progress: &mut dyn FnMut(OptimizeProgress)) -> Result<OptimizeReport> {
+        let mut report = OptimizeReport {
+            stored_before: self.cache().state.stored_bytes,
+            runs_before: self.cache().runs.len(),
+            ..OptimizeReport::default()
+        };
+
+        // 1. Dictionaries.
+        let slots = self.live_slots()?;
+        let mut per_group: BTreeMap<u16, Vec<Seq>> = BTreeMap::new();
+        for s in &slots {
+            per_group.entry(s.slot.group).or_default().push(s.seq);
+        }
+        for (group, seqs) in &per_group {
+            let cache = self.cache();
+            let Some((name, dict)) = cache.groups.list.get(usize::from(*group)).cloned() else {
+                continue;
+            };
+            if dict != 0 || (seqs.len() as u64) < OPTIMIZE_TRAIN_MIN {
+                continue;
+            }
+            let step = (seqs.len() as u64).div_ceil(OPTIMIZE_SAMPLES).max(1) as usize;
+            let mut samples = Vec::new();
+            for seq in seqs.iter().step_by(step) {
+                if let Some(body) = self.get_at(*seq)? {
+                    samples.push(body);
+                }
+            }
+            let refs: Vec<&[u8]> = samples.iter().map(Vec::as_slice).collect();
+            if let Some(bytes) = frame::train(&refs) {
+                let dict = self.install_dict(*group, bytes, false)?;
+                report.dicts_trained += 1;
+                progress(OptimizeProgress::Trained {
+                    group: name,
+                    dict,
+                    samples: samples.len() as u64,
+                });
+            }
+        }
+
+        // 2. Recompression, a few packs per commit.
+        let cache = self.cache();
+        let todo: Vec<LiveSlot> = slots
+            .into_iter()
+            .filter(|s| !uses_its_dict(&s.slot, cache.groups.dict_for(s.slot.group)))
+            .collect();
+        let total = todo.len() as u64;
+        let mut done = 0;
+        let mut by_pack: BTreeMap<u32, Vec<LiveSlot>> = BTreeMap::new();
+        for s in todo {
+            by_pack.entry(s.seq / PACK_SLOTS).or_default().push(s);
+        }
+        let packs: Vec<Vec<LiveSlot>> = by_pack.into_values().collect();
+        for step in packs.chunks(PACKS_PER_STEP) {
+            let mut writer = self.writer();
+            let cache = self.cache();
+            let mut bodies = Vec::new();
+            for s in step.iter().flatten() {
+                // Removed or changed since the plan: skip.
+                if let Some(loc) = self.locate_seq(s.seq)?
+                    && loc.slot() == s.slot
+                {
+                    bodies.push((s.seq, self.body(&loc)?, s.slot.group));
+                }
+            }
+            let prepared =
+                self.encode_all(&cache, bodies.iter().map(|(_, b, g)| (b.as_slice(), *g)))?;
+            for ((seq, _, _), blob) in bodies.iter().zip(prepared) {
+                let old = self.locate_seq(*seq)?.map(|l| l.slot());
+                if old.is_some_and(|o| o.codec == CODEC_RAW && blob.slot.codec == CODEC_RAW) {
+                    continue; // still better raw
+                }
+                writer.recode(*seq, blob)?;
+                report.recompressed += 1;
+            }
+            writer.commit()?;
+            done += step.iter().map(|p| p.len() as u64).sum::<u64>();
+            progress(OptimizeProgress::Recompressing { done, total });
+        }
+
+        // 3. The index as one run.
+        let mut writer = self.writer();
+        let cache = self.cache();
+        let indexed: u64 = cache.runs.iter().map(|r| r.entries).sum();
+        if cache.runs.len() > 1 || indexed != cache.state.live {
+            let mut entries = Vec::with_capacity(usize::try_from(cache.state.live).unwrap_or(0));
+            for item in self.live() {
+                let (seq, id) = item?;
+                entries.push((format::prefix_of(&id), seq));
+            }
+            entries.sort_unstable();
+            let n = entries.len() as u64;
+            writer.rebuild = Some(entries);
+            writer.commit()?;
+            report.entries_dropped = indexed.saturating_sub(n);
+            progress(OptimizeProgress::Reindexed {
+                entries: n,
+                dropped: report.entries_dropped,
+            });
+        } else {
+            drop(writer);
+        }
+        report.stored_after = self.cache().state.stored_bytes;
+        Ok(report)
+    }
+
+    /// Every live slot header, in sequence order.
+    fn live_slots(&self) -> Result<Vec<LiveSlot>> {
+        let tree = &self.inner.tree;
+        let mut out = Vec::new();
+        for kv in tree.scan_prefix([TAG_IDS]).keys() {
+            let key = kv.map_err(engine_error)?;
+            let Some(pack) = pack_number(&key) else {
+                continue;
+            };
+            let Some(value) = tree
+                .get(format::key_pack(format::TAG_PACK, pack))
+                .map_err(engine_error)?
+            else {
+                continue;
+            };
+            let decoded = Pack::decode(pack, &value)?;
+            for (i, slot) in decoded.slots.iter().enumerate() {
+                if !slot.is_removed() {
+                    out.push(LiveSlot {
+                        seq: pack * PACK_SLOTS + i as u32,
+                        slot: *slot,
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Whether a frame uses the dictionary `dict` it should (0: none).
+fn uses_its_dict(slot: &Slot, dict: u32) -> bool {
+    match slot.codec {
+        CODEC_ZSTD_DICT => slot.dict == dict,
+        CODEC_ZSTD => dict == 0,
+        // Raw: zstd did not make it smaller without a dictionary; with one it may.
+        CODEC_RAW => dict == 0 || slot.raw_len < 64,
+        _ => true,
+    }
+}

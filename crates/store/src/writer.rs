@@ -1,0 +1,668 @@
+//! Writing: bodies prepared in parallel outside any lock, then placed, removed and committed
+//! by the one [`Writer`] in one atomic sled batch.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::sync::{Arc, MutexGuard, PoisonError};
+
+use rayon::prelude::*;
+
+use crate::codec::check_len;
+use crate::engine::engine_error;
+use crate::error::{Error, Result};
+use crate::format::{self, Entry, Pack, Run, Slot, State, TAG_IDS, TAG_PACK, TAG_RUNS};
+use crate::frame::{self, Compressors, Dict};
+use crate::id::BlobId;
+use crate::store::{Cache, Groups, Seq, Store};
+
+/// A body hashed and compressed by [`Store::prepare_batch`], ready for [`Writer::place`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct PreparedBlob {
+    /// The body's id.
+    pub id: BlobId,
+    /// Length of the body.
+    pub raw_len: u64,
+    pub(crate) slot: Slot,
+    pub(crate) frame: Vec<u8>,
+}
+
+impl PreparedBlob {
+    /// The length of its frame: what it adds to [`crate::Stats::stored_bytes`] when new.
+    pub fn stored_len(&self) -> u64 {
+        self.frame.len() as u64
+    }
+}
+
+impl fmt::Debug for PreparedBlob {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PreparedBlob")
+            .field("id", &self.id)
+            .field("raw_len", &self.raw_len)
+            .field("codec", &self.slot.codec)
+            .field("group", &self.slot.group)
+            .field("dict", &self.slot.dict)
+            .field("stored_len", &self.frame.len())
+            .finish()
+    }
+}
+
+/// Where [`Writer::place`] put a body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Placed {
+    /// The body's id.
+    pub id: BlobId,
+    /// Its sequence number.
+    pub seq: Seq,
+    /// Whether it is new (false: it was stored, or staged by this writer, already).
+    pub new: bool,
+}
+
+/// Bodies of a batch before the store trains a dictionary for the default group on them
+/// (and at least [`TRAIN_MIN_BYTES`] of them).
+pub(crate) const TRAIN_DEFAULT_MIN: usize = 500;
+/// Bytes of a batch before the store trains a dictionary for the default group.
+pub(crate) const TRAIN_MIN_BYTES: usize = 256 << 10;
+/// Bodies of one group in a batch before the store trains that group's own dictionary.
+pub(crate) const TRAIN_GROUP_MIN: usize = 1000;
+/// Bodies a dictionary is trained on, at most (at prepare time).
+pub(crate) const TRAIN_SAMPLES: usize = 1000;
+
+impl Store {
+    /// Hashes and compresses `items` — each a body and its group (an opaque name; "" is the
+    /// default group) — on all cores, outside any lock. Each body is compressed with its
+    /// group's dictionary, else the default group's, else none.
+    ///
+    /// Before that, when the default group has no dictionary and the batch holds at least 500
+    /// bodies (and 256 KiB), the store trains one on up to 1,000 of them and stores it at once
+    /// (its own small commit); likewise for a group without its own dictionary that has at
+    /// least 1,000 bodies in the batch. New group names are stored at once too.
+    /// [`Error::TooLarge`] for a body above [`crate::MAX_BLOB_BYTES`].
+    pub fn prepare_batch(&self, items: &[(&[u8], &str)]) -> Result<Vec<PreparedBlob>> {
+        for (body, _) in items {
+            check_len(body.len())?;
+        }
+        let groups = self.groups_of(items.iter().map(|(_, g)| *g))?;
+        self.train_for_batch(items, &groups)?;
+        let cache = self.cache();
+        self.encode_all(&cache, items.iter().map(|(b, _)| *b).zip(groups))
+    }
+
+    /// Hashes and encodes `bodies` with their groups' dictionaries, in parallel.
+    pub(crate) fn encode_all<'b>(
+        &self,
+        cache: &Cache,
+        bodies: impl Iterator<Item = (&'b [u8], u16)>,
+    ) -> Result<Vec<PreparedBlob>> {
+        let work: Vec<(&[u8], u16, Option<&Dict>)> = bodies
+            .map(|(b, g)| {
+                let d = cache.groups.dict_for(g);
+                (b, g, cache.dicts.get(&d).map(AsRef::as_ref))
+            })
+            .collect();
+        let level = self.inner.level;
+        work.par_iter()
+            .with_min_len(16)
+            .map_init(
+                || Compressors::new(level),
+                |c, (body, group, dict)| {
+                    let (slot, frame) = c.encode(body, *group, *dict)?;
+                    Ok(PreparedBlob {
+                        id: BlobId::of(body),
+                        raw_len: body.len() as u64,
+                        slot,
+                        frame,
+                    })
+                },
+            )
+            .collect()
+    }
+
+    /// The group number of each name, storing new groups.
+    fn groups_of<'n>(&self, names: impl Iterator<Item = &'n str>) -> Result<Vec<u16>> {
+        let names: Vec<&str> = names.collect();
+        let cache = self.cache();
+        if names.iter().all(|n| cache.groups.by_name.contains_key(*n)) {
+            return Ok(names.iter().map(|n| cache.groups.by_name[*n]).collect());
+        }
+        let _state = self.lock_state();
+        let cache = self.cache();
+        let mut groups = (*cache.groups).clone();
+        let mut batch = sled::Batch::default();
+        for name in &names {
+            if !groups.by_name.contains_key(*name) {
+                // At most 65,536 groups: beyond, bodies go to the default group.
+                let Ok(g) = u16::try_from(groups.list.len()) else {
+                    continue;
+                };
+                batch.insert(&format::key_group(g), format::encode_group(0, name));
+                groups.by_name.insert((*name).to_owned(), g);
+                groups.list.push(((*name).to_owned(), 0));
+            }
+        }
+        self.inner.tree.apply_batch(batch).map_err(engine_error)?;
+        let out = names
+            .iter()
+            .map(|n| groups.by_name.get(*n).copied().unwrap_or(0))
+            .collect();
+        self.set_cache(Cache {
+            groups: Arc::new(groups),
+            ..(*cache).clone()
+        });
+        Ok(out)
+    }
+
+    pub(crate) fn lock_state(&self) -> MutexGuard<'_, ()> {
+        self.inner
+            .state_lock
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Trains the dictionaries the policy asks for before a batch is compressed.
+    fn train_for_batch(&self, items: &[(&[u8], &str)], groups: &[u16]) -> Result<()> {
+        let cache = self.cache();
+        let mut wanted: Vec<(u16, Vec<&[u8]>)> = Vec::new();
+        let total: usize = items.iter().map(|(b, _)| b.len()).sum();
+        if cache.groups.dict_for(0) == 0
+            && items.len() >= TRAIN_DEFAULT_MIN
+            && total >= TRAIN_MIN_BYTES
+        {
+            wanted.push((0, spread(items.iter().map(|(b, _)| *b), TRAIN_SAMPLES)));
+        }
+        let mut per_group: BTreeMap<u16, Vec<&[u8]>> = BTreeMap::new();
+        for ((body, _), g) in items.iter().zip(groups) {
+            if *g != 0
+                && cache
+                    .groups
+                    .list
+                    .get(usize::from(*g))
+                    .is_some_and(|(_, d)| *d == 0)
+            {
+                per_group.entry(*g).or_default().push(body);
+            }
+        }
+        for (g, bodies) in per_group {
+            if bodies.len() >= TRAIN_GROUP_MIN {
+                wanted.push((g, spread(bodies.into_iter(), TRAIN_SAMPLES)));
+            }
+        }
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let trained: Vec<(u16, Option<Vec<u8>>)> = wanted
+            .into_par_iter()
+            .map(|(g, samples)| (g, frame::train(&samples)))
+            .collect();
+        for (g, dict) in trained {
+            if let Some(dict) = dict {
+                self.install_dict(g, dict, false)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Stores a trained dictionary as the dictionary of `group` (`D`, `G` and `S` in one small
+    /// commit). Unless `replace`, a group that got a dictionary meanwhile keeps it.
+    pub(crate) fn install_dict(&self, group: u16, bytes: Vec<u8>, replace: bool) -> Result<u32> {
+        let _state = self.lock_state();
+        let cache = self.cache();
+        let Some((name, current)) = cache.groups.list.get(usize::from(group)).cloned() else {
+            return Err(Error::Engine(format!("no group {group}")));
+        };
+        if current != 0 && !replace {
+            return Ok(current);
+        }
+        let id = cache.state.next_dict;
+        let dict = Dict::new(id, bytes, self.inner.level)?;
+        let mut state = cache.state;
+        state.next_dict = id
+            .checked_add(1)
+            .ok_or_else(|| Error::Engine("no dictionary ids left".into()))?;
+        let mut batch = sled::Batch::default();
+        batch.insert(&format::key_dict(id), format::encode_dict(&dict.bytes));
+        batch.insert(&format::key_group(group), format::encode_group(id, &name));
+        batch.insert(&format::key_state(), state.encode());
+        self.inner.tree.apply_batch(batch).map_err(engine_error)?;
+        let mut groups: Groups = (*cache.groups).clone();
+        groups.list[usize::from(group)].1 = id;
+        let mut dicts = (*cache.dicts).clone();
+        dicts.insert(id, Arc::new(dict));
+        self.set_cache(Cache {
+            state,
+            runs: Arc::clone(&cache.runs),
+            dicts: Arc::new(dicts),
+            groups: Arc::new(groups),
+        });
+        Ok(id)
+    }
+
+    /// The writer: takes the store's writer mutex (waiting for another writer to finish).
+    /// Everything it stages is written by [`Writer::commit`] in one atomic batch; dropping it
+    /// without committing writes nothing.
+    ///
+    /// While a thread holds a writer, it must not call the store's writing methods
+    /// ([`Store::put`], [`Store::remove`], …): they wait for the writer.
+    pub fn writer(&self) -> Writer<'_> {
+        let guard = self
+            .inner
+            .writer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let cache = self.cache();
+        Writer {
+            store: self,
+            _guard: guard,
+            next_seq: cache.state.next_seq,
+            cache,
+            packs: BTreeMap::new(),
+            staged_ids: HashMap::new(),
+            new_entries: Vec::new(),
+            live: 0,
+            raw: 0,
+            stored: 0,
+            keys: BTreeMap::new(),
+            foreign: None,
+            rebuild: None,
+        }
+    }
+}
+
+/// Up to `n` of `items`, spread evenly.
+fn spread<'a>(items: impl ExactSizeIterator<Item = &'a [u8]>, n: usize) -> Vec<&'a [u8]> {
+    let len = items.len();
+    let step = len.div_ceil(n.max(1)).max(1);
+    items.step_by(step).collect()
+}
+
+/// A pack being edited by a writer.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PackEdit {
+    pub(crate) slots: Vec<(Slot, Vec<u8>)>,
+    pub(crate) ids: Vec<BlobId>,
+    pub(crate) slots_changed: bool,
+    pub(crate) ids_changed: bool,
+}
+
+/// The one writer of a store ([`Store::writer`]): stages bodies, removals and the caller's
+/// own keys, and commits them in one atomic sled batch.
+pub struct Writer<'s> {
+    store: &'s Store,
+    _guard: MutexGuard<'s, ()>,
+    cache: Arc<Cache>,
+    next_seq: Seq,
+    pub(crate) packs: BTreeMap<u32, PackEdit>,
+    staged_ids: HashMap<BlobId, Seq>,
+    new_entries: Vec<Entry>,
+    live: i64,
+    raw: i64,
+    stored: i64,
+    keys: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    foreign: Option<Vec<u8>>,
+    /// Set by optimize: the index is replaced by this one run (entries sorted).
+    pub(crate) rebuild: Option<Vec<Entry>>,
+}
+
+impl fmt::Debug for Writer<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Writer")
+            .field("next_seq", &self.next_seq)
+            .field("packs", &self.packs.len())
+            .field("keys", &self.keys.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Writer<'_> {
+    /// The pack `pack` as this writer sees it, loaded on first use.
+    pub(crate) fn pack_mut(&mut self, pack: u32) -> Result<&mut PackEdit> {
+        if !self.packs.contains_key(&pack) {
+            let edit = load_pack(&self.store.inner.tree, pack)?;
+            self.packs.insert(pack, edit);
+        }
+        self.packs
+            .get_mut(&pack)
+            .ok_or_else(|| Error::Engine("pack vanished".into()))
+    }
+
+    /// Places `blob`: when its body is stored (live) or staged already, where it is;
+    /// otherwise it gets the next sequence number.
+    pub fn place(&mut self, blob: PreparedBlob) -> Result<Placed> {
+        if let Some(seq) = self.find(&blob.id)? {
+            return Ok(Placed {
+                id: blob.id,
+                seq,
+                new: false,
+            });
+        }
+        let seq = self.next_seq;
+        let next = seq.checked_add(1).ok_or(Error::Full)?;
+        let (pack, i) = format::pack_of(seq);
+        let edit = if i == 0 {
+            self.packs.entry(pack).or_default()
+        } else {
+            self.pack_mut(pack)?
+        };
+        if edit.slots.len() != i || edit.ids.len() != i {
+            return Err(Error::Damaged {
+                what: format!(
+                    "pack {pack} (holds {} slots, expected {i})",
+                    edit.slots.len()
+                ),
+            });
+        }
+        edit.slots.push((blob.slot, blob.frame));
+        edit.ids.push(blob.id);
+        edit.slots_changed = true;
+        edit.ids_changed = true;
+        self.next_seq = next;
+        self.staged_ids.insert(blob.id, seq);
+        self.new_entries.push((format::prefix_of(&blob.id), seq));
+        self.live += 1;
+        self.raw += blob.raw_len as i64;
+        self.stored += i64::from(blob.slot.frame_len);
+        Ok(Placed {
+            id: blob.id,
+            seq,
+            new: true,
+        })
+    }
+
+    /// The sequence number of the live body `id`, staged ones included (and staged removals
+    /// taken into account).
+    pub fn find(&mut self, id: &BlobId) -> Result<Option<Seq>> {
+        if let Some(seq) = self.staged_ids.get(id) {
+            return Ok(Some(*seq));
+        }
+        let p = format::prefix_of(id);
+        let seqs = crate::store::candidates_in(&self.store.inner.tree, &self.cache.runs, p, p)
+            .map_err(|m| m.0)?;
+        for seq in seqs {
+            if self.live_id(seq)? == Some(*id) {
+                return Ok(Some(seq));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The id at `seq` when its slot is live, as this writer sees it.
+    fn live_id(&mut self, seq: Seq) -> Result<Option<BlobId>> {
+        if seq >= self.next_seq {
+            return Ok(None);
+        }
+        let (pack, i) = format::pack_of(seq);
+        if let Some(edit) = self.packs.get(&pack) {
+            return Ok(match (edit.slots.get(i), edit.ids.get(i)) {
+                (Some((slot, _)), Some(id)) if !slot.is_removed() => Some(*id),
+                _ => None,
+            });
+        }
+        Ok(self.store.locate_seq(seq)?.map(|loc| loc.id))
+    }
+
+    /// Removes the body at `seq`: its slot is marked removed and its frame dropped. Whether a
+    /// live body was there.
+    pub fn remove(&mut self, seq: Seq) -> Result<bool> {
+        if seq >= self.next_seq {
+            return Ok(false);
+        }
+        let (pack, i) = format::pack_of(seq);
+        let edit = self.pack_mut(pack)?;
+        let (Some((slot, frame)), Some(id)) = (edit.slots.get_mut(i), edit.ids.get(i).copied())
+        else {
+            return Ok(false);
+        };
+        if slot.is_removed() {
+            return Ok(false);
+        }
+        let (raw, stored) = (slot.raw_len, slot.frame_len);
+        *slot = Slot::REMOVED;
+        *frame = Vec::new();
+        edit.slots_changed = true;
+        if self.staged_ids.get(&id) == Some(&seq) {
+            self.staged_ids.remove(&id);
+        }
+        self.live -= 1;
+        self.raw -= i64::from(raw);
+        self.stored -= i64::from(stored);
+        Ok(true)
+    }
+
+    /// Replaces the frame of the live slot `seq` with `blob`'s (which must be the same body):
+    /// for optimize.
+    pub(crate) fn recode(&mut self, seq: Seq, blob: PreparedBlob) -> Result<()> {
+        let (pack, i) = format::pack_of(seq);
+        let edit = self.pack_mut(pack)?;
+        match (edit.slots.get_mut(i), edit.ids.get(i)) {
+            (Some((slot, frame)), Some(id)) if *id == blob.id && !slot.is_removed() => {
+                let before = i64::from(slot.frame_len);
+                *slot = blob.slot;
+                *frame = blob.frame;
+                edit.slots_changed = true;
+                self.stored += i64::from(slot.frame_len) - before;
+                Ok(())
+            }
+            _ => Err(Error::Engine(format!("slot {seq} changed under optimize"))),
+        }
+    }
+
+    /// Stages a caller's key: its first byte must be a lowercase tag (b'a'..=b'z'), else the
+    /// commit fails with [`Error::ForeignKey`].
+    pub fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        if !matches!(key.first(), Some(b'a'..=b'z')) {
+            self.foreign.get_or_insert(key);
+            return;
+        }
+        self.keys.insert(key, Some(value));
+    }
+
+    /// Stages the deletion of a caller's key (same rule as [`Writer::put`]).
+    pub fn delete(&mut self, key: Vec<u8>) {
+        if !matches!(key.first(), Some(b'a'..=b'z')) {
+            self.foreign.get_or_insert(key);
+            return;
+        }
+        self.keys.insert(key, None);
+    }
+
+    /// What this writer staged for a caller key: `None` when nothing, `Some(None)` when a
+    /// deletion, `Some(Some(value))` when a value.
+    pub fn staged(&self, key: &[u8]) -> Option<Option<&[u8]>> {
+        self.keys.get(key).map(Option::as_deref)
+    }
+
+    /// Writes everything staged in ONE atomic sled batch (with the index run, its merges and
+    /// the store state), then updates the store's caches. On error nothing was written and
+    /// the caches are as before. Not durable until [`Store::flush`].
+    pub fn commit(self) -> Result<()> {
+        if let Some(key) = self.foreign {
+            return Err(Error::ForeignKey { key });
+        }
+        let store = self.store;
+        let tree = &store.inner.tree;
+        let mut batch = sled::Batch::default();
+        for (key, value) in self.keys {
+            match value {
+                Some(v) => batch.insert(key, v),
+                None => batch.remove(key),
+            }
+        }
+        for (pack, edit) in &self.packs {
+            if edit.slots_changed {
+                let value = format::encode_pack(edit.slots.iter().map(|(s, f)| (*s, f.as_slice())));
+                batch.insert(&format::key_pack(TAG_PACK, *pack), value);
+            }
+            if edit.ids_changed {
+                batch.insert(
+                    &format::key_pack(TAG_IDS, *pack),
+                    format::encode_ids(&edit.ids),
+                );
+            }
+        }
+
+        let _state = store.lock_state();
+        let current = store.cache();
+        let mut state = State {
+            next_seq: self.next_seq,
+            next_dict: current.state.next_dict,
+            ..current.state
+        };
+        state.live = apply_delta(state.live, self.live)?;
+        state.raw_bytes = apply_delta(state.raw_bytes, self.raw)?;
+        state.stored_bytes = apply_delta(state.stored_bytes, self.stored)?;
+        let mut runs: Vec<Run> = (*current.runs).clone();
+        let runs_before = runs.len();
+        if let Some(entries) = self.rebuild {
+            for run in &runs {
+                remove_run(&mut batch, run);
+            }
+            runs.clear();
+            if !entries.is_empty() {
+                runs.push(write_run(&mut batch, &mut state, &entries)?);
+            }
+        } else if !self.new_entries.is_empty() {
+            let mut newest = self.new_entries;
+            newest.sort_unstable();
+            // Merge while the second newest is at most twice the newest.
+            while let Some(prev) = runs.last() {
+                if prev.entries > 2 * newest.len() as u64 {
+                    break;
+                }
+                let old = read_run(tree, prev)?;
+                newest = merge(&old, &newest);
+                remove_run(&mut batch, prev);
+                runs.pop();
+            }
+            runs.push(write_run(&mut batch, &mut state, &newest)?);
+        }
+        if runs != *current.runs || runs.len() != runs_before {
+            batch.insert(&[TAG_RUNS], format::encode_runs(&runs));
+        }
+        batch.insert(&format::key_state(), state.encode());
+        tree.apply_batch(batch).map_err(engine_error)?;
+        store.set_cache(Cache {
+            state,
+            runs: Arc::new(runs),
+            dicts: Arc::clone(&current.dicts),
+            groups: Arc::clone(&current.groups),
+        });
+        Ok(())
+    }
+}
+
+fn apply_delta(value: u64, delta: i64) -> Result<u64> {
+    value
+        .checked_add_signed(delta)
+        .ok_or_else(|| Error::Damaged {
+            what: "store state (counts)".into(),
+        })
+}
+
+/// Loads pack `pack` and its ids for editing (an empty edit when it does not exist yet).
+pub(crate) fn load_pack(tree: &sled::Tree, pack: u32) -> Result<PackEdit> {
+    let value = tree
+        .get(format::key_pack(TAG_PACK, pack))
+        .map_err(engine_error)?;
+    let ids = tree
+        .get(format::key_pack(TAG_IDS, pack))
+        .map_err(engine_error)?;
+    let (Some(value), Some(ids)) = (value, ids) else {
+        return Ok(PackEdit::default());
+    };
+    let decoded = Pack::decode(pack, &value)?;
+    let ids = format::decode_ids(pack, &ids)?;
+    if ids.len() != decoded.slots.len() {
+        return Err(Error::Damaged {
+            what: format!("pack {pack} (slots and ids differ in number)"),
+        });
+    }
+    let slots = decoded
+        .slots
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (*s, decoded.frame(&value, i).to_vec()))
+        .collect();
+    Ok(PackEdit {
+        slots,
+        ids,
+        slots_changed: false,
+        ids_changed: false,
+    })
+}
+
+/// All entries of `run`, in order.
+pub(crate) fn read_run(tree: &sled::Tree, run: &Run) -> Result<Vec<Entry>> {
+    let mut out = Vec::with_capacity(usize::try_from(run.entries).unwrap_or(0));
+    for c in 0..run.firsts.len() as u32 {
+        let what = || format!("index run {} chunk {c}", run.run);
+        let value = tree
+            .get(format::key_chunk(run.run, c))
+            .map_err(engine_error)?
+            .ok_or_else(|| Error::Damaged {
+                what: format!("{} (missing)", what()),
+            })?;
+        out.extend(format::decode_chunk(what, &value)?);
+    }
+    Ok(out)
+}
+
+fn remove_run(batch: &mut sled::Batch, run: &Run) {
+    for c in 0..run.firsts.len() as u32 {
+        batch.remove(&format::key_chunk(run.run, c));
+    }
+}
+
+/// Stages a new run of `entries` (sorted) and returns its directory entry.
+fn write_run(batch: &mut sled::Batch, state: &mut State, entries: &[Entry]) -> Result<Run> {
+    let run = state.next_run;
+    state.next_run = run
+        .checked_add(1)
+        .ok_or_else(|| Error::Engine("no index run ids left".into()))?;
+    let (chunks, firsts) = format::chunks_of(entries);
+    for (c, value) in chunks.into_iter().enumerate() {
+        batch.insert(&format::key_chunk(run, c as u32), value);
+    }
+    Ok(Run {
+        run,
+        entries: entries.len() as u64,
+        firsts,
+    })
+}
+
+/// Merges two sorted runs.
+fn merge(a: &[Entry], b: &[Entry]) -> Vec<Entry> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        if a[i] <= b[j] {
+            out.push(a[i]);
+            i += 1;
+        } else {
+            out.push(b[j]);
+            j += 1;
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_keeps_order() {
+        assert_eq!(
+            merge(&[(1, 0), (3, 1), (3, 5)], &[(0, 9), (3, 2), (4, 4)]),
+            [(0, 9), (1, 0), (3, 1), (3, 2), (3, 5), (4, 4)]
+        );
+    }
+
+    #[test]
+    fn spread_takes_evenly() {
+        let items: Vec<Vec<u8>> = (0..10u8).map(|i| vec![i]).collect();
+        let s = spread(items.iter().map(Vec::as_slice), 3);
+        assert_eq!(s, [&[0u8][..], &[4], &[8]]);
+        assert_eq!(spread(items.iter().map(Vec::as_slice), 100).len(), 10);
+    }
+}
