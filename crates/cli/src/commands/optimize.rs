@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use morgue_meta::{OptimizeProgress, OptimizeReport};
+use morgue_store::{OptimizeProgress, OptimizeReport};
 use serde::Serialize;
 
 use super::Ctx;
@@ -28,15 +28,18 @@ struct SummaryJson {
     bytes_after: u64,
     /// zstd dictionaries trained by this run.
     dictionaries_trained: u64,
+    /// Id-index entries of removed articles dropped.
+    index_entries_dropped: u64,
 }
 
 impl SummaryJson {
     fn of(report: &OptimizeReport) -> SummaryJson {
         SummaryJson {
             recompressed: report.recompressed,
-            bytes_before: report.bytes_before,
-            bytes_after: report.bytes_after,
+            bytes_before: report.stored_before,
+            bytes_after: report.stored_after,
             dictionaries_trained: u64::from(report.dicts_trained),
+            index_entries_dropped: report.entries_dropped,
         }
     }
 
@@ -62,11 +65,33 @@ impl SummaryJson {
 pub fn run(args: &OptimizeArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     let archive = ctx.open_existing()?;
     let bar = progress_bar(ctx);
-    let mut on_progress = |p: OptimizeProgress| {
-        if bar.length() != Some(p.total) {
-            bar.set_length(p.total);
+    let verbose = ctx.verbose && !ctx.quiet;
+    let mut on_progress = |p: OptimizeProgress| match p {
+        OptimizeProgress::Recompressing { done, total } => {
+            if bar.length() != Some(total) {
+                bar.set_length(total);
+            }
+            bar.set_position(done);
         }
-        bar.set_position(p.done);
+        OptimizeProgress::Trained {
+            group,
+            dict,
+            samples,
+        } if verbose => {
+            let whose = if group.is_empty() {
+                "the archive".to_owned()
+            } else {
+                format!("service {group:?}")
+            };
+            note(&bar, &format!("trained dictionary {dict} for {whose} on {samples} bodies"));
+        }
+        OptimizeProgress::Reindexed { entries, dropped } if verbose => {
+            note(
+                &bar,
+                &format!("rebuilt the id index: {entries} entries, {dropped} dropped"),
+            );
+        }
+        _ => {}
     };
     let outcome = archive.optimize(&mut on_progress);
     bar.finish_and_clear();
@@ -90,13 +115,23 @@ pub fn run(args: &OptimizeArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     Ok(ExitStatus::Success)
 }
 
+/// A line on stderr, above the progress bar when there is one.
+fn note(bar: &ProgressBar, line: &str) {
+    if bar.is_hidden() {
+        eprintln!("{line}");
+    } else {
+        bar.println(line);
+    }
+}
+
 /// A progress bar on stderr when it is a terminal and not `-q`; a hidden one otherwise.
 fn progress_bar(ctx: &Ctx) -> ProgressBar {
     if ctx.quiet || !io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
     let style = ProgressStyle::with_template(
-        "{spinner} {elapsed_precise} [{wide_bar}] {human_pos}/{human_len} bodies, ETA {eta}",
+        "{spinner} {elapsed_precise} [{wide_bar}] {human_pos}/{human_len} bodies recompressed, \
+         ETA {eta}",
     )
     .unwrap_or_else(|_| ProgressStyle::default_bar())
     .progress_chars("=> ");
@@ -116,6 +151,7 @@ mod tests {
             bytes_before: 2048,
             bytes_after: 1536,
             dictionaries_trained: 1,
+            index_entries_dropped: 0,
         };
         assert_eq!(
             summary.line(),
@@ -127,6 +163,7 @@ mod tests {
             bytes_before: 0,
             bytes_after: 0,
             dictionaries_trained: 0,
+            index_entries_dropped: 0,
         };
         assert_eq!(
             nothing.line(),
