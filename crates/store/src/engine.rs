@@ -59,7 +59,7 @@ pub const LOCK_FILE: &str = "LOCK";
 /// (lowercase tags).
 pub const TREE: &str = "morgue";
 /// Name of the sled tree that held the blobs in format 1 (read for upgrade only).
-pub const V1_BLOB_TREE: &str = "blobs";
+pub const BLOB_TREE: &str = "blobs";
 
 /// How long to retry sled's own file lock after ours was taken: a sled instance of this
 /// process that was just dropped can keep it for a moment (its flusher thread winds down).
@@ -383,16 +383,23 @@ impl Drop for DirLock {
     }
 }
 
-/// The bodies of a format-1 archive, read for its upgrade: the body `id` from the v1 `blobs`
-/// tree, decoded and re-hashed ([`Error::Corrupted`] when it does not match), or `None`.
+/// The bodies of a format-1 archive, read for its upgrade: the body `id` from the v1
+/// [`BLOB_TREE`], decoded and re-hashed ([`Error::Corrupted`] when it does not match), or `None`.
 pub fn v1_blob(db: &Database, id: &BlobId) -> Result<Option<Vec<u8>>> {
-    let tree = db.sled().open_tree(V1_BLOB_TREE).map_err(engine_error)?;
+    let tree = db.sled().open_tree(BLOB_TREE).map_err(engine_error)?;
     match tree.get(id.as_bytes()).map_err(engine_error)? {
-        Some(value) => match codec::decode(&value) {
-            Ok(body) if BlobId::of(&body) == *id => Ok(Some(body)),
-            _ => Err(Error::Corrupted { id: *id }),
-        },
+        Some(value) => decode_v1(id, &value).map(Some),
         None => Ok(None),
+    }
+}
+
+/// Decodes a value of the format-1 [`BLOB_TREE`] stored under `id` and checks that it hashes
+/// to `id`: [`Error::Corrupted`] when it does not decode or does not match (read for upgrade
+/// only).
+pub fn decode_v1(id: &BlobId, value: &[u8]) -> Result<Vec<u8>> {
+    match codec::decode(value) {
+        Ok(body) if BlobId::of(&body) == *id => Ok(body),
+        _ => Err(Error::Corrupted { id: *id }),
     }
 }
 

@@ -1,9 +1,9 @@
 //! The upgrade of a format-1 archive that holds only blobs (no article records).
 
-use crate::engine::{Database, TREE, V1_BLOB_TREE, engine_error};
+use crate::engine::{BLOB_TREE, Database, TREE, decode_v1, engine_error};
 use crate::error::{Error, Result};
 use crate::id::BlobId;
-use crate::{FORMAT_VERSION, Store, codec};
+use crate::{FORMAT_VERSION, Store};
 
 /// Bodies per commit of the upgrade.
 const BATCH: usize = 1000;
@@ -27,7 +27,7 @@ pub(crate) fn upgrade_blobs(db: &Database, level: i32) -> Result<()> {
     }
     sled.drop_tree(TREE).map_err(engine_error)?;
     let store = Store::on(db, level)?;
-    let blobs = sled.open_tree(V1_BLOB_TREE).map_err(engine_error)?;
+    let blobs = sled.open_tree(BLOB_TREE).map_err(engine_error)?;
     let mut bodies: Vec<Vec<u8>> = Vec::with_capacity(BATCH);
     let mut iter = blobs.iter();
     loop {
@@ -38,10 +38,7 @@ pub(crate) fn upgrade_blobs(db: &Database, level: i32) -> Result<()> {
             let Some(id) = BlobId::from_key(&key) else {
                 continue;
             };
-            match codec::decode(&value) {
-                Ok(body) if BlobId::of(&body) == id => bodies.push(body),
-                _ => return Err(Error::Corrupted { id }),
-            }
+            bodies.push(decode_v1(&id, &value)?);
             if bodies.len() == BATCH {
                 break;
             }
@@ -60,6 +57,6 @@ pub(crate) fn upgrade_blobs(db: &Database, level: i32) -> Result<()> {
     store.flush()?;
     drop(store);
     db.set_version(FORMAT_VERSION)?;
-    sled.drop_tree(V1_BLOB_TREE).map_err(engine_error)?;
+    sled.drop_tree(BLOB_TREE).map_err(engine_error)?;
     db.flush()
 }

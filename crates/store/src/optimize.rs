@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::engine::engine_error;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::format::{
     self, CODEC_RAW, CODEC_ZSTD, CODEC_ZSTD_DICT, PACK_SLOTS, Pack, Slot, TAG_IDS,
 };
@@ -18,50 +18,33 @@ pub(crate) const OPTIMIZE_SAMPLES: u64 = 2000;
 /// Packs recompressed per commit.
 const PACKS_PER_STEP: usize = 16;
 
-/// What [`Store::optimize`] is doing, reported as it goes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// How far [`Store::optimize`] is: called after each step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum OptimizeProgress {
-    /// A dictionary was trained and stored for a group.
-    Trained {
-        /// The group's name ("" is the default group).
-        group: String,
-        /// The new dictionary's number.
-        dict: u32,
-        /// Bodies it was trained on.
-        samples: u64,
-    },
-    /// Bodies recompressed so far, of those whose frame does not use their dictionary.
-    Recompressing {
-        /// Done.
-        done: u64,
-        /// To do in all.
-        total: u64,
-    },
-    /// The id index was rebuilt as one run.
-    Reindexed {
-        /// Entries in the new run (one per live body).
-        entries: u64,
-        /// Entries dropped (of removed bodies).
-        dropped: u64,
-    },
+pub struct OptimizeProgress {
+    /// Live bodies looked at so far.
+    pub done: u64,
+    /// Live bodies in all.
+    pub total: u64,
 }
 
 /// What [`Store::optimize`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct OptimizeReport {
-    /// Dictionaries trained.
-    pub dicts_trained: u32,
     /// Bodies recompressed.
     pub recompressed: u64,
-    /// Stored bytes (frames) before.
-    pub stored_before: u64,
-    /// Stored bytes (frames) after.
-    pub stored_after: u64,
+    /// Sum of the frame lengths of the live bodies before.
+    pub bytes_before: u64,
+    /// Sum of the frame lengths of the live bodies after.
+    pub bytes_after: u64,
+    /// Dictionaries trained.
+    pub dicts_trained: u32,
+    /// Bodies left as they are because they no longer match their id (see [`Store::verify`]).
+    pub corrupted: Vec<crate::BlobId>,
     /// Index runs before (after: one, or none when the store is empty).
     pub runs_before: usize,
-    /// Index entries dropped.
+    /// Index entries dropped (those of removed bodies).
     pub entries_dropped: u64,
 }
 
@@ -83,82 +66,63 @@ impl Store {
     /// [`Store::flush`].
     pub fn optimize(&self, progress: &mut dyn FnMut(OptimizeProgress)) -> Result<OptimizeReport> {
         let mut report = OptimizeReport {
-            stored_before: self.cache().state.stored_bytes,
+            bytes_before: self.cache().state.stored_bytes,
             runs_before: self.cache().runs.len(),
             ..OptimizeReport::default()
         };
 
         // 1. Dictionaries.
         let slots = self.live_slots()?;
+        let total = slots.len() as u64;
         let mut per_group: BTreeMap<u16, Vec<Seq>> = BTreeMap::new();
         for s in &slots {
             per_group.entry(s.slot.group).or_default().push(s.seq);
         }
         for (group, seqs) in &per_group {
-            let cache = self.cache();
-            let Some((name, dict)) = cache.groups.list.get(usize::from(*group)).cloned() else {
-                continue;
-            };
-            if dict != 0 || (seqs.len() as u64) < OPTIMIZE_TRAIN_MIN {
+            let dict = self
+                .cache()
+                .groups
+                .list
+                .get(usize::from(*group))
+                .map(|(_, d)| *d);
+            if dict != Some(0) || (seqs.len() as u64) < OPTIMIZE_TRAIN_MIN {
                 continue;
             }
             let step = (seqs.len() as u64).div_ceil(OPTIMIZE_SAMPLES).max(1) as usize;
             let mut samples = Vec::new();
             for seq in seqs.iter().step_by(step) {
-                if let Some(body) = self.get_at(*seq)? {
+                // A corrupted body is no sample; recompression reports it.
+                if let Ok(Some(body)) = self.get_at(*seq) {
                     samples.push(body);
                 }
             }
             let refs: Vec<&[u8]> = samples.iter().map(Vec::as_slice).collect();
             if let Some(bytes) = frame::train(&refs) {
-                let dict = self.install_dict(*group, bytes, false)?;
+                self.install_dict(*group, bytes, false)?;
                 report.dicts_trained += 1;
-                progress(OptimizeProgress::Trained {
-                    group: name,
-                    dict,
-                    samples: samples.len() as u64,
-                });
             }
         }
 
         // 2. Recompression, a few packs per commit.
-        let cache = self.cache();
-        let todo: Vec<LiveSlot> = slots
-            .into_iter()
-            .filter(|s| !uses_its_dict(&s.slot, cache.groups.dict_for(s.slot.group)))
-            .collect();
-        let total = todo.len() as u64;
-        let mut done = 0;
         let mut by_pack: BTreeMap<u32, Vec<LiveSlot>> = BTreeMap::new();
-        for s in todo {
+        for s in slots {
             by_pack.entry(s.seq / PACK_SLOTS).or_default().push(s);
         }
         let packs: Vec<Vec<LiveSlot>> = by_pack.into_values().collect();
+        let mut done = 0;
         for step in packs.chunks(PACKS_PER_STEP) {
-            let mut writer = self.writer();
             let cache = self.cache();
-            let mut bodies = Vec::new();
-            for s in step.iter().flatten() {
-                // Removed or changed since the plan: skip.
-                if let Some(loc) = self.locate_seq(s.seq)?
-                    && loc.slot() == s.slot
-                {
-                    bodies.push((s.seq, self.body(&loc)?, s.slot.group));
-                }
+            let todo: Vec<LiveSlot> = step
+                .iter()
+                .flatten()
+                .filter(|s| !uses_its_dict(&s.slot, cache.groups.dict_for(s.slot.group)))
+                .copied()
+                .collect();
+            if !todo.is_empty() {
+                self.recompress(&todo, &mut report)?;
             }
-            let prepared =
-                self.encode_all(&cache, bodies.iter().map(|(_, b, g)| (b.as_slice(), *g)))?;
-            for ((seq, _, _), blob) in bodies.iter().zip(prepared) {
-                let old = self.locate_seq(*seq)?.map(|l| l.slot());
-                if old.is_some_and(|o| o.codec == CODEC_RAW && blob.slot.codec == CODEC_RAW) {
-                    continue; // still better raw
-                }
-                writer.recode(*seq, blob)?;
-                report.recompressed += 1;
-            }
-            writer.commit()?;
             done += step.iter().map(|p| p.len() as u64).sum::<u64>();
-            progress(OptimizeProgress::Recompressing { done, total });
+            progress(OptimizeProgress { done, total });
         }
 
         // 3. The index as one run.
@@ -176,15 +140,45 @@ impl Store {
             writer.rebuild = Some(entries);
             writer.commit()?;
             report.entries_dropped = indexed.saturating_sub(n);
-            progress(OptimizeProgress::Reindexed {
-                entries: n,
-                dropped: report.entries_dropped,
-            });
         } else {
             drop(writer);
         }
-        report.stored_after = self.cache().state.stored_bytes;
+        report.bytes_after = self.cache().state.stored_bytes;
         Ok(report)
+    }
+
+    /// Recompresses the bodies of `todo` with their dictionaries, in one commit. Bodies that
+    /// no longer match their id are left as they are and reported.
+    fn recompress(&self, todo: &[LiveSlot], report: &mut OptimizeReport) -> Result<()> {
+        let mut writer = self.writer();
+        let cache = self.cache();
+        let mut bodies = Vec::new();
+        for s in todo {
+            // Removed or changed since the plan: skip.
+            let Some(loc) = self.locate_seq(s.seq)? else {
+                continue;
+            };
+            if loc.slot() != s.slot {
+                continue;
+            }
+            match self.body(&loc) {
+                Ok(body) => bodies.push((s.seq, body, s.slot)),
+                Err(Error::Corrupted { id }) => report.corrupted.push(id),
+                Err(e) => return Err(e),
+            }
+        }
+        let prepared = self.encode_all(
+            &cache,
+            bodies.iter().map(|(_, b, s)| (b.as_slice(), s.group)),
+        )?;
+        for ((seq, _, old), blob) in bodies.iter().zip(prepared) {
+            if old.codec == CODEC_RAW && blob.slot.codec == CODEC_RAW {
+                continue; // still better raw
+            }
+            writer.recode(*seq, blob)?;
+            report.recompressed += 1;
+        }
+        writer.commit()
     }
 
     /// Every live slot header, in sequence order.

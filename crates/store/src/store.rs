@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
-use crate::engine::{Database, TREE, V1_BLOB_TREE, engine_error};
+use crate::engine::{BLOB_TREE, Database, TREE, engine_error};
 use crate::error::{Error, Result};
 use crate::format::{
     self, ENTRY_LEN, Pack, Run, Slot, State, TAG_DICT, TAG_GROUP, TAG_IDS, TAG_INDEX, TAG_PACK,
@@ -186,9 +186,9 @@ impl Store {
                 .sled()
                 .tree_names()
                 .iter()
-                .any(|n| n.as_ref() == V1_BLOB_TREE.as_bytes())
+                .any(|n| n.as_ref() == BLOB_TREE.as_bytes())
         {
-            db.sled().drop_tree(V1_BLOB_TREE).map_err(engine_error)?;
+            db.sled().drop_tree(BLOB_TREE).map_err(engine_error)?;
         }
         let tree = db.sled().open_tree(TREE).map_err(engine_error)?;
         let cache = load(&tree, zstd_level)?;

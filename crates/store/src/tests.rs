@@ -429,7 +429,7 @@ fn too_large_blob_is_refused() {
 }
 
 mod model {
-    use std::collections::BTreeMap;
+    use std::collections::{BTreeMap, HashMap};
 
     use proptest::prelude::*;
 
@@ -438,6 +438,9 @@ mod model {
     #[derive(Debug, Clone)]
     enum Op {
         Put(Vec<u8>),
+        /// One commit of many bodies (numbered bodies `from..from + n`, some seen before), so
+        /// that index runs of many sizes are written and merged.
+        PutMany(u16, u16),
         /// An operation on the id of a blob picked from those seen so far (or one never stored).
         Get(usize),
         Remove(usize),
@@ -445,6 +448,7 @@ mod model {
         /// Resolve the first `len` hex characters of a picked id, maybe in upper case.
         Resolve(usize, usize, bool),
         Reopen,
+        Optimize,
     }
 
     fn blob() -> impl Strategy<Value = Vec<u8>> {
@@ -459,23 +463,43 @@ mod model {
     fn op() -> impl Strategy<Value = Op> {
         prop_oneof![
             4 => blob().prop_map(Op::Put),
+            2 => (0u16..400, 1u16..300).prop_map(|(a, n)| Op::PutMany(a, n)),
             2 => any::<usize>().prop_map(Op::Get),
-            1 => any::<usize>().prop_map(Op::Remove),
+            2 => any::<usize>().prop_map(Op::Remove),
             1 => any::<usize>().prop_map(Op::Contains),
             2 => (any::<usize>(), 4usize..=64, any::<bool>())
                 .prop_map(|(i, n, up)| Op::Resolve(i, n, up)),
             1 => Just(Op::Reopen),
+            1 => Just(Op::Optimize),
         ]
     }
 
+    /// The model: live bodies with their sequence numbers, and the next sequence number.
+    #[derive(Default)]
+    struct Model {
+        live: BTreeMap<BlobId, (Vec<u8>, u32)>,
+        next: u32,
+    }
+
+    impl Model {
+        fn put(&mut self, bytes: &[u8]) -> BlobId {
+            let id = BlobId::of(bytes);
+            if !self.live.contains_key(&id) {
+                self.live.insert(id, (bytes.to_vec(), self.next));
+                self.next += 1;
+            }
+            id
+        }
+    }
+
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+        #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
 
         #[test]
-        fn store_matches_btreemap(ops in prop::collection::vec(op(), 1..40)) {
+        fn store_matches_a_model(ops in prop::collection::vec(op(), 1..40)) {
             let dir = tempfile::tempdir().unwrap();
             let mut store = Store::open(dir.path()).unwrap();
-            let mut model: BTreeMap<BlobId, Vec<u8>> = BTreeMap::new();
+            let mut model = Model::default();
             // Every id seen, plus one that is never stored.
             let mut seen: Vec<BlobId> = vec![BlobId::of(b"never stored by this test")];
             let pick = |seen: &[BlobId], i: usize| seen[i % seen.len()];
@@ -484,27 +508,39 @@ mod model {
                 match op {
                     Op::Put(bytes) => {
                         let id = store.put(&bytes).unwrap();
-                        prop_assert_eq!(id, BlobId::of(&bytes));
-                        model.insert(id, bytes);
+                        prop_assert_eq!(id, model.put(&bytes));
                         seen.push(id);
+                    }
+                    Op::PutMany(from, n) => {
+                        let bodies: Vec<Vec<u8>> = (from..from + n)
+                            .map(|i| format!("numbered body {i}").into_bytes())
+                            .collect();
+                        let refs: Vec<&[u8]> = bodies.iter().map(Vec::as_slice).collect();
+                        let ids = store.put_many(&refs).unwrap();
+                        for (id, body) in ids.iter().zip(&bodies) {
+                            prop_assert_eq!(*id, model.put(body));
+                        }
+                        seen.extend(ids.iter().step_by(7));
                     }
                     Op::Get(i) => {
                         let id = pick(&seen, i);
                         let got = store.get(&id).unwrap();
-                        prop_assert_eq!(got.as_ref(), model.get(&id));
+                        prop_assert_eq!(got.as_ref(), model.live.get(&id).map(|(b, _)| b));
+                        prop_assert_eq!(store.seq_of(&id).unwrap(), model.live.get(&id).map(|(_, s)| *s));
                     }
                     Op::Remove(i) => {
                         let id = pick(&seen, i);
-                        prop_assert_eq!(store.remove(&id).unwrap(), model.remove(&id).is_some());
+                        prop_assert_eq!(store.remove(&id).unwrap(), model.live.remove(&id).is_some());
                     }
                     Op::Contains(i) => {
                         let id = pick(&seen, i);
-                        prop_assert_eq!(store.contains(&id).unwrap(), model.contains_key(&id));
+                        prop_assert_eq!(store.contains(&id).unwrap(), model.live.contains_key(&id));
                     }
                     Op::Resolve(i, len, upper) => {
                         let hex = pick(&seen, i).to_string();
                         let prefix = &hex[..len];
                         let matching: Vec<BlobId> = model
+                            .live
                             .keys()
                             .filter(|id| id.to_string().starts_with(prefix))
                             .copied()
@@ -524,17 +560,35 @@ mod model {
                         drop(store);
                         store = Store::open(dir.path()).unwrap();
                     }
+                    Op::Optimize => {
+                        store.optimize(&mut |_| {}).unwrap();
+                        prop_assert!(store.cache().runs.len() <= 1);
+                    }
                 }
+                // The index stays a few runs: each more than twice the next newer one.
+                let runs = store.cache().runs.clone();
+                prop_assert!(
+                    runs.windows(2).all(|w| w[0].entries > 2 * w[1].entries),
+                    "{:?}", runs.iter().map(|r| r.entries).collect::<Vec<_>>()
+                );
             }
 
             let ids: Vec<BlobId> = store.ids().collect::<Result<_, _>>().unwrap();
-            prop_assert_eq!(ids, model.keys().copied().collect::<Vec<_>>());
+            prop_assert_eq!(&ids, &model.live.keys().copied().collect::<Vec<_>>());
+            let by_seq: HashMap<u32, BlobId> = model.live.iter().map(|(id, (_, s))| (*s, *id)).collect();
+            let live: Vec<(u32, BlobId)> = store.live().collect::<Result<_, _>>().unwrap();
+            prop_assert_eq!(live.len(), by_seq.len());
+            for (seq, id) in &live {
+                prop_assert_eq!(by_seq.get(seq), Some(id));
+                prop_assert_eq!(store.id_at(*seq).unwrap(), Some(*id));
+            }
+            prop_assert!(live.windows(2).all(|w| w[0].0 < w[1].0));
             let stats = store.stats().unwrap();
-            prop_assert_eq!(stats.blobs, model.len() as u64);
-            prop_assert_eq!(stats.raw_bytes, model.values().map(|v| v.len() as u64).sum::<u64>());
+            prop_assert_eq!(stats.blobs, model.live.len() as u64);
+            prop_assert_eq!(stats.raw_bytes, model.live.values().map(|(v, _)| v.len() as u64).sum::<u64>());
             let report = store.verify().unwrap();
-            prop_assert!(report.is_clean());
-            prop_assert_eq!(report.checked, model.len() as u64);
+            prop_assert!(report.is_clean(), "{:?}", report);
+            prop_assert_eq!(report.checked, model.live.len() as u64);
         }
     }
 }
@@ -655,7 +709,7 @@ fn upgrades_the_v1_fixture() {
     {
         let db = Database::open(dir.path(), &no_create()).unwrap();
         assert_eq!(db.version(), 1);
-        let v1 = db.sled().open_tree(crate::engine::V1_BLOB_TREE).unwrap();
+        let v1 = db.sled().open_tree(crate::engine::BLOB_TREE).unwrap();
         let codecs: Vec<u8> = fixture_blobs()
             .iter()
             .map(|b| v1.get(BlobId::of(b).as_bytes()).unwrap().unwrap()[1])
@@ -729,7 +783,7 @@ fn interrupted_upgrades_finish() {
         // Header rewritten, v1 tree not yet dropped.
         let db = Database::open(dir.path(), &no_create()).unwrap();
         crate::migrate::upgrade_blobs(&db, 3).unwrap();
-        let v1 = db.sled().open_tree(crate::engine::V1_BLOB_TREE).unwrap();
+        let v1 = db.sled().open_tree(crate::engine::BLOB_TREE).unwrap();
         v1.insert(b"x", b"y".as_slice()).unwrap();
         db.flush().unwrap();
     }
@@ -1000,4 +1054,208 @@ fn sequence_numbers_never_wrap() {
     let err = store.put(b"one too many").unwrap_err();
     assert!(matches!(err, Error::Full), "{err:?}");
     assert_eq!(store.stats().unwrap().blobs, 0);
+}
+
+/// An article of about 1.2 KB.
+fn long_article(i: usize) -> Vec<u8> {
+    let mut a = article(i);
+    a.extend_from_slice(&article(i + 1_000_000));
+    a
+}
+
+fn group_dict(store: &Store, name: &str) -> u32 {
+    let cache = store.cache();
+    let g = cache.groups.by_name[name];
+    cache.groups.list[usize::from(g)].1
+}
+
+#[test]
+fn dictionaries_are_trained_at_the_thresholds() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let put = |range: std::ops::Range<usize>, group: &str, f: fn(usize) -> Vec<u8>| {
+        let bodies: Vec<Vec<u8>> = range.map(f).collect();
+        let items: Vec<(&[u8], &str)> = bodies.iter().map(|b| (b.as_slice(), group)).collect();
+        let prepared = store.prepare_batch(&items).unwrap();
+        let mut w = store.writer();
+        for p in prepared {
+            w.place(p).unwrap();
+        }
+        w.commit().unwrap();
+        bodies
+    };
+    // 499 bodies: no dictionary.
+    let mut all = put(0..499, "", long_article);
+    assert_eq!(group_dict(&store, ""), 0);
+    // 500 bodies, but under 256 KiB: none either.
+    all.extend(put(1000..1500, "", |i| {
+        format!("short body {i}").into_bytes()
+    }));
+    assert_eq!(group_dict(&store, ""), 0);
+    assert!(store.cache().dicts.is_empty());
+    // 500 bodies over 256 KiB: the default group's dictionary, used at once.
+    let batch = put(2000..2500, "", long_article);
+    assert_eq!(group_dict(&store, ""), 1);
+    let slot = slot_of(&store, &BlobId::of(&batch[0]));
+    assert_eq!((slot.codec, slot.dict), (format::CODEC_ZSTD_DICT, 1));
+    all.extend(batch);
+    // A group without its own: 999 bodies use the default dictionary...
+    let batch = put(3000..3999, "wire", long_article);
+    assert_eq!(group_dict(&store, "wire"), 0);
+    let slot = slot_of(&store, &BlobId::of(&batch[0]));
+    assert_eq!((slot.codec, slot.dict), (format::CODEC_ZSTD_DICT, 1));
+    all.extend(batch);
+    // ... 1,000 get their own.
+    let batch = put(5000..6000, "wire", long_article);
+    assert_eq!(group_dict(&store, "wire"), 2);
+    let slot = slot_of(&store, &BlobId::of(&batch[0]));
+    assert_eq!(
+        (slot.codec, slot.group, slot.dict),
+        (format::CODEC_ZSTD_DICT, 1, 2)
+    );
+    all.extend(batch);
+
+    // Every body reads back, before and after a reopen (dictionaries loaded from the tree).
+    let check = |store: &Store| {
+        for b in all.iter().step_by(13) {
+            assert_eq!(store.get(&BlobId::of(b)).unwrap().as_ref(), Some(b));
+        }
+    };
+    check(&store);
+    assert!(store.verify().unwrap().is_clean());
+    drop(store);
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.cache().dicts.len(), 2);
+    check(&store);
+    assert!(store.verify().unwrap().is_clean());
+    // The dictionaries are stored as `D` values of 64 KiB at most.
+    let d = store.tree().get(format::key_dict(1)).unwrap().unwrap();
+    assert_eq!(d[0], 2);
+    assert!(d.len() <= 1 + (64 << 10));
+}
+
+#[test]
+fn optimize_changes_codecs_but_no_body_byte_nor_any_seq() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let mut bodies = Vec::new();
+    // Small commits: no dictionary at prepare time, several index runs.
+    let parts = (0..13)
+        .map(|p| p * 100..p * 100 + 100)
+        .chain(std::iter::once(1300..1305));
+    for part in parts {
+        let batch: Vec<Vec<u8>> = part.map(long_article).collect();
+        let items: Vec<(&[u8], &str)> = batch.iter().map(|b| (b.as_slice(), "wire")).collect();
+        let prepared = store.prepare_batch(&items).unwrap();
+        let mut w = store.writer();
+        for p in prepared {
+            w.place(p).unwrap();
+        }
+        w.commit().unwrap();
+        bodies.extend(batch);
+    }
+    let removed: Vec<BlobId> = bodies.iter().step_by(50).map(|b| BlobId::of(b)).collect();
+    for id in &removed {
+        assert!(store.remove(id).unwrap());
+    }
+    let before: Vec<(u32, BlobId)> = store.live().collect::<Result<_, _>>().unwrap();
+    assert_eq!(before.len(), 1305 - removed.len());
+    assert!(store.cache().dicts.is_empty());
+    let runs_before = store.cache().runs.len();
+    assert!(runs_before > 1);
+    let stats = store.stats().unwrap();
+
+    let mut steps = Vec::new();
+    let report = store.optimize(&mut |p| steps.push(p)).unwrap();
+    assert_eq!(report.dicts_trained, 1);
+    assert_eq!(report.recompressed, before.len() as u64);
+    assert_eq!(report.bytes_before, stats.stored_bytes);
+    assert!(
+        report.bytes_after * 10 < report.bytes_before * 9,
+        "{report:?}"
+    );
+    assert_eq!(report.runs_before, runs_before);
+    assert_eq!(report.entries_dropped, removed.len() as u64);
+    assert!(report.corrupted.is_empty());
+    let last = steps.last().unwrap();
+    assert_eq!(
+        (last.done, last.total),
+        (before.len() as u64, before.len() as u64)
+    );
+    assert_eq!(store.cache().runs.len(), 1);
+
+    // The same bodies at the same sequence numbers, with the group's dictionary.
+    let dict = group_dict(&store, "wire");
+    assert_ne!(dict, 0);
+    let after: Vec<(u32, BlobId)> = store.live().collect::<Result<_, _>>().unwrap();
+    assert_eq!(after, before);
+    for body in &bodies {
+        let id = BlobId::of(body);
+        if removed.contains(&id) {
+            assert_eq!(store.get(&id).unwrap(), None);
+            continue;
+        }
+        assert_eq!(store.get(&id).unwrap().as_ref(), Some(body));
+        let slot = slot_of(&store, &id);
+        assert_eq!((slot.codec, slot.dict), (format::CODEC_ZSTD_DICT, dict));
+    }
+    let stats_after = store.stats().unwrap();
+    assert_eq!(stats_after.blobs, stats.blobs);
+    assert_eq!(stats_after.raw_bytes, stats.raw_bytes);
+    assert_eq!(stats_after.stored_bytes, report.bytes_after);
+    assert!(store.verify().unwrap().is_clean());
+
+    // Nothing left to do.
+    let again = store.optimize(&mut |_| {}).unwrap();
+    assert_eq!((again.recompressed, again.dicts_trained), (0, 0));
+    assert_eq!(again.bytes_after, report.bytes_after);
+    drop(store);
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.live().collect::<Result<Vec<_>, _>>().unwrap(), before);
+}
+
+#[test]
+fn verify_finds_a_lost_index_chunk_and_wrong_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let bodies: Vec<Vec<u8>> = (0..10).map(article).collect();
+    let refs: Vec<&[u8]> = bodies.iter().map(Vec::as_slice).collect();
+    let ids = store.put_many(&refs).unwrap();
+    assert!(store.verify().unwrap().is_clean());
+    let run = store.cache().runs[0].run;
+    store.tree().remove(format::key_chunk(run, 0)).unwrap();
+    let report = store.verify().unwrap();
+    let mut sorted = ids.clone();
+    sorted.sort();
+    assert_eq!(report.unindexed, sorted);
+    assert!(
+        report.damaged.iter().any(|d| d.contains("missing")),
+        "{report:?}"
+    );
+    // A lookup through a lost chunk is an error, not "absent".
+    assert!(matches!(store.get(&ids[0]), Err(Error::Damaged { .. })));
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    store.put_many(&refs).unwrap();
+    let mut state = format::State::decode(&store.tree().get("S").unwrap().unwrap()).unwrap();
+    state.live += 1;
+    store.tree().insert("S", state.encode()).unwrap();
+    let report = store.verify().unwrap();
+    assert!(
+        report.damaged.iter().any(|d| d.starts_with("store state")),
+        "{report:?}"
+    );
+    // An index entry pointing at a slot of another id.
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    store.put_many(&refs).unwrap();
+    let run = store.cache().runs[0].run;
+    let key = format::key_chunk(run, 0);
+    let mut chunk = store.tree().get(key).unwrap().unwrap().to_vec();
+    chunk[12] ^= 1; // the seq of the first entry
+    store.tree().insert(key, chunk).unwrap();
+    let report = store.verify().unwrap();
+    assert!(report.bad_index_entries >= 1, "{report:?}");
+    assert!(!report.is_clean());
 }
