@@ -30,16 +30,19 @@ struct SummaryJson {
     dictionaries_trained: u64,
     /// Id-index entries of removed articles dropped.
     index_entries_dropped: u64,
+    /// Bodies left as they were because they no longer match their id.
+    corrupted: Vec<String>,
 }
 
 impl SummaryJson {
     fn of(report: &OptimizeReport) -> SummaryJson {
         SummaryJson {
             recompressed: report.recompressed,
-            bytes_before: report.stored_before,
-            bytes_after: report.stored_after,
+            bytes_before: report.bytes_before,
+            bytes_after: report.bytes_after,
             dictionaries_trained: u64::from(report.dicts_trained),
             index_entries_dropped: report.entries_dropped,
+            corrupted: report.corrupted.iter().map(ToString::to_string).collect(),
         }
     }
 
@@ -65,33 +68,11 @@ impl SummaryJson {
 pub fn run(args: &OptimizeArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     let archive = ctx.open_existing()?;
     let bar = progress_bar(ctx);
-    let verbose = ctx.verbose && !ctx.quiet;
-    let mut on_progress = |p: OptimizeProgress| match p {
-        OptimizeProgress::Recompressing { done, total } => {
-            if bar.length() != Some(total) {
-                bar.set_length(total);
-            }
-            bar.set_position(done);
+    let mut on_progress = |p: OptimizeProgress| {
+        if bar.length() != Some(p.total) {
+            bar.set_length(p.total);
         }
-        OptimizeProgress::Trained {
-            group,
-            dict,
-            samples,
-        } if verbose => {
-            let whose = if group.is_empty() {
-                "the archive".to_owned()
-            } else {
-                format!("service {group:?}")
-            };
-            note(&bar, &format!("trained dictionary {dict} for {whose} on {samples} bodies"));
-        }
-        OptimizeProgress::Reindexed { entries, dropped } if verbose => {
-            note(
-                &bar,
-                &format!("rebuilt the id index: {entries} entries, {dropped} dropped"),
-            );
-        }
-        _ => {}
+        bar.set_position(p.done);
     };
     let outcome = archive.optimize(&mut on_progress);
     bar.finish_and_clear();
@@ -99,6 +80,12 @@ pub fn run(args: &OptimizeArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     archive.flush().context("writing the archive to disk")?;
 
     let summary = SummaryJson::of(&report);
+    for id in &summary.corrupted {
+        eprintln!(
+            "{}: the body of {id} is corrupted: left as it was",
+            ctx.paint_error("error")
+        );
+    }
     match args.summary {
         SummaryFormat::Json => {
             let mut out = crate::output::stdout();
@@ -112,15 +99,11 @@ pub fn run(args: &OptimizeArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
             }
         }
     }
-    Ok(ExitStatus::Success)
-}
-
-/// A line on stderr, above the progress bar when there is one.
-fn note(bar: &ProgressBar, line: &str) {
-    if bar.is_hidden() {
-        eprintln!("{line}");
+    if summary.corrupted.is_empty() {
+        Ok(ExitStatus::Success)
     } else {
-        bar.println(line);
+        eprintln!("hint: `morgue verify` lists every problem");
+        Ok(ExitStatus::Failure)
     }
 }
 
@@ -130,8 +113,7 @@ fn progress_bar(ctx: &Ctx) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let style = ProgressStyle::with_template(
-        "{spinner} {elapsed_precise} [{wide_bar}] {human_pos}/{human_len} bodies recompressed, \
-         ETA {eta}",
+        "{spinner} {elapsed_precise} [{wide_bar}] {human_pos}/{human_len} bodies, ETA {eta}",
     )
     .unwrap_or_else(|_| ProgressStyle::default_bar())
     .progress_chars("=> ");
@@ -152,6 +134,7 @@ mod tests {
             bytes_after: 1536,
             dictionaries_trained: 1,
             index_entries_dropped: 0,
+            corrupted: Vec::new(),
         };
         assert_eq!(
             summary.line(),
@@ -164,6 +147,7 @@ mod tests {
             bytes_after: 0,
             dictionaries_trained: 0,
             index_entries_dropped: 0,
+            corrupted: Vec::new(),
         };
         assert_eq!(
             nothing.line(),
