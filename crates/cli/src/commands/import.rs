@@ -87,6 +87,9 @@ pub fn run(args: &ImportArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     progress.finish_and_clear();
 
     let mut tally = importer.tally;
+    // Every batch was flushed; closing also leaves sled's snapshot behind, so that the next
+    // command opens fast (see `close`).
+    let outcome = outcome.and_then(|()| super::close(archive));
     // Prepare failures come after the reader's: list everything in input order.
     let order = |(s, _): &(Source, String)| (s.seq, s.line);
     tally.failures.sort_by_key(order);

@@ -112,6 +112,13 @@ impl Ctx {
     }
 }
 
+/// Ends a command that wrote: flushes, and has the storage engine write its snapshot now
+/// ([`Archive::close`]): sled 0.34 writes one only when it opens, replaying its whole log since
+/// the last one, so without this the next command (a `list` after an import) would pay for it.
+pub fn close(archive: Archive) -> anyhow::Result<()> {
+    archive.close().context("writing the archive to disk")
+}
+
 /// Runs one command.
 pub fn run(command: Command, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     match command {

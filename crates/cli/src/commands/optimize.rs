@@ -77,7 +77,7 @@ pub fn run(args: &OptimizeArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     let outcome = archive.optimize(&mut on_progress);
     bar.finish_and_clear();
     let report = outcome.context("optimizing the archive")?;
-    archive.flush().context("writing the archive to disk")?;
+    super::close(archive)?;
 
     let summary = SummaryJson::of(&report);
     for id in &summary.corrupted {
