@@ -4,9 +4,13 @@
 //!
 //! ```text
 //! cargo run --release -p morgue-meta --example scale -- [ARTICLES] [DIR]
+//! cargo run --release -p morgue-meta --example scale -- --query DIR
 //! ```
 //!
-//! Without DIR, a temporary directory is used and removed afterwards.
+//! Without DIR, a temporary directory is used and removed afterwards. At the end, the program
+//! runs itself with `--query DIR`: a new process that opens the archive and lists the first 20
+//! articles of one reporter, as a cold `morgue list --reporter X --limit 20` would (the page
+//! cache is warm).
 
 use std::time::Instant;
 
@@ -35,9 +39,50 @@ fn article(i: u64) -> Draft {
     }
 }
 
+/// Opens the archive at `dir` and lists one reporter's first 20 articles; prints the times.
+fn query_only(dir: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let start = Instant::now();
+    let archive = Archive::open(dir)?;
+    let opened = start.elapsed().as_secs_f64();
+    let query = Query {
+        reporter: Some("reporter 7".into()),
+        limit: Some(20),
+        ..Query::default()
+    };
+    let count = archive.query(&query)?.collect::<Result<Vec<_>, _>>()?.len();
+    println!(
+        "new process: open {:.1} ms, open + list --reporter X --limit 20 ({count} hits) {:.1} ms",
+        opened * 1e3,
+        start.elapsed().as_secs_f64() * 1e3
+    );
+    Ok(())
+}
+
+/// Keys and bytes (keys + values) per key tag of the `morgue` tree.
+fn breakdown(dir: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
+    use morgue_store::engine::{Database, TREE};
+    let db = Database::open(dir, &morgue_store::Options::default())?;
+    let tree = db.sled().open_tree(TREE)?;
+    let mut tags: std::collections::BTreeMap<u8, (u64, u64)> = std::collections::BTreeMap::new();
+    for kv in &tree {
+        let (k, v) = kv?;
+        let e = tags.entry(k.first().copied().unwrap_or(0)).or_default();
+        e.0 += 1;
+        e.1 += (k.len() + v.len()) as u64;
+    }
+    for (tag, (keys, bytes)) in tags {
+        println!("tag {:?}: {keys} keys, {bytes} bytes", char::from(tag));
+    }
+    Ok(())
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let n: u64 = args.next().map_or(Ok(1_000_000), |a| a.parse())?;
+    let first = args.next();
+    if first.as_deref() == Some("--query") {
+        return query_only(&args.next().ok_or("--query needs DIR")?);
+    }
+    let n: u64 = first.map_or(Ok(1_000_000), |a| a.parse())?;
     let temp = tempfile::tempdir()?;
     let dir = args
         .next()
@@ -105,5 +150,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "reporters(): {facets} facets, {:.3} ms",
         start.elapsed().as_secs_f64() * 1e3
     );
+    drop(archive);
+    if std::env::var_os("SCALE_BREAKDOWN").is_some() {
+        breakdown(&dir)?;
+    }
+    let start = Instant::now();
+    let status = std::process::Command::new(std::env::current_exe()?)
+        .arg("--query")
+        .arg(&dir)
+        .status()?;
+    println!(
+        "whole process (spawn, open, query, exit): {:.1} ms",
+        start.elapsed().as_secs_f64() * 1e3
+    );
+    if !status.success() {
+        return Err("the query process failed".into());
+    }
     Ok(())
 }

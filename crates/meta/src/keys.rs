@@ -1,17 +1,15 @@
-//! Index keys and small fixed-layout values (never bincode: keys must sort correctly).
+//! Index definitions, date keys, facet and state values (never bincode: keys must sort
+//! correctly).
 
-use crate::BlobId;
 use crate::codec::{day_from_epoch, days_since_epoch};
 use crate::record::{ArticleDate, Record};
 
-/// One name index: a tree of `normalized name, 0x00, date key, id` keys plus a facet tag.
+/// One name index: its posting chunks and facets carry `tag`.
 #[derive(Debug)]
 pub(crate) struct IndexDef {
     /// Name used in messages and in the stored index list ("reporter").
     pub name: &'static str,
-    /// sled tree name.
-    pub tree: &'static str,
-    /// Facet key prefix byte.
+    /// Index tag byte of its chunk and facet keys.
     pub tag: u8,
     /// The names this index holds for a record.
     pub values: fn(&Record) -> &[String],
@@ -22,41 +20,31 @@ pub(crate) struct IndexDef {
 pub(crate) const NAME_INDEXES: &[IndexDef] = &[
     IndexDef {
         name: "reporter",
-        tree: "meta:index:reporter",
-        tag: 1,
+        tag: b'r',
         values: |r| &r.reporters,
     },
     IndexDef {
         name: "service",
-        tree: "meta:index:service",
-        tag: 2,
+        tag: b's',
         values: |r| &r.services,
     },
 ];
+
+/// Index tag of the date index.
+pub(crate) const DATE_TAG: u8 = b'd';
 
 /// Position of the reporter index in [`NAME_INDEXES`].
 pub(crate) const REPORTER: usize = 0;
 /// Position of the service index in [`NAME_INDEXES`].
 pub(crate) const SERVICE: usize = 1;
 
-/// The tree of records.
-pub(crate) const RECORDS_TREE: &str = "meta:records";
-/// The date index tree.
-pub(crate) const DATE_TREE: &str = "meta:index:date";
-/// The facets tree.
-pub(crate) const FACETS_TREE: &str = "meta:facets";
-/// The tree of archive-wide values (counters, index list).
-pub(crate) const META_TREE: &str = "meta:meta";
-/// Key of the counters value in [`META_TREE`].
-pub(crate) const COUNTERS_KEY: &[u8] = b"counters";
-/// Key of the index list value in [`META_TREE`].
-pub(crate) const INDEXES_KEY: &[u8] = b"indexes";
+/// Key of the meta state value.
+pub(crate) const STATE_KEY: &[u8] = b"m";
+/// Key tag of facets.
+pub(crate) const FACET_TAG: u8 = b'f';
 
-/// Version byte of facet, counters and index-list values.
-pub(crate) const VALUE_VERSION: u8 = 1;
-
-/// Length of the `date key + id` tail of every index key.
-pub(crate) const TAIL_LEN: usize = 8 + 32;
+/// Version byte of every format-2 value.
+pub(crate) const VALUE_VERSION: u8 = 2;
 
 /// Normalizes a name for matching: Unicode lowercase, runs of whitespace collapsed to one space,
 /// surrounding whitespace trimmed, control characters (including NUL) removed.
@@ -103,50 +91,6 @@ pub(crate) fn day_of_key(key: u64) -> Option<chrono::NaiveDate> {
     day_from_epoch((key >> 17) as i64 - (1 << 31))
 }
 
-/// `date key (8 bytes BE) + id (32 bytes)`: the date index key, and the tail of name keys.
-pub(crate) fn tail(date_key: u64, id: &BlobId) -> [u8; TAIL_LEN] {
-    let mut t = [0u8; TAIL_LEN];
-    t[..8].copy_from_slice(&date_key.to_be_bytes());
-    t[8..].copy_from_slice(id.as_bytes());
-    t
-}
-
-/// Splits a tail into date key and id.
-pub(crate) fn parse_tail(t: &[u8]) -> Option<(u64, BlobId)> {
-    if t.len() != TAIL_LEN {
-        return None;
-    }
-    let dk = u64::from_be_bytes(t[..8].try_into().ok()?);
-    let id = BlobId::from_bytes(t[8..].try_into().ok()?);
-    Some((dk, id))
-}
-
-/// `normalized name, 0x00`: the prefix of every key of one name.
-pub(crate) fn name_prefix(norm: &str) -> Vec<u8> {
-    let mut k = Vec::with_capacity(norm.len() + 1 + TAIL_LEN);
-    k.extend_from_slice(norm.as_bytes());
-    k.push(0);
-    k
-}
-
-/// A name index key.
-pub(crate) fn name_key(norm: &str, date_key: u64, id: &BlobId) -> Vec<u8> {
-    let mut k = name_prefix(norm);
-    k.extend_from_slice(&tail(date_key, id));
-    k
-}
-
-/// Splits a name index key into normalized name, date key and id.
-pub(crate) fn parse_name_key(k: &[u8]) -> Option<(&str, u64, BlobId)> {
-    let split = k.len().checked_sub(TAIL_LEN + 1)?;
-    if k[split] != 0 {
-        return None;
-    }
-    let name = std::str::from_utf8(&k[..split]).ok()?;
-    let (dk, id) = parse_tail(&k[split + 1..])?;
-    Some((name, dk, id))
-}
-
 /// The distinct normalized names of one index in a record, with the spelling first seen; empty
 /// names are not indexed.
 pub(crate) fn names(def: &IndexDef, record: &Record) -> Vec<(String, String)> {
@@ -160,15 +104,16 @@ pub(crate) fn names(def: &IndexDef, record: &Record) -> Vec<(String, String)> {
     out
 }
 
-/// Facet key: `[tag] + normalized name`.
+/// Facet key: `f` + index tag + normalized name.
 pub(crate) fn facet_key(tag: u8, norm: &str) -> Vec<u8> {
-    let mut k = Vec::with_capacity(1 + norm.len());
+    let mut k = Vec::with_capacity(2 + norm.len());
+    k.push(FACET_TAG);
     k.push(tag);
     k.extend_from_slice(norm.as_bytes());
     k
 }
 
-/// Facet value: `[version][count u64 BE][display name UTF-8]`.
+/// Facet value: `[02][count u64 BE][display name UTF-8]`.
 pub(crate) fn facet_value(count: u64, display: &str) -> Vec<u8> {
     let mut v = Vec::with_capacity(9 + display.len());
     v.push(VALUE_VERSION);
@@ -186,44 +131,50 @@ pub(crate) fn parse_facet(v: &[u8]) -> Option<(u64, &str)> {
     Some((count, std::str::from_utf8(&v[9..]).ok()?))
 }
 
-/// Archive-wide totals, kept exact by every transaction.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct Counters {
+/// The meta state (`m`): archive totals, kept exact by every commit, and the index list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct State {
+    /// Articles stored.
     pub articles: u64,
+    /// Sum of the records' body lengths.
     pub raw_bytes: u64,
+    /// Reserved, written as 0: the store keeps the exact stored bytes (its `S` value).
     pub stored_bytes: u64,
+    /// The name indexes the postings were built for, joined by `,`; empty while a rebuild runs.
+    pub indexes: String,
 }
 
-impl Counters {
-    /// `[version][articles u64 BE][raw bytes u64 BE][stored bytes u64 BE]`.
-    pub(crate) fn encode(&self) -> [u8; 25] {
-        let mut v = [0u8; 25];
-        v[0] = VALUE_VERSION;
-        v[1..9].copy_from_slice(&self.articles.to_be_bytes());
-        v[9..17].copy_from_slice(&self.raw_bytes.to_be_bytes());
-        v[17..25].copy_from_slice(&self.stored_bytes.to_be_bytes());
+impl State {
+    /// `[02][articles u64 BE][raw bytes u64 BE][stored bytes u64 BE][index list UTF-8]`.
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        let mut v = Vec::with_capacity(25 + self.indexes.len());
+        v.push(VALUE_VERSION);
+        v.extend_from_slice(&self.articles.to_be_bytes());
+        v.extend_from_slice(&self.raw_bytes.to_be_bytes());
+        v.extend_from_slice(&self.stored_bytes.to_be_bytes());
+        v.extend_from_slice(self.indexes.as_bytes());
         v
     }
-    /// Parses the value written by [`Counters::encode`].
-    pub(crate) fn decode(v: &[u8]) -> Option<Counters> {
-        if v.len() != 25 || v[0] != VALUE_VERSION {
+
+    /// Parses the value written by [`State::encode`].
+    pub(crate) fn decode(v: &[u8]) -> Option<State> {
+        if v.len() < 25 || v[0] != VALUE_VERSION {
             return None;
         }
         let n = |i: usize| v[i..i + 8].try_into().ok().map(u64::from_be_bytes);
-        Some(Counters {
+        Some(State {
             articles: n(1)?,
             raw_bytes: n(9)?,
             stored_bytes: n(17)?,
+            indexes: String::from_utf8(v[25..].to_vec()).ok()?,
         })
     }
 }
 
-/// The index-list value: `[version]` then the index names joined by `,`.
-pub(crate) fn indexes_value() -> Vec<u8> {
-    let mut v = vec![VALUE_VERSION];
+/// The index list this build declares: the name indexes' names joined by `,`.
+pub(crate) fn index_list() -> String {
     let names: Vec<&str> = NAME_INDEXES.iter().map(|d| d.name).collect();
-    v.extend_from_slice(names.join(",").as_bytes());
-    v
+    names.join(",")
 }
 
 #[cfg(test)]
@@ -283,28 +234,22 @@ mod tests {
     }
 
     #[test]
-    fn name_keys_round_trip_and_sort() {
-        let id = BlobId::from_bytes([7; 32]);
-        let k = name_key("qiao long", 5, &id);
-        assert_eq!(k.len(), 9 + 1 + 40);
-        assert_eq!(parse_name_key(&k), Some(("qiao long", 5, id)));
-        // "qiao" sorts before "qiao long" whatever the dates: the 0x00 terminator.
-        assert!(name_key("qiao", u64::MAX, &id) < name_key("qiao long", 0, &id));
-        assert_eq!(parse_name_key(b"short"), None);
-    }
-
-    #[test]
     fn small_values_round_trip() {
-        let c = Counters {
+        let st = State {
             articles: 1,
             raw_bytes: 2,
-            stored_bytes: 3,
+            stored_bytes: 0,
+            indexes: index_list(),
         };
-        assert_eq!(Counters::decode(&c.encode()), Some(c));
+        let v = st.encode();
+        assert_eq!(&v[..9], &[2, 0, 0, 0, 0, 0, 0, 0, 1]);
+        assert_eq!(&v[25..], b"reporter,service");
+        assert_eq!(State::decode(&v), Some(st));
+        assert_eq!(State::decode(&v[..24]), None);
         assert_eq!(
             parse_facet(&facet_value(9, "Qiao Long")),
             Some((9, "Qiao Long"))
         );
-        assert_eq!(facet_key(1, "ab"), vec![1, b'a', b'b']);
+        assert_eq!(facet_key(b'r', "ab"), b"frab");
     }
 }

@@ -1,11 +1,12 @@
 //! morgue-meta: article records, secondary indexes and the atomic [`Archive`].
 //!
 //! An [`Archive`] is one directory holding one sled database: the bodies (through
-//! [`morgue_store`]), one [`Record`] per article, and secondary indexes by reporter, service and
-//! date. Adding or removing an article writes its body, record, index entries, facet counts and
-//! archive counters in one sled transaction, so no reader ever sees one without the others.
-//! Queries range-scan the most selective index, newest first, and never scan the archive.
-//! docs/format.md describes every tree, key and value byte by byte.
+//! [`morgue_store`], which numbers every body with a dense sequence number), one [`Record`] per
+//! article packed 64 to a value by sequence number, and posting lists by reporter, service and
+//! date in chunks of up to 512 entries. Adding or removing articles writes the bodies, records,
+//! posting chunks, facet counts and archive counters in one atomic batch, so no reader ever sees
+//! one without the others. Queries walk the chunks of the most selective index, newest first,
+//! and never scan the archive. docs/format.md describes every key and value byte by byte.
 //!
 //! ```
 //! use morgue_meta::{Archive, Draft, MergePolicy, Query, Record};
@@ -39,30 +40,32 @@
 //! ```
 #![deny(missing_docs)]
 
+mod block;
+mod cache;
 mod codec;
 mod engine;
 mod keys;
+mod migrate;
+mod posting;
 mod query;
 pub mod record;
+mod tx;
+mod v1;
+mod varint;
 mod verify;
 
-use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use engine::sled;
-use engine::sled::Transactional;
-use engine::sled::transaction::{
-    ConflictableTransactionError, ConflictableTransactionResult, TransactionError,
-    TransactionalTree,
-};
-use engine::{Database, PreparedBlob, Store};
-use keys::{Counters, IndexDef, NAME_INDEXES};
+use block::Block;
+use cache::BlockCache;
+use engine::{Database, PreparedBlob, Seq, Store, sled};
+use keys::{NAME_INDEXES, State};
+use tx::Tx;
 
 pub use keys::normalize;
-pub use morgue_store::BlobId;
+pub use morgue_store::{BlobId, OptimizeProgress, OptimizeReport};
 pub use query::Hits;
 pub use record::{ArticleDate, DateOrigin, Draft, Record};
 
@@ -82,6 +85,12 @@ pub enum Error {
         /// The article id.
         id: BlobId,
     },
+    /// A stored index or record-block value does not decode.
+    #[error("stored value {key} is corrupted (verify reports it, reindex rebuilds the indexes)")]
+    CorruptedValue {
+        /// Its key, printed with non-ASCII bytes escaped.
+        key: String,
+    },
     /// A draft with an empty body.
     #[error("empty body")]
     EmptyBody,
@@ -96,6 +105,13 @@ pub enum Error {
 /// Maps a sled error to the archive's error.
 fn engine_err(e: sled::Error) -> Error {
     Error::Store(engine::engine_error(e))
+}
+
+/// The error for a stored value under `key` that does not decode.
+fn corrupted(key: &[u8]) -> Error {
+    Error::CorruptedValue {
+        key: key.escape_ascii().to_string(),
+    }
 }
 
 /// How to open an archive.
@@ -156,8 +172,9 @@ impl AddOutcome {
     }
 }
 
-/// A draft hashed and compressed, ready to commit. Build many in parallel with
-/// [`Archive::prepare`], then commit them from one thread with [`Archive::commit`].
+/// A draft hashed and compressed, ready to commit. Build many at once with
+/// [`Archive::prepare_batch`] (or one by one, in parallel, with [`Archive::prepare`]), then
+/// commit them from one thread with [`Archive::commit`].
 pub struct Prepared {
     blob: PreparedBlob,
     record: Record,
@@ -180,8 +197,8 @@ impl Prepared {
     }
 }
 
-/// A metadata query. All given criteria must match; results come newest first, articles without
-/// a date last.
+/// A metadata query. All given criteria must match; results come newest first (articles of the
+/// same date key: the last stored first), articles without a date last.
 #[derive(Debug, Clone, Default)]
 pub struct Query {
     /// Reporter name, matched case-insensitively with whitespace collapsed.
@@ -200,10 +217,16 @@ pub struct Query {
 
 /// An opaque position in query order; displays as and parses from 80 hex characters (the
 /// article's 8-byte date key, then its id).
+///
+/// A cursor that went through its text form finds its place again through the article's id;
+/// when that article was removed meanwhile, the next page starts at the first article of the
+/// same date key (it may repeat a few articles of that date, never skips one).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cursor {
     date_key: u64,
     id: BlobId,
+    /// The article's sequence number, when known (cursors from hits; not in the text form).
+    seq: Option<Seq>,
 }
 
 impl std::fmt::Display for Cursor {
@@ -219,12 +242,13 @@ impl std::str::FromStr for Cursor {
         if s.len() != 80 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(bad());
         }
-        let mut bytes = [0u8; 40];
-        for (i, b) in bytes.iter_mut().enumerate() {
-            *b = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
-        }
-        let (date_key, id) = keys::parse_tail(&bytes).ok_or_else(bad)?;
-        Ok(Cursor { date_key, id })
+        let date_key = u64::from_str_radix(&s[..16], 16).map_err(|_| bad())?;
+        let id = s[16..].parse::<BlobId>().map_err(|_| bad())?;
+        Ok(Cursor {
+            date_key,
+            id,
+            seq: None,
+        })
     }
 }
 
@@ -255,7 +279,7 @@ pub struct ArchiveStats {
     pub articles: u64,
     /// Sum of body lengths.
     pub raw_bytes: u64,
-    /// Sum of stored (compressed) body value lengths.
+    /// Sum of stored (compressed) body lengths.
     pub stored_bytes: u64,
     /// Bytes of the archive directory on disk.
     pub disk_bytes: u64,
@@ -269,7 +293,7 @@ pub struct ArchiveStats {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
     /// The article the problem concerns; all zeros for a problem of no single article (a facet
-    /// count, the archive counters, a malformed index key): see
+    /// count, the archive counters, a malformed key, an index entry whose article is gone): see
     /// [`Problem::is_archive_wide`].
     pub id: BlobId,
     /// What is wrong, in words (e.g. "body missing", "index reporter: entry for \"qiao long\" missing").
@@ -309,25 +333,17 @@ pub struct Report {
     pub problems: Vec<Problem>,
 }
 
-/// Positions of the trees in a transaction (see [`Archive::trees`]).
-const BLOBS: usize = 0;
-const RECORDS: usize = 1;
-const META: usize = 2;
-const FACETS: usize = 3;
-const DATE: usize = 4;
-const NAMES: usize = 5;
-
 /// The archive: bodies, records and indexes in one directory. `Send + Sync`.
 pub struct Archive {
     db: Database,
     store: Store,
-    records: sled::Tree,
-    date: sled::Tree,
-    names: Vec<sled::Tree>,
-    facets: sled::Tree,
-    meta: sled::Tree,
-    /// Serializes writers, so that `reindex` never races a commit.
+    /// The `morgue` tree: the store's keys and ours.
+    tree: sled::Tree,
+    blocks: BlockCache,
+    /// Serializes this archive's writers (taken before the store's writer), so that `reindex`
+    /// never races a commit.
     writer: Mutex<()>,
+    upgraded_from: Option<u32>,
 }
 
 impl std::fmt::Debug for Archive {
@@ -359,132 +375,42 @@ impl Indexed {
     }
 }
 
-type TxResult<T> = ConflictableTransactionResult<T, Error>;
-
-/// Writes inside one multi-tree transaction; `t` is ordered as [`Archive::trees`].
-///
-/// Facet count changes are gathered and written once per transaction ([`Tx::finish`]): a batch
-/// of articles by few names then costs a few facet writes, not two per article.
-struct Tx<'a> {
-    t: &'a [TransactionalTree],
-    /// Facet key -> (count change, spelling of the first article that added the name).
-    facets: RefCell<BTreeMap<Vec<u8>, (i64, String)>>,
-}
-
-impl Tx<'_> {
-    fn counters(&self) -> TxResult<Counters> {
-        Ok(self.t[META]
-            .get(keys::COUNTERS_KEY)?
-            .and_then(|v| Counters::decode(&v))
-            .unwrap_or_default())
-    }
-
-    fn set_counters(&self, c: &Counters) -> TxResult<()> {
-        self.t[META].insert(keys::COUNTERS_KEY, &c.encode()[..])?;
-        Ok(())
-    }
-
-    fn facet_add(&self, def: &IndexDef, norm: &str, display: &str, delta: i64) {
-        let mut facets = self.facets.borrow_mut();
-        let entry = facets
-            .entry(keys::facet_key(def.tag, norm))
-            .or_insert_with(|| (0, String::new()));
-        if delta > 0 && entry.1.is_empty() {
-            entry.1 = display.to_string();
-        }
-        entry.0 += delta;
-    }
-
-    /// Writes the gathered facet changes.
-    fn finish(&self) -> TxResult<()> {
-        for (key, (delta, display)) in std::mem::take(&mut *self.facets.borrow_mut()) {
-            if delta == 0 {
-                continue;
-            }
-            let old = self.t[FACETS].get(&key)?;
-            let (count, display) = match old.as_deref().and_then(keys::parse_facet) {
-                Some((count, first)) => (count, first.to_string()),
-                None => (0, display),
-            };
-            let count = count.saturating_add_signed(delta);
-            if count == 0 {
-                self.t[FACETS].remove(key)?;
-            } else {
-                self.t[FACETS].insert(key, keys::facet_value(count, &display))?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Moves the index entries and facets of article `id` from `old` to `new`.
-    fn reindex(&self, id: &BlobId, old: Option<&Indexed>, new: Option<&Indexed>) -> TxResult<()> {
-        let old_date = old.map(|o| o.date);
-        let new_date = new.map(|n| n.date);
-        if old_date != new_date {
-            if let Some(d) = old_date {
-                self.t[DATE].remove(&keys::tail(d, id)[..])?;
-            }
-            if let Some(d) = new_date {
-                self.t[DATE].insert(&keys::tail(d, id)[..], &[][..])?;
-            }
-        }
-        let none = Vec::new();
-        for (i, def) in NAME_INDEXES.iter().enumerate() {
-            let tree = &self.t[NAMES + i];
-            let old_names = old.map_or(&none, |o| &o.names[i]);
-            let new_names = new.map_or(&none, |n| &n.names[i]);
-            let has =
-                |names: &Vec<(String, String)>, norm: &str| names.iter().any(|(n, _)| n == norm);
-            for (norm, display) in old_names {
-                let kept = has(new_names, norm);
-                if (!kept || old_date != new_date)
-                    && let Some(d) = old_date
-                {
-                    tree.remove(keys::name_key(norm, d, id))?;
-                }
-                if !kept {
-                    self.facet_add(def, norm, display, -1);
-                }
-            }
-            for (norm, display) in new_names {
-                let had = has(old_names, norm);
-                if (!had || old_date != new_date)
-                    && let Some(d) = new_date
-                {
-                    tree.insert(keys::name_key(norm, d, id), &[][..])?;
-                }
-                if !had {
-                    self.facet_add(def, norm, display, 1);
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
 fn decode_record(id: &BlobId, value: &[u8]) -> Result<(Record, u64)> {
     codec::decode(value).map_err(|_| Error::CorruptedRecord { id: *id })
 }
 
-fn run_tx<T>(trees: &[&sled::Tree], f: impl Fn(&Tx<'_>) -> TxResult<T>) -> Result<T> {
-    trees
-        .transaction(|t: &Vec<TransactionalTree>| {
-            let tx = Tx {
-                t,
-                facets: RefCell::default(),
-            };
-            let out = f(&tx)?;
-            tx.finish()?;
-            Ok(out)
-        })
-        .map_err(|e| match e {
-            TransactionError::Abort(e) => e,
-            TransactionError::Storage(e) => engine_err(e),
-        })
+/// Checks what `prepare` checks before hashing.
+fn check_draft(draft: &Draft) -> Result<()> {
+    if draft.body.is_empty() {
+        return Err(Error::EmptyBody);
+    }
+    if draft.body.len() as u64 > morgue_store::MAX_BLOB_BYTES {
+        return Err(Error::Store(morgue_store::Error::TooLarge {
+            len: draft.body.len() as u64,
+            max: morgue_store::MAX_BLOB_BYTES,
+        }));
+    }
+    if let Some(secs) = draft
+        .record
+        .date
+        .and_then(|d| d.time)
+        .filter(|&s| s >= 86_400)
+    {
+        return Err(Error::InvalidRecord(format!(
+            "time of day {secs} s is beyond 86399 s"
+        )));
+    }
+    Ok(())
 }
 
-fn abort<T>(e: Error) -> TxResult<T> {
-    Err(ConflictableTransactionError::Abort(e))
+/// The store group of a record: its first service, normalized ("" when none).
+fn group_of(record: &Record) -> String {
+    record
+        .services
+        .iter()
+        .map(|s| normalize(s))
+        .find(|s| !s.is_empty())
+        .unwrap_or_default()
 }
 
 impl Archive {
@@ -493,8 +419,14 @@ impl Archive {
         Self::open_with(dir, &OpenOptions::default())
     }
 
-    /// Opens with options. When the set of indexes this build declares differs from the one the
-    /// archive was indexed with, the indexes are rebuilt before returning.
+    /// Opens with options.
+    ///
+    /// An archive written by format 1 is upgraded to format 2 first (see
+    /// [`Archive::upgraded_from`]): every record is re-imported with its body, then the header
+    /// says version 2 and the format-1 trees are dropped. An interrupted upgrade starts over at
+    /// the next open. When the set of indexes this build declares differs from the one the
+    /// archive was indexed with (or a rebuild was interrupted), the indexes are rebuilt before
+    /// returning.
     pub fn open_with(dir: impl AsRef<Path>, options: &OpenOptions) -> Result<Archive> {
         let store_options = morgue_store::Options {
             create: options.create,
@@ -502,50 +434,70 @@ impl Archive {
             zstd_level: options.zstd_level,
         };
         let db = Database::open(dir.as_ref(), &store_options)?;
+        let version = db.version();
+        if version == 1 {
+            // Whatever an interrupted upgrade left: the upgrade starts over.
+            db.sled()
+                .open_tree(engine::TREE)
+                .and_then(|t| t.clear())
+                .map_err(engine_err)?;
+        }
         let store = Store::on(&db, options.zstd_level)?;
-        let tree = |name: &str| db.sled().open_tree(name).map_err(engine_err);
-        let archive = Archive {
-            records: tree(keys::RECORDS_TREE)?,
-            date: tree(keys::DATE_TREE)?,
-            names: NAME_INDEXES
-                .iter()
-                .map(|d| tree(d.tree))
-                .collect::<Result<_>>()?,
-            facets: tree(keys::FACETS_TREE)?,
-            meta: tree(keys::META_TREE)?,
-            writer: Mutex::new(()),
+        let mut archive = Archive {
+            tree: store.tree().clone(),
             store,
             db,
+            blocks: BlockCache::default(),
+            writer: Mutex::new(()),
+            upgraded_from: None,
         };
-        let wanted = keys::indexes_value();
-        let stored = archive.meta.get(keys::INDEXES_KEY).map_err(engine_err)?;
-        if stored.as_deref() != Some(&wanted[..]) {
-            if !archive.records.is_empty() {
+        if version == 1 {
+            migrate::upgrade(&archive)?;
+            archive.upgraded_from = Some(1);
+        } else {
+            migrate::drop_v1_trees(&archive.db)?;
+        }
+        let wanted = keys::index_list();
+        match archive.state_value()? {
+            Some(state) if state.indexes == wanted => {}
+            Some(_) => {
                 archive.reindex()?;
             }
-            archive
-                .meta
-                .insert(keys::INDEXES_KEY, wanted)
-                .map_err(engine_err)?;
+            None => {
+                if archive.store.live().next().is_some() {
+                    archive.reindex()?;
+                } else {
+                    let _guard = archive.lock();
+                    let mut w = archive.store.writer();
+                    let state = State {
+                        indexes: wanted,
+                        ..State::default()
+                    };
+                    w.put(keys::STATE_KEY.to_vec(), state.encode());
+                    w.commit()?;
+                }
+            }
         }
         Ok(archive)
     }
 
-    /// Every tree a write touches, in the order of the `BLOBS`.. constants.
-    fn trees(&self) -> Vec<&sled::Tree> {
-        let mut t = vec![
-            self.store.tree(),
-            &self.records,
-            &self.meta,
-            &self.facets,
-            &self.date,
-        ];
-        t.extend(self.names.iter());
-        t
+    /// `Some(1)` when this open upgraded an archive of format 1 to format 2.
+    pub fn upgraded_from(&self) -> Option<u32> {
+        self.upgraded_from
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, ()> {
         self.writer.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The stored meta state, if any.
+    fn state_value(&self) -> Result<Option<State>> {
+        match self.tree.get(keys::STATE_KEY).map_err(engine_err)? {
+            None => Ok(None),
+            Some(v) => State::decode(&v)
+                .map(Some)
+                .ok_or_else(|| corrupted(keys::STATE_KEY)),
+        }
     }
 
     /// The archive directory.
@@ -553,99 +505,149 @@ impl Archive {
         self.db.path()
     }
 
-    /// Adds one draft in its own transaction.
+    /// Adds one draft in its own commit.
     pub fn add(&self, draft: Draft, policy: MergePolicy) -> Result<AddOutcome> {
         let mut out = self.add_batch(vec![draft], policy)?;
-        Ok(out.remove(0))
+        out.pop()
+            .ok_or_else(|| Error::InvalidRecord("no outcome".into()))
     }
 
-    /// Adds many drafts in one transaction (prepare + commit).
+    /// Adds many drafts in one commit (prepare + commit). Fails as a whole on the first draft
+    /// that cannot be prepared.
     pub fn add_batch(&self, drafts: Vec<Draft>, policy: MergePolicy) -> Result<Vec<AddOutcome>> {
-        let prepared = drafts
+        let prepared = self
+            .prepare_batch(drafts)?
             .into_iter()
-            .map(|d| self.prepare(d))
             .collect::<Result<Vec<_>>>()?;
         self.commit(prepared, policy)
     }
 
-    /// Hashes and compresses a draft, outside any transaction. Thread-safe. Fails on an empty
-    /// body.
+    /// Hashes and compresses a draft, outside any commit. Thread-safe. Fails on an empty
+    /// body. [`Archive::prepare_batch`] does many at once, on all cores, and lets the store
+    /// train compression dictionaries on them.
     pub fn prepare(&self, draft: Draft) -> Result<Prepared> {
-        if draft.body.is_empty() {
-            return Err(Error::EmptyBody);
-        }
-        if let Some(secs) = draft
-            .record
-            .date
-            .and_then(|d| d.time)
-            .filter(|&s| s >= 86_400)
-        {
-            return Err(Error::InvalidRecord(format!(
-                "time of day {secs} s is beyond 86399 s"
-            )));
-        }
-        let blob = self.store.prepare(draft.body.as_bytes())?;
-        Ok(Prepared {
-            blob,
-            record: draft.record,
-        })
+        self.prepare_batch(vec![draft])?
+            .pop()
+            .unwrap_or_else(|| Err(Error::InvalidRecord("no draft".into())))
     }
 
-    /// Commits prepared drafts in one transaction: bodies, records, index entries, facets and
+    /// Hashes and compresses many drafts on all cores, outside any commit; one result per
+    /// draft, in order (an empty body, an invalid time of day or an oversized body fail that
+    /// draft only). Each body is compressed in the store group of its first service
+    /// (normalized; "" when none), whose dictionary the store trains when the batch is large
+    /// enough. The outer error is an archive failure.
+    pub fn prepare_batch(&self, drafts: Vec<Draft>) -> Result<Vec<Result<Prepared>>> {
+        let checks: Vec<Result<()>> = drafts.iter().map(check_draft).collect();
+        let groups: Vec<String> = drafts.iter().map(|d| group_of(&d.record)).collect();
+        let items: Vec<(&[u8], &str)> = drafts
+            .iter()
+            .zip(&checks)
+            .zip(&groups)
+            .filter(|((_, c), _)| c.is_ok())
+            .map(|((d, _), g)| (d.body.as_bytes(), g.as_str()))
+            .collect();
+        let mut blobs = self.store.prepare_batch(&items)?.into_iter();
+        let mut out = Vec::with_capacity(drafts.len());
+        for (draft, check) in drafts.into_iter().zip(checks) {
+            out.push(check.and_then(|()| {
+                let blob = blobs
+                    .next()
+                    .ok_or_else(|| Error::InvalidRecord("missing prepared body".into()))?;
+                Ok(Prepared {
+                    blob,
+                    record: draft.record,
+                })
+            }));
+        }
+        Ok(out)
+    }
+
+    /// Commits prepared drafts in one atomic batch: bodies, records, posting chunks, facets and
     /// counters. A draft whose body is already stored (or appears earlier in the same batch) is
     /// merged into the stored record under `policy`. Not durable until [`Archive::flush`].
-    #[allow(clippy::needless_pass_by_value)] // the signature is the CLI's contract
     pub fn commit(&self, prepared: Vec<Prepared>, policy: MergePolicy) -> Result<Vec<AddOutcome>> {
+        self.commit_with(prepared, policy, Some(chrono::Utc::now().timestamp()))
+    }
+
+    /// [`Archive::commit`], setting `imported_at` of new records to `now` when given and unset.
+    fn commit_with(
+        &self,
+        prepared: Vec<Prepared>,
+        policy: MergePolicy,
+        now: Option<i64>,
+    ) -> Result<Vec<AddOutcome>> {
         if prepared.is_empty() {
             return Ok(Vec::new());
         }
-        let now = chrono::Utc::now().timestamp();
         let _guard = self.lock();
-        run_tx(&self.trees(), |tx| {
-            let t = tx.t;
-            let mut counters = tx.counters()?;
-            let mut out = Vec::with_capacity(prepared.len());
-            for p in &prepared {
-                let id = p.blob.id;
-                let key = &id.as_bytes()[..];
-                if let Some(value) = t[RECORDS].get(key)? {
-                    let (mut record, body_len) = match decode_record(&id, &value) {
-                        Ok(r) => r,
-                        Err(e) => return abort(e),
-                    };
-                    let old = Indexed::of(&record);
-                    let filled = record.merge(&p.record, policy);
-                    if !filled.is_empty() {
-                        t[RECORDS].insert(key, codec::encode(&record, body_len))?;
-                        tx.reindex(&id, Some(&old), Some(&Indexed::of(&record)))?;
-                    }
-                    if t[BLOBS].get(key)?.is_none() {
-                        // Heal a record whose body went missing.
-                        t[BLOBS].insert(key, &p.blob.value[..])?;
-                    }
-                    out.push(AddOutcome::Duplicate { id, filled });
-                } else {
-                    let mut record = p.record.clone();
-                    record.imported_at.get_or_insert(now);
-                    // Replaces a body left without record, if any: same id, same bytes.
-                    t[BLOBS].insert(key, &p.blob.value[..])?;
-                    t[RECORDS].insert(key, codec::encode(&record, p.blob.raw_len))?;
-                    tx.reindex(&id, None, Some(&Indexed::of(&record)))?;
-                    counters.articles += 1;
-                    counters.raw_bytes += p.blob.raw_len;
-                    counters.stored_bytes += p.blob.value.len() as u64;
-                    out.push(AddOutcome::Added { id });
+        let mut w = self.store.writer();
+        let mut tx = Tx::new(self)?;
+        let mut out = Vec::with_capacity(prepared.len());
+        for p in prepared {
+            let id = p.blob.id;
+            let body_len = p.blob.raw_len;
+            let seq = match w.find(&id)? {
+                Some(seq) => seq,
+                None => w.place(p.blob)?.seq,
+            };
+            if let Some(bytes) = tx.record(seq)? {
+                let (mut record, body_len) = decode_record(&id, &bytes)?;
+                let old = Indexed::of(&record);
+                let filled = record.merge(&p.record, policy);
+                if !filled.is_empty() {
+                    tx.set_record(seq, Some(codec::encode(&record, body_len)))?;
+                    tx.index(seq, Some(&old), Some(&Indexed::of(&record)))?;
                 }
+                out.push(AddOutcome::Duplicate { id, filled });
+            } else {
+                // A new body, or one stored without a record (healed here).
+                let mut record = p.record;
+                if let Some(now) = now {
+                    record.imported_at.get_or_insert(now);
+                }
+                tx.set_record(seq, Some(codec::encode(&record, body_len)))?;
+                tx.index(seq, None, Some(&Indexed::of(&record)))?;
+                tx.state.articles += 1;
+                tx.state.raw_bytes += body_len;
+                out.push(AddOutcome::Added { id });
             }
-            tx.set_counters(&counters)?;
-            Ok(out)
-        })
+        }
+        let touched = tx.finish(&mut w)?;
+        // Forget the blocks even when the commit fails: whether sled applied part of it is
+        // not known.
+        let committed = w.commit();
+        self.blocks.invalidate(touched);
+        committed?;
+        Ok(out)
+    }
+
+    /// The decoded record block `block` (empty when absent), through the cache.
+    fn block(&self, block: u32) -> Result<Arc<Block>> {
+        self.blocks.get(block, || self.load_block(block))
+    }
+
+    /// Reads and decodes record block `block` from the tree (empty when absent).
+    fn load_block(&self, block: u32) -> Result<Block> {
+        let key = block::key(block);
+        match self.tree.get(key).map_err(engine_err)? {
+            None => Ok(Block::default()),
+            Some(v) => Block::decode(&v).map_err(|_| corrupted(&key)),
+        }
+    }
+
+    /// The record bytes at `seq`, if any.
+    fn record_bytes(&self, seq: Seq) -> Result<Option<Box<[u8]>>> {
+        let (b, slot) = block::locate(seq);
+        Ok(self.block(b)?.get(slot).map(Into::into))
     }
 
     /// The record of an article.
     pub fn record(&self, id: &BlobId) -> Result<Option<Record>> {
-        match self.records.get(id.as_bytes()).map_err(engine_err)? {
-            Some(v) => Ok(Some(decode_record(id, &v)?.0)),
+        let Some(seq) = self.store.seq_of(id)? else {
+            return Ok(None);
+        };
+        match self.record_bytes(seq)? {
+            Some(bytes) => Ok(Some(decode_record(id, &bytes)?.0)),
             None => Ok(None),
         }
     }
@@ -660,32 +662,33 @@ impl Archive {
         Ok(self.store.resolve(prefix)?)
     }
 
-    /// Removes an article, its index entries and its body in one transaction. False if absent.
+    /// Removes an article, its index entries and its body in one atomic batch. False if absent.
     ///
-    /// A body without a record is removed too (and gives true). A record that does not decode is
-    /// removed with its body, but its index entries cannot be known: `verify` then reports them
-    /// and `reindex` drops them.
+    /// A record that does not decode is removed with its body, but its index entries cannot be
+    /// known: `verify` then reports them and `reindex` drops them.
     pub fn remove(&self, id: &BlobId) -> Result<bool> {
         let _guard = self.lock();
-        run_tx(&self.trees(), |tx| {
-            let t = tx.t;
-            let key = &id.as_bytes()[..];
-            let blob = t[BLOBS].remove(key)?;
-            let Some(value) = t[RECORDS].remove(key)? else {
-                return Ok(blob.is_some());
-            };
-            if let Ok((record, body_len)) = codec::decode(&value) {
-                tx.reindex(id, Some(&Indexed::of(&record)), None)?;
-                let mut c = tx.counters()?;
-                c.articles = c.articles.saturating_sub(1);
-                c.raw_bytes = c.raw_bytes.saturating_sub(body_len);
-                c.stored_bytes = c
-                    .stored_bytes
-                    .saturating_sub(blob.map_or(0, |b| b.len() as u64));
-                tx.set_counters(&c)?;
-            }
-            Ok(true)
-        })
+        let mut w = self.store.writer();
+        let Some(seq) = w.find(id)? else {
+            return Ok(false);
+        };
+        let mut tx = Tx::new(self)?;
+        if let Some(bytes) = tx.record(seq)?
+            && let Ok((record, body_len)) = codec::decode(&bytes)
+        {
+            tx.index(seq, Some(&Indexed::of(&record)), None)?;
+            tx.state.articles = tx.state.articles.saturating_sub(1);
+            tx.state.raw_bytes = tx.state.raw_bytes.saturating_sub(body_len);
+        }
+        tx.set_record(seq, None)?;
+        w.remove(seq)?;
+        let touched = tx.finish(&mut w)?;
+        // Forget the blocks even when the commit fails: whether sled applied part of it is
+        // not known.
+        let committed = w.commit();
+        self.blocks.invalidate(touched);
+        committed?;
+        Ok(true)
     }
 
     /// Runs a query. See [`Archive::search`] for the iterator's statistics.
@@ -693,14 +696,35 @@ impl Archive {
         self.search(query)
     }
 
-    /// Every article in id order (for export).
+    /// Every article, in the order it was first stored (for export).
     pub fn iter(&self) -> impl Iterator<Item = Result<(BlobId, Record)>> + '_ {
-        self.records.iter().map(|kv| {
-            let (k, v) = kv.map_err(engine_err)?;
-            let id = <[u8; 32]>::try_from(&*k)
-                .map(BlobId::from_bytes)
-                .map_err(|_| Error::InvalidRecord(format!("malformed record key {k:?}")))?;
-            Ok((id, decode_record(&id, &v)?.0))
+        let mut blocks = self.tree.scan_prefix([block::TAG]);
+        let mut pending: std::vec::IntoIter<(Seq, Box<[u8]>)> = Vec::new().into_iter();
+        std::iter::from_fn(move || {
+            loop {
+                if let Some((seq, bytes)) = pending.next() {
+                    match self.store.id_at(seq) {
+                        Ok(Some(id)) => return Some(decode_record(&id, &bytes).map(|r| (id, r.0))),
+                        Ok(None) => continue, // removed meanwhile; verify reports strays
+                        Err(e) => return Some(Err(e.into())),
+                    }
+                }
+                let (k, v) = match blocks.next()? {
+                    Ok(kv) => kv,
+                    Err(e) => return Some(Err(engine_err(e))),
+                };
+                let Some(b) = block::parse_key(&k) else {
+                    return Some(Err(corrupted(&k)));
+                };
+                let Ok(decoded) = Block::decode(&v) else {
+                    return Some(Err(corrupted(&k)));
+                };
+                pending = decoded
+                    .present()
+                    .map(|(slot, r)| (b * block::SLOTS as u32 + slot as u32, r.into()))
+                    .collect::<Vec<_>>()
+                    .into_iter();
+            }
         })
     }
 
@@ -716,7 +740,10 @@ impl Archive {
 
     fn facet_list(&self, index: usize) -> Result<Vec<Facet>> {
         let mut out = Vec::new();
-        for kv in self.facets.scan_prefix([NAME_INDEXES[index].tag]) {
+        for kv in self
+            .tree
+            .scan_prefix([keys::FACET_TAG, NAME_INDEXES[index].tag])
+        {
             let (_, v) = kv.map_err(engine_err)?;
             if let Some((count, name)) = keys::parse_facet(&v) {
                 out.push(Facet {
@@ -727,6 +754,14 @@ impl Archive {
         }
         out.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
         Ok(out)
+    }
+
+    /// Recompresses the bodies with dictionaries trained on the archive's own bodies (per
+    /// service where a service has enough of them) and compacts the id index, in resumable
+    /// steps of one atomic batch each. Ids, records and indexes do not change.
+    pub fn optimize(&self, progress: &mut dyn FnMut(OptimizeProgress)) -> Result<OptimizeReport> {
+        let _guard = self.lock();
+        Ok(self.store.optimize(progress)?)
     }
 
     /// Makes everything committed so far durable.

@@ -1,23 +1,28 @@
-//! Queries: a reverse range scan of the most selective index.
+//! Queries: a backward walk over the posting chunks of the most selective index.
 
-use std::ops::Bound;
-
-use crate::engine::sled;
-use crate::keys::{self, NAME_INDEXES, TAIL_LEN};
-use crate::{Archive, BlobId, Cursor, Hit, Query, Result, engine_err, normalize};
+use crate::keys::{self, DATE_TAG, NAME_INDEXES};
+use crate::posting::{self, Pos};
+use crate::{Archive, Cursor, Hit, Query, Result, corrupted, decode_record, engine_err, normalize};
 
 /// The results of [`Archive::search`]: newest first, undated last.
 ///
-/// Besides the hits, it tells which index it scans and how many index entries it has visited,
+/// Besides the hits, it tells which index it walks and how many index entries it has visited,
 /// so that callers and tests can see that a query reads only entries that can match.
 pub struct Hits<'a> {
     archive: &'a Archive,
-    /// The range being scanned, consumed from its end; `None` when nothing can match.
-    scan: Option<sled::Iter>,
-    /// Length of the name prefix of the scanned keys (0 for the date index).
-    prefix_len: usize,
-    /// A second name criterion, checked with a point lookup: index position and normalized name.
-    check: Option<(usize, String)>,
+    /// Chunk prefix of the walked name; `None` when nothing can match or the walk is over.
+    prefix: Option<Vec<u8>>,
+    /// Entries of the current chunk not yet visited, ascending (visited from the end).
+    pending: Vec<Pos>,
+    /// Start of the current chunk: the next chunk read is the one below it.
+    chunk_start: Option<Pos>,
+    /// Every entry visited from now on is below this (the cursor, the `until` bound, or the
+    /// last entry visited).
+    below: Pos,
+    /// Entries below this are out of range.
+    lo: Pos,
+    /// Names checked on the record: index position and normalized name.
+    check: Vec<(usize, String)>,
     remaining: usize,
     visited: u64,
     index: &'static str,
@@ -39,47 +44,86 @@ impl Hits<'_> {
         self.visited
     }
 
-    /// The index scanned: `"reporter"`, `"service"`, `"date"`, or `"none"` when the query
+    /// The index walked: `"reporter"`, `"service"`, `"date"`, or `"none"` when the query
     /// cannot match anything (an unknown name, an empty date range).
     pub fn index(&self) -> &'static str {
         self.index
     }
 
-    fn next_hit(&mut self) -> Option<Result<Hit>> {
-        if self.remaining == 0 {
-            return None;
-        }
-        let scan = self.scan.as_mut()?;
-        loop {
-            let key = match scan.next_back()? {
-                Ok((k, _)) => k,
-                Err(e) => return Some(Err(engine_err(e))),
+    /// Loads the chunk below the current one into `pending`; false when there is none.
+    fn next_chunk(&mut self) -> Result<bool> {
+        let Some(prefix) = &self.prefix else {
+            return Ok(false);
+        };
+        // The chunk holding `below - 1` starts below `below`; later ones start below the
+        // current chunk's start.
+        let upper = match self.chunk_start {
+            Some(start) if start <= self.lo => return Ok(false),
+            Some(start) => start.min(self.below),
+            None => self.below,
+        };
+        let mut range = self
+            .archive
+            .tree
+            .range::<Vec<u8>, _>(prefix.clone()..posting::key(prefix, upper));
+        let Some(kv) = range.next_back() else {
+            return Ok(false);
+        };
+        let (k, v) = kv.map_err(engine_err)?;
+        let start = match posting::parse_key(&k) {
+            Some((p, start)) if p == prefix.as_slice() => start,
+            _ => return Err(corrupted(&k)),
+        };
+        let entries = posting::decode(&v).ok_or_else(|| corrupted(&k))?;
+        self.chunk_start = Some(start);
+        self.pending = entries;
+        Ok(true)
+    }
+
+    fn next_hit(&mut self) -> Result<Option<Hit>> {
+        while self.remaining > 0 {
+            let Some(pos) = self.pending.pop() else {
+                if self.next_chunk()? {
+                    continue;
+                }
+                return Ok(None);
             };
+            if pos >= self.below {
+                continue; // above the bound, or seen already in a chunk a commit split
+            }
+            if pos < self.lo {
+                return Ok(None);
+            }
+            self.below = pos;
             self.visited += 1;
-            let Some((date_key, id)) = key.get(self.prefix_len..).and_then(keys::parse_tail) else {
-                continue; // malformed key: verify reports it
+            let (date_key, seq) = pos;
+            let Some(bytes) = self.archive.record_bytes(seq)? else {
+                continue; // a dangling entry: verify reports it
             };
-            if let Some((index, norm)) = &self.check {
-                let other = keys::name_key(norm, date_key, &id);
-                match self.archive.names[*index].contains_key(other) {
-                    Ok(true) => {}
-                    Ok(false) => continue,
-                    Err(e) => return Some(Err(engine_err(e))),
-                }
+            let Some(id) = self.archive.store.id_at(seq)? else {
+                continue; // removed meanwhile
+            };
+            let record = decode_record(&id, &bytes)?.0;
+            let matches = self.check.iter().all(|(i, norm)| {
+                (NAME_INDEXES[*i].values)(&record)
+                    .iter()
+                    .any(|n| normalize(n) == *norm)
+            });
+            if !matches {
+                continue;
             }
-            match self.archive.record(&id) {
-                Ok(Some(record)) => {
-                    self.remaining -= 1;
-                    return Some(Ok(Hit {
-                        id,
-                        record,
-                        cursor: Cursor { date_key, id },
-                    }));
-                }
-                Ok(None) => {} // dangling entry: verify reports it
-                Err(e) => return Some(Err(e)),
-            }
+            self.remaining -= 1;
+            return Ok(Some(Hit {
+                id,
+                record,
+                cursor: Cursor {
+                    date_key,
+                    id,
+                    seq: Some(seq),
+                },
+            }));
         }
+        Ok(None)
     }
 }
 
@@ -87,29 +131,40 @@ impl Iterator for Hits<'_> {
     type Item = Result<Hit>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let hit = self.next_hit();
-        if hit.is_none() {
-            self.scan = None;
+        match self.next_hit() {
+            Ok(Some(hit)) => Some(Ok(hit)),
+            Ok(None) => {
+                self.prefix = None;
+                self.pending.clear();
+                None
+            }
+            Err(e) => {
+                self.prefix = None;
+                self.pending.clear();
+                Some(Err(e))
+            }
         }
-        hit
     }
 }
 
 impl Archive {
-    /// Runs a query, returning an iterator that also reports which index it scans and how many
+    /// Runs a query, returning an iterator that also reports which index it walks and how many
     /// entries it visits. [`Archive::query`] is the same iterator behind `impl Iterator`.
     ///
-    /// The most selective criterion drives the scan: with a reporter and a service, the name
-    /// with fewer articles (facet counts); with one name, its index; with only dates or nothing,
-    /// the date index. The scan covers exactly the keys of that name inside the date range and
-    /// before the cursor, newest first; the other name is checked by a point lookup of its index
-    /// key, so no record is read to filter.
+    /// The most selective criterion drives the walk: with a reporter and a service, the name
+    /// with fewer articles (facet counts); with one name, its chunks; with only dates or
+    /// nothing, the date index. The walk starts at the chunk holding the `until` bound (or the
+    /// cursor) and goes backwards, chunk by chunk, until the `since` bound; the other name is
+    /// checked on the record.
     pub fn search(&self, query: &Query) -> Result<Hits<'_>> {
         let mut hits = Hits {
             archive: self,
-            scan: None,
-            prefix_len: 0,
-            check: None,
+            prefix: None,
+            pending: Vec::new(),
+            chunk_start: None,
+            below: (u64::MAX, u32::MAX),
+            lo: (0, 0),
+            check: Vec::new(),
             remaining: query.limit.unwrap_or(usize::MAX),
             visited: 0,
             index: "none",
@@ -133,67 +188,60 @@ impl Archive {
         counted.sort_by_key(|(count, ..)| *count);
         let mut counted = counted.into_iter();
         let driver = counted.next();
-        hits.check = counted.next().map(|(_, i, norm)| (i, norm));
+        hits.check = counted.map(|(_, i, norm)| (i, norm)).collect();
 
-        // Date bounds as tails: [lo, hi).
+        // Date bounds: [lo, below).
         let dated = query.since.is_some() || query.until.is_some();
-        let lo = match query.since {
-            Some(day) => keys::day_key(day),
-            None => u64::from(dated),
+        hits.lo = match query.since {
+            Some(day) => (keys::day_key(day), 0),
+            None => (u64::from(dated), 0),
         };
-        let mut hi: Option<[u8; TAIL_LEN]> = match query.until {
-            Some(day) => day
-                .succ_opt()
-                .map(|next| keys::tail(keys::day_key(next), &BlobId::from_bytes([0; 32]))),
-            None => None,
-        };
-        if let Some(c) = &query.after {
-            let at = keys::tail(c.date_key, &c.id);
-            if hi.is_none_or(|h| at < h) {
-                hi = Some(at);
-            }
+        if let Some(day) = query.until {
+            hits.below = match day.succ_opt() {
+                Some(next) => (keys::day_key(next), 0),
+                None => (u64::MAX, 0),
+            };
         }
-        let lo = keys::tail(lo, &BlobId::from_bytes([0; 32]));
-        if hi.is_some_and(|h| h <= lo) {
+        if let Some(c) = &query.after {
+            let seq = match c.seq {
+                Some(seq) => Some(seq),
+                None => self
+                    .store
+                    .seq_of(&c.id)?
+                    .filter(|&s| self.date_key_at(s).ok().flatten() == Some(c.date_key)),
+            };
+            // An article removed since: resume at the top of its date key.
+            let at = (c.date_key, seq.unwrap_or(u32::MAX));
+            hits.below = hits.below.min(at);
+        }
+        if hits.below <= hits.lo {
             return Ok(hits);
         }
-
-        let (tree, prefix, index) = match &driver {
+        let (prefix, index) = match &driver {
             Some((_, i, norm)) => (
-                &self.names[*i],
-                keys::name_prefix(norm),
+                posting::prefix(NAME_INDEXES[*i].tag, norm),
                 NAME_INDEXES[*i].name,
             ),
-            None => (&self.date, Vec::new(), "date"),
+            None => (posting::prefix(DATE_TAG, ""), "date"),
         };
-        let with = |t: &[u8]| {
-            let mut k = prefix.clone();
-            k.extend_from_slice(t);
-            k
-        };
-        let end = match hi {
-            Some(h) => Bound::Excluded(with(&h)),
-            None if prefix.is_empty() => Bound::Unbounded,
-            None => {
-                // Just past every key of this name: the terminator 0x00 becomes 0x01.
-                let mut k = prefix.clone();
-                if let Some(last) = k.last_mut() {
-                    *last = 1;
-                }
-                Bound::Excluded(k)
-            }
-        };
-        hits.prefix_len = prefix.len();
-        hits.scan = Some(tree.range::<Vec<u8>, _>((Bound::Included(with(&lo)), end)));
+        hits.prefix = Some(prefix);
         hits.index = index;
         Ok(hits)
     }
 
-    /// Articles carrying a normalized name, from the facets tree.
-    fn facet_count(&self, index: usize, norm: &str) -> Result<u64> {
+    /// The date key of the record at `seq`, if it has one that decodes.
+    fn date_key_at(&self, seq: crate::Seq) -> Result<Option<u64>> {
+        Ok(self
+            .record_bytes(seq)?
+            .and_then(|b| crate::codec::decode(&b).ok())
+            .map(|(r, _)| keys::date_key(r.date)))
+    }
+
+    /// Articles carrying a normalized name, from its facet.
+    pub(crate) fn facet_count(&self, index: usize, norm: &str) -> Result<u64> {
         let key = keys::facet_key(NAME_INDEXES[index].tag, norm);
         Ok(self
-            .facets
+            .tree
             .get(key)
             .map_err(engine_err)?
             .and_then(|v| keys::parse_facet(&v).map(|(c, _)| c))

@@ -1,180 +1,254 @@
 //! Whole-archive operations: figures, the two-way integrity check and the index rebuild.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
-use crate::keys::{self, Counters, NAME_INDEXES};
-use crate::{Archive, ArchiveStats, BlobId, Indexed, Problem, Report, Result, codec, engine_err};
+use crate::block::{self, Block};
+use crate::engine::Seq;
+use crate::keys::{self, DATE_TAG, NAME_INDEXES, State};
+use crate::posting::{self, Pos};
+use crate::{
+    Archive, ArchiveStats, BlobId, Indexed, Problem, Report, Result, codec, corrupted, engine_err,
+};
 
 /// Facet counts by (tag, normalized name): count and the spelling first seen.
 type FacetMap = BTreeMap<(u8, String), (u64, String)>;
 
-fn id_of(key: &[u8]) -> Option<BlobId> {
-    <[u8; 32]>::try_from(key).ok().map(BlobId::from_bytes)
+/// Keys written per batch by `reindex`.
+const REINDEX_BATCH: usize = 4096;
+/// Entries per chunk written by `reindex`: room to grow before the first split.
+const REINDEX_FILL: usize = posting::MAX_ENTRIES * 7 / 8;
+
+/// The name of the index with tag `tag`, for messages.
+fn index_name(tag: u8) -> &'static str {
+    if tag == DATE_TAG {
+        return "date";
+    }
+    NAME_INDEXES
+        .iter()
+        .find(|d| d.tag == tag)
+        .map_or("?", |d| d.name)
+}
+
+/// What the records say one article's index entries are, and which were found.
+struct Expected {
+    id: Option<BlobId>,
+    /// (index tag, normalized name, found); the date index has the empty name.
+    entries: Vec<(u8, String, bool)>,
+    date: u64,
 }
 
 impl Archive {
-    /// Figures: counters and facets as kept by every transaction, articles per year from the date
-    /// index keys, and the size of the directory. Reads no record and no body.
+    /// Figures: counters and facets as kept by every commit, articles per year from the date
+    /// index, the stored bytes from the store, and the size of the directory. Reads no record
+    /// and no body.
     pub fn stats(&self) -> Result<ArchiveStats> {
-        let c = self.counters()?;
+        let state = self.state_value()?.unwrap_or_default();
         let mut per_year: BTreeMap<i32, u64> = BTreeMap::new();
-        // Undated articles have date key 0: start after them.
-        for kv in self
-            .date
-            .range(&keys::tail(1, &BlobId::from_bytes([0; 32]))[..]..)
-        {
-            let (k, _) = kv.map_err(engine_err)?;
-            if let Some(day) = keys::parse_tail(&k).and_then(|(dk, _)| keys::day_of_key(dk)) {
-                use chrono::Datelike;
-                *per_year.entry(day.year()).or_default() += 1;
+        for kv in self.tree.scan_prefix(posting::prefix(DATE_TAG, "")) {
+            let (k, v) = kv.map_err(engine_err)?;
+            let entries = posting::decode(&v).ok_or_else(|| corrupted(&k))?;
+            for (dk, _) in entries {
+                if let Some(day) = keys::day_of_key(dk) {
+                    use chrono::Datelike;
+                    *per_year.entry(day.year()).or_default() += 1;
+                }
             }
         }
         Ok(ArchiveStats {
-            articles: c.articles,
-            raw_bytes: c.raw_bytes,
-            stored_bytes: c.stored_bytes,
+            articles: state.articles,
+            raw_bytes: state.raw_bytes,
+            stored_bytes: self.store.stats()?.stored_bytes,
             disk_bytes: self.db.disk_bytes()?,
             per_service: self.services()?,
             per_year: per_year.into_iter().collect(),
         })
     }
 
-    fn counters(&self) -> Result<Counters> {
-        Ok(self
-            .meta
-            .get(keys::COUNTERS_KEY)
-            .map_err(engine_err)?
-            .and_then(|v| Counters::decode(&v))
-            .unwrap_or_default())
-    }
-
-    /// Checks bodies, records and indexes both ways:
-    /// every record decodes, its body exists, decodes and hashes to its id, and each of its index
-    /// entries exists; every index entry points to a record that has that name and date; facet
-    /// counts and counters equal what the records say; every body has a record.
+    /// Checks bodies, records and indexes both ways: every record decodes, has a live body
+    /// that decodes, hashes to its id and has the recorded length, and each of its index
+    /// entries exists; every posting chunk is well formed and every entry in it belongs to a
+    /// record that has that name and date; facet counts and counters equal what the records
+    /// say; every live body has a record.
     pub fn verify(&self) -> Result<Report> {
         let mut report = Report::default();
-        let problems = &mut report.problems;
         let mut facets = FacetMap::new();
-        let mut totals = Counters::default();
+        let mut totals = State::default();
+        let mut expected: HashMap<Seq, Expected> = HashMap::new();
 
-        // Records -> bodies and index entries.
-        for kv in &self.records {
+        // Records -> bodies.
+        for kv in self.tree.scan_prefix([block::TAG]) {
             let (k, v) = kv.map_err(engine_err)?;
-            let Some(id) = id_of(&k) else {
-                problems.push(Problem::archive_wide(format!("malformed record key {k:?}")));
-                continue;
-            };
-            report.articles += 1;
-            let (record, body_len) = match codec::decode(&v) {
-                Ok(r) => r,
-                Err(e) => {
-                    problems.push(Problem::new(id, format!("record does not decode: {e:?}")));
-                    continue;
-                }
-            };
-            match self.store.tree().get(&k).map_err(engine_err)? {
-                None => problems.push(Problem::new(id, "body missing")),
-                Some(stored) => {
-                    totals.stored_bytes += stored.len() as u64;
-                    match self.store.decode(&id, &stored) {
-                        Err(_) => problems.push(Problem::new(id, "body corrupted")),
-                        Ok(body) if body.len() as u64 != body_len => problems.push(Problem::new(
-                            id,
-                            format!("body is {} bytes, record says {body_len}", body.len()),
-                        )),
-                        Ok(_) => {}
-                    }
-                }
-            }
-            totals.articles += 1;
-            totals.raw_bytes += body_len;
-            let ix = Indexed::of(&record);
-            if !self
-                .date
-                .contains_key(keys::tail(ix.date, &id))
-                .map_err(engine_err)?
-            {
-                problems.push(Problem::new(id, "index date: entry missing"));
-            }
-            for ((def, tree), names) in NAME_INDEXES.iter().zip(&self.names).zip(&ix.names) {
-                for (norm, display) in names {
-                    let key = keys::name_key(norm, ix.date, &id);
-                    if !tree.contains_key(key).map_err(engine_err)? {
-                        problems.push(Problem::new(
-                            id,
-                            format!("index {}: entry for {norm:?} missing", def.name),
-                        ));
-                    }
-                    facets
-                        .entry((def.tag, norm.clone()))
-                        .or_insert_with(|| (0, display.clone()))
-                        .0 += 1;
-                }
-            }
-        }
-
-        // Index entries -> records.
-        for kv in &self.date {
-            let (k, _) = kv.map_err(engine_err)?;
-            report.index_entries += 1;
-            let Some((dk, id)) = keys::parse_tail(&k) else {
-                problems.push(Problem::archive_wide(format!(
-                    "index date: malformed key {k:?}"
+            let (Some(b), Ok(decoded)) = (block::parse_key(&k), Block::decode(&v)) else {
+                report.problems.push(Problem::archive_wide(format!(
+                    "record block {} does not decode",
+                    k.escape_ascii()
                 )));
                 continue;
             };
-            match self.indexed(&id)? {
-                None => problems.push(Problem::new(id, "index date: entry without record")),
-                Some(ix) if ix.date != dk => {
-                    problems.push(Problem::new(id, "index date: entry has another date"));
+            for (slot, bytes) in decoded.present() {
+                let seq = b * block::SLOTS as u32 + slot as u32;
+                report.articles += 1;
+                let id = self.store.id_at(seq)?;
+                let who = id.unwrap_or(BlobId::from_bytes([0; 32]));
+                let (record, body_len) = match codec::decode(bytes) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        report
+                            .problems
+                            .push(Problem::new(who, format!("record does not decode: {e:?}")));
+                        continue;
+                    }
+                };
+                match self.store.get_at(seq) {
+                    _ if id.is_none() => report.problems.push(Problem::archive_wide(format!(
+                        "record at sequence number {seq} has no live body"
+                    ))),
+                    Ok(None) => report.problems.push(Problem::new(who, "body missing")),
+                    Ok(Some(body)) if body.len() as u64 != body_len => {
+                        report.problems.push(Problem::new(
+                            who,
+                            format!("body is {} bytes, record says {body_len}", body.len()),
+                        ));
+                    }
+                    Ok(Some(_)) => {}
+                    Err(morgue_store::Error::Corrupted { .. }) => {
+                        report.problems.push(Problem::new(who, "body corrupted"));
+                    }
+                    Err(e) => return Err(e.into()),
                 }
-                Some(_) => {}
+                totals.articles += 1;
+                totals.raw_bytes += body_len;
+                let ix = Indexed::of(&record);
+                let mut entries = vec![(DATE_TAG, String::new(), false)];
+                for (def, names) in NAME_INDEXES.iter().zip(ix.names) {
+                    for (norm, display) in names {
+                        facets
+                            .entry((def.tag, norm.clone()))
+                            .or_insert_with(|| (0, display))
+                            .0 += 1;
+                        entries.push((def.tag, norm, false));
+                    }
+                }
+                expected.insert(
+                    seq,
+                    Expected {
+                        id,
+                        entries,
+                        date: ix.date,
+                    },
+                );
             }
         }
-        for (i, (def, tree)) in NAME_INDEXES.iter().zip(&self.names).enumerate() {
-            for kv in tree {
-                let (k, _) = kv.map_err(engine_err)?;
+
+        // Posting entries -> records.
+        let mut previous: Option<(Vec<u8>, Pos)> = None;
+        for kv in self.tree.scan_prefix([posting::TAG]) {
+            let (k, v) = kv.map_err(engine_err)?;
+            let parsed = posting::parse_key(&k)
+                .and_then(|(p, start)| Some((p, start, posting::parse_prefix(p)?)));
+            let Some((prefix, start, (tag, norm))) = parsed else {
+                report.problems.push(Problem::archive_wide(format!(
+                    "malformed index key {}",
+                    k.escape_ascii()
+                )));
+                continue;
+            };
+            let index = index_name(tag);
+            let chunk = format!("index {index}: chunk of {norm:?} at {start:?}");
+            let Some(entries) = posting::decode(&v) else {
+                report
+                    .problems
+                    .push(Problem::archive_wide(format!("{chunk} does not decode")));
+                continue;
+            };
+            let floor = match &previous {
+                Some((p, last)) if p.as_slice() == prefix => Some(*last),
+                _ => None,
+            };
+            let bad_shape = entries.is_empty()
+                || entries.len() > posting::MAX_ENTRIES
+                || entries[0] < start
+                || floor.is_some_and(|last| last >= start);
+            if bad_shape {
+                report.problems.push(Problem::archive_wide(format!(
+                    "{chunk} is malformed ({} entries)",
+                    entries.len()
+                )));
+            }
+            if let Some(last) = entries.last() {
+                previous = Some((prefix.to_vec(), *last));
+            }
+            for (dk, seq) in entries {
                 report.index_entries += 1;
-                let Some((norm, dk, id)) = keys::parse_name_key(&k) else {
-                    problems.push(Problem::archive_wide(format!(
-                        "index {}: malformed key {k:?}",
-                        def.name
-                    )));
-                    continue;
-                };
-                let what = match self.indexed(&id)? {
+                let what = match expected.get_mut(&seq) {
                     None => Some("without record"),
-                    Some(ix) if !ix.names[i].iter().any(|(n, _)| n == norm) => {
-                        Some("for a name the record lacks")
-                    }
-                    Some(ix) if ix.date != dk => Some("with another date"),
-                    Some(_) => None,
+                    Some(e) => match e
+                        .entries
+                        .iter_mut()
+                        .find(|(t, n, _)| *t == tag && n == norm)
+                    {
+                        None => Some("for a name the record lacks"),
+                        Some(_) if e.date != dk => Some("with another date"),
+                        Some((_, _, found)) => {
+                            *found = true;
+                            None
+                        }
+                    },
                 };
                 if let Some(what) = what {
-                    problems.push(Problem::new(
-                        id,
-                        format!("index {}: entry for {norm:?} {what}", def.name),
-                    ));
+                    let id = match expected.get(&seq).and_then(|e| e.id) {
+                        Some(id) => Some(id),
+                        None => self.store.id_at(seq)?,
+                    };
+                    let text = if tag == DATE_TAG {
+                        format!("index date: entry {what}")
+                    } else {
+                        format!("index {index}: entry for {norm:?} {what}")
+                    };
+                    report.problems.push(match id {
+                        Some(id) => Problem::new(id, text),
+                        None => Problem::archive_wide(format!("{text} (sequence number {seq})")),
+                    });
                 }
             }
         }
 
+        // Records -> posting entries.
+        let mut missing: Vec<(Seq, Problem)> = Vec::new();
+        for (seq, e) in &expected {
+            for (tag, norm, found) in &e.entries {
+                if *found {
+                    continue;
+                }
+                let text = if *tag == DATE_TAG {
+                    "index date: entry missing".to_string()
+                } else {
+                    format!("index {}: entry for {norm:?} missing", index_name(*tag))
+                };
+                missing.push((
+                    *seq,
+                    match e.id {
+                        Some(id) => Problem::new(id, text),
+                        None => Problem::archive_wide(format!("{text} (sequence number {seq})")),
+                    },
+                ));
+            }
+        }
+        missing.sort_by_key(|(seq, _)| *seq);
+        report.problems.extend(missing.into_iter().map(|(_, p)| p));
+
         // Facets and counters.
-        for kv in &self.facets {
+        for kv in self.tree.scan_prefix([keys::FACET_TAG]) {
             let (k, v) = kv.map_err(engine_err)?;
-            let (tag, name) = match k.split_first() {
-                Some((&tag, name)) => (tag, String::from_utf8_lossy(name).into_owned()),
-                None => (0, String::new()),
+            let (tag, name) = match k.get(1..) {
+                Some([tag, name @ ..]) => (*tag, String::from_utf8_lossy(name).into_owned()),
+                _ => (0, String::new()),
             };
-            let index = NAME_INDEXES
-                .iter()
-                .find(|d| d.tag == tag)
-                .map_or("?", |d| d.name);
+            let index = index_name(tag);
             let stored = keys::parse_facet(&v).map(|(c, _)| c);
             let expected = facets.remove(&(tag, name.clone())).map(|(c, _)| c);
             if stored != expected || stored.is_none() {
-                problems.push(Problem::archive_wide(format!(
+                report.problems.push(Problem::archive_wide(format!(
                     "index {index}: facet {name:?} counts {}, records say {}",
                     stored.map_or_else(|| "unreadable".to_string(), |c| c.to_string()),
                     expected.unwrap_or(0)
@@ -182,122 +256,124 @@ impl Archive {
             }
         }
         for ((tag, name), (count, _)) in facets {
-            let index = NAME_INDEXES
-                .iter()
-                .find(|d| d.tag == tag)
-                .map_or("?", |d| d.name);
-            problems.push(Problem::archive_wide(format!(
-                "index {index}: facet {name:?} missing, records say {count}"
+            report.problems.push(Problem::archive_wide(format!(
+                "index {}: facet {name:?} missing, records say {count}",
+                index_name(tag)
             )));
         }
-        let stored = self.counters()?;
-        if stored != totals {
-            problems.push(Problem::archive_wide(format!(
-                "counters say {} articles, {} raw bytes, {} stored bytes; records say {}, {}, {} (reindex rebuilds them)",
-                stored.articles,
-                stored.raw_bytes,
-                stored.stored_bytes,
-                totals.articles,
-                totals.raw_bytes,
-                totals.stored_bytes
+        let stored = self.state_value()?.unwrap_or_default();
+        if (stored.articles, stored.raw_bytes) != (totals.articles, totals.raw_bytes) {
+            report.problems.push(Problem::archive_wide(format!(
+                "counters say {} articles, {} raw bytes; records say {}, {} (reindex rebuilds them)",
+                stored.articles, stored.raw_bytes, totals.articles, totals.raw_bytes
             )));
         }
 
         // Bodies -> records.
-        for kv in self.store.tree() {
-            let (k, _) = kv.map_err(engine_err)?;
-            if let Some(id) = id_of(&k)
-                && !self.records.contains_key(&k).map_err(engine_err)?
-            {
-                problems.push(Problem::new(id, "body without record"));
+        for item in self.store.live() {
+            let (seq, id) = item?;
+            if !expected.contains_key(&seq) {
+                report
+                    .problems
+                    .push(Problem::new(id, "body without record"));
             }
         }
         Ok(report)
     }
 
-    /// What the indexes should hold for a stored record; `None` when absent or undecodable.
-    fn indexed(&self, id: &BlobId) -> Result<Option<Indexed>> {
-        Ok(self
-            .records
-            .get(id.as_bytes())
-            .map_err(engine_err)?
-            .and_then(|v| codec::decode(&v).ok())
-            .map(|(r, _)| Indexed::of(&r)))
-    }
-
-    /// Rebuilds every index, the facets and the counters from the records; returns the number of
-    /// articles indexed. Records that do not decode are skipped (`verify` reports them).
+    /// Rebuilds every index, the facets and the counters from the record blocks; returns the
+    /// number of articles indexed. Records that do not decode are skipped (`verify` reports
+    /// them).
     ///
-    /// Not one transaction (an archive of a million articles would not fit one): writers wait,
-    /// and an interrupted rebuild leaves incomplete indexes that the next `reindex` completes.
+    /// Not one batch (an archive of a million articles would not fit one): writers wait, and
+    /// the index list is forgotten durably first, so that an interrupted rebuild is redone at
+    /// the next open before anything reads the indexes.
     pub fn reindex(&self) -> Result<u64> {
-        use crate::engine::sled::Batch;
-        const BATCH: usize = 10_000;
-
         let _guard = self.lock();
-        // Forget the index list first, durably: if the rebuild is interrupted, the next open sees
-        // no list and rebuilds before anything reads the indexes.
-        self.meta.remove(keys::INDEXES_KEY).map_err(engine_err)?;
+        let mut state = self.state_value()?.unwrap_or_default();
+        state.indexes = String::new();
+        let mut w = self.store.writer();
+        w.put(keys::STATE_KEY.to_vec(), state.encode());
+        w.commit()?;
         self.db.flush()?;
-        self.date.clear().map_err(engine_err)?;
-        for tree in &self.names {
-            tree.clear().map_err(engine_err)?;
-        }
-        self.facets.clear().map_err(engine_err)?;
 
+        // Clear the chunks and facets.
+        let mut stale = Vec::new();
+        for tag in [posting::TAG, keys::FACET_TAG] {
+            for k in self.tree.scan_prefix([tag]).keys() {
+                stale.push(k.map_err(engine_err)?.to_vec());
+            }
+        }
+        for keys in stale.chunks(REINDEX_BATCH) {
+            let mut w = self.store.writer();
+            for k in keys {
+                w.delete(k.clone());
+            }
+            w.commit()?;
+        }
+
+        // Gather every entry from the records.
         let mut facets = FacetMap::new();
-        let mut totals = Counters::default();
-        let mut date_batch = Batch::default();
-        let mut name_batches: Vec<Batch> = self.names.iter().map(|_| Batch::default()).collect();
-        let mut pending = 0;
-        for kv in &self.records {
+        let mut totals = State {
+            indexes: keys::index_list(),
+            ..State::default()
+        };
+        let mut postings: HashMap<Vec<u8>, Vec<Pos>> = HashMap::new();
+        for kv in self.tree.scan_prefix([block::TAG]) {
             let (k, v) = kv.map_err(engine_err)?;
-            let (Some(id), Ok((record, body_len))) = (id_of(&k), codec::decode(&v)) else {
+            let (Some(b), Ok(decoded)) = (block::parse_key(&k), Block::decode(&v)) else {
                 continue;
             };
-            let ix = Indexed::of(&record);
-            date_batch.insert(&keys::tail(ix.date, &id)[..], &[][..]);
-            for ((def, batch), names) in NAME_INDEXES.iter().zip(&mut name_batches).zip(ix.names) {
-                for (norm, display) in names {
-                    batch.insert(keys::name_key(&norm, ix.date, &id), &[][..]);
-                    facets.entry((def.tag, norm)).or_insert((0, display)).0 += 1;
+            for (slot, bytes) in decoded.present() {
+                let seq = b * block::SLOTS as u32 + slot as u32;
+                let Ok((record, body_len)) = codec::decode(bytes) else {
+                    continue;
+                };
+                let ix = Indexed::of(&record);
+                postings
+                    .entry(posting::prefix(DATE_TAG, ""))
+                    .or_default()
+                    .push((ix.date, seq));
+                for (def, names) in NAME_INDEXES.iter().zip(ix.names) {
+                    for (norm, display) in names {
+                        postings
+                            .entry(posting::prefix(def.tag, &norm))
+                            .or_default()
+                            .push((ix.date, seq));
+                        facets.entry((def.tag, norm)).or_insert((0, display)).0 += 1;
+                    }
                 }
-            }
-            totals.articles += 1;
-            totals.raw_bytes += body_len;
-            if let Some(stored) = self.store.tree().get(&k).map_err(engine_err)? {
-                totals.stored_bytes += stored.len() as u64;
-            }
-            pending += 1;
-            if pending == BATCH {
-                self.date
-                    .apply_batch(std::mem::take(&mut date_batch))
-                    .map_err(engine_err)?;
-                for (tree, batch) in self.names.iter().zip(&mut name_batches) {
-                    tree.apply_batch(std::mem::take(batch))
-                        .map_err(engine_err)?;
-                }
-                pending = 0;
+                totals.articles += 1;
+                totals.raw_bytes += body_len;
             }
         }
-        self.date.apply_batch(date_batch).map_err(engine_err)?;
-        for (tree, batch) in self.names.iter().zip(name_batches) {
-            tree.apply_batch(batch).map_err(engine_err)?;
+
+        // Write them, chunked.
+        let mut writes: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+        for (prefix, mut entries) in postings {
+            entries.sort_unstable();
+            entries.dedup();
+            for chunk in entries.chunks(REINDEX_FILL) {
+                writes.push((posting::key(&prefix, chunk[0]), posting::encode(chunk)));
+            }
         }
-        let mut batch = Batch::default();
         for ((tag, norm), (count, display)) in facets {
-            batch.insert(
+            writes.push((
                 keys::facet_key(tag, &norm),
                 keys::facet_value(count, &display),
-            );
+            ));
         }
-        self.facets.apply_batch(batch).map_err(engine_err)?;
-        self.meta
-            .insert(keys::COUNTERS_KEY, &totals.encode()[..])
-            .map_err(engine_err)?;
-        self.meta
-            .insert(keys::INDEXES_KEY, keys::indexes_value())
-            .map_err(engine_err)?;
+        for batch in writes.chunks(REINDEX_BATCH) {
+            let mut w = self.store.writer();
+            for (k, v) in batch {
+                w.put(k.clone(), v.clone());
+            }
+            w.commit()?;
+        }
+        let mut w = self.store.writer();
+        w.put(keys::STATE_KEY.to_vec(), totals.encode());
+        w.commit()?;
+        self.db.flush()?;
         Ok(totals.articles)
     }
 }

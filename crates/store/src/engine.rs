@@ -168,7 +168,12 @@ impl Database {
                     let entry = entry.map_err(|e| Error::io(&blobs, e))?;
                     let modified = entry.metadata().and_then(|m| m.modified()).ok();
                     if modified.is_none_or(|m| since.is_none_or(|s| m >= s)) {
-                        sync_path(&entry.path())?;
+                        match sync_path(&entry.path()) {
+                            // sled deleted it meanwhile (its value was replaced): nothing to sync.
+                            Err(Error::Io { source, .. })
+                                if source.kind() == ErrorKind::NotFound => {}
+                            other => other?,
+                        }
                     }
                 }
                 sync_path(&blobs)?;

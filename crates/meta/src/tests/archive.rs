@@ -1,9 +1,41 @@
 use std::sync::Arc;
 
 use super::{day, draft};
+use crate::block::{self, Block};
+use crate::posting::{self, Pos};
+use crate::tx::Chunks;
 use crate::{
     AddOutcome, Archive, ArticleDate, BlobId, Cursor, Error, MergePolicy, OpenOptions, Query, keys,
 };
+
+/// Rewrites the record bytes of article `id` behind the archive's back.
+fn set_record_bytes(a: &Archive, id: &BlobId, f: impl FnOnce(&[u8]) -> Vec<u8>) {
+    let seq = a.store.seq_of(id).unwrap().unwrap();
+    let (b, slot) = block::locate(seq);
+    let key = block::key(b);
+    let mut decoded = Block::decode(&a.tree.get(key).unwrap().unwrap()).unwrap();
+    let bytes = f(decoded.get(slot).unwrap());
+    decoded.set(slot, Some(bytes));
+    a.tree.insert(key, decoded.encode()).unwrap();
+    a.blocks.clear();
+}
+
+/// Adds or removes one posting entry behind the archive's back.
+fn edit_posting(a: &Archive, prefix: &[u8], pos: Pos, add: bool) {
+    let mut staged = posting::Staged::default();
+    let src = Chunks(&a.tree);
+    if add {
+        staged.insert(&src, prefix, pos).unwrap();
+    } else {
+        assert!(staged.remove(&src, prefix, pos).unwrap());
+    }
+    for (k, v) in staged.writes() {
+        match v {
+            Some(v) => a.tree.insert(k, v).unwrap(),
+            None => a.tree.remove(k).unwrap(),
+        };
+    }
+}
 
 fn ids(archive: &Archive, q: &Query) -> Vec<BlobId> {
     archive.query(q).unwrap().map(|h| h.unwrap().id).collect()
@@ -257,8 +289,8 @@ fn failed_commit_writes_nothing() {
         .add(draft("bad", &[], &[], None), MergePolicy::FillEmpty)
         .unwrap()
         .id();
-    // Damage the stored record: a later duplicate of it makes the transaction abort.
-    a.records.insert(bad.as_bytes(), &[9u8, 9][..]).unwrap();
+    // Damage the stored record: a later duplicate of it makes the commit fail.
+    set_record_bytes(&a, &bad, |_| vec![9, 9]);
     let batch = vec![
         draft("new", &["Ann"], &["S"], None),
         draft("bad", &["Ann"], &[], None),
@@ -294,19 +326,17 @@ fn verify_finds_damage_and_reindex_repairs_it() {
     // Delete one reporter entry, add a stray one, damage a facet.
     let victim = BlobId::of(b"body 4");
     let dk = keys::date_key(Some(ArticleDate::from_day(day(2004, 1, 1))));
-    a.names[keys::REPORTER]
-        .remove(keys::name_key("r1", dk, &victim))
+    let victim_seq = a.store.seq_of(&victim).unwrap().unwrap();
+    edit_posting(&a, &posting::prefix(b'r', "r1"), (dk, victim_seq), false);
+    edit_posting(&a, &posting::prefix(b's', "s"), (0, 9999), true);
+    a.tree
+        .insert(keys::facet_key(b'r', "r0"), keys::facet_value(99, "R0"))
         .unwrap();
-    let stray = BlobId::of(b"never stored");
-    a.names[keys::SERVICE]
-        .insert(keys::name_key("s", 0, &stray), &[][..])
-        .unwrap();
-    a.facets
-        .insert(keys::facet_key(1, "r0"), keys::facet_value(99, "R0"))
-        .unwrap();
-    a.meta
-        .insert(keys::COUNTERS_KEY, &keys::Counters::default().encode()[..])
-        .unwrap();
+    let state = keys::State {
+        indexes: keys::index_list(),
+        ..keys::State::default()
+    };
+    a.tree.insert(keys::STATE_KEY, state.encode()).unwrap();
     let problems = a.verify().unwrap().problems;
     assert!(
         problems
@@ -321,9 +351,8 @@ fn verify_finds_damage_and_reindex_repairs_it() {
         "{problems:?}"
     );
     assert!(
-        problems
-            .iter()
-            .any(|p| p.id == stray && p.what.contains("without record")),
+        problems.iter().any(|p| p.is_archive_wide()
+            && p.what == "index service: entry for \"s\" without record (sequence number 9999)"),
         "{problems:?}"
     );
     assert!(
@@ -342,28 +371,26 @@ fn verify_finds_damage_and_reindex_repairs_it() {
     };
     assert!(ids(&a, &q).contains(&victim));
 
-    // A damaged record, a missing body, a body without record.
+    // A damaged record, a missing body, a corrupted body, a body without record.
     let damaged = BlobId::of(b"body 7");
-    let mut v = a.records.get(damaged.as_bytes()).unwrap().unwrap().to_vec();
-    v.push(0);
-    a.records.insert(damaged.as_bytes(), v).unwrap();
+    set_record_bytes(&a, &damaged, |b| [b, &[0][..]].concat());
     let bodiless = BlobId::of(b"body 8");
-    a.store.tree().remove(bodiless.as_bytes()).unwrap();
-    let orphan = a.store.prepare(b"orphan").unwrap();
-    a.store
-        .tree()
-        .insert(orphan.id.as_bytes(), orphan.value)
-        .unwrap();
-    let flipped = BlobId::of(b"body 9");
-    let mut v = a
-        .store
-        .tree()
-        .get(flipped.as_bytes())
-        .unwrap()
-        .unwrap()
-        .to_vec();
+    let bodiless_seq = a.store.seq_of(&bodiless).unwrap().unwrap();
+    let mut w = a.store.writer();
+    assert!(w.remove(bodiless_seq).unwrap());
+    w.commit().unwrap();
+    // The last frame of the first pack is the body of the last article stored in it.
+    let flipped = BlobId::of(b"body 19");
+    let pack = [b'B', 0, 0, 0, 0];
+    let mut v = a.tree.get(pack).unwrap().unwrap().to_vec();
     *v.last_mut().unwrap() ^= 0xff;
-    a.store.tree().insert(flipped.as_bytes(), v).unwrap();
+    a.tree.insert(pack, v).unwrap();
+    let orphan = a.store.prepare_batch(&[(&b"orphan"[..], "")]).unwrap();
+    let mut w = a.store.writer();
+    for blob in orphan {
+        w.place(blob).unwrap();
+    }
+    w.commit().unwrap();
     let problems = a.verify().unwrap().problems;
     assert!(
         problems
@@ -378,9 +405,8 @@ fn verify_finds_damage_and_reindex_repairs_it() {
         "{problems:?}"
     );
     assert!(
-        problems
-            .iter()
-            .any(|p| p.id == bodiless && p.what == "body missing"),
+        problems.iter().any(|p| p.is_archive_wide()
+            && p.what == format!("record at sequence number {bodiless_seq} has no live body")),
         "{problems:?}"
     );
     assert!(
@@ -399,10 +425,12 @@ fn changed_index_list_triggers_reindex_at_open() {
         let a = Archive::open(dir.path()).unwrap();
         a.add(draft("x", &["Ann"], &["S"], None), MergePolicy::FillEmpty)
             .unwrap();
-        a.names[keys::REPORTER].clear().unwrap();
-        a.meta
-            .insert(keys::INDEXES_KEY, &b"\x01reporter"[..])
-            .unwrap();
+        for k in a.tree.scan_prefix(b"xr").keys() {
+            a.tree.remove(k.unwrap()).unwrap();
+        }
+        let mut state = a.state_value().unwrap().unwrap();
+        state.indexes = "reporter".into();
+        a.tree.insert(keys::STATE_KEY, state.encode()).unwrap();
         a.flush().unwrap();
     }
     let a = Archive::open(dir.path()).unwrap();

@@ -1,6 +1,7 @@
 //! On-disk tests of the archive (each in its own temporary directory).
 
 mod archive;
+mod chunks;
 mod fixture;
 mod model;
 mod scale;

@@ -113,7 +113,13 @@ fn has(names: &[String], q: &str) -> bool {
     !q.is_empty() && names.iter().any(|n| normalize(n) == q)
 }
 
-fn model_query(model: &BTreeMap<BlobId, Record>, q: &Query) -> Vec<BlobId> {
+/// The articles matching `q`, newest first; articles of the same date key, the last stored
+/// first (`order`: when each was stored).
+fn model_query(
+    model: &BTreeMap<BlobId, Record>,
+    order: &BTreeMap<BlobId, u64>,
+    q: &Query,
+) -> Vec<BlobId> {
     let mut hits: Vec<(&BlobId, &Record)> = model
         .iter()
         .filter(|(_, r)| q.reporter.as_deref().is_none_or(|n| has(&r.reporters, n)))
@@ -128,7 +134,8 @@ fn model_query(model: &BTreeMap<BlobId, Record>, q: &Query) -> Vec<BlobId> {
             },
         )
         .collect();
-    hits.sort_by(|a, b| (b.1.date, b.0).cmp(&(a.1.date, a.0)));
+    let key = |(id, r): &(&BlobId, &Record)| (crate::keys::date_key(r.date), order[*id]);
+    hits.sort_by_key(|h| std::cmp::Reverse(key(h)));
     hits.into_iter().map(|(id, _)| *id).collect()
 }
 
@@ -156,9 +163,13 @@ fn facets(list: Vec<crate::Facet>) -> BTreeMap<String, u64> {
         .collect()
 }
 
-fn check(archive: &Archive, model: &BTreeMap<BlobId, Record>) -> Result<(), TestCaseError> {
+fn check(
+    archive: &Archive,
+    model: &BTreeMap<BlobId, Record>,
+    order: &BTreeMap<BlobId, u64>,
+) -> Result<(), TestCaseError> {
     for q in queries() {
-        let expected = model_query(model, &q);
+        let expected = model_query(model, order, &q);
         let got: Vec<BlobId> = archive.query(&q).unwrap().map(|h| h.unwrap().id).collect();
         prop_assert_eq!(&got, &expected, "query {:?}", q);
         // The same list, two at a time through cursors.
@@ -206,6 +217,8 @@ proptest! {
         let dir = tempfile::tempdir().unwrap();
         let mut archive = Archive::open(dir.path()).unwrap();
         let mut model: BTreeMap<BlobId, Record> = BTreeMap::new();
+        let mut order: BTreeMap<BlobId, u64> = BTreeMap::new();
+        let mut stored = 0u64;
         for op in ops {
             match op {
                 Op::Add(drafts, policy) => {
@@ -217,6 +230,8 @@ proptest! {
                             expected.push(AddOutcome::Duplicate { id, filled });
                         } else {
                             model.insert(id, r.clone());
+                            order.insert(id, stored);
+                            stored += 1;
                             expected.push(AddOutcome::Added { id });
                         }
                     }
@@ -232,7 +247,7 @@ proptest! {
                     archive = Archive::open(dir.path()).unwrap();
                 }
             }
-            check(&archive, &model)?;
+            check(&archive, &model, &order)?;
         }
         let report = archive.verify().unwrap();
         prop_assert!(report.problems.is_empty(), "{:?}", report.problems);

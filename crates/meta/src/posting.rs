@@ -1,0 +1,556 @@
+//! Posting chunks (`x` keys): the sorted `(date key, seq)` entries of one index name, at most 512
+//! per value, and the staging of changes to them during a commit.
+//!
+//! Key: `x` + index tag (`d` date, `r` reporter, `s` service) + normalized name (empty for the
+//! date index) + `0x00` + chunk start (date key u64 BE, seq u32 BE).
+//! Value: `[02][count varint][entries ascending]`, the first entry absolute (date key varint, seq
+//! varint), every later one as (date key delta varint, seq zigzag delta varint).
+//!
+//! The chunks of a name partition its entries: a chunk holds the entries from its start up to,
+//! excluding, the next chunk's start. An entry goes to the last chunk whose start is at or below
+//! it; when there is none, the name's first chunk is re-keyed to start at the entry; a name
+//! without chunks gets one. A chunk that grows over 512 entries splits in two, the upper half
+//! starting at its first entry. A chunk left empty is deleted.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::varint;
+
+/// A position in an index: date key, then sequence number.
+pub(crate) type Pos = (u64, u32);
+
+/// Most entries in one chunk.
+pub(crate) const MAX_ENTRIES: usize = 512;
+/// Version byte of a chunk value.
+pub(crate) const VERSION: u8 = 2;
+/// Key tag of posting chunks.
+pub(crate) const TAG: u8 = b'x';
+/// Length of the chunk start at the end of a key.
+pub(crate) const START_LEN: usize = 12;
+
+/// `x` + index tag + normalized name + `0x00`: the prefix of every chunk key of one name.
+pub(crate) fn prefix(index: u8, norm: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(3 + norm.len() + START_LEN);
+    k.push(TAG);
+    k.push(index);
+    k.extend_from_slice(norm.as_bytes());
+    k.push(0);
+    k
+}
+
+/// `prefix` + `pos` as 12 big-endian bytes.
+pub(crate) fn key(prefix: &[u8], pos: Pos) -> Vec<u8> {
+    let mut k = Vec::with_capacity(prefix.len() + START_LEN);
+    k.extend_from_slice(prefix);
+    k.extend_from_slice(&pos_bytes(pos));
+    k
+}
+
+/// A position as 12 big-endian bytes (sorts like the position).
+pub(crate) fn pos_bytes(pos: Pos) -> [u8; START_LEN] {
+    let mut b = [0u8; START_LEN];
+    b[..8].copy_from_slice(&pos.0.to_be_bytes());
+    b[8..].copy_from_slice(&pos.1.to_be_bytes());
+    b
+}
+
+/// Splits a chunk key into its prefix (up to and including the `0x00`) and start.
+pub(crate) fn parse_key(key: &[u8]) -> Option<(&[u8], Pos)> {
+    let split = key.len().checked_sub(START_LEN)?;
+    let (prefix, start) = key.split_at(split);
+    if prefix.len() < 3 || prefix[0] != TAG || prefix.last() != Some(&0) {
+        return None;
+    }
+    let dk = u64::from_be_bytes(start[..8].try_into().ok()?);
+    let seq = u32::from_be_bytes(start[8..].try_into().ok()?);
+    Some((prefix, (dk, seq)))
+}
+
+/// Index tag and normalized name of a chunk prefix.
+pub(crate) fn parse_prefix(prefix: &[u8]) -> Option<(u8, &str)> {
+    match prefix {
+        [TAG, index, name @ .., 0] => Some((*index, std::str::from_utf8(name).ok()?)),
+        _ => None,
+    }
+}
+
+/// Encodes sorted entries.
+pub(crate) fn encode(entries: &[Pos]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(4 + entries.len() * 3);
+    out.push(VERSION);
+    varint::put(&mut out, entries.len() as u64);
+    let mut prev: Option<Pos> = None;
+    for &(dk, seq) in entries {
+        match prev {
+            None => {
+                varint::put(&mut out, dk);
+                varint::put(&mut out, u64::from(seq));
+            }
+            Some((pdk, pseq)) => {
+                varint::put(&mut out, dk.wrapping_sub(pdk));
+                varint::put(&mut out, varint::zigzag(i64::from(seq) - i64::from(pseq)));
+            }
+        }
+        prev = Some((dk, seq));
+    }
+    out
+}
+
+/// Decodes a chunk value; `None` unless it is well formed with strictly ascending entries.
+pub(crate) fn decode(value: &[u8]) -> Option<Vec<Pos>> {
+    let (&version, mut rest) = value.split_first()?;
+    if version != VERSION {
+        return None;
+    }
+    let count = usize::try_from(varint::get(&mut rest)?).ok()?;
+    // Every entry takes at least two bytes: a bound on hostile counts.
+    if count > rest.len() / 2 {
+        return None;
+    }
+    let mut out: Vec<Pos> = Vec::with_capacity(count);
+    for _ in 0..count {
+        let a = varint::get(&mut rest)?;
+        let b = varint::get(&mut rest)?;
+        let pos = match out.last() {
+            None => (a, u32::try_from(b).ok()?),
+            Some(&(pdk, pseq)) => {
+                let seq = i64::from(pseq).checked_add(varint::unzigzag(b))?;
+                let pos = (pdk.checked_add(a)?, u32::try_from(seq).ok()?);
+                if pos <= (pdk, pseq) {
+                    return None;
+                }
+                pos
+            }
+        };
+        out.push(pos);
+    }
+    rest.is_empty().then_some(out)
+}
+
+/// The committed chunks, as the staging below reads them.
+pub(crate) trait Committed {
+    /// Error of a read.
+    type Error;
+    /// The committed chunk of `prefix` with the greatest start `<= at`, above `above` when
+    /// given, whose start is not in `skip`: its start and entries.
+    fn floor(
+        &self,
+        prefix: &[u8],
+        at: Pos,
+        above: Option<Pos>,
+        skip: &BTreeSet<Pos>,
+    ) -> Result<Option<(Pos, Vec<Pos>)>, Self::Error>;
+    /// The committed chunk of `prefix` with the lowest start not in `skip`.
+    fn first(
+        &self,
+        prefix: &[u8],
+        skip: &BTreeSet<Pos>,
+    ) -> Result<Option<(Pos, Vec<Pos>)>, Self::Error>;
+}
+
+#[derive(Debug)]
+struct Chunk {
+    entries: Vec<Pos>,
+    /// The start this chunk has in the committed state, if it is a committed chunk.
+    original: Option<Pos>,
+    dirty: bool,
+    /// No committed chunk not yet loaded starts after this chunk's start up to this position:
+    /// entries up to here belong to this chunk without asking the committed state.
+    clear_to: Pos,
+}
+
+/// The staged chunks of one name: every committed chunk touched so far (under its current
+/// start) and every new one.
+#[derive(Debug, Default)]
+struct Name {
+    chunks: BTreeMap<Pos, Chunk>,
+    /// Committed starts already in `chunks`: the committed state is read past them.
+    loaded: BTreeSet<Pos>,
+}
+
+impl Name {
+    fn load(&mut self, start: Pos, entries: Vec<Pos>, clear_to: Pos) {
+        self.loaded.insert(start);
+        self.chunks.insert(
+            start,
+            Chunk {
+                entries,
+                original: Some(start),
+                dirty: false,
+                clear_to,
+            },
+        );
+    }
+
+    /// The current start of the chunk that holds `at`, loading it when needed.
+    fn locate<C: Committed>(
+        &mut self,
+        src: &C,
+        prefix: &[u8],
+        at: Pos,
+    ) -> Result<Option<Pos>, C::Error> {
+        let staged = self.chunks.range(..=at).next_back();
+        if let Some((s, chunk)) = &staged
+            && chunk.clear_to >= at
+        {
+            return Ok(Some(**s));
+        }
+        let staged = staged.map(|(s, _)| *s);
+        if let Some((start, entries)) = src.floor(prefix, at, staged, &self.loaded)? {
+            self.load(start, entries, at);
+            return Ok(Some(start));
+        }
+        if let Some(chunk) = staged.and_then(|s| self.chunks.get_mut(&s)) {
+            chunk.clear_to = at;
+        }
+        Ok(staged)
+    }
+
+    /// The current start of the name's first chunk, loading it when needed.
+    fn first<C: Committed>(&mut self, src: &C, prefix: &[u8]) -> Result<Option<Pos>, C::Error> {
+        let staged = self.chunks.keys().next().copied();
+        match src.first(prefix, &self.loaded)? {
+            Some((start, entries)) if staged.is_none_or(|s| start < s) => {
+                self.load(start, entries, start);
+                Ok(Some(start))
+            }
+            _ => Ok(staged),
+        }
+    }
+
+    /// Splits the chunk at `start` while it is over the limit.
+    fn split(&mut self, start: Pos) {
+        let Some(chunk) = self.chunks.get_mut(&start) else {
+            return;
+        };
+        if chunk.entries.len() <= MAX_ENTRIES {
+            return;
+        }
+        let upper = chunk.entries.split_off(chunk.entries.len() / 2);
+        let upper_start = upper[0];
+        let clear_to = chunk.clear_to.max(upper_start);
+        self.chunks.insert(
+            upper_start,
+            Chunk {
+                entries: upper,
+                original: None,
+                dirty: true,
+                clear_to,
+            },
+        );
+        self.split(start);
+        self.split(upper_start);
+    }
+}
+
+/// Changes to posting chunks staged during one commit.
+#[derive(Debug, Default)]
+pub(crate) struct Staged {
+    names: BTreeMap<Vec<u8>, Name>,
+}
+
+impl Staged {
+    /// Adds `pos` to the name with chunk prefix `prefix` (no-op when present).
+    pub(crate) fn insert<C: Committed>(
+        &mut self,
+        src: &C,
+        prefix: &[u8],
+        pos: Pos,
+    ) -> Result<(), C::Error> {
+        let name = self.names.entry(prefix.to_vec()).or_default();
+        if let Some(start) = name.locate(src, prefix, pos)? {
+            if let Some(chunk) = name.chunks.get_mut(&start)
+                && let Err(i) = chunk.entries.binary_search(&pos)
+            {
+                chunk.entries.insert(i, pos);
+                chunk.dirty = true;
+                name.split(start);
+            }
+            return Ok(());
+        }
+        match name.first(src, prefix)? {
+            Some(first) => {
+                // Re-key the first chunk down to the new entry.
+                if let Some(mut chunk) = name.chunks.remove(&first) {
+                    chunk.entries.insert(0, pos);
+                    chunk.dirty = true;
+                    name.chunks.insert(pos, chunk);
+                    name.split(pos);
+                }
+            }
+            None => {
+                name.chunks.insert(
+                    pos,
+                    Chunk {
+                        entries: vec![pos],
+                        original: None,
+                        dirty: true,
+                        clear_to: pos,
+                    },
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes `pos` from the name with chunk prefix `prefix`; false when absent.
+    pub(crate) fn remove<C: Committed>(
+        &mut self,
+        src: &C,
+        prefix: &[u8],
+        pos: Pos,
+    ) -> Result<bool, C::Error> {
+        let name = self.names.entry(prefix.to_vec()).or_default();
+        let Some(start) = name.locate(src, prefix, pos)? else {
+            return Ok(false);
+        };
+        let Some(chunk) = name.chunks.get_mut(&start) else {
+            return Ok(false);
+        };
+        match chunk.entries.binary_search(&pos) {
+            Ok(i) => {
+                chunk.entries.remove(i);
+                chunk.dirty = true;
+                Ok(true)
+            }
+            Err(_) => Ok(false),
+        }
+    }
+
+    /// The writes that make the committed state equal the staged one, each key once:
+    /// `(key, Some(value))` to put, `(key, None)` to delete.
+    pub(crate) fn writes(self) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+        let mut out = Vec::new();
+        for (prefix, name) in self.names {
+            let kept: BTreeSet<Pos> = name
+                .chunks
+                .iter()
+                .filter(|(_, c)| !c.entries.is_empty())
+                .map(|(s, _)| *s)
+                .collect();
+            for (start, chunk) in name.chunks {
+                if let Some(original) = chunk.original
+                    && original != start
+                    && !kept.contains(&original)
+                {
+                    out.push((key(&prefix, original), None));
+                }
+                if chunk.entries.is_empty() {
+                    if chunk.original == Some(start) {
+                        out.push((key(&prefix, start), None));
+                    }
+                } else if chunk.dirty || chunk.original != Some(start) {
+                    out.push((key(&prefix, start), Some(encode(&chunk.entries))));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Committed chunks held in a map of keys to values (tests, and reindex).
+impl Committed for BTreeMap<Vec<u8>, Vec<u8>> {
+    type Error = ();
+
+    fn floor(
+        &self,
+        prefix: &[u8],
+        at: Pos,
+        above: Option<Pos>,
+        skip: &BTreeSet<Pos>,
+    ) -> Result<Option<(Pos, Vec<Pos>)>, ()> {
+        for (k, v) in self.range(prefix.to_vec()..=key(prefix, at)).rev() {
+            let Some((p, start)) = parse_key(k) else {
+                continue;
+            };
+            if above.is_some_and(|a| start <= a) {
+                break;
+            }
+            if p == prefix && !skip.contains(&start) {
+                return Ok(Some((start, decode(v).ok_or(())?)));
+            }
+        }
+        Ok(None)
+    }
+
+    fn first(&self, prefix: &[u8], skip: &BTreeSet<Pos>) -> Result<Option<(Pos, Vec<Pos>)>, ()> {
+        for (k, v) in self.range(prefix.to_vec()..) {
+            let Some((p, start)) = parse_key(k) else {
+                continue;
+            };
+            if p != prefix {
+                break;
+            }
+            if !skip.contains(&start) {
+                return Ok(Some((start, decode(v).ok_or(())?)));
+            }
+        }
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    type Db = BTreeMap<Vec<u8>, Vec<u8>>;
+
+    fn apply(db: &mut Db, staged: Staged) {
+        let writes = staged.writes();
+        let keys: BTreeSet<&Vec<u8>> = writes.iter().map(|(k, _)| k).collect();
+        assert_eq!(keys.len(), writes.len(), "a key written twice");
+        for (k, v) in writes {
+            match v {
+                Some(v) => db.insert(k, v),
+                None => db.remove(&k),
+            };
+        }
+    }
+
+    /// Checks the chunk invariants and returns every name's entries.
+    fn check(db: &Db) -> BTreeMap<Vec<u8>, Vec<Pos>> {
+        let mut out: BTreeMap<Vec<u8>, Vec<Pos>> = BTreeMap::new();
+        let mut last: Option<(Vec<u8>, Pos)> = None;
+        for (k, v) in db {
+            let (prefix, start) = parse_key(k).unwrap();
+            let entries = decode(v).unwrap();
+            assert!(!entries.is_empty() && entries.len() <= MAX_ENTRIES);
+            assert!(entries[0] >= start, "entry below its chunk start");
+            if let Some((p, prev_last)) = &last
+                && p == prefix
+            {
+                assert!(*prev_last < start, "chunks overlap");
+            }
+            last = Some((prefix.to_vec(), *entries.last().unwrap()));
+            out.entry(prefix.to_vec()).or_default().extend(entries);
+        }
+        out
+    }
+
+    #[test]
+    fn pinned_bytes() {
+        let entries = [(1u64 << 48, 5u32), (1 << 48, 7), ((1 << 48) + 1, 2)];
+        let value = encode(&entries);
+        // If this fails, the stored format changed: log it in docs/format.md.
+        let expected: &[u8] = &[
+            2, // version
+            3, // count
+            0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x40, // date key 2^48
+            5,    // seq 5
+            0, 4, // same date key, seq +2 (zigzag 4)
+            1, 9, // date key +1, seq -5 (zigzag 9)
+        ];
+        assert_eq!(value, expected);
+        assert_eq!(decode(&value).unwrap(), entries);
+        let p = prefix(b'r', "qiao long");
+        assert_eq!(p, b"xrqiao long\0");
+        let k = key(&p, (1, 2));
+        assert_eq!(&k[p.len()..], &[0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 2]);
+        assert_eq!(parse_key(&k), Some((&p[..], (1, 2))));
+        assert_eq!(parse_prefix(&p), Some((b'r', "qiao long")));
+        assert_eq!(parse_prefix(&prefix(b'd', "")), Some((b'd', "")));
+        assert_eq!(parse_key(b"short"), None);
+    }
+
+    #[test]
+    fn decode_rejects_disorder_and_garbage() {
+        assert_eq!(decode(&encode(&[])), Some(vec![]));
+        let mut v = encode(&[(1, 1), (2, 2)]);
+        v.push(0);
+        assert_eq!(decode(&v), None, "trailing byte");
+        // (1, 1) then delta (0, 0): a repeated entry.
+        assert_eq!(decode(&[2, 2, 1, 1, 0, 0]), None);
+        // seq going below zero.
+        assert_eq!(decode(&[2, 2, 1, 1, 1, 5]), None);
+        assert_eq!(
+            decode(&[2, 0xff, 0xff, 0xff, 0xff, 0x0f]),
+            None,
+            "huge count"
+        );
+        assert_eq!(decode(&[1, 0]), None, "version");
+        assert_eq!(decode(&[]), None);
+    }
+
+    #[test]
+    fn splits_rekeys_and_deletes() {
+        let mut db = Db::new();
+        let p = prefix(b'd', "");
+        // 1,000 ascending entries in one commit: two splits.
+        let mut s = Staged::default();
+        for i in 0..1000u32 {
+            s.insert(&db, &p, (u64::from(i / 3) + 10, i)).unwrap();
+        }
+        apply(&mut db, s);
+        let got = check(&db);
+        assert_eq!(got[&p].len(), 1000);
+        assert!(db.len() >= 2, "{}", db.len());
+        // An entry below every chunk re-keys the first chunk.
+        let mut s = Staged::default();
+        s.insert(&db, &p, (1, 5000)).unwrap();
+        apply(&mut db, s);
+        let first = db.keys().next().unwrap();
+        assert_eq!(parse_key(first).unwrap().1, (1, 5000));
+        check(&db);
+        // Removing everything deletes every chunk.
+        let all = check(&db).remove(&p).unwrap();
+        let mut s = Staged::default();
+        for pos in &all {
+            assert!(s.remove(&db, &p, *pos).unwrap());
+        }
+        assert!(!s.remove(&db, &p, (1, 5000)).unwrap());
+        apply(&mut db, s);
+        assert!(db.is_empty());
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Insert(u8, u64, u32),
+        Remove(u8, usize),
+        Commit,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            8 => (0u8..3, 0u64..40, 0u32..3000).prop_map(|(n, d, s)| Op::Insert(n, d, s)),
+            3 => (0u8..3, any::<usize>()).prop_map(|(n, i)| Op::Remove(n, i)),
+            1 => Just(Op::Commit),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        #[test]
+        fn staged_chunks_match_a_model(ops in prop::collection::vec(op(), 1..2500)) {
+            let names = [prefix(b'r', "a"), prefix(b'r', "ab"), prefix(b's', "a")];
+            let mut db = Db::new();
+            let mut model: BTreeMap<Vec<u8>, BTreeSet<Pos>> = BTreeMap::new();
+            let mut staged = Staged::default();
+            for op in ops {
+                match op {
+                    Op::Insert(n, d, s) => {
+                        let p = &names[n as usize];
+                        staged.insert(&db, p, (d, s)).unwrap();
+                        model.entry(p.clone()).or_default().insert((d, s));
+                    }
+                    Op::Remove(n, i) => {
+                        let p = &names[n as usize];
+                        let set = model.entry(p.clone()).or_default();
+                        let pick = if set.is_empty() { None } else { set.iter().nth(i % set.len()).copied() };
+                        let pos = pick.unwrap_or((99, 99));
+                        prop_assert_eq!(staged.remove(&db, p, pos).unwrap(), pick.is_some());
+                        set.remove(&pos);
+                    }
+                    Op::Commit => apply(&mut db, std::mem::take(&mut staged)),
+                }
+            }
+            apply(&mut db, staged);
+            let got = check(&db);
+            model.retain(|_, v| !v.is_empty());
+            let want: BTreeMap<Vec<u8>, Vec<Pos>> =
+                model.into_iter().map(|(k, v)| (k, v.into_iter().collect())).collect();
+            prop_assert_eq!(got, want);
+        }
+    }
+}

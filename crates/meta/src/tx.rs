@@ -1,0 +1,231 @@
+//! The staging of one commit: record blocks, posting chunks, facet counts and the meta state,
+//! read through the commit's own changes and written once each into the store's writer.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Bound;
+
+use crate::block::{self, Block};
+use crate::engine::{Seq, Writer, sled};
+use crate::keys::{self, DATE_TAG, NAME_INDEXES, State};
+use crate::posting::{self, Committed, Pos};
+use crate::{Archive, Error, Indexed, Result, corrupted, engine_err};
+
+/// The committed posting chunks, read from the tree.
+pub(crate) struct Chunks<'a>(pub &'a sled::Tree);
+
+impl Chunks<'_> {
+    fn decode(key: &[u8], value: &[u8]) -> Result<Vec<Pos>> {
+        posting::decode(value).ok_or_else(|| corrupted(key))
+    }
+}
+
+impl Committed for Chunks<'_> {
+    type Error = Error;
+
+    fn floor(
+        &self,
+        prefix: &[u8],
+        at: Pos,
+        above: Option<Pos>,
+        skip: &BTreeSet<Pos>,
+    ) -> Result<Option<(Pos, Vec<Pos>)>> {
+        let low = match above {
+            Some(a) => Bound::Excluded(posting::key(prefix, a)),
+            None => Bound::Included(prefix.to_vec()),
+        };
+        let range = self
+            .0
+            .range::<Vec<u8>, _>((low, Bound::Included(posting::key(prefix, at))));
+        for kv in range.rev() {
+            let (k, v) = kv.map_err(engine_err)?;
+            match posting::parse_key(&k) {
+                Some((p, start)) if p == prefix => {
+                    if !skip.contains(&start) {
+                        return Ok(Some((start, Self::decode(&k, &v)?)));
+                    }
+                }
+                _ => return Err(corrupted(&k)),
+            }
+        }
+        Ok(None)
+    }
+
+    fn first(&self, prefix: &[u8], skip: &BTreeSet<Pos>) -> Result<Option<(Pos, Vec<Pos>)>> {
+        for kv in self.0.scan_prefix(prefix) {
+            let (k, v) = kv.map_err(engine_err)?;
+            match posting::parse_key(&k) {
+                Some((p, start)) if p == prefix => {
+                    if !skip.contains(&start) {
+                        return Ok(Some((start, Self::decode(&k, &v)?)));
+                    }
+                }
+                _ => return Err(corrupted(&k)),
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// What one commit changes besides the bodies.
+pub(crate) struct Tx<'a> {
+    archive: &'a Archive,
+    /// Record blocks read or changed: the block and whether it changed.
+    blocks: BTreeMap<u32, (Block, bool)>,
+    postings: posting::Staged,
+    /// Facet key -> (count change, spelling of the first article that added the name).
+    facets: BTreeMap<Vec<u8>, (i64, String)>,
+    /// The meta state, changed in place by the caller.
+    pub(crate) state: State,
+}
+
+impl<'a> Tx<'a> {
+    /// Starts staging; reads the meta state (a missing one is a new archive's).
+    pub(crate) fn new(archive: &'a Archive) -> Result<Tx<'a>> {
+        let state = archive.state_value()?.unwrap_or_else(|| State {
+            indexes: keys::index_list(),
+            ..State::default()
+        });
+        Ok(Tx {
+            archive,
+            blocks: BTreeMap::new(),
+            postings: posting::Staged::default(),
+            facets: BTreeMap::new(),
+            state,
+        })
+    }
+
+    fn block_mut(&mut self, b: u32) -> Result<&mut (Block, bool)> {
+        if !self.blocks.contains_key(&b) {
+            let block = (*self.archive.block(b)?).clone();
+            self.blocks.insert(b, (block, false));
+        }
+        self.blocks
+            .get_mut(&b)
+            .ok_or_else(|| Error::InvalidRecord("staged block vanished".into()))
+    }
+
+    /// The record bytes at `seq`, as this commit left them so far.
+    pub(crate) fn record(&mut self, seq: Seq) -> Result<Option<Vec<u8>>> {
+        let (b, slot) = block::locate(seq);
+        Ok(self.block_mut(b)?.0.get(slot).map(<[u8]>::to_vec))
+    }
+
+    /// Sets (or clears) the record bytes at `seq`.
+    pub(crate) fn set_record(&mut self, seq: Seq, record: Option<Vec<u8>>) -> Result<()> {
+        let (b, slot) = block::locate(seq);
+        let entry = self.block_mut(b)?;
+        entry.0.set(slot, record);
+        entry.1 = true;
+        Ok(())
+    }
+
+    fn facet_add(&mut self, tag: u8, norm: &str, display: &str, delta: i64) {
+        let entry = self
+            .facets
+            .entry(keys::facet_key(tag, norm))
+            .or_insert_with(|| (0, String::new()));
+        if delta > 0 && entry.1.is_empty() {
+            entry.1 = display.to_string();
+        }
+        entry.0 += delta;
+    }
+
+    fn post(&mut self, prefix: &[u8], pos: Pos, add: bool) -> Result<()> {
+        let src = Chunks(&self.archive.tree);
+        if add {
+            self.postings.insert(&src, prefix, pos)
+        } else {
+            self.postings.remove(&src, prefix, pos).map(drop)
+        }
+    }
+
+    /// Moves the posting entries and facets of the article at `seq` from `old` to `new`.
+    pub(crate) fn index(
+        &mut self,
+        seq: Seq,
+        old: Option<&Indexed>,
+        new: Option<&Indexed>,
+    ) -> Result<()> {
+        let old_date = old.map(|o| o.date);
+        let new_date = new.map(|n| n.date);
+        if old_date != new_date {
+            let date = posting::prefix(DATE_TAG, "");
+            if let Some(d) = old_date {
+                self.post(&date, (d, seq), false)?;
+            }
+            if let Some(d) = new_date {
+                self.post(&date, (d, seq), true)?;
+            }
+        }
+        let none = Vec::new();
+        for (i, def) in NAME_INDEXES.iter().enumerate() {
+            let old_names = old.map_or(&none, |o| &o.names[i]);
+            let new_names = new.map_or(&none, |n| &n.names[i]);
+            let has = |names: &[(String, String)], norm: &str| names.iter().any(|(n, _)| n == norm);
+            for (norm, display) in old_names {
+                let kept = has(new_names, norm);
+                if (!kept || old_date != new_date)
+                    && let Some(d) = old_date
+                {
+                    self.post(&posting::prefix(def.tag, norm), (d, seq), false)?;
+                }
+                if !kept {
+                    self.facet_add(def.tag, norm, display, -1);
+                }
+            }
+            for (norm, display) in new_names {
+                let had = has(old_names, norm);
+                if (!had || old_date != new_date)
+                    && let Some(d) = new_date
+                {
+                    self.post(&posting::prefix(def.tag, norm), (d, seq), true)?;
+                }
+                if !had {
+                    self.facet_add(def.tag, norm, display, 1);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes every change into `w` (each key once); returns the record blocks written.
+    pub(crate) fn finish(self, w: &mut Writer<'_>) -> Result<Vec<u32>> {
+        let mut touched = Vec::new();
+        for (b, (block, dirty)) in self.blocks {
+            if !dirty {
+                continue;
+            }
+            let key = block::key(b).to_vec();
+            if block.is_empty() {
+                w.delete(key);
+            } else {
+                w.put(key, block.encode());
+            }
+            touched.push(b);
+        }
+        for (key, value) in self.postings.writes() {
+            match value {
+                Some(v) => w.put(key, v),
+                None => w.delete(key),
+            }
+        }
+        for (key, (delta, display)) in self.facets {
+            if delta == 0 {
+                continue;
+            }
+            let old = self.archive.tree.get(&key).map_err(engine_err)?;
+            let (count, display) = match old.as_deref().and_then(keys::parse_facet) {
+                Some((count, first)) => (count, first.to_string()),
+                None => (0, display),
+            };
+            let count = count.saturating_add_signed(delta);
+            if count == 0 {
+                w.delete(key);
+            } else {
+                w.put(key, keys::facet_value(count, &display));
+            }
+        }
+        w.put(keys::STATE_KEY.to_vec(), self.state.encode());
+        Ok(touched)
+    }
+}
