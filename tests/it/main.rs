@@ -13,7 +13,7 @@ mod help;
 mod hostile;
 mod import;
 mod lifecycle;
-mod optimize;
 mod locking;
+mod optimize;
 mod query;
 mod reliability;

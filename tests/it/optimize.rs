@@ -147,11 +147,8 @@ fn optimize_recompresses_with_a_trained_dictionary_and_changes_no_byte() {
     let out = env.run(&["optimize", "--summary", "json"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let summary = json(&stdout(&out));
-    let number = |v: &Value, key: &str| {
-        v[key]
-            .as_u64()
-            .unwrap_or_else(|| panic!("no {key} in {v}"))
-    };
+    let number =
+        |v: &Value, key: &str| v[key].as_u64().unwrap_or_else(|| panic!("no {key} in {v}"));
     assert!(number(&summary, "dictionaries_trained") >= 1, "{summary}");
     assert!(number(&summary, "recompressed") > 0, "{summary}");
     assert!(
@@ -178,7 +175,10 @@ fn optimize_recompresses_with_a_trained_dictionary_and_changes_no_byte() {
     let again = json(&env.ok(&["optimize", "--summary", "json"]));
     assert_eq!(number(&again, "dictionaries_trained"), 0, "{again}");
     assert_eq!(number(&again, "recompressed"), 0, "{again}");
-    assert_eq!(number(&stats(&env), "stored_bytes"), number(&after, "stored_bytes"));
+    assert_eq!(
+        number(&stats(&env), "stored_bytes"),
+        number(&after, "stored_bytes")
+    );
 }
 
 #[test]
@@ -192,11 +192,7 @@ fn optimize_says_what_it_did_and_needs_an_archive() {
     let out = env.run(&["optimize"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stdout(&out).is_empty(), "{}", stdout(&out));
-    assert!(
-        stderr(&out).starts_with("optimized: "),
-        "{}",
-        stderr(&out)
-    );
+    assert!(stderr(&out).starts_with("optimized: "), "{}", stderr(&out));
     let out = env.run(&["-q", "optimize"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stderr(&out).is_empty(), "{}", stderr(&out));
@@ -238,7 +234,10 @@ fn a_format_1_archive_is_upgraded_by_the_first_command_and_reads_back() {
         .collect();
     assert_eq!(titles, ["Fixture one", "Fixture two", ""]);
     let one = &listed[0];
-    assert_eq!(one["reporters"], serde_json::json!(["Jane Roe", "John DOE"]));
+    assert_eq!(
+        one["reporters"],
+        serde_json::json!(["Jane Roe", "John DOE"])
+    );
     assert_eq!(one["imported_at"], "2023-11-14T22:13:20Z");
 
     // Once only.
@@ -268,6 +267,9 @@ fn a_format_1_archive_is_upgraded_by_the_first_command_and_reads_back() {
         "format-1 trees left: {trees}"
     );
     env.import_examples();
-    assert_eq!(env.list_json(&[]).len(), 3 + crate::common::EXAMPLE_ARTICLES);
+    assert_eq!(
+        env.list_json(&[]).len(),
+        3 + crate::common::EXAMPLE_ARTICLES
+    );
     env.ok(&["verify"]);
 }

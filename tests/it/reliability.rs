@@ -399,7 +399,10 @@ fn a_deleted_record_block_is_found_by_verify() {
     assert_eq!(verify.status.code(), Some(1));
     let said = format!("{}{}", stdout(&verify), stderr(&verify));
     for id in &ids {
-        assert!(said.contains(id.as_str()), "verify does not name {id}: {said}");
+        assert!(
+            said.contains(id.as_str()),
+            "verify does not name {id}: {said}"
+        );
     }
     let cat = env.run(&["cat", victim]);
     assert_eq!(cat.status.code(), Some(0), "{}", stderr(&cat));

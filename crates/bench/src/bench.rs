@@ -610,12 +610,8 @@ fn import_and_optimize(
         "import".into(),
         arg(file),
     ])?;
-    let optimize = measure::run_child(&[
-        arg(bin),
-        "--archive".into(),
-        arg(dir),
-        "optimize".into(),
-    ])?;
+    let optimize =
+        measure::run_child(&[arg(bin), "--archive".into(), arg(dir), "optimize".into()])?;
     let both = ChildRun {
         secs: import.secs + optimize.secs,
         max_rss: import.max_rss.max(optimize.max_rss),
@@ -782,7 +778,13 @@ fn scale(
         s_run.as_ref().map(|r| sa / r.secs),
         Some(articles / m_run.secs),
     );
-    report.add(sec, "of which optimize", Unit::Seconds, None, Some(m_opt_run.secs));
+    report.add(
+        sec,
+        "of which optimize",
+        Unit::Seconds,
+        None,
+        Some(m_opt_run.secs),
+    );
     report.add(
         sec,
         "peak RSS of the import",

@@ -66,8 +66,7 @@ pub enum Command {
     Verify,
     /// Rebuild the indexes from the records
     Reindex,
-    /// Recompress the bodies with zstd dictionaries trained on the archive's own bodies, and
-    /// compact the id index
+    /// Recompress bodies with zstd dictionaries trained on the archive's own bodies
     Optimize(OptimizeArgs),
     /// Remove articles: record, index entries and body
     Rm(RmArgs),

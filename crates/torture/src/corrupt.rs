@@ -246,13 +246,17 @@ fn posting_entries(value: &[u8]) -> Option<Vec<(u64, u64)>> {
 
 /// The (id prefix, seq) entries of an `I` chunk.
 fn id_index_entries(value: &[u8]) -> impl Iterator<Item = (u64, u32)> + '_ {
-    value.get(1..).unwrap_or_default().chunks_exact(12).map(|e| {
-        let mut prefix = [0u8; 8];
-        prefix.copy_from_slice(&e[..8]);
-        let mut seq = [0u8; 4];
-        seq.copy_from_slice(&e[8..]);
-        (u64::from_be_bytes(prefix), u32::from_be_bytes(seq))
-    })
+    value
+        .get(1..)
+        .unwrap_or_default()
+        .chunks_exact(12)
+        .map(|e| {
+            let mut prefix = [0u8; 8];
+            prefix.copy_from_slice(&e[..8]);
+            let mut seq = [0u8; 4];
+            seq.copy_from_slice(&e[8..]);
+            (u64::from_be_bytes(prefix), u32::from_be_bytes(seq))
+        })
 }
 
 #[cfg(test)]
