@@ -71,10 +71,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 disk as f64 / stats.blobs as f64
             );
         }
-        let du = std::process::Command::new("du")
-            .args(["-ab"])
-            .arg(dir.path())
-            .output()?;
+        let du = std::process::Command::new("du").args(["-ab"]).arg(dir.path()).output()?;
         for line in String::from_utf8_lossy(&du.stdout).lines() {
             if !line.contains("/blobs/") {
                 println!("  du {line}");
