@@ -65,12 +65,11 @@ pub fn import(
             let prepared: Vec<_> = archive
                 .prepare_batch(drafts)?
                 .into_iter()
-                .filter_map(|p| match p {
-                    Ok(p) => Some(p),
-                    Err(_) => {
+                .filter_map(|p| {
+                    if p.is_err() {
                         out.errors += 1;
-                        None
                     }
+                    p.ok()
                 })
                 .collect();
             for outcome in archive.commit(prepared, MergePolicy::FillEmpty)? {
@@ -186,7 +185,7 @@ pub fn space(dir: &Path) -> Result<Vec<TreeSpace>> {
         let tree = db.sled().open_tree(&name)?;
         let tree_name = String::from_utf8_lossy(&name).into_owned();
         let tagged = tree_name == morgue_store::engine::TREE;
-        let mut per_tag: std::collections::BTreeMap<Option<u8>, TreeSpace> = Default::default();
+        let mut per_tag = std::collections::BTreeMap::<Option<u8>, TreeSpace>::new();
         for kv in &tree {
             let (k, v) = kv?;
             let tag = if tagged { k.first().copied() } else { None };
