@@ -71,7 +71,9 @@ pub enum Victim {
     /// `morgue reindex`, after an import that ran to its end.
     Reindex,
     /// `morgue optimize`, after imports that ran to their end in pieces too small to train a
-    /// dictionary (so that optimize trains one and recompresses what came before).
+    /// dictionary, all under one service (so that, from 1,000 articles on, optimize trains the
+    /// service's dictionary and recompresses every body of it; run it with `fresh_every` 1 for
+    /// that work in every iteration).
     Optimize,
 }
 
@@ -229,6 +231,8 @@ pub fn run(options: &KillOptions, mut log: impl FnMut(&str)) -> Result<KillRepor
                         "-v".as_ref(),
                         "--format".as_ref(),
                         "jsonl".as_ref(),
+                        "--service".as_ref(),
+                        "Optimize Desk".as_ref(),
                         piece.as_os_str(),
                     ];
                     acks.extend(spawn_and_kill(&st.morgue, &args, &stderr_path, FOREVER)?.0);
@@ -241,7 +245,7 @@ pub fn run(options: &KillOptions, mut log: impl FnMut(&str)) -> Result<KillRepor
         if calibrating {
             max_delay = Some(took);
             log(&format!(
-                "calibration: an import of this input takes {took:?}; kills come within that"
+                "calibration: the command killed takes {took:?} on this input; kills come within that"
             ));
         }
         report.max_delay = report.max_delay.max(max_delay.unwrap_or_default());
