@@ -5,6 +5,8 @@
 //! ```text
 //! cargo run --release -p morgue-meta --example scale -- [ARTICLES] [DIR]
 //! cargo run --release -p morgue-meta --example scale -- --query DIR
+//! cargo run --release -p morgue-meta --example scale -- --verify DIR
+//! cargo run --release -p morgue-meta --example scale -- --reindex DIR
 //! ```
 //!
 //! Without DIR, a temporary directory is used and removed afterwards. At the end, the program
@@ -79,6 +81,29 @@ fn breakdown(dir: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let first = args.next();
+    if first.as_deref() == Some("--reindex") {
+        let archive = Archive::open(args.next().ok_or("--reindex needs DIR")?)?;
+        let start = Instant::now();
+        let n = archive.reindex()?;
+        println!(
+            "reindex: {n} articles, {:.1} s",
+            start.elapsed().as_secs_f64()
+        );
+        return Ok(());
+    }
+    if first.as_deref() == Some("--verify") {
+        let archive = Archive::open(args.next().ok_or("--verify needs DIR")?)?;
+        let start = Instant::now();
+        let report = archive.verify()?;
+        println!(
+            "verify: {} articles, {} index entries, {} problems, {:.1} s",
+            report.articles,
+            report.index_entries,
+            report.problems.len(),
+            start.elapsed().as_secs_f64()
+        );
+        return Ok(());
+    }
     if first.as_deref() == Some("--query") {
         return query_only(&args.next().ok_or("--query needs DIR")?);
     }

@@ -1,6 +1,6 @@
 //! Whole-archive operations: figures, the two-way integrity check and the index rebuild.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::block::{self, Block};
 use crate::engine::Seq;
@@ -29,12 +29,56 @@ fn index_name(tag: u8) -> &'static str {
         .map_or("?", |d| d.name)
 }
 
-/// What the records say one article's index entries are, and which were found.
+/// What the records say the index entries are, compactly (a million articles fit in ~60 MB):
+/// per seq its date key and a run of `(name hash, found)` in `entries`.
+#[derive(Default)]
 struct Expected {
-    id: Option<BlobId>,
-    /// (index tag, normalized name, found); the date index has the empty name.
-    entries: Vec<(u8, String, bool)>,
-    date: u64,
+    /// Date key per seq; `u64::MAX` for a seq without a (decodable) record.
+    dates: Vec<u64>,
+    /// `entries[starts[seq]..starts[seq + 1]]` are the seq's entries.
+    starts: Vec<usize>,
+    entries: Vec<(u64, bool)>,
+    /// Name hash -> (index tag, normalized name), for messages.
+    names: HashMap<u64, (u8, String)>,
+}
+
+/// The hash of an index name (the date index: tag `d`, empty name).
+fn name_hash(tag: u8, norm: &str) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+    BuildHasherDefault::<DefaultHasher>::default().hash_one((tag, norm))
+}
+
+impl Expected {
+    /// Records `seq`'s entries (seqs come ascending).
+    fn add(&mut self, seq: Seq, date: u64, names: impl Iterator<Item = (u8, String)>) {
+        let seq = seq as usize;
+        while self.dates.len() < seq {
+            self.dates.push(u64::MAX);
+            self.starts.push(self.entries.len());
+        }
+        self.dates.push(date);
+        self.starts.push(self.entries.len());
+        for (tag, norm) in names {
+            let h = name_hash(tag, &norm);
+            self.names.entry(h).or_insert((tag, norm));
+            self.entries.push((h, false));
+        }
+    }
+
+    fn has(&self, seq: Seq) -> bool {
+        self.dates.get(seq as usize).is_some_and(|&d| d != u64::MAX)
+    }
+
+    fn slice_mut(&mut self, seq: Seq) -> &mut [(u64, bool)] {
+        let seq = seq as usize;
+        let start = self.starts[seq];
+        let end = self
+            .starts
+            .get(seq + 1)
+            .copied()
+            .unwrap_or(self.entries.len());
+        &mut self.entries[start..end]
+    }
 }
 
 impl Archive {
@@ -73,7 +117,9 @@ impl Archive {
         let mut report = Report::default();
         let mut facets = FacetMap::new();
         let mut totals = State::default();
-        let mut expected: HashMap<Seq, Expected> = HashMap::new();
+        let mut expected = Expected::default();
+        // Records that do not decode: their bodies are not "without record".
+        let mut undecodable: HashSet<Seq> = HashSet::new();
 
         // Records -> bodies.
         for kv in self.tree.scan_prefix([block::TAG]) {
@@ -96,47 +142,44 @@ impl Archive {
                         report
                             .problems
                             .push(Problem::new(who, format!("record does not decode: {e:?}")));
+                        undecodable.insert(seq);
                         continue;
                     }
                 };
-                match self.store.get_at(seq) {
-                    _ if id.is_none() => report.problems.push(Problem::archive_wide(format!(
+                if id.is_none() {
+                    report.problems.push(Problem::archive_wide(format!(
                         "record at sequence number {seq} has no live body"
-                    ))),
-                    Ok(None) => report.problems.push(Problem::new(who, "body missing")),
-                    Ok(Some(body)) if body.len() as u64 != body_len => {
-                        report.problems.push(Problem::new(
-                            who,
-                            format!("body is {} bytes, record says {body_len}", body.len()),
-                        ));
+                    )));
+                } else {
+                    match self.store.get_at(seq) {
+                        Ok(None) => report.problems.push(Problem::new(who, "body missing")),
+                        Ok(Some(body)) if body.len() as u64 != body_len => {
+                            report.problems.push(Problem::new(
+                                who,
+                                format!("body is {} bytes, record says {body_len}", body.len()),
+                            ));
+                        }
+                        Ok(Some(_)) => {}
+                        Err(morgue_store::Error::Corrupted { .. }) => {
+                            report.problems.push(Problem::new(who, "body corrupted"));
+                        }
+                        Err(e) => return Err(e.into()),
                     }
-                    Ok(Some(_)) => {}
-                    Err(morgue_store::Error::Corrupted { .. }) => {
-                        report.problems.push(Problem::new(who, "body corrupted"));
-                    }
-                    Err(e) => return Err(e.into()),
                 }
                 totals.articles += 1;
                 totals.raw_bytes += body_len;
                 let ix = Indexed::of(&record);
-                let mut entries = vec![(DATE_TAG, String::new(), false)];
+                let mut entries = vec![(DATE_TAG, String::new())];
                 for (def, names) in NAME_INDEXES.iter().zip(ix.names) {
                     for (norm, display) in names {
                         facets
                             .entry((def.tag, norm.clone()))
                             .or_insert_with(|| (0, display))
                             .0 += 1;
-                        entries.push((def.tag, norm, false));
+                        entries.push((def.tag, norm));
                     }
                 }
-                expected.insert(
-                    seq,
-                    Expected {
-                        id,
-                        entries,
-                        date: ix.date,
-                    },
-                );
+                expected.add(seq, ix.date, entries.into_iter());
             }
         }
 
@@ -178,34 +221,29 @@ impl Archive {
             if let Some(last) = entries.last() {
                 previous = Some((prefix.to_vec(), *last));
             }
+            let hash = name_hash(tag, norm);
             for (dk, seq) in entries {
                 report.index_entries += 1;
-                let what = match expected.get_mut(&seq) {
-                    None => Some("without record"),
-                    Some(e) => match e
-                        .entries
-                        .iter_mut()
-                        .find(|(t, n, _)| *t == tag && n == norm)
-                    {
+                let what = if expected.has(seq) {
+                    let date = expected.dates[seq as usize];
+                    match expected.slice_mut(seq).iter_mut().find(|(h, _)| *h == hash) {
                         None => Some("for a name the record lacks"),
-                        Some(_) if e.date != dk => Some("with another date"),
-                        Some((_, _, found)) => {
+                        Some(_) if date != dk => Some("with another date"),
+                        Some((_, found)) => {
                             *found = true;
                             None
                         }
-                    },
+                    }
+                } else {
+                    Some("without record")
                 };
                 if let Some(what) = what {
-                    let id = match expected.get(&seq).and_then(|e| e.id) {
-                        Some(id) => Some(id),
-                        None => self.store.id_at(seq)?,
-                    };
                     let text = if tag == DATE_TAG {
                         format!("index date: entry {what}")
                     } else {
                         format!("index {index}: entry for {norm:?} {what}")
                     };
-                    report.problems.push(match id {
+                    report.problems.push(match self.store.id_at(seq)? {
                         Some(id) => Problem::new(id, text),
                         None => Problem::archive_wide(format!("{text} (sequence number {seq})")),
                     });
@@ -214,28 +252,33 @@ impl Archive {
         }
 
         // Records -> posting entries.
-        let mut missing: Vec<(Seq, Problem)> = Vec::new();
-        for (seq, e) in &expected {
-            for (tag, norm, found) in &e.entries {
-                if *found {
-                    continue;
-                }
-                let text = if *tag == DATE_TAG {
+        for seq in 0..expected.dates.len() as Seq {
+            if !expected.has(seq) {
+                continue;
+            }
+            let missing: Vec<u64> = expected
+                .slice_mut(seq)
+                .iter()
+                .filter(|(_, found)| !found)
+                .map(|(h, _)| *h)
+                .collect();
+            if missing.is_empty() {
+                continue;
+            }
+            let id = self.store.id_at(seq)?;
+            for h in missing {
+                let (tag, norm) = expected.names.get(&h).cloned().unwrap_or_default();
+                let text = if tag == DATE_TAG {
                     "index date: entry missing".to_string()
                 } else {
-                    format!("index {}: entry for {norm:?} missing", index_name(*tag))
+                    format!("index {}: entry for {norm:?} missing", index_name(tag))
                 };
-                missing.push((
-                    *seq,
-                    match e.id {
-                        Some(id) => Problem::new(id, text),
-                        None => Problem::archive_wide(format!("{text} (sequence number {seq})")),
-                    },
-                ));
+                report.problems.push(match id {
+                    Some(id) => Problem::new(id, text),
+                    None => Problem::archive_wide(format!("{text} (sequence number {seq})")),
+                });
             }
         }
-        missing.sort_by_key(|(seq, _)| *seq);
-        report.problems.extend(missing.into_iter().map(|(_, p)| p));
 
         // Facets and counters.
         for kv in self.tree.scan_prefix([keys::FACET_TAG]) {
@@ -272,7 +315,7 @@ impl Archive {
         // Bodies -> records.
         for item in self.store.live() {
             let (seq, id) = item?;
-            if !expected.contains_key(&seq) {
+            if !expected.has(seq) && !undecodable.contains(&seq) {
                 report
                     .problems
                     .push(Problem::new(id, "body without record"));

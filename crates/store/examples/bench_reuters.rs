@@ -41,6 +41,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
         let start = Instant::now();
         let mut ids = Vec::new();
+        let (mut t_prep, mut t_commit, mut t_flush) = (0.0, 0.0, 0.0);
         {
             let store = Store::open(dir.path())?;
             for batch in articles.chunks(1000) {
@@ -48,14 +49,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     .iter()
                     .map(|(b, s)| (b.as_slice(), if grouped { s.as_str() } else { "" }))
                     .collect();
+                let t = Instant::now();
                 let prepared = store.prepare_batch(&items)?;
+                if t_prep == 0.0 {
+                    println!(
+                        "  first batch prepare (with training): {:.3} s",
+                        t.elapsed().as_secs_f64()
+                    );
+                }
+                t_prep += t.elapsed().as_secs_f64();
+                let t = Instant::now();
                 let mut w = store.writer();
                 for p in prepared {
                     ids.push(w.place(p)?.id);
                 }
                 w.commit()?;
+                t_commit += t.elapsed().as_secs_f64();
+                let t = Instant::now();
                 store.flush()?;
+                t_flush += t.elapsed().as_secs_f64();
             }
+            println!("  prepare {t_prep:.3} s, place+commit {t_commit:.3} s, flush {t_flush:.3} s");
             let took = start.elapsed();
             let stats = store.stats()?;
             let disk = store.database().disk_bytes()?;
@@ -70,8 +84,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 disk,
                 disk as f64 / stats.blobs as f64
             );
+            let t = Instant::now();
+            store.close()?;
+            println!(
+                "  close (with a sled snapshot): {:.1} ms",
+                t.elapsed().as_secs_f64() * 1e3
+            );
         }
-        let du = std::process::Command::new("du").args(["-ab"]).arg(dir.path()).output()?;
+        let du = std::process::Command::new("du")
+            .args(["-ab"])
+            .arg(dir.path())
+            .output()?;
         for line in String::from_utf8_lossy(&du.stdout).lines() {
             if !line.contains("/blobs/") {
                 println!("  du {line}");
@@ -92,14 +115,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         let store = Store::open(dir.path())?;
         // get latency: ids in a scrambled order.
-        let n = 20_000usize;
-        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-        let picks: Vec<BlobId> = (0..n)
+        let count = 20_000usize;
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let picks: Vec<BlobId> = (0..count)
             .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                ids[(x % ids.len() as u64) as usize]
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                ids[(state % ids.len() as u64) as usize]
             })
             .collect();
         let t = Instant::now();
@@ -109,7 +132,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         println!(
             "  get: {:.1} µs per body ({bytes} bytes read)",
-            t.elapsed().as_secs_f64() * 1e6 / n as f64
+            t.elapsed().as_secs_f64() * 1e6 / count as f64
         );
         let t = Instant::now();
         for id in &picks {
@@ -117,7 +140,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         println!(
             "  seq_of: {:.1} µs",
-            t.elapsed().as_secs_f64() * 1e6 / n as f64
+            t.elapsed().as_secs_f64() * 1e6 / count as f64
         );
         let t = Instant::now();
         let report = store.optimize(&mut |_| {})?;
@@ -131,6 +154,38 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             report.bytes_after,
             store.database().disk_bytes()?
         );
+        // What a copy of the tree into a fresh sled database takes (the live data, rewritten once).
+        for one_batch in [true, false] {
+            let copy = tempfile::tempdir()?;
+            let db = morgue_store::engine::sled::Config::new()
+                .path(copy.path())
+                .cache_capacity(128 << 20)
+                .open()?;
+            let tree = db.open_tree("morgue")?;
+            let mut live_bytes = 0;
+            let mut batch = morgue_store::engine::sled::Batch::default();
+            for kv in store.tree() {
+                let (k, v) = kv?;
+                live_bytes += k.len() + v.len();
+                if one_batch {
+                    batch.insert(k, v);
+                } else {
+                    tree.insert(k, v)?;
+                }
+            }
+            tree.apply_batch(batch)?;
+            db.flush()?;
+            drop(tree);
+            drop(db);
+            let du = std::process::Command::new("du")
+                .args(["-sb"])
+                .arg(copy.path())
+                .output()?;
+            println!(
+                "  copy (one batch {one_batch}): keys+values {live_bytes} B, on disk {}",
+                String::from_utf8_lossy(&du.stdout).trim()
+            );
+        }
         let t = Instant::now();
         let v = store.verify()?;
         println!(

@@ -88,7 +88,11 @@ struct Inner {
     synced_blobs: std::sync::Mutex<Option<std::time::SystemTime>>,
     /// The format version in the header.
     version: AtomicU32,
-    _lock: DirLock,
+    /// The store built on this database, if one is alive: there is only ever one, so that
+    /// every handle shares its writer lock and caches.
+    pub(crate) store: std::sync::Mutex<std::sync::Weak<crate::store::Shared>>,
+    /// Taken out only by [`Database::close`], which releases it itself after sled is gone.
+    lock: Option<DirLock>,
 }
 
 impl Drop for Inner {
@@ -141,7 +145,8 @@ impl Database {
                 path,
                 synced_blobs: std::sync::Mutex::new(None),
                 version: AtomicU32::new(version),
-                _lock: lock,
+                store: std::sync::Mutex::new(std::sync::Weak::new()),
+                lock: Some(lock),
             }),
         })
     }
@@ -203,6 +208,41 @@ impl Database {
         header::write(&self.inner.path, version)?;
         self.inner.version.store(version, Ordering::Release);
         Ok(())
+    }
+
+    /// Closes the archive leaving a fresh sled snapshot behind, so that the next open is fast:
+    /// flushes, drops sled while still holding the archive lock, opens sled once more (it
+    /// replays its log since the last snapshot and writes a new snapshot: sled 0.34 writes
+    /// snapshots only when it opens), drops it, then releases the lock.
+    ///
+    /// This must be the last handle of the database: every [`crate::Store`] and sled tree of it
+    /// dropped (`Store::close` does that for a store's own handles). Otherwise it fails with
+    /// [`Error::Engine`] and the database stays open (flushed) in the other handles; a sled tree
+    /// kept elsewhere makes it end with [`Error::Locked`] after a few seconds.
+    pub fn close(self) -> Result<()> {
+        self.flush()?;
+        let mut inner = Arc::try_unwrap(self.inner).map_err(|_| {
+            Error::Engine("close: other handles of the database are still alive".into())
+        })?;
+        let lock = inner.lock.take();
+        let path = inner.path.clone();
+        // Flushes and drops sled; the lock stays held.
+        drop(inner);
+        let db = open_sled(&path, SLED_LOCK_RETRY)?;
+        db.flush().map_err(engine_error)?;
+        drop(db);
+        drop(lock);
+        Ok(())
+    }
+
+    /// The slot of the one store of this database.
+    pub(crate) fn store_slot(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::sync::Weak<crate::store::Shared>> {
+        self.inner
+            .store
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The sled database, for trees of other crates next to the blob tree.

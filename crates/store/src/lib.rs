@@ -1,15 +1,23 @@
-//! morgue-store: a content-addressed blob store on [sled], the storage layer of morgue.
+//! morgue-store: a content-addressed, compressed body store on [sled], the storage layer of
+//! morgue.
 //!
-//! A blob is stored under its [`BlobId`], the blake3 hash of its uncompressed bytes, as a
-//! zstd-compressed value with a format-version byte, a codec byte and its recorded length.
-//! Every read re-hashes the bytes, so a damaged value is an [`Error::Corrupted`], never wrong
-//! bytes. Any unique hex prefix of at least 4 characters names a blob ([`Store::resolve`]).
+//! A body is named by its [`BlobId`], the blake3 hash of its bytes, and gets a sequence
+//! number ([`Seq`]: 0, 1, 2, … in the order bodies are first stored). Bodies live 64 to a
+//! value (a *pack*), each one zstd frame, compressed with a dictionary the store trains on the
+//! archive's own bodies, per *group* (an opaque name the caller gives, e.g. a news service).
+//! The id → seq map is a small log-structured index of sorted runs. Every read re-hashes the
+//! bytes, so a damaged value is an [`Error::Corrupted`], never wrong bytes. Any unique hex
+//! prefix of at least 4 characters names a body ([`Store::resolve`]).
+//!
+//! Writes go through the one [`Writer`]: bodies are hashed and compressed in parallel by
+//! [`Store::prepare_batch`] outside any lock, then placed and committed in ONE atomic sled
+//! batch, together with the caller's own keys (morgue-meta keeps its records there).
 //!
 //! An archive is one directory: a header file (magic bytes and the format version, checked
-//! at every open), a lock file (one process at a time: a second open gets
-//! [`Error::Locked`]), and one sled database. Dropping the [`Store`] releases the directory;
-//! reopening it right after, in the same process, works. The byte-level format is in
-//! `docs/format.md`.
+//! at every open; format-1 archives are upgraded), a lock file (one process at a time: a second
+//! open gets [`Error::Locked`]), and one sled database with one tree. Dropping the [`Store`]
+//! releases the directory; reopening it right after, in the same process, works. The
+//! byte-level format is in `docs/format.md`.
 //!
 //! ```
 //! use morgue_store::{BlobId, Store};
@@ -19,16 +27,28 @@
 //! let store = Store::open(dir.path().join("archive"))?; // creates the archive if missing
 //! let id: BlobId = store.put(b"An article body.")?;     // blake3 of the bytes; idempotent
 //! assert_eq!(store.get(&id)?.as_deref(), Some(&b"An article body."[..])); // re-hashed on read
-//! assert!(store.contains(&id)?);
+//! assert_eq!(store.seq_of(&id)?, Some(0));              // its sequence number
+//!
+//! // Many bodies: prepared in parallel (grouped for compression), committed at once.
+//! let bodies = [&b"First body."[..], b"Second body."];
+//! let prepared = store.prepare_batch(&[(bodies[0], "wire"), (bodies[1], "wire")])?;
+//! let mut writer = store.writer();
+//! for blob in prepared {
+//!     let placed = writer.place(blob)?;                // deduplicated; new ones get a seq
+//!     assert!(placed.new);
+//! }
+//! writer.commit()?;                                     // one atomic batch
+//! assert_eq!(store.get_at(2)?.as_deref(), Some(bodies[1]));
 //!
 //! let short = &id.to_string()[..8];
 //! assert_eq!(store.resolve(short)?, id);               // unique hex prefix, >= 4 chars
 //!
-//! let report = store.verify()?;                        // every blob decompressed and re-hashed
-//! assert!(report.corrupted.is_empty());
-//! let stats = store.stats()?;                          // blobs, raw bytes, stored bytes
-//! assert_eq!((stats.blobs, stats.raw_bytes), (1, 16));
-//! store.flush()?;
+//! let report = store.verify()?;                        // every body decoded and re-hashed
+//! assert!(report.is_clean());
+//! let stats = store.stats()?;                          // bodies, raw bytes, stored bytes
+//! assert_eq!((stats.blobs, stats.raw_bytes), (3, 16 + 11 + 12));
+//! store.optimize(&mut |_progress| {})?;                // dictionaries, recompression, index
+//! store.flush()?;                                      // durable
 //!
 //! assert!(store.remove(&id)?);
 //! assert_eq!(store.get(&id)?, None);
@@ -36,8 +56,7 @@
 //! # }
 //! ```
 //!
-//! A crate that keeps its own trees next to the blobs and writes both in one transaction
-//! uses the [`engine`] module.
+//! A crate that keeps its own keys next to the bodies uses the [`engine`] module.
 #![deny(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 

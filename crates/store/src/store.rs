@@ -174,13 +174,26 @@ impl Store {
         Store::on(&db, options.zstd_level)
     }
 
-    /// A store on an open database: the `morgue` tree (created, with an empty store state, if
-    /// missing). New frames are compressed at `zstd_level`.
+    /// The store of an open database: the `morgue` tree (created, with an empty store state, if
+    /// missing). New frames are compressed at `zstd_level`. A database has one store: while one
+    /// is alive, this returns it (an error when it was opened with another level).
     ///
     /// On a database of format 2, a `blobs` tree left by an interrupted upgrade is dropped.
     /// On one of format 1 nothing of format 1 is touched: the caller upgrades it (clearing
     /// any leftover `morgue` tree first, before calling this).
     pub fn on(db: &Database, zstd_level: i32) -> Result<Store> {
+        // One store per database, whoever asks: they share the writer lock and the caches.
+        let mut slot = db.store_slot();
+        if let Some(inner) = slot.upgrade() {
+            if inner.level != zstd_level {
+                return Err(Error::Engine(format!(
+                    "the store of {} is open already, with zstd level {} (not {zstd_level})",
+                    db.path().display(),
+                    inner.level
+                )));
+            }
+            return Ok(Store { inner });
+        }
         if db.version() == crate::FORMAT_VERSION
             && db
                 .sled()
@@ -192,16 +205,16 @@ impl Store {
         }
         let tree = db.sled().open_tree(TREE).map_err(engine_error)?;
         let cache = load(&tree, zstd_level)?;
-        Ok(Store {
-            inner: Arc::new(Shared {
-                tree,
-                db: db.clone(),
-                level: zstd_level,
-                writer: Mutex::new(()),
-                state_lock: Mutex::new(()),
-                cache: RwLock::new(Arc::new(cache)),
-            }),
-        })
+        let inner = Arc::new(Shared {
+            tree,
+            db: db.clone(),
+            level: zstd_level,
+            writer: Mutex::new(()),
+            state_lock: Mutex::new(()),
+            cache: RwLock::new(Arc::new(cache)),
+        });
+        *slot = Arc::downgrade(&inner);
+        Ok(Store { inner })
     }
 
     /// The `morgue` tree: the store's keys (uppercase tags) and the callers' (lowercase tags,
@@ -225,6 +238,20 @@ impl Store {
         self.inner.db.flush()
     }
 
+    /// Flushes and closes the archive, leaving a fresh sled snapshot behind so that the next
+    /// open does not replay the log ([`Database::close`]). For the end of a command that wrote.
+    /// This must be the last handle: no clone of this store, no other [`Database`] handle or
+    /// sled tree of it alive ([`Error::Engine`] otherwise, after a flush).
+    pub fn close(self) -> Result<()> {
+        self.flush()?;
+        let shared = Arc::try_unwrap(self.inner).map_err(|_| {
+            Error::Engine("close: other handles of the store are still alive".into())
+        })?;
+        let Shared { tree, db, .. } = shared;
+        drop(tree);
+        db.close()
+    }
+
     pub(crate) fn cache(&self) -> Arc<Cache> {
         Arc::clone(
             &self
@@ -244,7 +271,8 @@ impl Store {
     }
 
     /// Stores `bytes` (group "") and returns their id. Storing the same bytes again changes
-    /// nothing. [`Error::TooLarge`] above [`crate::MAX_BLOB_BYTES`].
+    /// nothing (a damaged stored copy is not repaired: [`Store::verify`] reports it; remove it,
+    /// then store it again). [`Error::TooLarge`] above [`crate::MAX_BLOB_BYTES`].
     ///
     /// One commit per call: to store many, [`Store::put_many`] or a [`crate::Writer`].
     pub fn put(&self, bytes: &[u8]) -> Result<BlobId> {
@@ -448,17 +476,23 @@ impl Store {
 
     /// The sequence numbers of the index entries whose prefix is in `lo..=hi`, newest run
     /// first. Retries when a commit replaced a run under the walk.
+    ///
+    /// A chunk found missing means a commit merged its run away after this reader took the
+    /// cached run directory (the cache is replaced just after the commit's batch): the walk is
+    /// retried with the directory read from the tree, which a sled batch replaces together
+    /// with the chunks. Only a chunk missing from that directory too is damage.
     pub(crate) fn candidates(&self, lo: u64, hi: u64) -> Result<Vec<Seq>> {
+        let mut runs = Arc::clone(&self.cache().runs);
         let mut attempt = 0;
         loop {
-            let cache = self.cache();
-            match candidates_in(&self.inner.tree, &cache.runs, lo, hi) {
+            match candidates_in(&self.inner.tree, &runs, lo, hi) {
                 Ok(seqs) => return Ok(seqs),
                 Err(Missing(what)) => {
                     attempt += 1;
-                    if attempt >= READ_ATTEMPTS || Arc::ptr_eq(&cache, &self.cache()) {
+                    if attempt >= READ_ATTEMPTS {
                         return Err(what);
                     }
+                    runs = Arc::new(read_runs(&self.inner.tree)?);
                 }
             }
         }
@@ -502,7 +536,8 @@ impl Store {
 
     /// Decodes and re-hashes every live body; checks that the id index finds every live body
     /// and that each of its entries names a slot of its id; checks the store state against
-    /// what it counts.
+    /// what it counts. Takes the writer lock (writers wait; a thread holding a
+    /// [`crate::Writer`] must not call it).
     pub fn verify(&self) -> Result<VerifyReport> {
         crate::verify::verify(self)
     }
@@ -584,6 +619,14 @@ pub(crate) fn pack_number(key: &[u8]) -> Option<u32> {
     }
 }
 
+/// The run directory in the tree (none: no runs).
+fn read_runs(tree: &sled::Tree) -> Result<Vec<Run>> {
+    match tree.get([TAG_RUNS]).map_err(engine_error)? {
+        Some(v) => format::decode_runs(&v),
+        None => Ok(Vec::new()),
+    }
+}
+
 /// Reads the store's cache from the tree, writing the state of an empty store first when
 /// there is none.
 fn load(tree: &sled::Tree, level: i32) -> Result<Cache> {
@@ -597,10 +640,7 @@ fn load(tree: &sled::Tree, level: i32) -> Result<Cache> {
         tree.apply_batch(batch).map_err(engine_error)?;
         state
     };
-    let runs = match tree.get([TAG_RUNS]).map_err(engine_error)? {
-        Some(v) => format::decode_runs(&v)?,
-        None => Vec::new(),
-    };
+    let runs = read_runs(tree)?;
     let mut dicts = HashMap::new();
     for kv in tree.scan_prefix([TAG_DICT]) {
         let (k, v) = kv.map_err(engine_error)?;

@@ -1135,6 +1135,29 @@ fn dictionaries_are_trained_at_the_thresholds() {
 }
 
 #[test]
+fn a_batch_of_one_group_trains_only_that_groups_dictionary() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let bodies: Vec<Vec<u8>> = (0..1000).map(long_article).collect();
+    let mut items: Vec<(&[u8], &str)> = bodies.iter().map(|b| (b.as_slice(), "wire")).collect();
+    // 499 bodies of the default group are too few for its own dictionary.
+    let others: Vec<Vec<u8>> = (5000..5499).map(long_article).collect();
+    items.extend(others.iter().map(|b| (b.as_slice(), "")));
+    let prepared = store.prepare_batch(&items).unwrap();
+    assert_eq!(group_dict(&store, "wire"), 1);
+    assert_eq!(group_dict(&store, ""), 0);
+    assert_eq!(store.cache().dicts.len(), 1);
+    assert_eq!(prepared[0].slot.dict, 1);
+    assert_eq!(prepared[1000].slot.codec, format::CODEC_ZSTD);
+    // One more body of the default group: 500, and its dictionary.
+    let others: Vec<Vec<u8>> = (5000..5500).map(long_article).collect();
+    items.truncate(1000);
+    items.extend(others.iter().map(|b| (b.as_slice(), "")));
+    store.prepare_batch(&items).unwrap();
+    assert_eq!(group_dict(&store, ""), 2);
+}
+
+#[test]
 fn optimize_changes_codecs_but_no_body_byte_nor_any_seq() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
@@ -1258,4 +1281,120 @@ fn verify_finds_a_lost_index_chunk_and_wrong_counts() {
     let report = store.verify().unwrap();
     assert!(report.bad_index_entries >= 1, "{report:?}");
     assert!(!report.is_clean());
+}
+
+#[test]
+fn one_store_per_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path(), &Options::default()).unwrap();
+    let first = Store::on(&db, 3).unwrap();
+    let second = Store::on(&db, 3).unwrap();
+    let one = first.put(b"through the first").unwrap();
+    // The second sees the first's commit in its caches, and continues the sequence.
+    assert_eq!(second.seq_of(&one).unwrap(), Some(0));
+    let two = second.put(b"through the second").unwrap();
+    assert_eq!(first.seq_of(&two).unwrap(), Some(1));
+    assert!(matches!(Store::on(&db, 19), Err(Error::Engine(_))));
+    drop((first, second));
+    // Once none is alive, another level is fine.
+    let third = Store::on(&db, 19).unwrap();
+    assert_eq!(third.stats().unwrap().blobs, 2);
+}
+
+/// Readers racing commits that merge index runs always find what was committed before.
+#[test]
+fn readers_never_miss_a_body_while_runs_merge() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let committed: Arc<Mutex<Vec<BlobId>>> = Arc::default();
+    let done = Arc::new(AtomicBool::new(false));
+    let readers: Vec<_> = (0..2)
+        .map(|r| {
+            let (store, committed, done) = (store.clone(), committed.clone(), done.clone());
+            std::thread::spawn(move || {
+                let mut checked = 0u64;
+                let mut i = r;
+                while !done.load(Ordering::Acquire) || checked == 0 {
+                    let ids = committed.lock().unwrap().clone();
+                    if ids.is_empty() {
+                        std::thread::yield_now();
+                        continue;
+                    }
+                    for id in ids.iter().skip(i % ids.len()).step_by(7).take(50) {
+                        assert!(store.seq_of(id).unwrap().is_some(), "{id} lost");
+                        checked += 1;
+                    }
+                    i += 1;
+                }
+                checked
+            })
+        })
+        .collect();
+    let mut n = 0;
+    for round in 0..80 {
+        // Sizes that make runs merge often: 1, 2, 4, ... then again.
+        let size = 1 << (round % 7);
+        let bodies: Vec<Vec<u8>> = (n..n + size)
+            .map(|i| format!("raced {i}").into_bytes())
+            .collect();
+        n += size;
+        let refs: Vec<&[u8]> = bodies.iter().map(Vec::as_slice).collect();
+        let ids = store.put_many(&refs).unwrap();
+        committed.lock().unwrap().extend(ids);
+    }
+    done.store(true, Ordering::Release);
+    for r in readers {
+        assert!(r.join().unwrap() > 0);
+    }
+    assert!(store.verify().unwrap().is_clean());
+}
+
+/// The newest sled snapshot file of an archive directory, if any.
+fn newest_snapshot(dir: &Path) -> Option<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("snap.") && !n.ends_with(".generating"))
+        .collect();
+    names.sort();
+    names.pop()
+}
+
+#[test]
+fn close_leaves_a_snapshot_of_everything_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    store.put(b"first").unwrap();
+    drop(store);
+    // sled snapshots at open: this open leaves the snapshot of "first".
+    let store = Store::open(dir.path()).unwrap();
+    let before = newest_snapshot(dir.path()).unwrap();
+    let bodies: Vec<Vec<u8>> = (0..300).map(article).collect();
+    let refs: Vec<&[u8]> = bodies.iter().map(Vec::as_slice).collect();
+    let ids = store.put_many(&refs).unwrap();
+
+    // Another handle alive: refused, and the store stays usable.
+    let other = store.clone();
+    let err = other.close().unwrap_err();
+    assert!(
+        matches!(err, Error::Engine(ref m) if m.contains("still alive")),
+        "{err}"
+    );
+    assert!(store.contains(&ids[0]).unwrap());
+
+    store.close().unwrap();
+    let after = newest_snapshot(dir.path()).unwrap();
+    assert!(after > before, "{before} -> {after}");
+    // The lock is released and everything is there.
+    let store = Store::open(dir.path()).unwrap();
+    for (id, body) in ids.iter().zip(&bodies).step_by(17) {
+        assert_eq!(store.get(id).unwrap().as_ref(), Some(body));
+    }
+    assert_eq!(store.stats().unwrap().blobs, 301);
+    // Nothing new to replay: this open writes no snapshot.
+    drop(store);
+    assert_eq!(newest_snapshot(dir.path()).unwrap(), after);
 }

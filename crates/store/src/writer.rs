@@ -72,10 +72,11 @@ impl Store {
     /// default group) — on all cores, outside any lock. Each body is compressed with its
     /// group's dictionary, else the default group's, else none.
     ///
-    /// Before that, when the default group has no dictionary and the batch holds at least 500
-    /// bodies (and 256 KiB), the store trains one on up to 1,000 of them and stores it at once
-    /// (its own small commit); likewise for a group without its own dictionary that has at
-    /// least 1,000 bodies in the batch. New group names are stored at once too.
+    /// Before that, a group without its own dictionary that has at least 1,000 bodies in the
+    /// batch gets one, trained on up to 1,000 of them and stored at once (its own small
+    /// commit); and when the default group has no dictionary and the bodies left to it (of
+    /// groups with no dictionary of their own, not even one trained now) are at least 500 and
+    /// 256 KiB, the default group gets one the same way. New group names are stored at once too.
     /// [`Error::TooLarge`] for a body above [`crate::MAX_BLOB_BYTES`].
     pub fn prepare_batch(&self, items: &[(&[u8], &str)]) -> Result<Vec<PreparedBlob>> {
         for (body, _) in items {
@@ -100,21 +101,34 @@ impl Store {
             })
             .collect();
         let level = self.inner.level;
-        work.par_iter()
-            .with_min_len(16)
-            .map_init(
-                || Compressors::new(level),
-                |c, (body, group, dict)| {
-                    let (slot, frame) = c.encode(body, *group, *dict)?;
-                    Ok(PreparedBlob {
-                        id: BlobId::of(body),
-                        raw_len: body.len() as u64,
-                        slot,
-                        frame,
+        // A few chunks per thread, each with its own zstd contexts (creating one costs more
+        // than compressing an article).
+        let chunk = work
+            .len()
+            .div_ceil(rayon::current_num_threads() * 4)
+            .max(16);
+        let chunks: Vec<Result<Vec<PreparedBlob>>> = work
+            .par_chunks(chunk)
+            .map(|part| {
+                let mut c = Compressors::new(level);
+                part.iter()
+                    .map(|(body, group, dict)| {
+                        let (slot, frame) = c.encode(body, *group, *dict)?;
+                        Ok(PreparedBlob {
+                            id: BlobId::of(body),
+                            raw_len: body.len() as u64,
+                            slot,
+                            frame,
+                        })
                     })
-                },
-            )
-            .collect()
+                    .collect()
+            })
+            .collect();
+        let mut out = Vec::with_capacity(work.len());
+        for part in chunks {
+            out.extend(part?);
+        }
+        Ok(out)
     }
 
     /// The group number of each name, storing new groups.
@@ -158,32 +172,36 @@ impl Store {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Trains the dictionaries the policy asks for before a batch is compressed.
+    /// Trains the dictionaries the policy asks for before a batch is compressed: each group
+    /// without its own dictionary that has [`TRAIN_GROUP_MIN`] bodies in the batch, and the
+    /// default group when it has none and the bodies left to it (those of groups without a
+    /// dictionary of their own, counting the ones trained now) are [`TRAIN_DEFAULT_MIN`] and
+    /// [`TRAIN_MIN_BYTES`].
     fn train_for_batch(&self, items: &[(&[u8], &str)], groups: &[u16]) -> Result<()> {
         let cache = self.cache();
-        let mut wanted: Vec<(u16, Vec<&[u8]>)> = Vec::new();
-        let total: usize = items.iter().map(|(b, _)| b.len()).sum();
-        if cache.groups.dict_for(0) == 0
-            && items.len() >= TRAIN_DEFAULT_MIN
-            && total >= TRAIN_MIN_BYTES
-        {
-            wanted.push((0, spread(items.iter().map(|(b, _)| *b), TRAIN_SAMPLES)));
-        }
+        let own = |g: u16| cache.groups.list.get(usize::from(g)).map_or(0, |(_, d)| *d);
         let mut per_group: BTreeMap<u16, Vec<&[u8]>> = BTreeMap::new();
         for ((body, _), g) in items.iter().zip(groups) {
-            if *g != 0
-                && cache
-                    .groups
-                    .list
-                    .get(usize::from(*g))
-                    .is_some_and(|(_, d)| *d == 0)
-            {
+            if *g != 0 && own(*g) == 0 {
                 per_group.entry(*g).or_default().push(body);
             }
         }
+        let mut wanted: Vec<(u16, Vec<&[u8]>)> = Vec::new();
         for (g, bodies) in per_group {
             if bodies.len() >= TRAIN_GROUP_MIN {
                 wanted.push((g, spread(bodies.into_iter(), TRAIN_SAMPLES)));
+            }
+        }
+        if own(0) == 0 {
+            let left: Vec<&[u8]> = items
+                .iter()
+                .zip(groups)
+                .filter(|(_, g)| own(**g) == 0 && !wanted.iter().any(|(w, _)| w == *g))
+                .map(|((b, _), _)| *b)
+                .collect();
+            let bytes: usize = left.iter().map(|b| b.len()).sum();
+            if left.len() >= TRAIN_DEFAULT_MIN && bytes >= TRAIN_MIN_BYTES {
+                wanted.push((0, spread(left.into_iter(), TRAIN_SAMPLES)));
             }
         }
         if wanted.is_empty() {

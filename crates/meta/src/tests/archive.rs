@@ -510,3 +510,34 @@ fn a_second_open_is_refused_while_the_first_lives() {
     drop(a);
     assert!(Archive::open(dir.path()).is_ok());
 }
+
+#[test]
+fn close_leaves_a_snapshot_and_everything_reopens() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Archive::open(dir.path()).unwrap();
+    let id = a
+        .add(
+            draft("closed", &["Ann"], &["S"], None),
+            MergePolicy::FillEmpty,
+        )
+        .unwrap()
+        .id();
+    a.close().unwrap();
+    let snapshots = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter(|e| {
+            let name = e.as_ref().unwrap().file_name();
+            let name = name.to_string_lossy();
+            name.starts_with("snap.") && !name.ends_with(".generating")
+        })
+        .count();
+    assert!(snapshots >= 1);
+    let a = Archive::open(dir.path()).unwrap();
+    assert_eq!(a.body(&id).unwrap().unwrap(), b"closed");
+    let q = Query {
+        reporter: Some("ann".into()),
+        ..Query::default()
+    };
+    assert_eq!(ids(&a, &q), [id]);
+    assert!(a.verify().unwrap().problems.is_empty());
+}
