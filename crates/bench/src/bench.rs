@@ -399,7 +399,7 @@ fn compare(
             morgue::import(&archive, corpus_path, ctx.args.batch, ctx.args.flush_at_end)?;
         log("morgue: in-process optimize");
         let start = Instant::now();
-        let optimized = morgue::optimize(&archive)?;
+        let optimized = morgue::optimize(archive)?;
         (imported, optimized, start.elapsed().as_secs_f64())
     };
     let m_import = start.elapsed().as_secs_f64();
@@ -695,8 +695,7 @@ fn scale(
             code: 0,
         };
         let start = Instant::now();
-        morgue::optimize(&archive)?;
-        drop(archive);
+        morgue::optimize(archive)?;
         report.note("scale import and optimize ran in-process (no morgue binary)");
         let both = ChildRun {
             secs: import.secs + start.elapsed().as_secs_f64(),

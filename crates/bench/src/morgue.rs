@@ -91,10 +91,11 @@ pub fn import(
     Ok(out)
 }
 
-/// `morgue optimize` in-process: recompresses with trained dictionaries, then flushes.
-pub fn optimize(archive: &Archive) -> Result<OptimizeReport> {
+/// `morgue optimize` in-process: recompresses with trained dictionaries, then closes the
+/// archive as the CLI does (flush, and sled's snapshot written now rather than at the next open).
+pub fn optimize(archive: Archive) -> Result<OptimizeReport> {
     let report = archive.optimize(&mut |_| {})?;
-    archive.flush()?;
+    archive.close()?;
     Ok(report)
 }
 

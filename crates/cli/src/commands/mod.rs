@@ -116,10 +116,7 @@ impl Ctx {
 /// ([`Archive::close`]): sled 0.34 writes one only when it opens, replaying its whole log since
 /// the last one, so without this the next command (a `list` after an import) would pay for it.
 pub fn close(archive: Archive) -> anyhow::Result<()> {
-    // TODO(CLI2): `archive.close()` once morgue-meta has it (COORD's request of 09:58).
-    let flushed = archive.flush().context("writing the archive to disk");
-    drop(archive);
-    flushed
+    archive.close().context("writing the archive to disk")
 }
 
 /// Runs one command.
