@@ -355,7 +355,7 @@ fn compare(
     let sec_in = "Reuters, in-process (library)";
     let sec_cmd = "Reuters, whole commands (processes)";
     report.note(format!(
-        "in-process morgue import: {} articles per transaction, flush {}; cold list: {}",
+        "in-process morgue import: {} articles per commit, flush {}; cold list: {}",
         ctx.args.batch,
         if ctx.args.flush_at_end {
             "once at the end"

@@ -74,7 +74,10 @@ pub fn run(args: &ImportArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         stdout_open: true,
     };
 
-    let (tx, rx) = mpsc::sync_channel::<Item>(1024);
+    // Room for two whole batches, so that the reader parses the next batch while the writer
+    // compresses and commits this one (with room for 1,024, parsing and writing took turns: an
+    // import of Reuters took 1.1 s instead of 0.6 s). Memory stays bounded by the budget.
+    let (tx, rx) = mpsc::sync_channel::<Item>(2 * BATCH_ARTICLES);
     let budget = Budget::new(2 * BATCH_BYTES);
     let outcome = std::thread::scope(|scope| {
         let progress = progress.clone();
