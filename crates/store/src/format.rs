@@ -12,8 +12,6 @@ pub(crate) const VERSION: u8 = 2;
 pub(crate) const TAG_STATE: u8 = b'S';
 /// Tag of a pack of bodies.
 pub(crate) const TAG_PACK: u8 = b'B';
-/// Tag of an id block.
-pub(crate) const TAG_IDS: u8 = b'N';
 /// Tag of an index chunk.
 pub(crate) const TAG_INDEX: u8 = b'I';
 /// Tag of the run directory.
@@ -23,7 +21,7 @@ pub(crate) const TAG_DICT: u8 = b'D';
 /// Tag of a group.
 pub(crate) const TAG_GROUP: u8 = b'G';
 
-/// Slots in a pack (and ids in an id block).
+/// Slots in a pack's slot table.
 pub(crate) const PACK_SLOTS: u32 = 64;
 /// Index entries in a chunk, at most.
 pub(crate) const CHUNK_ENTRIES: usize = 4096;
@@ -37,8 +35,8 @@ pub(crate) const CODEC_ZSTD_DICT: u8 = 0x02;
 /// Codec of a slot: removed (no frame).
 pub(crate) const CODEC_REMOVED: u8 = 0xFF;
 
-/// Length of a slot header.
-pub(crate) const SLOT_HEADER_LEN: usize = 15;
+/// Length of a slot in a pack's slot table.
+pub(crate) const SLOT_HEADER_LEN: usize = 27;
 /// Length of an index entry.
 pub(crate) const ENTRY_LEN: usize = 12;
 
@@ -52,7 +50,7 @@ pub(crate) fn key_state() -> [u8; 1] {
     [TAG_STATE]
 }
 
-/// `[tag][pack u32]` for a pack (`B`) or id block (`N`).
+/// `[tag][pack u32]` for a pack's slot table (`B`) or a dictionary (`D`).
 pub(crate) fn key_pack(tag: u8, pack: u32) -> [u8; 5] {
     let mut k = [tag, 0, 0, 0, 0];
     k[1..].copy_from_slice(&pack.to_be_bytes());
@@ -115,6 +113,9 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// Length of the store state value.
+pub(crate) const STATE_LEN: usize = 53;
+
 /// The store state (`S`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct State {
@@ -130,6 +131,10 @@ pub(crate) struct State {
     pub(crate) raw_bytes: u64,
     /// Sum of their frame lengths.
     pub(crate) stored_bytes: u64,
+    /// The pack file new frames are appended to.
+    pub(crate) file: u32,
+    /// Its committed length: bytes beyond were never committed.
+    pub(crate) file_len: u64,
 }
 
 impl Default for State {
@@ -141,13 +146,15 @@ impl Default for State {
             live: 0,
             raw_bytes: 0,
             stored_bytes: 0,
+            file: 0,
+            file_len: 0,
         }
     }
 }
 
 impl State {
     pub(crate) fn encode(&self) -> Vec<u8> {
-        let mut v = Vec::with_capacity(41);
+        let mut v = Vec::with_capacity(STATE_LEN);
         v.push(VERSION);
         v.extend_from_slice(&self.next_seq.to_be_bytes());
         v.extend_from_slice(&self.next_run.to_be_bytes());
@@ -155,6 +162,8 @@ impl State {
         v.extend_from_slice(&self.live.to_be_bytes());
         v.extend_from_slice(&self.raw_bytes.to_be_bytes());
         v.extend_from_slice(&self.stored_bytes.to_be_bytes());
+        v.extend_from_slice(&self.file.to_be_bytes());
+        v.extend_from_slice(&self.file_len.to_be_bytes());
         v
     }
 
@@ -169,6 +178,8 @@ impl State {
                 live: r.u64()?,
                 raw_bytes: r.u64()?,
                 stored_bytes: r.u64()?,
+                file: r.u32()?,
+                file_len: r.u64()?,
             };
             r.rest.is_empty().then_some(s)
         };
@@ -189,16 +200,22 @@ pub(crate) struct Slot {
     pub(crate) raw_len: u32,
     /// Length of the frame.
     pub(crate) frame_len: u32,
+    /// The pack file holding the frame.
+    pub(crate) file: u32,
+    /// Where the frame's record (its header, then the frame) starts in that file.
+    pub(crate) offset: u64,
 }
 
 impl Slot {
-    /// The header of a removed slot: all zero but the codec.
+    /// A removed slot: all zero but the codec.
     pub(crate) const REMOVED: Slot = Slot {
         codec: CODEC_REMOVED,
         group: 0,
         dict: 0,
         raw_len: 0,
         frame_len: 0,
+        file: 0,
+        offset: 0,
     };
 
     pub(crate) fn is_removed(&self) -> bool {
@@ -206,22 +223,20 @@ impl Slot {
     }
 }
 
-/// A decoded pack: slot headers and where each frame lies in the value.
+/// A decoded pack: its slot table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Pack {
     pub(crate) slots: Vec<Slot>,
-    /// Start of each frame in the value.
-    pub(crate) starts: Vec<usize>,
 }
 
 impl Pack {
-    /// Decodes the headers of a pack value (`B`); the frames stay in `value`.
+    /// Decodes a pack value (`B`).
     pub(crate) fn decode(pack: u32, value: &[u8]) -> Result<Pack> {
         let bad = || damaged(format!("pack {pack}"));
         let mut r = Reader { rest: value };
         r.version().ok_or_else(bad)?;
         let n = r.u8().ok_or_else(bad)?;
-        if n == 0 || u32::from(n) > PACK_SLOTS {
+        if n == 0 || u32::from(n) > PACK_SLOTS || r.rest.len() != SLOT_HEADER_LEN * usize::from(n) {
             return Err(bad());
         }
         let mut slots = Vec::with_capacity(n.into());
@@ -233,86 +248,32 @@ impl Pack {
                     dict: r.u32()?,
                     raw_len: r.u32()?,
                     frame_len: r.u32()?,
+                    file: r.u32()?,
+                    offset: r.u64()?,
                 })
             })()
             .ok_or_else(bad)?;
             slots.push(slot);
         }
-        let mut at = 2 + SLOT_HEADER_LEN * usize::from(n);
-        let mut starts = Vec::with_capacity(slots.len());
-        for slot in &slots {
-            starts.push(at);
-            at = at.checked_add(slot.frame_len as usize).ok_or_else(bad)?;
-        }
-        if at != value.len() {
-            return Err(bad());
-        }
-        Ok(Pack { slots, starts })
-    }
-
-    /// The frame of slot `i` in `value`.
-    pub(crate) fn frame<'v>(&self, value: &'v [u8], i: usize) -> &'v [u8] {
-        let start = self.starts[i];
-        &value[start..start + self.slots[i].frame_len as usize]
+        Ok(Pack { slots })
     }
 }
 
-/// Encodes a pack from its slots (header and frame each).
-pub(crate) fn encode_pack<'f>(slots: impl ExactSizeIterator<Item = (Slot, &'f [u8])>) -> Vec<u8> {
-    let slots: Vec<(Slot, &[u8])> = slots.collect();
-    let frames: usize = slots.iter().map(|(_, f)| f.len()).sum();
-    let mut v = Vec::with_capacity(2 + SLOT_HEADER_LEN * slots.len() + frames);
+/// Encodes a pack's slot table (`B`).
+pub(crate) fn encode_pack(slots: &[Slot]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(2 + SLOT_HEADER_LEN * slots.len());
     v.push(VERSION);
     v.push(slots.len() as u8);
-    for (s, f) in &slots {
-        debug_assert_eq!(s.frame_len as usize, f.len());
+    for s in slots {
         v.push(s.codec);
         v.extend_from_slice(&s.group.to_be_bytes());
         v.extend_from_slice(&s.dict.to_be_bytes());
         v.extend_from_slice(&s.raw_len.to_be_bytes());
         v.extend_from_slice(&s.frame_len.to_be_bytes());
-    }
-    for (_, f) in &slots {
-        v.extend_from_slice(f);
-    }
-    v
-}
-
-/// Encodes an id block (`N`).
-pub(crate) fn encode_ids(ids: &[BlobId]) -> Vec<u8> {
-    let mut v = Vec::with_capacity(2 + 32 * ids.len());
-    v.push(VERSION);
-    v.push(ids.len() as u8);
-    for id in ids {
-        v.extend_from_slice(id.as_bytes());
+        v.extend_from_slice(&s.file.to_be_bytes());
+        v.extend_from_slice(&s.offset.to_be_bytes());
     }
     v
-}
-
-/// Decodes an id block (`N`).
-pub(crate) fn decode_ids(pack: u32, value: &[u8]) -> Result<Vec<BlobId>> {
-    let bad = || damaged(format!("id block {pack}"));
-    let mut r = Reader { rest: value };
-    r.version().ok_or_else(bad)?;
-    let n = r.u8().ok_or_else(bad)?;
-    if n == 0 || u32::from(n) > PACK_SLOTS || r.rest.len() != 32 * usize::from(n) {
-        return Err(bad());
-    }
-    Ok(r.rest
-        .chunks_exact(32)
-        .filter_map(BlobId::from_key)
-        .collect())
-}
-
-/// The id at slot `i` of an id block value, without decoding the others.
-pub(crate) fn id_in_block(pack: u32, value: &[u8], i: usize) -> Result<Option<BlobId>> {
-    let bad = || damaged(format!("id block {pack}"));
-    let (&[version, n], ids) = value.split_first_chunk::<2>().ok_or_else(bad)?;
-    if version != VERSION || n == 0 || u32::from(n) > PACK_SLOTS || ids.len() != 32 * usize::from(n)
-    {
-        return Err(bad());
-    }
-    Ok(ids.get(32 * i..32 * (i + 1)).and_then(BlobId::from_key))
 }
 
 /// An index entry: the first 8 bytes of an id and its sequence number.
@@ -471,17 +432,26 @@ mod tests {
             live: 7,
             raw_bytes: 0x100,
             stored_bytes: 0x80,
+            file: 2,
+            file_len: 0x0A0B,
         };
         let v = s.encode();
-        assert_eq!(
-            v,
-            [
-                2, 1, 2, 3, 4, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0,
-                0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0x80
-            ]
-        );
+        #[rustfmt::skip]
+        let expected = [
+            2,
+            1, 2, 3, 4,
+            0, 0, 0, 0, 0, 0, 0, 5,
+            0, 0, 0, 1,
+            0, 0, 0, 0, 0, 0, 0, 7,
+            0, 0, 0, 0, 0, 0, 1, 0,
+            0, 0, 0, 0, 0, 0, 0, 0x80,
+            0, 0, 0, 2,
+            0, 0, 0, 0, 0, 0, 0x0A, 0x0B,
+        ];
+        assert_eq!(v, expected);
+        assert_eq!(v.len(), STATE_LEN);
         assert_eq!(State::decode(&v).unwrap(), s);
-        assert!(State::decode(&v[..40]).is_err());
+        assert!(State::decode(&v[..STATE_LEN - 1]).is_err());
         let mut long = v.clone();
         long.push(0);
         assert!(State::decode(&long).is_err());
@@ -497,7 +467,6 @@ mod tests {
     fn keys_pinned() {
         assert_eq!(key_state(), *b"S");
         assert_eq!(key_pack(TAG_PACK, 0x0102_0304), [b'B', 1, 2, 3, 4]);
-        assert_eq!(key_pack(TAG_IDS, 1), [b'N', 0, 0, 0, 1]);
         assert_eq!(
             key_chunk(3, 0x10),
             [b'I', 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0x10]
@@ -510,47 +479,42 @@ mod tests {
         assert_eq!(pack_of(u32::MAX), (u32::MAX / 64, 63));
     }
 
-    /// One pack, byte by byte: a raw slot, a removed slot and a zstd slot with a dictionary.
+    /// One pack's slot table, byte by byte: a raw slot, a removed slot and a zstd slot with a
+    /// dictionary.
     #[test]
     fn pack_pinned() {
         let slots = [
-            (
-                Slot {
-                    codec: CODEC_RAW,
-                    group: 0,
-                    dict: 0,
-                    raw_len: 3,
-                    frame_len: 3,
-                },
-                &b"abc"[..],
-            ),
-            (Slot::REMOVED, &b""[..]),
-            (
-                Slot {
-                    codec: CODEC_ZSTD_DICT,
-                    group: 2,
-                    dict: 1,
-                    raw_len: 0x0100,
-                    frame_len: 2,
-                },
-                &[0xAA, 0xBB][..],
-            ),
+            Slot {
+                codec: CODEC_RAW,
+                group: 0,
+                dict: 0,
+                raw_len: 3,
+                frame_len: 3,
+                file: 0,
+                offset: 0,
+            },
+            Slot::REMOVED,
+            Slot {
+                codec: CODEC_ZSTD_DICT,
+                group: 2,
+                dict: 1,
+                raw_len: 0x0100,
+                frame_len: 2,
+                file: 1,
+                offset: 0x0102,
+            },
         ];
-        let v = encode_pack(slots.iter().copied());
+        let v = encode_pack(&slots);
         #[rustfmt::skip]
         let expected = [
             2, 3,
-            0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 3,
-            0xFF, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-            0x02, 0, 2, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 2,
-            b'a', b'b', b'c', 0xAA, 0xBB,
+            0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            0xFF, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            0x02, 0, 2, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 2,
         ];
         assert_eq!(v, expected);
         let pack = Pack::decode(7, &v).unwrap();
-        assert_eq!(pack.slots, slots.map(|(s, _)| s));
-        assert_eq!(pack.frame(&v, 0), b"abc");
-        assert_eq!(pack.frame(&v, 1), b"");
-        assert_eq!(pack.frame(&v, 2), [0xAA, 0xBB]);
+        assert_eq!(pack.slots, slots);
         // Any change of length is damage.
         assert!(Pack::decode(7, &v[..v.len() - 1]).is_err());
         let mut long = v.clone();
@@ -561,20 +525,6 @@ mod tests {
         ));
         assert!(Pack::decode(7, &[2, 0]).is_err());
         assert!(Pack::decode(7, &[2, 65]).is_err());
-    }
-
-    #[test]
-    fn id_block_pinned() {
-        let ids = [BlobId::from_bytes([1; 32]), BlobId::from_bytes([2; 32])];
-        let v = encode_ids(&ids);
-        assert_eq!(v.len(), 66);
-        assert_eq!(v[..3], [2, 2, 1]);
-        assert_eq!(v[33..35], [1, 2]);
-        assert_eq!(decode_ids(0, &v).unwrap(), ids);
-        assert_eq!(id_in_block(0, &v, 1).unwrap(), Some(ids[1]));
-        assert_eq!(id_in_block(0, &v, 2).unwrap(), None);
-        assert!(decode_ids(0, &v[..65]).is_err());
-        assert!(id_in_block(0, &v[..65], 0).is_err());
     }
 
     /// One index chunk, byte by byte.

@@ -2,12 +2,13 @@
 //! morgue.
 //!
 //! A body is named by its [`BlobId`], the blake3 hash of its bytes, and gets a sequence
-//! number ([`Seq`]: 0, 1, 2, … in the order bodies are first stored). Bodies live 64 to a
-//! value (a *pack*), each one zstd frame, compressed with a dictionary the store trains on the
-//! archive's own bodies, per *group* (an opaque name the caller gives, e.g. a news service).
-//! The id → seq map is a small log-structured index of sorted runs. Every read re-hashes the
-//! bytes, so a damaged value is an [`Error::Corrupted`], never wrong bytes. Any unique hex
-//! prefix of at least 4 characters names a body ([`Store::resolve`]).
+//! number ([`Seq`]: 0, 1, 2, … in the order bodies are first stored). Each body is one zstd
+//! frame, compressed with a dictionary the store trains on the archive's own bodies, per
+//! *group* (an opaque name the caller gives, e.g. a news service), appended to the store's own
+//! pack files with its id; sled keeps only small values: where each frame is (64 slots to a
+//! value) and the id → seq map as a small log-structured index of sorted runs. Every read
+//! re-hashes the bytes, so a damaged value is an [`Error::Corrupted`], never wrong bytes. Any
+//! unique hex prefix of at least 4 characters names a body ([`Store::resolve`]).
 //!
 //! Writes go through the one [`Writer`]: bodies are hashed and compressed in parallel by
 //! [`Store::prepare_batch`] outside any lock, then placed and committed in ONE atomic sled
@@ -15,7 +16,7 @@
 //!
 //! An archive is one directory: a header file (magic bytes and the format version, checked
 //! at every open; format-1 archives are upgraded), a lock file (one process at a time: a second
-//! open gets [`Error::Locked`]), and one sled database with one tree. Dropping the [`Store`]
+//! open gets [`Error::Locked`]), the pack files, and one sled database with one tree. Dropping the [`Store`]
 //! releases the directory; reopening it right after, in the same process, works. The
 //! byte-level format is in `docs/format.md`.
 //!
@@ -69,6 +70,7 @@ mod header;
 mod id;
 mod migrate;
 mod optimize;
+mod packfile;
 mod store;
 mod verify;
 mod writer;

@@ -5,11 +5,11 @@ use std::collections::BTreeMap;
 
 use crate::engine::engine_error;
 use crate::error::{Error, Result};
-use crate::format::{
-    self, CODEC_RAW, CODEC_ZSTD, CODEC_ZSTD_DICT, PACK_SLOTS, Pack, Slot, TAG_IDS,
-};
+use crate::format::{self, CODEC_RAW, CODEC_ZSTD, CODEC_ZSTD_DICT, PACK_SLOTS, Pack, Slot};
 use crate::frame;
+use crate::packfile::RECORD_HEADER_LEN;
 use crate::store::{Seq, Store, pack_number};
+use crate::writer::PreparedBlob;
 
 /// Live bodies a group needs before optimize trains a dictionary for it.
 pub(crate) const OPTIMIZE_TRAIN_MIN: u64 = 1000;
@@ -46,6 +46,8 @@ pub struct OptimizeReport {
     pub runs_before: usize,
     /// Index entries dropped (those of removed bodies).
     pub entries_dropped: u64,
+    /// Pack files compacted away (their live frames copied to the active file, then deleted).
+    pub files_compacted: u32,
 }
 
 /// A live slot, as optimize plans it.
@@ -125,7 +127,10 @@ impl Store {
             progress(OptimizeProgress { done, total });
         }
 
-        // 3. The index as one run.
+        // 3. Pack files more than half garbage: their live frames copied, then deleted.
+        self.compact(&mut report)?;
+
+        // 4. The index as one run.
         let mut writer = self.writer();
         let cache = self.cache();
         let indexed: u64 = cache.runs.iter().map(|r| r.entries).sum();
@@ -144,6 +149,8 @@ impl Store {
             drop(writer);
         }
         report.bytes_after = self.cache().state.stored_bytes;
+        report.corrupted.sort_unstable();
+        report.corrupted.dedup();
         Ok(report)
     }
 
@@ -181,19 +188,80 @@ impl Store {
         writer.commit()
     }
 
+    /// Copies the live frames of every pack file (but the active one) that is more than half
+    /// garbage into the active file, commit by commit, then flushes and deletes the file.
+    fn compact(&self, report: &mut OptimizeReport) -> Result<()> {
+        let slots = self.live_slots()?;
+        let active = self.cache().state.file;
+        let mut live: BTreeMap<u32, u64> = BTreeMap::new();
+        for s in &slots {
+            *live.entry(s.slot.file).or_default() +=
+                (RECORD_HEADER_LEN as u64) + u64::from(s.slot.frame_len);
+        }
+        let files = &self.inner.files;
+        let mut victims = Vec::new();
+        for n in files.numbers()? {
+            if n >= active {
+                continue;
+            }
+            let size = files.len(n)?.unwrap_or(0);
+            if live.get(&n).copied().unwrap_or(0) * 2 < size {
+                victims.push(n);
+            }
+        }
+        if victims.is_empty() {
+            return Ok(());
+        }
+        let moving: Vec<LiveSlot> = slots
+            .into_iter()
+            .filter(|s| victims.contains(&s.slot.file))
+            .collect();
+        for step in moving.chunks(PACKS_PER_STEP * PACK_SLOTS as usize) {
+            let mut writer = self.writer();
+            for s in step {
+                let Some(loc) = self.locate_seq(s.seq)? else {
+                    continue;
+                };
+                if loc.slot() != s.slot {
+                    continue;
+                }
+                match self.frame(s.seq, &loc.id, &s.slot) {
+                    Ok(frame) => writer.recode(
+                        s.seq,
+                        PreparedBlob {
+                            id: loc.id,
+                            raw_len: u64::from(s.slot.raw_len),
+                            slot: s.slot,
+                            frame,
+                        },
+                    )?,
+                    // Left where it is: the file is then kept.
+                    Err(Error::Corrupted { id }) => report.corrupted.push(id),
+                    Err(e) => return Err(e),
+                }
+            }
+            writer.commit()?;
+        }
+        // The old files may go only once nothing durable points into them.
+        self.flush()?;
+        let still: std::collections::HashSet<u32> =
+            self.live_slots()?.iter().map(|s| s.slot.file).collect();
+        for n in victims {
+            if !still.contains(&n) {
+                files.remove(n)?;
+                report.files_compacted += 1;
+            }
+        }
+        Ok(())
+    }
+
     /// Every live slot header, in sequence order.
     fn live_slots(&self) -> Result<Vec<LiveSlot>> {
         let tree = &self.inner.tree;
         let mut out = Vec::new();
-        for kv in tree.scan_prefix([TAG_IDS]).keys() {
-            let key = kv.map_err(engine_error)?;
+        for kv in tree.scan_prefix([format::TAG_PACK]) {
+            let (key, value) = kv.map_err(engine_error)?;
             let Some(pack) = pack_number(&key) else {
-                continue;
-            };
-            let Some(value) = tree
-                .get(format::key_pack(format::TAG_PACK, pack))
-                .map_err(engine_error)?
-            else {
                 continue;
             };
             let decoded = Pack::decode(pack, &value)?;

@@ -9,11 +9,11 @@ use std::time::Duration;
 use crate::engine::{BLOB_TREE, Database, TREE, engine_error};
 use crate::error::{Error, Result};
 use crate::format::{
-    self, ENTRY_LEN, Pack, Run, Slot, State, TAG_DICT, TAG_GROUP, TAG_IDS, TAG_INDEX, TAG_PACK,
-    TAG_RUNS, TAG_STATE,
+    self, ENTRY_LEN, Pack, Run, Slot, State, TAG_DICT, TAG_GROUP, TAG_PACK, TAG_RUNS,
 };
 use crate::frame::{self, Dict};
 use crate::id::{BlobId, Prefix};
+use crate::packfile::{Files, RECORD_HEADER_LEN, header_id, record_header};
 
 /// A sequence number: the position of a body in the archive, given densely (0, 1, 2, …) by
 /// the store when it first stores the body, never reused for another body.
@@ -110,6 +110,8 @@ pub(crate) struct Shared {
     /// Held while the state `S` is written and the cache replaced (a commit, a dictionary).
     pub(crate) state_lock: Mutex<()>,
     pub(crate) cache: RwLock<Arc<Cache>>,
+    /// The pack files holding the frames.
+    pub(crate) files: Files,
 }
 
 /// What the store keeps in memory of the tree: replaced whole after each successful write.
@@ -144,13 +146,12 @@ impl Groups {
 pub(crate) struct Located {
     pub(crate) seq: Seq,
     pub(crate) id: BlobId,
-    pub(crate) value: sled::IVec,
-    pub(crate) pack: Pack,
+    pub(crate) slot: Slot,
 }
 
 impl Located {
     pub(crate) fn slot(&self) -> Slot {
-        self.pack.slots[format::pack_of(self.seq).1]
+        self.slot
     }
 }
 
@@ -205,6 +206,8 @@ impl Store {
         }
         let tree = db.sled().open_tree(TREE).map_err(engine_error)?;
         let cache = load(&tree, zstd_level)?;
+        let files = Files::new(db.path());
+        files.recover(cache.state.file, cache.state.file_len)?;
         let inner = Arc::new(Shared {
             tree,
             db: db.clone(),
@@ -212,6 +215,7 @@ impl Store {
             writer: Mutex::new(()),
             state_lock: Mutex::new(()),
             cache: RwLock::new(Arc::new(cache)),
+            files,
         });
         *slot = Arc::downgrade(&inner);
         Ok(Store { inner })
@@ -311,7 +315,7 @@ impl Store {
     /// [`Error::Corrupted`] when the stored frame does not decode or does not match the id.
     pub fn get(&self, id: &BlobId) -> Result<Option<Vec<u8>>> {
         match self.locate_id(id)? {
-            Some(loc) => self.body(&loc).map(Some),
+            Some(loc) => self.read_body(&loc).map(Some),
             None => Ok(None),
         }
     }
@@ -334,48 +338,58 @@ impl Store {
     /// The bytes of the body at `seq` (live bodies only), re-hashed like [`Store::get`].
     pub fn get_at(&self, seq: Seq) -> Result<Option<Vec<u8>>> {
         match self.locate_seq(seq)? {
-            Some(loc) => self.body(&loc).map(Some),
+            Some(loc) => self.read_body(&loc).map(Some),
             None => Ok(None),
         }
     }
 
-    /// Every live body, `(seq, id)` in sequence order. A pack or id block that does not
-    /// decode yields an [`Error::Damaged`] and the walk goes on with the next one.
+    /// Every live body, `(seq, id)` in sequence order. A slot table that does not decode, or
+    /// a record that does not match its slot, yields an [`Error::Damaged`] and the walk goes on.
     pub fn live(&self) -> impl Iterator<Item = Result<(Seq, BlobId)>> + '_ {
         self.inner
             .tree
-            .scan_prefix([TAG_IDS])
-            .flat_map(move |kv| match self.live_of_block(kv) {
-                Ok(v) => v.into_iter().map(Ok).collect::<Vec<_>>(),
+            .scan_prefix([TAG_PACK])
+            .flat_map(move |kv| match self.live_of_pack(kv) {
+                Ok(v) => v,
                 Err(e) => vec![Err(e)],
             })
     }
 
-    fn live_of_block(
+    fn live_of_pack(
         &self,
         kv: sled::Result<(sled::IVec, sled::IVec)>,
-    ) -> Result<Vec<(Seq, BlobId)>> {
-        let (key, ids) = kv.map_err(engine_error)?;
+    ) -> Result<Vec<Result<(Seq, BlobId)>>> {
+        let (key, value) = kv.map_err(engine_error)?;
         let pack = pack_number(&key).ok_or_else(|| Error::Damaged {
             what: format!("key {key:02x?}"),
         })?;
-        let ids = format::decode_ids(pack, &ids)?;
-        let value = self
-            .inner
-            .tree
-            .get(format::key_pack(TAG_PACK, pack))
-            .map_err(engine_error)?
-            .ok_or_else(|| Error::Damaged {
-                what: format!("pack {pack} (missing)"),
-            })?;
         let slots = Pack::decode(pack, &value)?.slots;
-        Ok(ids
-            .into_iter()
-            .zip(slots)
+        Ok(slots
+            .iter()
             .enumerate()
-            .filter(|(_, (_, slot))| !slot.is_removed())
-            .map(|(i, (id, _))| (pack * format::PACK_SLOTS + i as u32, id))
+            .filter(|(_, slot)| !slot.is_removed())
+            .map(|(i, slot)| {
+                let seq = pack * format::PACK_SLOTS + i as u32;
+                match self.record_id(seq, slot)? {
+                    Some(id) => Ok((seq, id)),
+                    None => Err(damaged_record(seq)),
+                }
+            })
             .collect())
+    }
+
+    /// The id in the record of the live slot `seq`: `None` when the record cannot be read or
+    /// does not match the slot.
+    pub(crate) fn record_id(&self, seq: Seq, slot: &Slot) -> Result<Option<BlobId>> {
+        match self
+            .inner
+            .files
+            .read_at(slot.file, slot.offset, RECORD_HEADER_LEN)
+        {
+            Ok(header) => Ok(header_id(&header, seq, slot)),
+            Err(Error::Io { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// The ids of all stored bodies, in id order.
@@ -430,46 +444,50 @@ impl Store {
         })
     }
 
-    /// The live slot at `seq`.
+    /// The live slot at `seq`: `None` when there is none (never used, or removed);
+    /// [`Error::Damaged`] when its slot table or record does not decode.
     pub(crate) fn locate_seq(&self, seq: Seq) -> Result<Option<Located>> {
         let (pack, i) = format::pack_of(seq);
-        let tree = &self.inner.tree;
-        let Some(ids) = tree
-            .get(format::key_pack(TAG_IDS, pack))
+        let Some(value) = self
+            .inner
+            .tree
+            .get(format::key_pack(TAG_PACK, pack))
             .map_err(engine_error)?
         else {
             return Ok(None);
         };
-        let Some(id) = format::id_in_block(pack, &ids, i)? else {
-            return Ok(None);
-        };
-        let value = tree
-            .get(format::key_pack(TAG_PACK, pack))
-            .map_err(engine_error)?
-            .ok_or(Error::Corrupted { id })?;
-        let pack = Pack::decode(pack, &value).map_err(|_| Error::Corrupted { id })?;
-        match pack.slots.get(i) {
-            Some(slot) if !slot.is_removed() => Ok(Some(Located {
-                seq,
-                id,
-                value,
-                pack,
-            })),
-            Some(_) => Ok(None),
-            // The id block names a slot the pack lacks.
-            None => Err(Error::Corrupted { id }),
+        let decoded = Pack::decode(pack, &value)?;
+        match decoded.slots.get(i) {
+            Some(slot) if !slot.is_removed() => match self.record_id(seq, slot)? {
+                Some(id) => Ok(Some(Located {
+                    seq,
+                    id,
+                    slot: *slot,
+                })),
+                None => Err(damaged_record(seq)),
+            },
+            _ => Ok(None),
         }
     }
 
-    /// The live slot of `id`.
+    /// The live slot of `id`. [`Error::Corrupted`] when a slot that may be its (an index
+    /// candidate) is damaged and no other is its.
     pub(crate) fn locate_id(&self, id: &BlobId) -> Result<Option<Located>> {
         let p = format::prefix_of(id);
+        let mut damaged = false;
         for seq in self.candidates(p, p)? {
-            if let Some(loc) = self.locate_seq(seq)?
-                && loc.id == *id
-            {
-                return Ok(Some(loc));
+            match self.locate_seq(seq) {
+                Ok(Some(loc)) if loc.id == *id => return Ok(Some(loc)),
+                // The index says this slot's id starts like `id`: a record saying otherwise
+                // is damaged (or the index is).
+                Ok(Some(loc)) if format::prefix_of(&loc.id) != p => damaged = true,
+                Ok(_) => {}
+                Err(Error::Damaged { .. }) => damaged = true,
+                Err(e) => return Err(e),
             }
+        }
+        if damaged {
+            return Err(Error::Corrupted { id: *id });
         }
         Ok(None)
     }
@@ -513,8 +531,34 @@ impl Store {
                 id,
                 format::decode_dict(id, &v)?.to_vec(),
                 self.inner.level,
-            )?))),
+            )))),
             None => Ok(None),
+        }
+    }
+
+    /// The frame of the live slot `seq` (of body `id`), from its pack file, with the record
+    /// header checked against the slot: [`Error::Corrupted`] when they differ.
+    pub(crate) fn frame(&self, seq: Seq, id: &BlobId, slot: &Slot) -> Result<Vec<u8>> {
+        let mut record = self.inner.files.read_at(
+            slot.file,
+            slot.offset,
+            RECORD_HEADER_LEN + slot.frame_len as usize,
+        )?;
+        if record[..RECORD_HEADER_LEN] != record_header(id, seq, slot) {
+            return Err(Error::Corrupted { id: *id });
+        }
+        Ok(record.split_off(RECORD_HEADER_LEN))
+    }
+
+    /// [`Store::body`], once more with the slot read again when it fails: `optimize` may have
+    /// moved the frame (and deleted its old file) since the slot was read.
+    fn read_body(&self, loc: &Located) -> Result<Vec<u8>> {
+        match self.body(loc) {
+            Err(Error::Corrupted { id }) => match self.locate_seq(loc.seq)? {
+                Some(again) if again.slot != loc.slot => self.body(&again),
+                _ => Err(Error::Corrupted { id }),
+            },
+            other => other,
         }
     }
 
@@ -527,8 +571,10 @@ impl Store {
         } else {
             None
         };
-        let frame = loc.pack.frame(&loc.value, format::pack_of(loc.seq).1);
-        match frame::decode(&slot, frame, dict.as_deref()) {
+        let frame = self
+            .frame(loc.seq, &loc.id, &slot)
+            .map_err(|_| corrupted())?;
+        match frame::decode(&slot, &frame, dict.as_deref()) {
             Ok(body) if BlobId::of(&body) == loc.id => Ok(body),
             _ => Err(corrupted()),
         }
@@ -594,6 +640,13 @@ pub(crate) fn candidates_in(
     Ok(out)
 }
 
+/// A record that cannot be read or does not match its slot.
+pub(crate) fn damaged_record(seq: Seq) -> Error {
+    Error::Damaged {
+        what: format!("record of seq {seq}"),
+    }
+}
+
 /// The range of 8-byte index prefixes a hex prefix covers.
 fn prefix_range(prefix: &Prefix) -> (u64, u64) {
     let mut lo = [0u8; 8];
@@ -648,7 +701,7 @@ fn load(tree: &sled::Tree, level: i32) -> Result<Cache> {
             what: format!("key {k:02x?}"),
         })?;
         let bytes = format::decode_dict(id, &v)?.to_vec();
-        dicts.insert(id, Arc::new(Dict::new(id, bytes, level)?));
+        dicts.insert(id, Arc::new(Dict::new(id, bytes, level)));
     }
     let mut groups = Groups::default();
     for kv in tree.scan_prefix([TAG_GROUP]) {
@@ -679,11 +732,6 @@ fn load(tree: &sled::Tree, level: i32) -> Result<Cache> {
         groups: Arc::new(groups),
     })
 }
-
-/// The tags of the store's keys, for [`crate::verify`].
-pub(crate) const STORE_TAGS: [u8; 7] = [
-    TAG_STATE, TAG_PACK, TAG_IDS, TAG_INDEX, TAG_RUNS, TAG_DICT, TAG_GROUP,
-];
 
 #[cfg(test)]
 mod tests {

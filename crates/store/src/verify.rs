@@ -8,11 +8,11 @@ use crate::VerifyReport;
 use crate::engine::engine_error;
 use crate::error::{Error, Result};
 use crate::format::{
-    self, PACK_SLOTS, Pack, State, TAG_DICT, TAG_GROUP, TAG_IDS, TAG_INDEX, TAG_PACK, TAG_RUNS,
+    self, PACK_SLOTS, Pack, Slot, State, TAG_DICT, TAG_GROUP, TAG_INDEX, TAG_PACK, TAG_RUNS,
     TAG_STATE,
 };
 use crate::id::BlobId;
-use crate::store::{Located, STORE_TAGS, Store, pack_number};
+use crate::store::{Located, Store, pack_number};
 
 /// What one pack contributes to the report.
 #[derive(Default)]
@@ -22,7 +22,9 @@ struct PackCheck {
     live: u64,
     raw: u64,
     stored: u64,
-    live_ids: Vec<(u32, BlobId)>,
+    /// The id of each slot: `None` when removed or its record is damaged.
+    ids: Vec<Option<BlobId>>,
+    damaged: Vec<String>,
 }
 
 pub(crate) fn verify(store: &Store) -> Result<VerifyReport> {
@@ -34,19 +36,12 @@ pub(crate) fn verify(store: &Store) -> Result<VerifyReport> {
 
     // Every key of the store has the length its tag says; index chunks belong to a run.
     let runs: HashSet<u64> = cache.runs.iter().map(|r| r.run).collect();
-    let mut packs = Vec::new();
     for kv in tree.iter().keys() {
         let key = kv.map_err(engine_error)?;
         let ok = match key.first() {
             Some(b'a'..=b'z') => continue,
             Some(&TAG_STATE | &TAG_RUNS) => key.len() == 1,
-            Some(&TAG_PACK) => {
-                if let Some(p) = pack_number(&key) {
-                    packs.push(p);
-                }
-                key.len() == 5
-            }
-            Some(&TAG_IDS | &TAG_DICT) => key.len() == 5,
+            Some(&TAG_PACK | &TAG_DICT) => key.len() == 5,
             Some(&TAG_GROUP) => key.len() == 3,
             Some(&TAG_INDEX) => {
                 key.len() == 13
@@ -61,7 +56,6 @@ pub(crate) fn verify(store: &Store) -> Result<VerifyReport> {
             report.malformed_keys.push(key.to_vec());
         }
     }
-    debug_assert!(STORE_TAGS.len() == 7);
 
     // The index: every entry, by sequence number.
     let mut entries: Vec<(u32, u64)> = Vec::new();
@@ -90,41 +84,36 @@ pub(crate) fn verify(store: &Store) -> Result<VerifyReport> {
     }
     entries.sort_unstable();
 
-    // The packs, in parallel: bodies decoded and re-hashed.
-    let mut ids_of_packs = Vec::new();
-    for kv in tree.scan_prefix([TAG_IDS]) {
-        let (key, ids) = kv.map_err(engine_error)?;
+    // The slot tables and records, in parallel: bodies decoded and re-hashed.
+    let mut packs = Vec::new();
+    for kv in tree.scan_prefix([TAG_PACK]) {
+        let (key, value) = kv.map_err(engine_error)?;
         let Some(pack) = pack_number(&key) else {
             continue; // reported above
         };
-        match format::decode_ids(pack, &ids) {
-            Ok(ids) => ids_of_packs.push((pack, ids)),
+        match Pack::decode(pack, &value) {
+            Ok(decoded) => packs.push((pack, decoded.slots)),
             Err(Error::Damaged { what }) => report.damaged.push(what),
             Err(e) => return Err(e),
         }
     }
-    let with_ids: HashSet<u32> = ids_of_packs.iter().map(|(p, _)| *p).collect();
-    for p in &packs {
-        if !with_ids.contains(p) {
-            report.damaged.push(format!("pack {p} (no id block)"));
-        }
-    }
-    let checks: Vec<Result<PackCheck>> = ids_of_packs
+    let checks: Vec<Result<PackCheck>> = packs
         .par_iter()
-        .map(|(pack, ids)| check_pack(store, *pack, ids))
+        .map(|(pack, slots)| check_pack(store, *pack, slots))
         .collect();
     let (mut live, mut raw, mut stored, mut end) = (0u64, 0u64, 0u64, 0u64);
     let mut cursor = 0;
     let mut bad_entries = 0u64;
-    for ((pack, ids), check) in ids_of_packs.iter().zip(checks) {
+    for ((pack, slots), check) in packs.iter().zip(checks) {
         let check = check?;
         report.checked += check.checked;
         report.corrupted.extend(check.corrupted);
+        report.damaged.extend(check.damaged);
         live += check.live;
         raw += check.raw;
         stored += check.stored;
         let base = pack * PACK_SLOTS;
-        end = end.max(u64::from(base) + ids.len() as u64);
+        end = end.max(u64::from(base) + slots.len() as u64);
         // Entries before this pack name no slot.
         while cursor < entries.len() && entries[cursor].0 < base {
             bad_entries += 1;
@@ -133,16 +122,23 @@ pub(crate) fn verify(store: &Store) -> Result<VerifyReport> {
         let start = cursor;
         while cursor < entries.len() && entries[cursor].0 < base + PACK_SLOTS {
             let (seq, prefix) = entries[cursor];
-            match ids.get((seq - base) as usize) {
-                Some(id) if format::prefix_of(id) == prefix => {}
+            let i = (seq - base) as usize;
+            match (slots.get(i), check.ids.get(i)) {
+                // A removed body's entry stays until optimize (a dead entry).
+                (Some(slot), _) if slot.is_removed() => {}
+                (Some(_), Some(Some(id))) if format::prefix_of(id) == prefix => {}
+                // A damaged record is reported already.
+                (Some(_), Some(None)) => {}
                 _ => bad_entries += 1,
             }
             cursor += 1;
         }
         let here = &entries[start..cursor];
-        for (seq, id) in check.live_ids {
-            if here.binary_search(&(seq, format::prefix_of(&id))).is_err() {
-                report.unindexed.push(id);
+        for (i, id) in check.ids.iter().enumerate() {
+            let Some(id) = id else { continue };
+            let seq = base + i as u32;
+            if here.binary_search(&(seq, format::prefix_of(id))).is_err() {
+                report.unindexed.push(*id);
             }
         }
     }
@@ -168,32 +164,26 @@ pub(crate) fn verify(store: &Store) -> Result<VerifyReport> {
         },
         None => report.damaged.push("store state (missing)".into()),
     }
+    // The active pack file holds at least what was committed.
+    let s = cache.state;
+    let files = &store.inner.files;
+    if s.file_len > 0 && files.len(s.file)?.unwrap_or(0) < s.file_len {
+        report.damaged.push(format!(
+            "pack file {} (shorter than the {} bytes committed)",
+            crate::packfile::file_name(s.file),
+            s.file_len
+        ));
+    }
     report.corrupted.sort_unstable();
     report.unindexed.sort_unstable();
     Ok(report)
 }
 
-fn check_pack(store: &Store, pack: u32, ids: &[BlobId]) -> Result<PackCheck> {
+fn check_pack(store: &Store, pack: u32, slots: &[Slot]) -> Result<PackCheck> {
     let mut check = PackCheck::default();
-    let value = store
-        .inner
-        .tree
-        .get(format::key_pack(TAG_PACK, pack))
-        .map_err(engine_error)?;
-    let decoded = value
-        .as_ref()
-        .map(|v| Pack::decode(pack, v))
-        .and_then(Result::ok)
-        .filter(|p| p.slots.len() == ids.len());
-    let (Some(value), Some(decoded)) = (value, decoded) else {
-        // Without its pack, every body of the block is lost.
-        check.checked = ids.len() as u64;
-        check.corrupted = ids.to_vec();
-        return Ok(check);
-    };
-    for (i, id) in ids.iter().enumerate() {
-        let slot = decoded.slots[i];
+    for (i, slot) in slots.iter().enumerate() {
         if slot.is_removed() {
+            check.ids.push(None);
             continue;
         }
         let seq = pack * PACK_SLOTS + i as u32;
@@ -201,12 +191,20 @@ fn check_pack(store: &Store, pack: u32, ids: &[BlobId]) -> Result<PackCheck> {
         check.live += 1;
         check.raw += u64::from(slot.raw_len);
         check.stored += u64::from(slot.frame_len);
-        check.live_ids.push((seq, *id));
+        let Some(id) = store.record_id(seq, slot)? else {
+            check.damaged.push(format!(
+                "record of seq {seq} (pack file {}, offset {})",
+                crate::packfile::file_name(slot.file),
+                slot.offset
+            ));
+            check.ids.push(None);
+            continue;
+        };
+        check.ids.push(Some(id));
         let loc = Located {
             seq,
-            id: *id,
-            value: value.clone(),
-            pack: decoded.clone(),
+            id,
+            slot: *slot,
         };
         match store.body(&loc) {
             Ok(_) => {}

@@ -10,9 +10,10 @@ use rayon::prelude::*;
 use crate::codec::check_len;
 use crate::engine::engine_error;
 use crate::error::{Error, Result};
-use crate::format::{self, Entry, Pack, Run, Slot, State, TAG_IDS, TAG_PACK, TAG_RUNS};
+use crate::format::{self, Entry, PACK_SLOTS, Pack, Run, Slot, State, TAG_PACK, TAG_RUNS};
 use crate::frame::{self, Compressors, Dict};
 use crate::id::BlobId;
+use crate::packfile::{FILE_BYTES, FILE_MAGIC, RECORD_HEADER_LEN, record_header};
 use crate::store::{Cache, Groups, Seq, Store};
 
 /// A body hashed and compressed by [`Store::prepare_batch`], ready for [`Writer::place`].
@@ -231,7 +232,9 @@ impl Store {
             return Ok(current);
         }
         let id = cache.state.next_dict;
-        let dict = Dict::new(id, bytes, self.inner.level)?;
+        let dict = Dict::new(id, bytes, self.inner.level);
+        // Used at once by the batch that trained it; and zstd must take it.
+        dict.encoder()?;
         let mut state = cache.state;
         state.next_dict = id
             .checked_add(1)
@@ -295,10 +298,11 @@ fn spread<'a>(items: impl ExactSizeIterator<Item = &'a [u8]>, n: usize) -> Vec<&
 /// A pack being edited by a writer.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct PackEdit {
-    pub(crate) slots: Vec<(Slot, Vec<u8>)>,
+    pub(crate) slots: Vec<Slot>,
+    /// The frame to append for each slot placed or recoded by this writer.
+    pub(crate) frames: Vec<Option<Vec<u8>>>,
     pub(crate) ids: Vec<BlobId>,
     pub(crate) slots_changed: bool,
-    pub(crate) ids_changed: bool,
 }
 
 /// The one writer of a store ([`Store::writer`]): stages bodies, removals and the caller's
@@ -334,7 +338,7 @@ impl Writer<'_> {
     /// The pack `pack` as this writer sees it, loaded on first use.
     pub(crate) fn pack_mut(&mut self, pack: u32) -> Result<&mut PackEdit> {
         if !self.packs.contains_key(&pack) {
-            let edit = load_pack(&self.store.inner.tree, pack)?;
+            let edit = load_pack(self.store, pack)?;
             self.packs.insert(pack, edit);
         }
         self.packs
@@ -368,10 +372,10 @@ impl Writer<'_> {
                 ),
             });
         }
-        edit.slots.push((blob.slot, blob.frame));
+        edit.slots.push(blob.slot);
+        edit.frames.push(Some(blob.frame));
         edit.ids.push(blob.id);
         edit.slots_changed = true;
-        edit.ids_changed = true;
         self.next_seq = next;
         self.staged_ids.insert(blob.id, seq);
         self.new_entries.push((format::prefix_of(&blob.id), seq));
@@ -410,7 +414,7 @@ impl Writer<'_> {
         let (pack, i) = format::pack_of(seq);
         if let Some(edit) = self.packs.get(&pack) {
             return Ok(match (edit.slots.get(i), edit.ids.get(i)) {
-                (Some((slot, _)), Some(id)) if !slot.is_removed() => Some(*id),
+                (Some(slot), Some(id)) if !slot.is_removed() => Some(*id),
                 _ => None,
             });
         }
@@ -425,8 +429,7 @@ impl Writer<'_> {
         }
         let (pack, i) = format::pack_of(seq);
         let edit = self.pack_mut(pack)?;
-        let (Some((slot, frame)), Some(id)) = (edit.slots.get_mut(i), edit.ids.get(i).copied())
-        else {
+        let (Some(slot), Some(id)) = (edit.slots.get_mut(i), edit.ids.get(i).copied()) else {
             return Ok(false);
         };
         if slot.is_removed() {
@@ -434,7 +437,7 @@ impl Writer<'_> {
         }
         let (raw, stored) = (slot.raw_len, slot.frame_len);
         *slot = Slot::REMOVED;
-        *frame = Vec::new();
+        edit.frames[i] = None;
         edit.slots_changed = true;
         if self.staged_ids.get(&id) == Some(&seq) {
             self.staged_ids.remove(&id);
@@ -451,10 +454,10 @@ impl Writer<'_> {
         let (pack, i) = format::pack_of(seq);
         let edit = self.pack_mut(pack)?;
         match (edit.slots.get_mut(i), edit.ids.get(i)) {
-            (Some((slot, frame)), Some(id)) if *id == blob.id && !slot.is_removed() => {
+            (Some(slot), Some(id)) if *id == blob.id && !slot.is_removed() => {
                 let before = i64::from(slot.frame_len);
                 *slot = blob.slot;
-                *frame = blob.frame;
+                edit.frames[i] = Some(blob.frame);
                 edit.slots_changed = true;
                 self.stored += i64::from(slot.frame_len) - before;
                 Ok(())
@@ -491,12 +494,15 @@ impl Writer<'_> {
     /// Writes everything staged in ONE atomic sled batch (with the index run, its merges and
     /// the store state), then updates the store's caches. On error nothing was written and
     /// the caches are as before. Not durable until [`Store::flush`].
-    pub fn commit(self) -> Result<()> {
+    pub fn commit(mut self) -> Result<()> {
         if let Some(key) = self.foreign {
             return Err(Error::ForeignKey { key });
         }
         let store = self.store;
         let tree = &store.inner.tree;
+        // The frames first: appended to the active pack file and synced, so that sled never
+        // points at bytes that are not durable.
+        let (file, file_len) = self.append_frames()?;
         let mut batch = sled::Batch::default();
         for (key, value) in self.keys {
             match value {
@@ -506,13 +512,9 @@ impl Writer<'_> {
         }
         for (pack, edit) in &self.packs {
             if edit.slots_changed {
-                let value = format::encode_pack(edit.slots.iter().map(|(s, f)| (*s, f.as_slice())));
-                batch.insert(&format::key_pack(TAG_PACK, *pack), value);
-            }
-            if edit.ids_changed {
                 batch.insert(
-                    &format::key_pack(TAG_IDS, *pack),
-                    format::encode_ids(&edit.ids),
+                    &format::key_pack(TAG_PACK, *pack),
+                    format::encode_pack(&edit.slots),
                 );
             }
         }
@@ -522,13 +524,14 @@ impl Writer<'_> {
         let mut state = State {
             next_seq: self.next_seq,
             next_dict: current.state.next_dict,
+            file,
+            file_len,
             ..current.state
         };
         state.live = apply_delta(state.live, self.live)?;
         state.raw_bytes = apply_delta(state.raw_bytes, self.raw)?;
         state.stored_bytes = apply_delta(state.stored_bytes, self.stored)?;
         let mut runs: Vec<Run> = (*current.runs).clone();
-        let runs_before = runs.len();
         if let Some(entries) = self.rebuild {
             for run in &runs {
                 remove_run(&mut batch, run);
@@ -552,10 +555,12 @@ impl Writer<'_> {
             }
             runs.push(write_run(&mut batch, &mut state, &newest)?);
         }
-        if runs != *current.runs || runs.len() != runs_before {
+        if runs != *current.runs {
             batch.insert(&[TAG_RUNS], format::encode_runs(&runs));
         }
-        batch.insert(&format::key_state(), state.encode());
+        if state != current.state {
+            batch.insert(&format::key_state(), state.encode());
+        }
         tree.apply_batch(batch).map_err(engine_error)?;
         store.set_cache(Cache {
             state,
@@ -567,6 +572,53 @@ impl Writer<'_> {
     }
 }
 
+impl Writer<'_> {
+    /// Appends the frames this writer placed or recoded to the active pack file (a new one
+    /// once it holds [`FILE_BYTES`]), syncs it, and points their slots at them. Returns the
+    /// active file and its new length. Writes at the committed length: whatever a failed
+    /// commit left beyond it is overwritten.
+    fn append_frames(&mut self) -> Result<(u32, u64)> {
+        let state = self.cache.state;
+        let (mut file, mut len) = (state.file, state.file_len);
+        let pending: usize = self
+            .packs
+            .values()
+            .flat_map(|e| e.frames.iter().flatten())
+            .map(|f| RECORD_HEADER_LEN + f.len())
+            .sum();
+        if pending == 0 {
+            return Ok((file, len));
+        }
+        if len > FILE_MAGIC.len() as u64 && len + pending as u64 > FILE_BYTES {
+            file = file
+                .checked_add(1)
+                .ok_or_else(|| Error::Engine("no pack file numbers left".into()))?;
+            len = 0;
+        }
+        let start = len;
+        let mut buf = Vec::with_capacity(pending + FILE_MAGIC.len());
+        if len == 0 {
+            buf.extend_from_slice(&FILE_MAGIC);
+        }
+        for (pack, edit) in &mut self.packs {
+            let PackEdit {
+                slots, frames, ids, ..
+            } = edit;
+            for (i, (slot, frame)) in slots.iter_mut().zip(frames.iter()).enumerate() {
+                let Some(frame) = frame else { continue };
+                slot.file = file;
+                slot.offset = start + buf.len() as u64;
+                let seq = pack * PACK_SLOTS + i as u32;
+                buf.extend_from_slice(&record_header(&ids[i], seq, slot));
+                buf.extend_from_slice(frame);
+            }
+        }
+        self.store.inner.files.write_at(file, start, &buf)?;
+        len = start + buf.len() as u64;
+        Ok((file, len))
+    }
+}
+
 fn apply_delta(value: u64, delta: i64) -> Result<u64> {
     value
         .checked_add_signed(delta)
@@ -575,35 +627,33 @@ fn apply_delta(value: u64, delta: i64) -> Result<u64> {
         })
 }
 
-/// Loads pack `pack` and its ids for editing (an empty edit when it does not exist yet).
-pub(crate) fn load_pack(tree: &sled::Tree, pack: u32) -> Result<PackEdit> {
-    let value = tree
+/// Loads the slot table of `pack` and the ids of its live slots for editing (an empty edit
+/// when it does not exist yet). A slot whose record is damaged gets the id of zeros: it is
+/// left as it is, and no lookup finds it.
+pub(crate) fn load_pack(store: &Store, pack: u32) -> Result<PackEdit> {
+    let Some(value) = store
+        .inner
+        .tree
         .get(format::key_pack(TAG_PACK, pack))
-        .map_err(engine_error)?;
-    let ids = tree
-        .get(format::key_pack(TAG_IDS, pack))
-        .map_err(engine_error)?;
-    let (Some(value), Some(ids)) = (value, ids) else {
+        .map_err(engine_error)?
+    else {
         return Ok(PackEdit::default());
     };
     let decoded = Pack::decode(pack, &value)?;
-    let ids = format::decode_ids(pack, &ids)?;
-    if ids.len() != decoded.slots.len() {
-        return Err(Error::Damaged {
-            what: format!("pack {pack} (slots and ids differ in number)"),
-        });
+    let mut ids = Vec::with_capacity(decoded.slots.len());
+    for (i, slot) in decoded.slots.iter().enumerate() {
+        let id = if slot.is_removed() {
+            None
+        } else {
+            store.record_id(pack * PACK_SLOTS + i as u32, slot)?
+        };
+        ids.push(id.unwrap_or(BlobId::from_bytes([0; 32])));
     }
-    let slots = decoded
-        .slots
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (*s, decoded.frame(&value, i).to_vec()))
-        .collect();
     Ok(PackEdit {
-        slots,
+        frames: vec![None; decoded.slots.len()],
+        slots: decoded.slots,
         ids,
         slots_changed: false,
-        ids_changed: false,
     })
 }
 
