@@ -1,12 +1,13 @@
 //! morgue-meta: article records, secondary indexes and the atomic [`Archive`].
 //!
-//! An [`Archive`] is one directory holding one sled database: the bodies (through
-//! [`morgue_store`], which numbers every body with a dense sequence number), one [`Record`] per
-//! article packed 64 to a value by sequence number, and posting lists by reporter, service and
-//! date in chunks of up to 512 entries. Adding or removing articles writes the bodies, records,
-//! posting chunks, facet counts and archive counters in one atomic batch, so no reader ever sees
-//! one without the others. Queries walk the chunks of the most selective index, newest first,
-//! and never scan the archive. docs/format.md describes every key and value byte by byte.
+//! An [`Archive`] is one directory: the bodies, kept by [`morgue_store`] (which numbers every
+//! body with a dense sequence number), and, in the store's sled tree, one [`Record`] per article
+//! packed 64 to a value by sequence number, posting lists by reporter, service and date in chunks
+//! of up to 512 entries, facet counts and counters. Adding or removing articles writes all of
+//! it in one atomic batch, so no reader ever sees one part without the others. Queries walk the
+//! chunks of the most selective index, newest first, and never scan the archive. An archive of
+//! format 1 is upgraded when first opened. docs/format.md describes every key and value byte by
+//! byte.
 //!
 //! ```
 //! use morgue_meta::{Archive, Draft, MergePolicy, Query, Record};
@@ -462,25 +463,23 @@ impl Archive {
         }
         migrate::drop_v1_trees(&archive.db)?;
         let wanted = keys::index_list();
-        match archive.state_value()? {
-            Some(state) if state.indexes == wanted => {}
-            Some(_) => {
+        match archive.state_value() {
+            Ok(Some(state)) if state.indexes == wanted => {}
+            Ok(None) if archive.store.live().next().is_none() => {
+                let _guard = archive.lock();
+                let mut w = archive.store.writer();
+                let state = State {
+                    indexes: wanted,
+                    ..State::default()
+                };
+                w.put(keys::STATE_KEY.to_vec(), state.encode());
+                w.commit()?;
+            }
+            // Another index list, an interrupted rebuild, a lost or damaged state: rebuild.
+            Ok(_) | Err(Error::CorruptedValue { .. }) => {
                 archive.reindex()?;
             }
-            None => {
-                if archive.store.live().next().is_some() {
-                    archive.reindex()?;
-                } else {
-                    let _guard = archive.lock();
-                    let mut w = archive.store.writer();
-                    let state = State {
-                        indexes: wanted,
-                        ..State::default()
-                    };
-                    w.put(keys::STATE_KEY.to_vec(), state.encode());
-                    w.commit()?;
-                }
-            }
+            Err(e) => return Err(e),
         }
         Ok(archive)
     }
@@ -600,7 +599,7 @@ impl Archive {
                 let filled = record.merge(&p.record, policy);
                 if !filled.is_empty() {
                     tx.set_record(seq, Some(codec::encode(&record, body_len)))?;
-                    tx.index(seq, Some(&old), Some(&Indexed::of(&record)))?;
+                    tx.index(seq, Some(&old), Some(&Indexed::of(&record)));
                 }
                 out.push(AddOutcome::Duplicate { id, filled });
             } else {
@@ -610,7 +609,7 @@ impl Archive {
                     record.imported_at.get_or_insert(now);
                 }
                 tx.set_record(seq, Some(codec::encode(&record, body_len)))?;
-                tx.index(seq, None, Some(&Indexed::of(&record)))?;
+                tx.index(seq, None, Some(&Indexed::of(&record)));
                 tx.state.articles += 1;
                 tx.state.raw_bytes += body_len;
                 out.push(AddOutcome::Added { id });
@@ -650,7 +649,13 @@ impl Archive {
         let Some(seq) = self.store.seq_of(id)? else {
             return Ok(None);
         };
-        match self.record_bytes(seq)? {
+        let bytes = match self.record_bytes(seq) {
+            Ok(bytes) => bytes,
+            // Its record block does not decode.
+            Err(Error::CorruptedValue { .. }) => return Err(Error::CorruptedRecord { id: *id }),
+            Err(e) => return Err(e),
+        };
+        match bytes {
             Some(bytes) => Ok(Some(decode_record(id, &bytes)?.0)),
             None => Ok(None),
         }
@@ -680,7 +685,7 @@ impl Archive {
         if let Some(bytes) = tx.record(seq)?
             && let Ok((record, body_len)) = codec::decode(&bytes)
         {
-            tx.index(seq, Some(&Indexed::of(&record)), None)?;
+            tx.index(seq, Some(&Indexed::of(&record)), None);
             tx.state.articles = tx.state.articles.saturating_sub(1);
             tx.state.raw_bytes = tx.state.raw_bytes.saturating_sub(body_len);
         }

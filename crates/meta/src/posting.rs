@@ -166,6 +166,11 @@ struct Name {
     chunks: BTreeMap<Pos, Chunk>,
     /// Committed starts already in `chunks`: the committed state is read past them.
     loaded: BTreeSet<Pos>,
+    /// No committed chunk not yet loaded starts at or below this position.
+    bare_to: Option<Pos>,
+    /// The committed first chunk was asked for: every committed chunk not yet loaded starts
+    /// above the first staged one.
+    first_known: bool,
 }
 
 impl Name {
@@ -196,12 +201,16 @@ impl Name {
             return Ok(Some(**s));
         }
         let staged = staged.map(|(s, _)| *s);
+        if staged.is_none() && self.bare_to.is_some_and(|b| b >= at) {
+            return Ok(None);
+        }
         if let Some((start, entries)) = src.floor(prefix, at, staged, &self.loaded)? {
             self.load(start, entries, at);
             return Ok(Some(start));
         }
-        if let Some(chunk) = staged.and_then(|s| self.chunks.get_mut(&s)) {
-            chunk.clear_to = at;
+        match staged.and_then(|s| self.chunks.get_mut(&s)) {
+            Some(chunk) => chunk.clear_to = at,
+            None => self.bare_to = self.bare_to.max(Some(at)),
         }
         Ok(staged)
     }
@@ -209,6 +218,10 @@ impl Name {
     /// The current start of the name's first chunk, loading it when needed.
     fn first<C: Committed>(&mut self, src: &C, prefix: &[u8]) -> Result<Option<Pos>, C::Error> {
         let staged = self.chunks.keys().next().copied();
+        if self.first_known {
+            return Ok(staged);
+        }
+        self.first_known = true;
         match src.first(prefix, &self.loaded)? {
             Some((start, entries)) if staged.is_none_or(|s| start < s) => {
                 self.load(start, entries, start);

@@ -80,68 +80,78 @@ impl Hits<'_> {
         Ok(true)
     }
 
-    fn next_hit(&mut self) -> Result<Option<Hit>> {
-        while self.remaining > 0 {
-            let Some(pos) = self.pending.pop() else {
-                if self.next_chunk()? {
-                    continue;
-                }
-                return Ok(None);
-            };
-            if pos >= self.below {
-                continue; // above the bound, or seen already in a chunk a commit split
-            }
-            if pos < self.lo {
-                return Ok(None);
-            }
-            self.below = pos;
-            self.visited += 1;
-            let (date_key, seq) = pos;
-            let Some(bytes) = self.archive.record_bytes(seq)? else {
-                continue; // a dangling entry: verify reports it
-            };
-            let Some(id) = self.archive.store.id_at(seq)? else {
-                continue; // removed meanwhile
-            };
-            let record = decode_record(&id, &bytes)?.0;
-            let matches = self.check.iter().all(|(i, norm)| {
-                (NAME_INDEXES[*i].values)(&record)
-                    .iter()
-                    .any(|n| normalize(n) == *norm)
-            });
-            if !matches {
-                continue;
-            }
-            self.remaining -= 1;
-            return Ok(Some(Hit {
+    /// The hit at `pos`, if its record is there and matches the names checked on it.
+    fn hit_at(&self, (date_key, seq): Pos) -> Result<Option<Hit>> {
+        let Some(bytes) = self.archive.record_bytes(seq)? else {
+            return Ok(None); // a dangling entry: verify reports it
+        };
+        let Some(id) = self.archive.store.id_at(seq)? else {
+            return Ok(None); // removed meanwhile
+        };
+        let record = decode_record(&id, &bytes)?.0;
+        let matches = self.check.iter().all(|(i, norm)| {
+            (NAME_INDEXES[*i].values)(&record)
+                .iter()
+                .any(|n| normalize(n) == *norm)
+        });
+        Ok(matches.then_some(Hit {
+            id,
+            record,
+            cursor: Cursor {
+                date_key,
                 id,
-                record,
-                cursor: Cursor {
-                    date_key,
-                    id,
-                    seq: Some(seq),
-                },
-            }));
-        }
-        Ok(None)
+                seq: Some(seq),
+            },
+        }))
+    }
+
+    /// Ends the walk.
+    fn finish(&mut self) {
+        self.prefix = None;
+        self.pending.clear();
     }
 }
 
 impl Iterator for Hits<'_> {
     type Item = Result<Hit>;
 
+    /// The next hit. An article that cannot be read (a damaged record or body) gives an error
+    /// and the walk goes on after it; a chunk that cannot be read ends the walk with an error.
     fn next(&mut self) -> Option<Self::Item> {
-        match self.next_hit() {
-            Ok(Some(hit)) => Some(Ok(hit)),
-            Ok(None) => {
-                self.prefix = None;
-                self.pending.clear();
-                None
+        loop {
+            if self.remaining == 0 {
+                self.finish();
+                return None;
             }
-            Err(e) => {
-                self.prefix = None;
-                self.pending.clear();
-                Some(Err(e))
+            let Some(pos) = self.pending.pop() else {
+                match self.next_chunk() {
+                    Ok(true) => continue,
+                    Ok(false) => {
+                        self.finish();
+                        return None;
+                    }
+                    Err(e) => {
+                        self.finish();
+                        return Some(Err(e));
+                    }
+                }
+            };
+            if pos >= self.below {
+                continue; // above the bound, or seen already in a chunk a commit split
+            }
+            if pos < self.lo {
+                self.finish();
+                return None;
+            }
+            self.below = pos;
+            self.visited += 1;
+            match self.hit_at(pos) {
+                Ok(Some(hit)) => {
+                    self.remaining -= 1;
+                    return Some(Ok(hit));
+                }
+                Ok(None) => {}
+                Err(e) => return Some(Err(e)),
             }
         }
     }

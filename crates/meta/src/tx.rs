@@ -72,6 +72,9 @@ pub(crate) struct Tx<'a> {
     /// Record blocks read or changed: the block and whether it changed.
     blocks: BTreeMap<u32, (Block, bool)>,
     postings: posting::Staged,
+    /// Posting changes, applied at [`Tx::finish`] name by name, highest position first: the
+    /// committed chunks are then asked about each chunk once, not about each entry.
+    posts: Vec<(Vec<u8>, Pos, bool)>,
     /// Facet key -> (count change, spelling of the first article that added the name).
     facets: BTreeMap<Vec<u8>, (i64, String)>,
     /// The meta state, changed in place by the caller.
@@ -89,6 +92,7 @@ impl<'a> Tx<'a> {
             archive,
             blocks: BTreeMap::new(),
             postings: posting::Staged::default(),
+            posts: Vec::new(),
             facets: BTreeMap::new(),
             state,
         })
@@ -130,31 +134,21 @@ impl<'a> Tx<'a> {
         entry.0 += delta;
     }
 
-    fn post(&mut self, prefix: &[u8], pos: Pos, add: bool) -> Result<()> {
-        let src = Chunks(&self.archive.tree);
-        if add {
-            self.postings.insert(&src, prefix, pos)
-        } else {
-            self.postings.remove(&src, prefix, pos).map(drop)
-        }
+    fn post(&mut self, prefix: &[u8], pos: Pos, add: bool) {
+        self.posts.push((prefix.to_vec(), pos, add));
     }
 
     /// Moves the posting entries and facets of the article at `seq` from `old` to `new`.
-    pub(crate) fn index(
-        &mut self,
-        seq: Seq,
-        old: Option<&Indexed>,
-        new: Option<&Indexed>,
-    ) -> Result<()> {
+    pub(crate) fn index(&mut self, seq: Seq, old: Option<&Indexed>, new: Option<&Indexed>) {
         let old_date = old.map(|o| o.date);
         let new_date = new.map(|n| n.date);
         if old_date != new_date {
             let date = posting::prefix(DATE_TAG, "");
             if let Some(d) = old_date {
-                self.post(&date, (d, seq), false)?;
+                self.post(&date, (d, seq), false);
             }
             if let Some(d) = new_date {
-                self.post(&date, (d, seq), true)?;
+                self.post(&date, (d, seq), true);
             }
         }
         let none = Vec::new();
@@ -167,7 +161,7 @@ impl<'a> Tx<'a> {
                 if (!kept || old_date != new_date)
                     && let Some(d) = old_date
                 {
-                    self.post(&posting::prefix(def.tag, norm), (d, seq), false)?;
+                    self.post(&posting::prefix(def.tag, norm), (d, seq), false);
                 }
                 if !kept {
                     self.facet_add(def.tag, norm, display, -1);
@@ -178,18 +172,28 @@ impl<'a> Tx<'a> {
                 if (!had || old_date != new_date)
                     && let Some(d) = new_date
                 {
-                    self.post(&posting::prefix(def.tag, norm), (d, seq), true)?;
+                    self.post(&posting::prefix(def.tag, norm), (d, seq), true);
                 }
                 if !had {
                     self.facet_add(def.tag, norm, display, 1);
                 }
             }
         }
-        Ok(())
     }
 
     /// Writes every change into `w` (each key once); returns the record blocks written.
-    pub(crate) fn finish(self, w: &mut Writer<'_>) -> Result<Vec<u32>> {
+    pub(crate) fn finish(mut self, w: &mut Writer<'_>) -> Result<Vec<u32>> {
+        // Stable: the changes of one position keep their order.
+        self.posts
+            .sort_by(|a, b| a.0.cmp(&b.0).then_with(|| b.1.cmp(&a.1)));
+        let src = Chunks(&self.archive.tree);
+        for (prefix, pos, add) in std::mem::take(&mut self.posts) {
+            if add {
+                self.postings.insert(&src, &prefix, pos)?;
+            } else {
+                self.postings.remove(&src, &prefix, pos)?;
+            }
+        }
         let mut touched = Vec::new();
         for (b, (block, dirty)) in self.blocks {
             if !dirty {

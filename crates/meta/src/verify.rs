@@ -6,9 +6,7 @@ use crate::block::{self, Block};
 use crate::engine::Seq;
 use crate::keys::{self, DATE_TAG, NAME_INDEXES, State};
 use crate::posting::{self, Pos};
-use crate::{
-    Archive, ArchiveStats, BlobId, Indexed, Problem, Report, Result, codec, corrupted, engine_err,
-};
+use crate::{Archive, ArchiveStats, BlobId, Indexed, Problem, Report, Result, codec, engine_err};
 
 /// Facet counts by (tag, normalized name): count and the spelling first seen.
 type FacetMap = BTreeMap<(u8, String), (u64, String)>;
@@ -89,9 +87,9 @@ impl Archive {
         let state = self.state_value()?.unwrap_or_default();
         let mut per_year: BTreeMap<i32, u64> = BTreeMap::new();
         for kv in self.tree.scan_prefix(posting::prefix(DATE_TAG, "")) {
-            let (k, v) = kv.map_err(engine_err)?;
-            let entries = posting::decode(&v).ok_or_else(|| corrupted(&k))?;
-            for (dk, _) in entries {
+            let (_, v) = kv.map_err(engine_err)?;
+            // A damaged chunk is skipped here: verify reports it.
+            for (dk, _) in posting::decode(&v).unwrap_or_default() {
                 if let Some(day) = keys::day_of_key(dk) {
                     use chrono::Datelike;
                     *per_year.entry(day.year()).or_default() += 1;
@@ -134,7 +132,10 @@ impl Archive {
             for (slot, bytes) in decoded.present() {
                 let seq = b * block::SLOTS as u32 + slot as u32;
                 report.articles += 1;
-                let id = self.store.id_at(seq)?;
+                let (id, damaged) = match self.live_id(seq)? {
+                    Ok(id) => (id, None),
+                    Err(what) => (None, Some(what)),
+                };
                 let who = id.unwrap_or(BlobId::from_bytes([0; 32]));
                 let (record, body_len) = match codec::decode(bytes) {
                     Ok(r) => r,
@@ -146,7 +147,11 @@ impl Archive {
                         continue;
                     }
                 };
-                if id.is_none() {
+                if let Some(what) = damaged {
+                    report.problems.push(Problem::archive_wide(format!(
+                        "record at sequence number {seq}: its body is damaged ({what})"
+                    )));
+                } else if id.is_none() {
                     report.problems.push(Problem::archive_wide(format!(
                         "record at sequence number {seq} has no live body"
                     )));
@@ -243,10 +248,14 @@ impl Archive {
                     } else {
                         format!("index {index}: entry for {norm:?} {what}")
                     };
-                    report.problems.push(match self.store.id_at(seq)? {
-                        Some(id) => Problem::new(id, text),
-                        None => Problem::archive_wide(format!("{text} (sequence number {seq})")),
-                    });
+                    report
+                        .problems
+                        .push(match self.live_id(seq)?.ok().flatten() {
+                            Some(id) => Problem::new(id, text),
+                            None => {
+                                Problem::archive_wide(format!("{text} (sequence number {seq})"))
+                            }
+                        });
                 }
             }
         }
@@ -265,7 +274,7 @@ impl Archive {
             if missing.is_empty() {
                 continue;
             }
-            let id = self.store.id_at(seq)?;
+            let id = self.live_id(seq)?.ok().flatten();
             for h in missing {
                 let (tag, norm) = expected.names.get(&h).cloned().unwrap_or_default();
                 let text = if tag == DATE_TAG {
@@ -304,17 +313,39 @@ impl Archive {
                 index_name(tag)
             )));
         }
-        let stored = self.state_value()?.unwrap_or_default();
-        if (stored.articles, stored.raw_bytes) != (totals.articles, totals.raw_bytes) {
-            report.problems.push(Problem::archive_wide(format!(
-                "counters say {} articles, {} raw bytes; records say {}, {} (reindex rebuilds them)",
-                stored.articles, stored.raw_bytes, totals.articles, totals.raw_bytes
-            )));
+        match self.state_value() {
+            Ok(stored) => {
+                let stored = stored.unwrap_or_default();
+                if (stored.articles, stored.raw_bytes) != (totals.articles, totals.raw_bytes) {
+                    report.problems.push(Problem::archive_wide(format!(
+                        "counters say {} articles, {} raw bytes; records say {}, {} (reindex rebuilds them)",
+                        stored.articles, stored.raw_bytes, totals.articles, totals.raw_bytes
+                    )));
+                }
+            }
+            Err(crate::Error::CorruptedValue { .. }) => {
+                report.problems.push(Problem::archive_wide(
+                    "the meta state (counters, index list) does not decode (reindex rebuilds it)",
+                ));
+            }
+            Err(e) => return Err(e),
         }
 
         // Bodies -> records.
         for item in self.store.live() {
-            let (seq, id) = item?;
+            let (seq, id) = match item {
+                Ok(live) => live,
+                // Reported with its record above, or here when it has none.
+                Err(morgue_store::Error::Damaged { what }) => {
+                    if !report.problems.iter().any(|p| p.what.contains(&what)) {
+                        report
+                            .problems
+                            .push(Problem::archive_wide(format!("damaged body: {what}")));
+                    }
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
             if !expected.has(seq) && !undecodable.contains(&seq) {
                 report
                     .problems
@@ -322,6 +353,17 @@ impl Archive {
             }
         }
         Ok(report)
+    }
+
+    /// The id of the live body at `seq`; `Err(what)` when the store finds that body damaged.
+    fn live_id(&self, seq: Seq) -> Result<Result<Option<BlobId>, String>> {
+        match self.store.id_at(seq) {
+            Ok(id) => Ok(Ok(id)),
+            Err(
+                e @ (morgue_store::Error::Damaged { .. } | morgue_store::Error::Corrupted { .. }),
+            ) => Ok(Err(e.to_string())),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Rebuilds every index, the facets and the counters from the record blocks; returns the
@@ -333,7 +375,12 @@ impl Archive {
     /// the next open before anything reads the indexes.
     pub fn reindex(&self) -> Result<u64> {
         let _guard = self.lock();
-        let mut state = self.state_value()?.unwrap_or_default();
+        // A damaged state is rebuilt like the rest.
+        let mut state = match self.state_value() {
+            Ok(state) => state.unwrap_or_default(),
+            Err(crate::Error::CorruptedValue { .. }) => State::default(),
+            Err(e) => return Err(e),
+        };
         state.indexes = String::new();
         let mut w = self.store.writer();
         w.put(keys::STATE_KEY.to_vec(), state.encode());

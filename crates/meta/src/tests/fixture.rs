@@ -209,6 +209,11 @@ fn an_interrupted_upgrade_is_redone() {
         tree.insert(b"S", &b"garbage"[..]).unwrap();
         db.flush().unwrap();
     }
+    // ... and body files the store had begun (if it keeps bodies in files of its own).
+    let packs = dir.join("packs");
+    std::fs::create_dir_all(&packs).unwrap();
+    std::fs::write(packs.join("00000000.pack"), b"half a pack file").unwrap();
+    std::fs::write(packs.join("00000001.pack"), b"another").unwrap();
     {
         let archive = Archive::open(&dir).unwrap();
         assert_eq!(archive.upgraded_from(), Some(1));
@@ -229,5 +234,134 @@ fn an_interrupted_upgrade_is_redone() {
         !tree_names(&dir)
             .iter()
             .any(|n| n == crate::v1::RECORDS_TREE)
+    );
+}
+
+/// Writes a format-1 archive by hand (header, `blobs` with raw values, `meta:records`,
+/// `meta:facets`) holding `articles`; returns its facets: (tag, first spelling, count).
+fn write_v1(dir: &Path, articles: &[(String, Record)]) -> Vec<(u8, String, u64)> {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut header = b"\x89morgue\n".to_vec();
+    header.extend_from_slice(&1u32.to_be_bytes());
+    std::fs::write(dir.join("MORGUE"), header).unwrap();
+    let db = Database::open(dir, &morgue_store::Options::default()).unwrap();
+    assert_eq!(db.version(), 1);
+    let blobs = db.sled().open_tree(crate::v1::BLOB_TREE).unwrap();
+    let records = db.sled().open_tree(crate::v1::RECORDS_TREE).unwrap();
+    let facets = db.sled().open_tree(crate::v1::FACETS_TREE).unwrap();
+    let mut spellings: std::collections::BTreeMap<Vec<u8>, (u64, String)> =
+        std::collections::BTreeMap::new();
+    for (body, record) in articles {
+        let id = BlobId::of(body.as_bytes());
+        // Format-1 blob value: [01][codec 00 raw][raw length u32 BE][bytes].
+        let mut value = vec![1, 0];
+        value.extend_from_slice(&(body.len() as u32).to_be_bytes());
+        value.extend_from_slice(body.as_bytes());
+        blobs.insert(id.as_bytes(), value).unwrap();
+        records
+            .insert(
+                id.as_bytes(),
+                crate::codec::encode(record, body.len() as u64),
+            )
+            .unwrap();
+        for (tag, names) in [(1u8, &record.reporters), (2, &record.services)] {
+            let mut seen = Vec::new();
+            for n in names {
+                let norm = crate::normalize(n);
+                if norm.is_empty() || seen.contains(&norm) {
+                    continue;
+                }
+                let mut key = vec![tag];
+                key.extend_from_slice(norm.as_bytes());
+                spellings.entry(key).or_insert((0, n.clone())).0 += 1;
+                seen.push(norm);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (key, (count, first)) in spellings {
+        let mut value = vec![1];
+        value.extend_from_slice(&count.to_be_bytes());
+        value.extend_from_slice(first.as_bytes());
+        facets.insert(&key[..], value).unwrap();
+        out.push((key[0], first, count));
+    }
+    db.flush().unwrap();
+    out
+}
+
+#[test]
+fn a_generated_format_1_archive_upgrades_whole() {
+    let reporters = ["Ann Lee", "ANN  lee", "Bob", "Chen Wei", ""];
+    let services = ["Mandarin", "Khmer", "MANDARIN", "Uyghur"];
+    let articles: Vec<(String, Record)> = (0..2600u32)
+        .map(|i| {
+            let date = (i % 7 != 0).then(|| ArticleDate {
+                day: day(2000 + (i % 20) as i32, 1 + i % 12, 1 + i % 28),
+                time: (i % 3 == 0).then_some(i * 13 % 86_400),
+            });
+            let record = Record {
+                title: format!("Title {i}"),
+                reporters: (0..i % 3)
+                    .map(|k| reporters[((i + k) % 5) as usize].to_string())
+                    .collect(),
+                services: vec![services[(i % 4) as usize].to_string()],
+                date,
+                date_origin: date.map(|_| DateOrigin::Parsed),
+                imported_at: (i % 5 != 0).then_some(1_600_000_000 + i64::from(i)),
+                ..Record::default()
+            };
+            (format!("Body of generated article {i}."), record)
+        })
+        .collect();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("v1");
+    let v1_facets = write_v1(&dir, &articles);
+    let a = Archive::open(&dir).unwrap();
+    assert_eq!(a.upgraded_from(), Some(1));
+    for (body, record) in &articles {
+        let id = BlobId::of(body.as_bytes());
+        assert_eq!(a.record(&id).unwrap().as_ref(), Some(record));
+        assert_eq!(a.body(&id).unwrap().unwrap(), body.as_bytes());
+    }
+    let report = a.verify().unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    assert_eq!(report.articles, 2600);
+    // Facets: the same names, counts and first spellings as format 1 had.
+    let facets = |list: Vec<crate::Facet>, tag: u8| -> Vec<(u8, String, u64)> {
+        list.into_iter().map(|f| (tag, f.name, f.count)).collect()
+    };
+    let mut now = facets(a.reporters().unwrap(), 1);
+    now.extend(facets(a.services().unwrap(), 2));
+    now.sort();
+    let mut before = v1_facets;
+    before.sort();
+    assert_eq!(now, before);
+    assert!(before.iter().any(|(_, name, _)| name == "ANN  lee"));
+    // Queries: what the records say, newest first (ties: id order, the upgrade's seq order).
+    let q = Query {
+        reporter: Some("ann lee".into()),
+        service: Some("mandarin".into()),
+        since: Some(day(2005, 1, 1)),
+        ..Query::default()
+    };
+    let mut want: Vec<(u64, BlobId)> = articles
+        .iter()
+        .filter(|(_, r)| {
+            r.reporters.iter().any(|n| crate::normalize(n) == "ann lee")
+                && r.services.iter().any(|n| crate::normalize(n) == "mandarin")
+                && r.date.is_some_and(|d| d.day >= day(2005, 1, 1))
+        })
+        .map(|(b, r)| (crate::keys::date_key(r.date), BlobId::of(b.as_bytes())))
+        .collect();
+    want.sort_by(|x, y| y.cmp(x));
+    let got: Vec<BlobId> = a.query(&q).unwrap().map(|h| h.unwrap().id).collect();
+    assert!(!want.is_empty());
+    assert_eq!(got, want.into_iter().map(|(_, id)| id).collect::<Vec<_>>());
+    drop(a);
+    assert!(
+        !tree_names(&dir)
+            .iter()
+            .any(|n| crate::v1::TREES.contains(&n.as_str()))
     );
 }
