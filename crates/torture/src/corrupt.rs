@@ -4,46 +4,64 @@
 //!
 //! It reads format 2 as docs/format.md describes it, on its own (not through morgue-store's
 //! code), so that it also checks that the document tells the truth: one sled tree `morgue`, keys
-//! tagged by their first byte; an article's body lives in slot `seq % 64` of the `B` pack
-//! `seq / 64`, its id in the `N` block of the same number, its record in the `r` block, its
-//! index entries in `x` posting chunks and its id-index entry in an `I` chunk.
+//! tagged by their first byte, and the bodies in append-only pack files. An article with
+//! sequence number `seq` has its slot in slot table `B` `seq / 64` (pointing at its record in a
+//! pack file: a 51-byte header with its id, then its frame), its metadata record in `r` block
+//! `seq / 64`, its index entries in `x` posting chunks and its id-index entry in an `I` chunk.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::fs::File;
+use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail};
 use morgue_store::engine::{Database, TREE, engine_error, sled};
 use morgue_store::{BlobId, Options};
 
-/// Articles per `B` pack, `N` block and `r` block.
+/// Articles per `B` slot table and per `r` block.
 const PACK: u32 = 64;
-/// Bytes of one slot header of a `B` pack.
-const SLOT_HEADER: usize = 15;
+/// Bytes of one slot of a `B` slot table.
+const SLOT: usize = 27;
 /// The codec byte of a removed slot.
 const REMOVED: u8 = 0xFF;
+/// Bytes of a record header in a pack file; the id comes first.
+const RECORD_HEADER: u64 = 51;
 
-/// Flips one bit inside the stored frame of blob `id` (the middle byte of its frame in its `B`
-/// pack), so that the pack still parses but the body no longer decodes or hashes to its id.
-/// Returns the offset flipped within the pack value.
-pub fn flip_body_byte(archive: &Path, id: &BlobId) -> Result<usize> {
+/// Where a live body is: its seq, and its record in a pack file.
+#[derive(Debug, Clone, Copy)]
+struct Located {
+    seq: u32,
+    file: u32,
+    offset: u64,
+    frame_len: u64,
+}
+
+/// Flips one bit inside the stored frame of blob `id`: the middle byte of its frame in its pack
+/// file, so that the record still parses but the body no longer decodes or hashes to its id.
+/// Returns the offset flipped within the pack file.
+pub fn flip_body_byte(archive: &Path, id: &BlobId) -> Result<u64> {
     let db = open(archive)?;
     let tree = tree(&db)?;
-    let seq = seq_of(&tree, id)?.with_context(|| format!("no stored body {id}"))?;
-    let key = numbered(b'B', seq / PACK);
-    let Some(value) = tree.get(&key).map_err(engine_error)? else {
-        bail!("no body pack {} for {id}", seq / PACK);
-    };
-    let mut value = value.to_vec();
-    let (start, len) = frame_of(&value, (seq % PACK) as usize)
-        .with_context(|| format!("body pack {} does not parse", seq / PACK))?;
-    if len == 0 {
-        bail!("the body of {id} was removed");
+    let at = locate(archive, &tree, id)?.with_context(|| format!("no stored body {id}"))?;
+    if at.frame_len == 0 {
+        bail!("the body of {id} has an empty frame");
     }
-    let at = start + len / 2;
-    value[at] ^= 0x01;
-    tree.insert(key, value).map_err(engine_error)?;
-    db.sled().flush().map_err(engine_error)?;
-    Ok(at)
+    let path = pack_path(archive, at.file);
+    let offset = at.offset + RECORD_HEADER + at.frame_len / 2;
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    let mut byte = [0u8; 1];
+    file.seek(SeekFrom::Start(offset))?;
+    file.read_exact(&mut byte)
+        .with_context(|| format!("reading {} at {offset}", path.display()))?;
+    byte[0] ^= 0x01;
+    file.seek(SeekFrom::Start(offset))?;
+    file.write_all(&byte)?;
+    file.sync_all()?;
+    Ok(offset)
 }
 
 /// What [`delete_entries`] deletes.
@@ -56,16 +74,14 @@ pub enum Target {
     Records,
     /// `I`: the id-index chunks holding the article's entry.
     IdIndex,
-    /// `N`: the id block holding the article's id.
-    Ids,
-    /// `B`: the body pack holding the article's body.
+    /// `B`: the slot table holding the article's slot (and up to 63 neighbours').
     Bodies,
 }
 
 impl std::str::FromStr for Target {
     type Err = String;
 
-    /// `x`, `xd`, `xr`, `xs`, `r`, `I`, `N` or `B`.
+    /// `x`, `xd`, `xr`, `xs`, `r`, `I` or `B`.
     fn from_str(s: &str) -> Result<Target, String> {
         Ok(match s {
             "x" => Target::Postings(None),
@@ -74,11 +90,10 @@ impl std::str::FromStr for Target {
             "xs" => Target::Postings(Some(b's')),
             "r" => Target::Records,
             "I" => Target::IdIndex,
-            "N" => Target::Ids,
             "B" => Target::Bodies,
             _ => {
                 return Err(format!(
-                    "unknown target {s:?}: expected x, xd, xr, xs, r, I, N or B"
+                    "unknown target {s:?}: expected x, xd, xr, xs, r, I or B"
                 ));
             }
         })
@@ -90,11 +105,12 @@ impl std::str::FromStr for Target {
 pub fn delete_entries(archive: &Path, target: Target, id: &BlobId) -> Result<usize> {
     let db = open(archive)?;
     let tree = tree(&db)?;
-    let seq = seq_of(&tree, id)?.with_context(|| format!("no article {id} in the id blocks"))?;
+    let seq = locate(archive, &tree, id)?
+        .with_context(|| format!("no stored body {id}"))?
+        .seq;
     let mut doomed: Vec<sled::IVec> = Vec::new();
     match target {
         Target::Records => doomed.push(numbered(b'r', seq / PACK).into()),
-        Target::Ids => doomed.push(numbered(b'N', seq / PACK).into()),
         Target::Bodies => doomed.push(numbered(b'B', seq / PACK).into()),
         Target::Postings(index) => {
             let prefix: Vec<u8> = std::iter::once(b'x').chain(index).collect();
@@ -128,7 +144,8 @@ pub fn delete_entries(archive: &Path, target: Target, id: &BlobId) -> Result<usi
 }
 
 /// The archive's sled trees (sled's default tree excluded), each with its number of keys; for
-/// the `morgue` tree, one line per key tag instead: `morgue B 3`.
+/// the `morgue` tree, one line per key tag instead: `morgue B 3`; then each pack file with its
+/// size: `packs/00000000.pack 4096`.
 pub fn tree_names(archive: &Path) -> Result<Vec<String>> {
     let db = open(archive)?;
     let mut out = Vec::new();
@@ -151,6 +168,23 @@ pub fn tree_names(archive: &Path) -> Result<Vec<String>> {
             out.push(format!("{name} {}", tree.len()));
         }
     }
+    let mut packs: Vec<(String, u64)> = std::fs::read_dir(archive.join("packs"))
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| {
+                    let len = e.metadata().map_or(0, |m| m.len());
+                    (e.file_name().to_string_lossy().into_owned(), len)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    packs.sort();
+    out.extend(
+        packs
+            .into_iter()
+            .map(|(name, len)| format!("packs/{name} {len}")),
+    );
     Ok(out)
 }
 
@@ -173,41 +207,62 @@ fn numbered(tag: u8, n: u32) -> Vec<u8> {
     key
 }
 
-/// The sequence number of `id`, from the `N` blocks (removed slots included).
-fn seq_of(tree: &sled::Tree, id: &BlobId) -> Result<Option<u32>> {
-    for item in tree.scan_prefix([b'N']) {
+fn pack_path(archive: &Path, file: u32) -> PathBuf {
+    archive.join("packs").join(format!("{file:08x}.pack"))
+}
+
+/// The live body of `id`: every live slot of every `B` table, confirmed by the id at the start of
+/// its record in its pack file.
+fn locate(archive: &Path, tree: &sled::Tree, id: &BlobId) -> Result<Option<Located>> {
+    let mut files: BTreeMap<u32, File> = BTreeMap::new();
+    for item in tree.scan_prefix([b'B']) {
         let (key, value) = item.map_err(engine_error)?;
         let Ok(pack) = <[u8; 4]>::try_from(&key[1..]) else {
-            bail!("malformed id block key {key:?}");
+            bail!("malformed slot table key {key:?}");
         };
         let pack = u32::from_be_bytes(pack);
-        let ids = value.get(2..).unwrap_or_default();
-        if let Some(slot) = ids.chunks_exact(32).position(|c| c == id.as_bytes()) {
-            return Ok(Some(pack * PACK + slot as u32));
+        for (i, slot) in slots(&value)
+            .with_context(|| format!("slot table {pack} does not parse"))?
+            .enumerate()
+        {
+            if slot[0] == REMOVED {
+                continue;
+            }
+            let be32 = |at: usize| {
+                u32::from_be_bytes([slot[at], slot[at + 1], slot[at + 2], slot[at + 3]])
+            };
+            let mut be64 = [0u8; 8];
+            be64.copy_from_slice(&slot[19..27]);
+            let at = Located {
+                seq: pack * PACK + i as u32,
+                file: be32(15),
+                offset: u64::from_be_bytes(be64),
+                frame_len: u64::from(be32(11)),
+            };
+            let file = match files.entry(at.file) {
+                std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    let path = pack_path(archive, at.file);
+                    e.insert(
+                        File::open(&path).with_context(|| format!("opening {}", path.display()))?,
+                    )
+                }
+            };
+            let mut found = [0u8; 32];
+            file.seek(SeekFrom::Start(at.offset))?;
+            if file.read_exact(&mut found).is_ok() && found == *id.as_bytes() {
+                return Ok(Some(at));
+            }
         }
     }
     Ok(None)
 }
 
-/// (offset, length) of the frame of `slot` in a `B` pack value.
-fn frame_of(pack: &[u8], slot: usize) -> Option<(usize, usize)> {
-    let n = usize::from(*pack.get(1)?);
-    if slot >= n {
-        return None;
-    }
-    let headers = pack.get(2..2 + n * SLOT_HEADER)?;
-    let mut offset = 2 + n * SLOT_HEADER;
-    for (i, header) in headers.chunks_exact(SLOT_HEADER).enumerate() {
-        let len = u32::from_be_bytes(header[11..15].try_into().ok()?) as usize;
-        if i == slot {
-            if header[0] == REMOVED {
-                return Some((offset, 0));
-            }
-            return (offset + len <= pack.len()).then_some((offset, len));
-        }
-        offset += len;
-    }
-    None
+/// The 27-byte slots of a `B` slot table value.
+fn slots(value: &[u8]) -> Option<std::slice::ChunksExact<'_, u8>> {
+    let n = usize::from(*value.get(1)?);
+    let slots = value.get(2..)?;
+    (slots.len() == n * SLOT).then(|| slots.chunks_exact(SLOT))
 }
 
 fn varint(bytes: &mut &[u8]) -> Option<u64> {
@@ -297,7 +352,12 @@ mod tests {
         assert_eq!(delete_entries(&archive, Target::IdIndex, &id).unwrap(), 1);
         assert_eq!(delete_entries(&archive, Target::IdIndex, &id).unwrap(), 0);
         assert_eq!(delete_entries(&archive, Target::Bodies, &id).unwrap(), 1);
-        assert_eq!(delete_entries(&archive, Target::Bodies, &id).unwrap(), 0);
+        // Without its slot table, the body is not found any more.
+        assert!(delete_entries(&archive, Target::Bodies, &id).is_err());
+        assert!(
+            names.iter().any(|n| n.starts_with("packs/00000000.pack ")),
+            "{names:?}"
+        );
         assert!(delete_entries(&archive, Target::Records, &BlobId::of(b"absent")).is_err());
     }
 

@@ -73,7 +73,7 @@ enum Command {
         #[arg(long)]
         work_dir: Option<PathBuf>,
     },
-    /// Flip a byte inside an article's body frame in its `B` pack (no morgue may hold the
+    /// Flip a byte inside an article's body frame in its pack file (no morgue may hold the
     /// archive).
     FlipBody {
         /// The archive directory.
@@ -83,16 +83,17 @@ enum Command {
     },
     /// Delete the keys of the `morgue` tree that hold an article: `x` every posting chunk with
     /// it (`xd`, `xr`, `xs`: only those of the date, reporter or service index), `r` its record
-    /// block, `I` its id-index chunk, `N` its id block, `B` its body pack.
+    /// block, `I` its id-index chunk, `B` its slot table.
     DeleteEntries {
         /// The archive directory.
         archive: PathBuf,
-        /// What to delete: x, xd, xr, xs, r, I, N or B.
+        /// What to delete: x, xd, xr, xs, r, I or B.
         target: corrupt::Target,
         /// The article's full id.
         id: BlobId,
     },
-    /// List the archive's trees with their key counts (per key tag for the `morgue` tree).
+    /// List the archive's trees with their key counts (per key tag for the `morgue` tree), and
+    /// its pack files with their sizes.
     Trees {
         /// The archive directory.
         archive: PathBuf,
@@ -198,7 +199,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         } => hostile_run(cli.morgue.as_deref(), small, max_rss_mib, work_dir),
         Command::FlipBody { archive, id } => {
             let at = corrupt::flip_body_byte(&archive, &id)?;
-            println!("flipped byte {at} of the stored value of {id}");
+            println!("flipped the byte at {at} of the pack file holding {id}");
             Ok(ExitCode::SUCCESS)
         }
         Command::DeleteEntries {
