@@ -634,7 +634,7 @@ fn space_notes(report: &mut Report, label: &str, dir: &Path, articles: f64) {
     let keys: u64 = trees.iter().map(|t| t.keys).sum();
     let b = |x: f64| crate::report::fmt(Unit::Bytes, Some(x));
     report.note(format!(
-        "{label}: files {} = {:.2}× the {} of keys and values ({keys} sled keys, {:.1} per article; {:.0} file bytes per key)",
+        "{label}: files {} = {:.2}× the {} of sled keys and values and pack files ({keys} sled keys and pack files, {:.1} per article; {:.0} file bytes per key)",
         b(files),
         files / logical.max(1) as f64,
         b(logical as f64),

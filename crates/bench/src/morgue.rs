@@ -158,8 +158,7 @@ pub struct TreeSpace {
 fn tag_name(tag: u8) -> &'static str {
     match tag {
         b'S' => "store state",
-        b'B' => "body packs",
-        b'N' => "pack ids",
+        b'B' => "slot tables",
         b'I' => "id index runs",
         b'J' => "id index directory",
         b'D' => "zstd dictionaries",
@@ -172,8 +171,8 @@ fn tag_name(tag: u8) -> &'static str {
     }
 }
 
-/// Keys and bytes per sled tree of an archive, and per key tag in format 2's one tree (for
-/// "where do the bytes on disk go").
+/// Keys and bytes per sled tree of an archive, per key tag in format 2's one tree, and the pack
+/// files (for "where do the bytes on disk go").
 pub fn space(dir: &Path) -> Result<Vec<TreeSpace>> {
     let options = morgue_store::Options {
         create: false,
@@ -202,6 +201,20 @@ pub fn space(dir: &Path) -> Result<Vec<TreeSpace>> {
             t.value_bytes += v.len() as u64;
         }
         out.extend(per_tag.into_values());
+    }
+    // The bodies' own append-only files (format 2): one entry for them all.
+    if let Ok(entries) = std::fs::read_dir(dir.join("packs")) {
+        let mut packs = TreeSpace {
+            name: "pack files (bodies)".into(),
+            ..TreeSpace::default()
+        };
+        for entry in entries.filter_map(Result::ok) {
+            packs.keys += 1;
+            packs.value_bytes += entry.metadata().map_or(0, |m| m.len());
+        }
+        if packs.keys > 0 {
+            out.push(packs);
+        }
     }
     out.sort_by_key(|t| std::cmp::Reverse(t.key_bytes + t.value_bytes));
     Ok(out)
