@@ -30,6 +30,8 @@ struct SummaryJson {
     dictionaries_trained: u64,
     /// Id-index entries of removed articles dropped.
     index_entries_dropped: u64,
+    /// Pack files rewritten without their garbage (then deleted).
+    pack_files_compacted: u64,
     /// Bodies left as they were because they no longer match their id.
     corrupted: Vec<String>,
 }
@@ -42,6 +44,7 @@ impl SummaryJson {
             bytes_after: report.bytes_after,
             dictionaries_trained: u64::from(report.dicts_trained),
             index_entries_dropped: report.entries_dropped,
+            pack_files_compacted: u64::from(report.files_compacted),
             corrupted: report.corrupted.iter().map(ToString::to_string).collect(),
         }
     }
@@ -134,6 +137,7 @@ mod tests {
             bytes_after: 1536,
             dictionaries_trained: 1,
             index_entries_dropped: 0,
+            pack_files_compacted: 0,
             corrupted: Vec::new(),
         };
         assert_eq!(
@@ -147,6 +151,7 @@ mod tests {
             bytes_after: 0,
             dictionaries_trained: 0,
             index_entries_dropped: 0,
+            pack_files_compacted: 0,
             corrupted: Vec::new(),
         };
         assert_eq!(
