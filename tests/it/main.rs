@@ -14,5 +14,6 @@ mod hostile;
 mod import;
 mod lifecycle;
 mod locking;
+mod optimize;
 mod query;
 mod reliability;

@@ -1,5 +1,7 @@
-//! The morgue side through the library, mirroring what `morgue import` does: parse on one thread,
-//! hash and compress on all cores, commit from one writer in batches, flush once at the end.
+//! The morgue side through the library, mirroring what `morgue import` then `morgue optimize` do:
+//! parse on one thread, hash and compress whole batches on all cores (`Archive::prepare_batch`,
+//! which trains the archive's zstd dictionary on the first large batch), commit from one writer
+//! in batches, then recompress what came before the dictionary.
 
 use std::fs::File;
 use std::io::BufReader;
@@ -8,8 +10,9 @@ use std::sync::mpsc;
 
 use anyhow::{Context, Result};
 use morgue_ingest::{Format, Overrides};
-use morgue_meta::{AddOutcome, Archive, BlobId, Draft, Hit, MergePolicy, OpenOptions, Query};
-use rayon::prelude::*;
+use morgue_meta::{
+    AddOutcome, Archive, BlobId, Draft, Hit, MergePolicy, OpenOptions, OptimizeReport, Query,
+};
 
 /// What an import did.
 #[derive(Debug, Clone, Default)]
@@ -59,9 +62,15 @@ pub fn import(
         });
         for (drafts, errors) in rx {
             out.errors += errors;
-            let prepared: Vec<_> = drafts
-                .into_par_iter()
-                .filter_map(|d| archive.prepare(d).ok())
+            let prepared: Vec<_> = archive
+                .prepare_batch(drafts)?
+                .into_iter()
+                .filter_map(|p| {
+                    if p.is_err() {
+                        out.errors += 1;
+                    }
+                    p.ok()
+                })
                 .collect();
             for outcome in archive.commit(prepared, MergePolicy::FillEmpty)? {
                 match outcome {
@@ -80,6 +89,14 @@ pub fn import(
     })?;
     archive.flush()?;
     Ok(out)
+}
+
+/// `morgue optimize` in-process: recompresses with trained dictionaries, then closes the
+/// archive as the CLI does (flush, and sled's snapshot written now rather than at the next open).
+pub fn optimize(archive: Archive) -> Result<OptimizeReport> {
+    let report = archive.optimize(&mut |_| {})?;
+    archive.close()?;
+    Ok(report)
 }
 
 /// Opens an existing archive.
@@ -128,7 +145,7 @@ pub fn ids(archive: &Archive) -> Result<Vec<BlobId>> {
         .collect()
 }
 
-/// The logical content of one sled tree.
+/// The logical content of one sled tree, or of one key tag of the `morgue` tree.
 #[derive(Debug, Clone, Default)]
 pub struct TreeSpace {
     pub name: String,
@@ -137,7 +154,25 @@ pub struct TreeSpace {
     pub value_bytes: u64,
 }
 
-/// Keys and bytes per sled tree of an archive (for "where do the bytes on disk go").
+/// What the one-byte key tags of format 2 hold (docs/format.md).
+fn tag_name(tag: u8) -> &'static str {
+    match tag {
+        b'S' => "store state",
+        b'B' => "slot tables",
+        b'I' => "id index runs",
+        b'J' => "id index directory",
+        b'D' => "zstd dictionaries",
+        b'G' => "groups",
+        b'm' => "meta state",
+        b'r' => "record blocks",
+        b'x' => "posting chunks",
+        b'f' => "facets",
+        _ => "other",
+    }
+}
+
+/// Keys and bytes per sled tree of an archive, per key tag in format 2's one tree, and the pack
+/// files (for "where do the bytes on disk go").
 pub fn space(dir: &Path) -> Result<Vec<TreeSpace>> {
     let options = morgue_store::Options {
         create: false,
@@ -145,21 +180,40 @@ pub fn space(dir: &Path) -> Result<Vec<TreeSpace>> {
     };
     let db = morgue_store::engine::Database::open(dir, &options)
         .with_context(|| format!("opening {}", dir.display()))?;
-    let mut out = Vec::new();
+    let mut out: Vec<TreeSpace> = Vec::new();
     for name in db.sled().tree_names() {
         let tree = db.sled().open_tree(&name)?;
-        let mut t = TreeSpace {
-            name: String::from_utf8_lossy(&name).into_owned(),
-            ..TreeSpace::default()
-        };
+        let tree_name = String::from_utf8_lossy(&name).into_owned();
+        let tagged = tree_name == morgue_store::engine::TREE;
+        let mut per_tag = std::collections::BTreeMap::<Option<u8>, TreeSpace>::new();
         for kv in &tree {
             let (k, v) = kv?;
+            let tag = if tagged { k.first().copied() } else { None };
+            let t = per_tag.entry(tag).or_insert_with(|| TreeSpace {
+                name: match tag {
+                    Some(tag) => format!("{tree_name} {:?} ({})", char::from(tag), tag_name(tag)),
+                    None => tree_name.clone(),
+                },
+                ..TreeSpace::default()
+            });
             t.keys += 1;
             t.key_bytes += k.len() as u64;
             t.value_bytes += v.len() as u64;
         }
-        if t.keys > 0 {
-            out.push(t);
+        out.extend(per_tag.into_values());
+    }
+    // The bodies' own append-only files (format 2): one entry for them all.
+    if let Ok(entries) = std::fs::read_dir(dir.join("packs")) {
+        let mut packs = TreeSpace {
+            name: "pack files (bodies)".into(),
+            ..TreeSpace::default()
+        };
+        for entry in entries.filter_map(Result::ok) {
+            packs.keys += 1;
+            packs.value_bytes += entry.metadata().map_or(0, |m| m.len());
+        }
+        if packs.keys > 0 {
+            out.push(packs);
         }
     }
     out.sort_by_key(|t| std::cmp::Reverse(t.key_bytes + t.value_bytes));

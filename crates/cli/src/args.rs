@@ -66,6 +66,8 @@ pub enum Command {
     Verify,
     /// Rebuild the indexes from the records
     Reindex,
+    /// Recompress bodies with zstd dictionaries trained on the archive's own bodies
+    Optimize(OptimizeArgs),
     /// Remove articles: record, index entries and body
     Rm(RmArgs),
     /// Export every article with its body as JSON Lines, readable by `import`
@@ -226,6 +228,13 @@ pub struct StatsArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct OptimizeArgs {
+    /// How to print the final summary
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = SummaryFormat::Text)]
+    pub summary: SummaryFormat,
+}
+
+#[derive(Debug, Args)]
 pub struct RmArgs {
     /// Ids or unique prefixes (at least 4 hex characters) of the articles to remove
     #[arg(value_name = "ID", required = true)]
@@ -286,6 +295,17 @@ mod tests {
         assert!(parse_seconds("-1").is_err());
         assert!(parse_seconds("soon").is_err());
         assert!(parse_seconds("NaN").is_err());
+    }
+
+    #[test]
+    fn optimize_takes_a_summary_format() {
+        let cli = Cli::try_parse_from(["morgue", "optimize", "--summary", "json"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::Optimize(OptimizeArgs {
+                summary: SummaryFormat::Json
+            })
+        ));
     }
 
     #[test]

@@ -15,6 +15,9 @@
 //! iterations, so that it stays small enough to check after every kill. Without an explicit
 //! `max_delay`, the first import of each run is timed to completion and the delays are drawn up
 //! to that time, so that most kills land while the importer is writing.
+//!
+//! The victim may also be `morgue reindex` or `morgue optimize`, run after imports that ran to
+//! their end ([`Victim`]); the same checks follow each kill.
 
 use std::collections::{HashMap, HashSet};
 use std::ffi::OsStr;
@@ -67,7 +70,16 @@ pub enum Victim {
     Import,
     /// `morgue reindex`, after an import that ran to its end.
     Reindex,
+    /// `morgue optimize`, after imports that ran to their end in pieces too small to train a
+    /// dictionary, all under one service (so that, from 1,000 articles on, optimize trains the
+    /// service's dictionary and recompresses every body of it; run it with `fresh_every` 1 for
+    /// that work in every iteration).
+    Optimize,
 }
+
+/// Articles per import command before an optimize victim: under the 500 bodies from which an
+/// import batch trains the archive's first dictionary.
+const OPTIMIZE_PIECE: usize = 400;
 
 /// A delay that never comes: the command runs to its end.
 const FOREVER: Duration = Duration::from_secs(24 * 3600);
@@ -202,11 +214,38 @@ pub fn run(options: &KillOptions, mut log: impl FnMut(&str)) -> Result<KillRepor
                     spawn_and_kill(&st.morgue, &["reindex".as_ref()], &stderr_path, delay)?;
                 (acks, killed, took)
             }
+            Victim::Optimize => {
+                // Import in small pieces, each to its end, then kill optimize.
+                let piece = options.work_dir.join("piece.jsonl");
+                let all = fs::read_to_string(&input)
+                    .with_context(|| format!("reading {}", input.display()))?;
+                let lines: Vec<&str> = all.lines().collect();
+                let mut acks = Vec::new();
+                for chunk in lines.chunks(OPTIMIZE_PIECE) {
+                    let mut text = chunk.join("\n");
+                    text.push('\n');
+                    fs::write(&piece, text)
+                        .with_context(|| format!("writing {}", piece.display()))?;
+                    let args = [
+                        "import".as_ref(),
+                        "-v".as_ref(),
+                        "--format".as_ref(),
+                        "jsonl".as_ref(),
+                        "--service".as_ref(),
+                        "Optimize Desk".as_ref(),
+                        piece.as_os_str(),
+                    ];
+                    acks.extend(spawn_and_kill(&st.morgue, &args, &stderr_path, FOREVER)?.0);
+                }
+                let (_, killed, took) =
+                    spawn_and_kill(&st.morgue, &["optimize".as_ref()], &stderr_path, delay)?;
+                (acks, killed, took)
+            }
         };
         if calibrating {
             max_delay = Some(took);
             log(&format!(
-                "calibration: an import of this input takes {took:?}; kills come within that"
+                "calibration: the command killed takes {took:?} on this input; kills come within that"
             ));
         }
         report.max_delay = report.max_delay.max(max_delay.unwrap_or_default());

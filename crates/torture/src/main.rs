@@ -43,8 +43,9 @@ enum Command {
         /// Start a new archive every N iterations (0: never).
         #[arg(long, default_value_t = 25)]
         fresh_every: u32,
-        /// The command to kill: `import` (killed mid-import), or `reindex` (after a complete
-        /// import, the rebuild of the indexes is killed).
+        /// The command to kill: `import` (killed mid-import), `reindex` (after a complete
+        /// import, the rebuild of the indexes is killed) or `optimize` (after complete imports
+        /// in pieces of 400 articles, the recompression is killed).
         #[arg(long, default_value = "import")]
         command: VictimArg,
         /// Percentage of kills within the first 50 ms, during open and recovery.
@@ -72,23 +73,27 @@ enum Command {
         #[arg(long)]
         work_dir: Option<PathBuf>,
     },
-    /// Flip a byte of an article's stored body (no morgue may hold the archive).
+    /// Flip a byte inside an article's body frame in its pack file (no morgue may hold the
+    /// archive).
     FlipBody {
         /// The archive directory.
         archive: PathBuf,
         /// The article's full id.
         id: BlobId,
     },
-    /// Delete the keys of a tree that contain an article's id (e.g. its index entries).
+    /// Delete the keys of the `morgue` tree that hold an article: `x` every posting chunk with
+    /// it (`xd`, `xr`, `xs`: only those of the date, reporter or service index), `r` its record
+    /// block, `I` its id-index chunk, `B` its slot table.
     DeleteEntries {
         /// The archive directory.
         archive: PathBuf,
-        /// The tree.
-        tree: String,
+        /// What to delete: x, xd, xr, xs, r, I or B.
+        target: corrupt::Target,
         /// The article's full id.
         id: BlobId,
     },
-    /// List the archive's trees.
+    /// List the archive's trees with their key counts (per key tag for the `morgue` tree), and
+    /// its pack files with their sizes.
     Trees {
         /// The archive directory.
         archive: PathBuf,
@@ -100,6 +105,7 @@ enum Command {
 enum VictimArg {
     Import,
     Reindex,
+    Optimize,
 }
 
 fn main() -> ExitCode {
@@ -141,6 +147,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 victim: match command {
                     VictimArg::Import => Victim::Import,
                     VictimArg::Reindex => Victim::Reindex,
+                    VictimArg::Optimize => Victim::Optimize,
                 },
             };
             println!(
@@ -192,12 +199,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
         } => hostile_run(cli.morgue.as_deref(), small, max_rss_mib, work_dir),
         Command::FlipBody { archive, id } => {
             let at = corrupt::flip_body_byte(&archive, &id)?;
-            println!("flipped byte {at} of the stored value of {id}");
+            println!("flipped the byte at {at} of the pack file holding {id}");
             Ok(ExitCode::SUCCESS)
         }
-        Command::DeleteEntries { archive, tree, id } => {
-            let n = corrupt::delete_entries(&archive, &tree, &id)?;
-            println!("deleted {n} entries of {tree}");
+        Command::DeleteEntries {
+            archive,
+            target,
+            id,
+        } => {
+            let n = corrupt::delete_entries(&archive, target, &id)?;
+            println!("deleted {n} keys ({target:?})");
             Ok(ExitCode::SUCCESS)
         }
         Command::Trees { archive } => {

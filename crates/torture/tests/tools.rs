@@ -15,7 +15,7 @@ fn torture(args: &[&str], archive: &std::path::Path) -> std::process::Output {
 }
 
 #[test]
-fn flip_body_damages_exactly_one_blob_and_trees_lists_the_blob_tree() {
+fn flip_body_damages_exactly_one_blob_and_trees_lists_the_body_packs() {
     let dir = tempfile::tempdir().unwrap();
     let archive = dir.path().join("archive");
     let (damaged, intact) = {
@@ -36,7 +36,9 @@ fn flip_body_damages_exactly_one_blob_and_trees_lists_the_blob_tree() {
     assert!(
         String::from_utf8_lossy(&out.stdout)
             .lines()
-            .any(|l| l == "blobs")
+            .any(|l| l == "morgue B 1"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
     );
 
     let out = torture(&["flip-body", &damaged.to_string()], &archive);

@@ -7,6 +7,7 @@ mod facets;
 mod import;
 mod list;
 mod man;
+mod optimize;
 mod reindex;
 mod rm;
 mod show;
@@ -69,7 +70,17 @@ impl Ctx {
             wait: self.wait,
             ..OpenOptions::default()
         };
-        Ok(Archive::open_with(dir, &options)?)
+        let archive = Archive::open_with(dir, &options)?;
+        if let Some(from) = archive.upgraded_from()
+            && !self.quiet
+        {
+            eprintln!(
+                "upgraded the archive at {} from format {from} to format {}",
+                dir.display(),
+                morgue_store::FORMAT_VERSION
+            );
+        }
+        Ok(archive)
     }
 
     /// Opens the archive, creating it when missing (for `import`).
@@ -101,6 +112,13 @@ impl Ctx {
     }
 }
 
+/// Ends a command that wrote: flushes, and has the storage engine write its snapshot now
+/// ([`Archive::close`]): sled 0.34 writes one only when it opens, replaying its whole log since
+/// the last one, so without this the next command (a `list` after an import) would pay for it.
+pub fn close(archive: Archive) -> anyhow::Result<()> {
+    archive.close().context("writing the archive to disk")
+}
+
 /// Runs one command.
 pub fn run(command: Command, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     match command {
@@ -113,6 +131,7 @@ pub fn run(command: Command, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         Command::Stats(args) => stats::run(&args, ctx),
         Command::Verify => verify::run(ctx),
         Command::Reindex => reindex::run(ctx),
+        Command::Optimize(args) => optimize::run(&args, ctx),
         Command::Rm(args) => rm::run(&args, ctx),
         Command::Export(args) => export::run(&args, ctx),
         Command::Completions(args) => completions::run(&args, ctx),

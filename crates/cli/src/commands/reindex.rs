@@ -8,7 +8,7 @@ use crate::report::ExitStatus;
 pub fn run(ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     let archive = ctx.open_existing()?;
     let n = archive.reindex().context("rebuilding the indexes")?;
-    archive.flush().context("writing the archive to disk")?;
+    super::close(archive)?;
     if !ctx.quiet {
         eprintln!("reindexed {n} articles");
     }

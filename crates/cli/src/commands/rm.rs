@@ -31,7 +31,7 @@ pub fn run(args: &RmArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
             }
         }
     }
-    archive.flush().context("writing the archive to disk")?;
+    super::close(archive)?;
     if !ctx.quiet {
         let mut out = crate::output::stdout();
         for id in &removed {
