@@ -313,7 +313,7 @@ fn sled_dir(dir: &Path) -> Result<PathBuf> {
             let valid = name
                 .strip_prefix(SLED_DIR_PREFIX)
                 .is_some_and(|n| n.len() == 8 && n.bytes().all(|b| b.is_ascii_hexdigit()));
-            if valid {
+            if valid && dir.join(name).is_dir() {
                 Ok(dir.join(name))
             } else {
                 Err(Error::Damaged {

@@ -205,8 +205,33 @@ impl Store {
             db.sled().drop_tree(BLOB_TREE).map_err(engine_error)?;
         }
         let tree = db.sled().open_tree(TREE).map_err(engine_error)?;
-        let cache = load(&tree, zstd_level)?;
         let files = Files::new(db.path());
+        if tree
+            .get(format::key_state())
+            .map_err(engine_error)?
+            .is_none()
+        {
+            // No store state: a new store, or the leftovers of an upgrade being redone.
+            // Pack files with data then are those leftovers, or the sign that sled lost the
+            // archive's state: never cut them silently.
+            let mut holding = 0;
+            for n in files.numbers()? {
+                holding += files.len(n)?.unwrap_or(0);
+            }
+            if holding > 0 {
+                if db.version() == crate::FORMAT_VERSION {
+                    return Err(Error::Damaged {
+                        what: format!(
+                            "store state (missing, while the pack files hold {holding} bytes)"
+                        ),
+                    });
+                }
+                for n in files.numbers()? {
+                    files.remove(n)?;
+                }
+            }
+        }
+        let cache = load(&tree, zstd_level)?;
         files.recover(cache.state.file, cache.state.file_len)?;
         let inner = Arc::new(Shared {
             tree,

@@ -1765,3 +1765,38 @@ fn close_after_optimize_compacts_sled() {
     assert!(dir.path().join("sled.00000002").exists());
     assert_eq!(Store::open(dir.path()).unwrap().stats().unwrap().blobs, 702);
 }
+
+/// sled losing the store state must not cost the pack files: the open refuses.
+#[test]
+fn a_lost_store_state_never_cuts_the_pack_files() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path()).unwrap();
+        store.put(b"kept in a pack file").unwrap();
+        store.tree().clear().unwrap();
+        store.flush().unwrap();
+    }
+    let size = fs::metadata(dir.path().join("packs/00000000.pack"))
+        .unwrap()
+        .len();
+    let err = Store::open(dir.path()).unwrap_err();
+    assert!(
+        matches!(err, Error::Damaged { ref what } if what.contains("pack files hold")),
+        "{err:?}"
+    );
+    assert_eq!(
+        fs::metadata(dir.path().join("packs/00000000.pack"))
+            .unwrap()
+            .len(),
+        size
+    );
+    // A pointer to a missing sled directory is damage too, not a new empty database.
+    fs::write(
+        dir.path().join(crate::engine::SLED_POINTER_FILE),
+        "sled.00000007\n",
+    )
+    .unwrap();
+    let err = Store::open(dir.path()).unwrap_err();
+    assert!(matches!(err, Error::Damaged { .. }), "{err:?}");
+    assert!(!dir.path().join("sled.00000007").exists());
+}
