@@ -65,8 +65,10 @@ pub const BLOB_TREE: &str = "blobs";
 /// process that was just dropped can keep it for a moment (its flusher thread winds down).
 const SLED_LOCK_RETRY: Duration = Duration::from_secs(5);
 /// sled's page cache. Its default (1 GiB) let an import of 1,000,000 articles peak at 1.74 GB
-/// of memory; 128 MiB gave 445 MB at the same speed (docs/performance.md).
-const SLED_CACHE_BYTES: u64 = 128 << 20;
+/// of memory; 128 MiB gave 445 MB at the same speed (docs/performance.md). With the bodies in
+/// pack files sled holds only small values: 32 MiB took a format-2 import of 1,000,000
+/// articles from 461-510 MB to 329 MB peak, at the same speed (CLI2's measurement).
+const SLED_CACHE_BYTES: u64 = 32 << 20;
 
 /// Pause between attempts to take a lock.
 const LOCK_POLL: Duration = Duration::from_millis(10);
