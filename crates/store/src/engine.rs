@@ -331,6 +331,11 @@ fn sled_dir(dir: &Path) -> Result<PathBuf> {
 /// Deletes what an interrupted compaction left: sled directories other than `current`, and
 /// sled's files in the archive directory when sled lives in a directory of its own.
 fn remove_stale_sled(dir: &Path, current: &Path) -> Result<()> {
+    remove_stale_sled_with(dir, current, |_| {})
+}
+
+/// [`remove_stale_sled`], calling `after` after each deletion (a test's crash point).
+fn remove_stale_sled_with(dir: &Path, current: &Path, mut after: impl FnMut(&Path)) -> Result<()> {
     for entry in fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
         let entry = entry.map_err(|e| Error::io(dir, e))?;
         let path = entry.path();
@@ -338,14 +343,28 @@ fn remove_stale_sled(dir: &Path, current: &Path) -> Result<()> {
         let name = name.to_string_lossy();
         let stale = if name.starts_with(SLED_DIR_PREFIX) {
             path != current
+        } else if name == SLED_POINTER_TEMP {
+            true
         } else {
             current != dir && (SLED_FILES.contains(&&*name) || name.starts_with("snap."))
         };
         if stale {
             remove_path(&path)?;
+            after(&path);
         }
     }
     Ok(())
+}
+
+/// In test builds, the process dies at the compaction step named by `$MORGUE_TEST_CRASH_AT`
+/// (`abort`: no destructor runs, nothing more is written — what a SIGKILL leaves).
+fn crash_point(step: &str) {
+    #[cfg(test)]
+    if std::env::var("MORGUE_TEST_CRASH_AT").is_ok_and(|s| s == step) {
+        std::process::abort();
+    }
+    #[cfg(not(test))]
+    let _ = step;
 }
 
 /// Deletes a file or a directory tree.
@@ -401,8 +420,10 @@ fn compact_sled(dir: &Path, old: &Path) -> Result<()> {
                 }
             }
             target.apply_batch(batch).map_err(engine_error)?;
+            crash_point("copying");
         }
         to.flush().map_err(engine_error)?;
+        crash_point("copied");
     }
     // Opened once more: sled writes its snapshot, so the next open does not replay the log.
     {
@@ -410,17 +431,23 @@ fn compact_sled(dir: &Path, old: &Path) -> Result<()> {
         db.flush().map_err(engine_error)?;
     }
     sync_tree(&new)?;
+    crash_point("synced");
     let temp = dir.join(SLED_POINTER_TEMP);
     let mut file = File::create(&temp).map_err(|e| Error::io(&temp, e))?;
     std::io::Write::write_all(&mut file, format!("{name}\n").as_bytes())
         .and_then(|()| file.sync_all())
         .map_err(|e| Error::io(&temp, e))?;
     drop(file);
+    crash_point("pointer written");
     let pointer = dir.join(SLED_POINTER_FILE);
     fs::rename(&temp, &pointer).map_err(|e| Error::io(&pointer, e))?;
+    crash_point("renamed");
     sync_path(dir)?;
-    remove_stale_sled(dir, &new)?;
-    sync_path(dir)
+    crash_point("switched");
+    remove_stale_sled_with(dir, &new, |_| crash_point("deleting"))?;
+    sync_path(dir)?;
+    crash_point("done");
+    Ok(())
 }
 
 /// `fsync` of every file under `dir`, and of the directories.
