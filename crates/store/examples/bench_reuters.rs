@@ -191,6 +191,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             );
         }
         let t = Instant::now();
+        store.close()?;
+        let store = Store::open(dir.path())?;
+        println!(
+            "  close after optimize (sled rewritten afresh): {:.1} ms, disk {} B",
+            t.elapsed().as_secs_f64() * 1e3,
+            store.database().disk_bytes()?
+        );
+        let du = std::process::Command::new("du")
+            .args(["-ab"])
+            .arg(dir.path())
+            .output()?;
+        for line in String::from_utf8_lossy(&du.stdout).lines() {
+            if !line.contains("/blobs/") && !line.contains("LOCK") && !line.contains("MORGUE") {
+                println!("  du {line}");
+            }
+        }
+        let t = Instant::now();
         let v = store.verify()?;
         println!(
             "  verify: {:.3} s, clean {}",

@@ -65,7 +65,10 @@ impl Store {
     ///
     /// Works in steps of one atomic commit each: interrupted, it loses nothing, and running
     /// it again finishes the work. Other writers may commit between steps. Not durable until
-    /// [`Store::flush`].
+    /// [`Store::flush`]. A later [`Store::close`] also rewrites sled's files afresh (sled never
+    /// gives back the space of what was overwritten: see [`Database::compact_on_close`]).
+    ///
+    /// [`Database::compact_on_close`]: crate::engine::Database::compact_on_close
     pub fn optimize(&self, progress: &mut dyn FnMut(OptimizeProgress)) -> Result<OptimizeReport> {
         let mut report = OptimizeReport {
             bytes_before: self.cache().state.stored_bytes,
@@ -149,6 +152,8 @@ impl Store {
             drop(writer);
         }
         report.bytes_after = self.cache().state.stored_bytes;
+        // sled never gives back space: a close after optimize rewrites it afresh.
+        self.inner.db.compact_on_close();
         report.corrupted.sort_unstable();
         report.corrupted.dedup();
         Ok(report)

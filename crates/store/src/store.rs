@@ -205,8 +205,33 @@ impl Store {
             db.sled().drop_tree(BLOB_TREE).map_err(engine_error)?;
         }
         let tree = db.sled().open_tree(TREE).map_err(engine_error)?;
-        let cache = load(&tree, zstd_level)?;
         let files = Files::new(db.path());
+        if tree
+            .get(format::key_state())
+            .map_err(engine_error)?
+            .is_none()
+        {
+            // No store state: a new store, or the leftovers of an upgrade being redone.
+            // Pack files with data then are those leftovers, or the sign that sled lost the
+            // archive's state: never cut them silently.
+            let mut holding = 0;
+            for n in files.numbers()? {
+                holding += files.len(n)?.unwrap_or(0);
+            }
+            if holding > 0 {
+                if db.version() == crate::FORMAT_VERSION {
+                    return Err(Error::Damaged {
+                        what: format!(
+                            "store state (missing, while the pack files hold {holding} bytes)"
+                        ),
+                    });
+                }
+                for n in files.numbers()? {
+                    files.remove(n)?;
+                }
+            }
+        }
+        let cache = load(&tree, zstd_level)?;
         files.recover(cache.state.file, cache.state.file_len)?;
         let inner = Arc::new(Shared {
             tree,
@@ -332,16 +357,35 @@ impl Store {
     }
 
     /// The id of the body at `seq`, when one is stored there and not removed.
-    /// [`Error::Damaged`] when its slot table or record does not decode.
+    /// [`Error::Damaged`] when its slot table or record does not decode, or when the id in its
+    /// record is not the one the index has for `seq` (a damaged record header).
     pub fn id_at(&self, seq: Seq) -> Result<Option<BlobId>> {
-        Ok(self.locate_seq(seq)?.map(|loc| loc.id))
+        match self.locate_seq(seq)? {
+            Some(loc) if self.indexed(&loc.id, seq)? => Ok(Some(loc.id)),
+            Some(_) => Err(damaged_record(seq)),
+            None => Ok(None),
+        }
+    }
+
+    /// Whether the index maps `id` (its 8-byte prefix) to `seq`: the check of an id read from
+    /// a record, against the copy of its prefix the index keeps.
+    pub(crate) fn indexed(&self, id: &BlobId, seq: Seq) -> Result<bool> {
+        let p = format::prefix_of(id);
+        Ok(self.candidates(p, p)?.contains(&seq))
     }
 
     /// The bytes of the body at `seq` (live bodies only), re-hashed like [`Store::get`].
-    /// [`Error::Damaged`] when its slot table or record does not decode (its id is unknown).
+    /// [`Error::Damaged`] when its slot table or record does not decode, or when the body does
+    /// not match and the record's id is not the one the index has (its id is then unknown).
     pub fn get_at(&self, seq: Seq) -> Result<Option<Vec<u8>>> {
         match self.locate_seq(seq)? {
-            Some(loc) => self.read_body(&loc).map(Some),
+            Some(loc) => match self.read_body(&loc) {
+                // The id came from the record: name it only if the index confirms it.
+                Err(Error::Corrupted { id }) if !self.indexed(&id, seq)? => {
+                    Err(damaged_record(seq))
+                }
+                other => other.map(Some),
+            },
             None => Ok(None),
         }
     }
