@@ -9,7 +9,9 @@
 //! cargo run --release -p morgue-meta --example scale -- --reindex DIR
 //! ```
 //!
-//! Without DIR, a temporary directory is used and removed afterwards. At the end, the program
+//! Without DIR, a temporary directory is used and removed afterwards. Articles are committed
+//! `BATCH` at a time (default 10,000, as `morgue import` does), with a flush after each commit;
+//! `SCALE_BREAKDOWN=1` prints the keys and bytes per key tag of the archive's tree. At the end, the program
 //! runs itself with `--query DIR`: a new process that opens the archive and lists the first 20
 //! articles of one reporter, as a cold `morgue list --reporter X --limit 20` would (the page
 //! cache is warm).
@@ -118,7 +120,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let batch: u64 = std::env::var("BATCH")
         .ok()
         .and_then(|b| b.parse().ok())
-        .unwrap_or(1_000);
+        .unwrap_or(10_000);
     let mut i = 0;
     while i < n {
         let drafts = (i..(i + batch).min(n)).map(article).collect();
