@@ -7,6 +7,7 @@
 //! cargo run --release -p morgue-meta --example scale -- --query DIR
 //! cargo run --release -p morgue-meta --example scale -- --verify DIR
 //! cargo run --release -p morgue-meta --example scale -- --reindex DIR
+//! cargo run --release -p morgue-meta --example scale -- --breakdown DIR
 //! ```
 //!
 //! Without DIR, a temporary directory is used and removed afterwards. Articles are committed
@@ -83,6 +84,11 @@ fn breakdown(dir: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let first = args.next();
+    if first.as_deref() == Some("--breakdown") {
+        return breakdown(std::path::Path::new(
+            &args.next().ok_or("--breakdown needs DIR")?,
+        ));
+    }
     if first.as_deref() == Some("--reindex") {
         let archive = Archive::open(args.next().ok_or("--reindex needs DIR")?)?;
         let start = Instant::now();
