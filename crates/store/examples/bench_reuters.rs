@@ -44,7 +44,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let (mut t_prep, mut t_commit, mut t_flush) = (0.0, 0.0, 0.0);
         {
             let store = Store::open(dir.path())?;
-            for batch in articles.chunks(1000) {
+            let batch_size: usize = std::env::var("BATCH")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(1000);
+            for batch in articles.chunks(batch_size) {
                 let items: Vec<(&[u8], &str)> = batch
                     .iter()
                     .map(|(b, s)| (b.as_slice(), if grouped { s.as_str() } else { "" }))

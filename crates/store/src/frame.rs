@@ -8,6 +8,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
 use std::io;
+use std::sync::OnceLock;
 
 use zstd::bulk::Compressor;
 use zstd::dict::{DecoderDictionary, EncoderDictionary};
@@ -24,13 +25,15 @@ const MAX_ZSTD_RATIO: u64 = 1 << 16;
 /// Size of the dictionaries the store trains.
 pub(crate) const DICT_BYTES: usize = 64 << 10;
 
-/// A zstd dictionary of the archive, prepared for compression (at the store's level) and
-/// decompression.
+/// A zstd dictionary of the archive, prepared for compression (at the store's level) on its
+/// first compression and for decompression on its first decompression: a command that only
+/// reads never pays for the encoder side.
 pub(crate) struct Dict {
     pub(crate) id: u32,
     pub(crate) bytes: Vec<u8>,
-    enc: EncoderDictionary<'static>,
-    dec: DecoderDictionary<'static>,
+    level: i32,
+    enc: OnceLock<Option<EncoderDictionary<'static>>>,
+    dec: OnceLock<Option<DecoderDictionary<'static>>>,
 }
 
 impl fmt::Debug for Dict {
@@ -43,18 +46,42 @@ impl fmt::Debug for Dict {
 }
 
 impl Dict {
-    pub(crate) fn new(id: u32, bytes: Vec<u8>, level: i32) -> Result<Dict> {
-        let bad = |_| Error::Damaged {
-            what: format!("dictionary {id}"),
-        };
-        let enc = EncoderDictionary::try_copy(&bytes, level).map_err(bad)?;
-        let dec = DecoderDictionary::try_copy(&bytes).map_err(bad)?;
-        Ok(Dict {
+    pub(crate) fn new(id: u32, bytes: Vec<u8>, level: i32) -> Dict {
+        Dict {
             id,
             bytes,
-            enc,
-            dec,
-        })
+            level,
+            enc: OnceLock::new(),
+            dec: OnceLock::new(),
+        }
+    }
+
+    fn damaged(&self) -> Error {
+        Error::Damaged {
+            what: format!("dictionary {}", self.id),
+        }
+    }
+
+    /// Prepared for compression ([`Error::Damaged`] when zstd refuses the bytes).
+    pub(crate) fn encoder(&self) -> Result<&EncoderDictionary<'static>> {
+        self.enc
+            .get_or_init(|| EncoderDictionary::try_copy(&self.bytes, self.level).ok())
+            .as_ref()
+            .ok_or_else(|| self.damaged())
+    }
+
+    /// Whether the encoder and the decoder side are prepared.
+    #[cfg(test)]
+    pub(crate) fn prepared(&self) -> (bool, bool) {
+        (self.enc.get().is_some(), self.dec.get().is_some())
+    }
+
+    /// Prepared for decompression ([`Error::Damaged`] when zstd refuses the bytes).
+    pub(crate) fn decoder(&self) -> Result<&DecoderDictionary<'static>> {
+        self.dec
+            .get_or_init(|| DecoderDictionary::try_copy(&self.bytes).ok())
+            .as_ref()
+            .ok_or_else(|| self.damaged())
     }
 }
 
@@ -101,7 +128,8 @@ impl<'d> Compressors<'d> {
             let c = match self.with.entry(d.id) {
                 std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
                 std::collections::hash_map::Entry::Vacant(v) => {
-                    let mut c = Compressor::with_prepared_dictionary(&d.enc).map_err(failed)?;
+                    let mut c =
+                        Compressor::with_prepared_dictionary(d.encoder()?).map_err(failed)?;
                     configure(&mut c).map_err(failed)?;
                     v.insert(c)
                 }
@@ -205,7 +233,12 @@ fn decompress(frame: &[u8], capacity: usize, dict: Option<&Dict>) -> Result<Vec<
     let run = |dctx: &mut DCtx<'_>| {
         let mut out = Vec::with_capacity(capacity);
         match dict {
-            Some(d) => dctx.decompress_using_ddict(&mut out, frame, d.dec.as_ddict()),
+            Some(d) => {
+                let Ok(ddict) = d.decoder() else {
+                    return Err(());
+                };
+                dctx.decompress_using_ddict(&mut out, frame, ddict.as_ddict())
+            }
             None => dctx.decompress(&mut out, frame),
         }
         .map(|_| out)
@@ -248,7 +281,7 @@ mod tests {
         let bodies: Vec<Vec<u8>> = (0..600).map(body).collect();
         let samples: Vec<&[u8]> = bodies.iter().map(Vec::as_slice).collect();
         let bytes = train(&samples).unwrap();
-        let dict = Dict::new(1, bytes, 3).unwrap();
+        let dict = Dict::new(1, bytes, 3);
         let mut c = Compressors::new(3);
         let long = b"a body without a dictionary, long enough. ".repeat(20);
         let (slot, frame) = c.encode(&long, 0, None).unwrap();

@@ -188,8 +188,9 @@ impl Store {
         writer.commit()
     }
 
-    /// Copies the live frames of every pack file (but the active one) that is more than half
-    /// garbage into the active file, commit by commit, then flushes and deletes the file.
+    /// Copies the live frames of every pack file that is more than half garbage into the
+    /// active file — into a new one when the active file itself is such a file — commit by
+    /// commit, then flushes and deletes the old files.
     fn compact(&self, report: &mut OptimizeReport) -> Result<()> {
         let slots = self.live_slots()?;
         let active = self.cache().state.file;
@@ -201,11 +202,14 @@ impl Store {
         let files = &self.inner.files;
         let mut victims = Vec::new();
         for n in files.numbers()? {
-            if n >= active {
+            let size = files.len(n)?.unwrap_or(0);
+            let in_use = live.get(&n).copied().unwrap_or(0);
+            // The active file goes only with live frames to carry into a new one (a new file
+            // is started by the first commit that appends).
+            if n > active || (n == active && in_use == 0) {
                 continue;
             }
-            let size = files.len(n)?.unwrap_or(0);
-            if live.get(&n).copied().unwrap_or(0) * 2 < size {
+            if in_use * 2 < size {
                 victims.push(n);
             }
         }
@@ -218,6 +222,7 @@ impl Store {
             .collect();
         for step in moving.chunks(PACKS_PER_STEP * PACK_SLOTS as usize) {
             let mut writer = self.writer();
+            writer.new_file = self.cache().state.file == active && victims.contains(&active);
             for s in step {
                 let Some(loc) = self.locate_seq(s.seq)? else {
                     continue;
@@ -246,8 +251,9 @@ impl Store {
         self.flush()?;
         let still: std::collections::HashSet<u32> =
             self.live_slots()?.iter().map(|s| s.slot.file).collect();
+        let active_now = self.cache().state.file;
         for n in victims {
-            if !still.contains(&n) {
+            if !still.contains(&n) && n != active_now {
                 files.remove(n)?;
                 report.files_compacted += 1;
             }

@@ -325,17 +325,20 @@ impl Store {
         Ok(self.locate_id(id)?.is_some())
     }
 
-    /// The sequence number of the stored body `id` (live bodies only).
+    /// The sequence number of the stored body `id` (live bodies only). [`Error::Corrupted`]
+    /// when a slot that may be its is damaged.
     pub fn seq_of(&self, id: &BlobId) -> Result<Option<Seq>> {
         Ok(self.locate_id(id)?.map(|loc| loc.seq))
     }
 
     /// The id of the body at `seq`, when one is stored there and not removed.
+    /// [`Error::Damaged`] when its slot table or record does not decode.
     pub fn id_at(&self, seq: Seq) -> Result<Option<BlobId>> {
         Ok(self.locate_seq(seq)?.map(|loc| loc.id))
     }
 
     /// The bytes of the body at `seq` (live bodies only), re-hashed like [`Store::get`].
+    /// [`Error::Damaged`] when its slot table or record does not decode (its id is unknown).
     pub fn get_at(&self, seq: Seq) -> Result<Option<Vec<u8>>> {
         match self.locate_seq(seq)? {
             Some(loc) => self.read_body(&loc).map(Some),
@@ -531,7 +534,7 @@ impl Store {
                 id,
                 format::decode_dict(id, &v)?.to_vec(),
                 self.inner.level,
-            )?))),
+            )))),
             None => Ok(None),
         }
     }
@@ -701,7 +704,7 @@ fn load(tree: &sled::Tree, level: i32) -> Result<Cache> {
             what: format!("key {k:02x?}"),
         })?;
         let bytes = format::decode_dict(id, &v)?.to_vec();
-        dicts.insert(id, Arc::new(Dict::new(id, bytes, level)?));
+        dicts.insert(id, Arc::new(Dict::new(id, bytes, level)));
     }
     let mut groups = Groups::default();
     for kv in tree.scan_prefix([TAG_GROUP]) {

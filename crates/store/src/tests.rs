@@ -1188,7 +1188,10 @@ fn dictionaries_are_trained_at_the_thresholds() {
     drop(store);
     let store = Store::open(dir.path()).unwrap();
     assert_eq!(store.cache().dicts.len(), 2);
+    // Nothing prepared at open; reading prepares the decoder side only.
+    assert_eq!(store.cache().dicts[&1].prepared(), (false, false));
     check(&store);
+    assert_eq!(store.cache().dicts[&1].prepared(), (false, true));
     assert!(store.verify().unwrap().is_clean());
     // The dictionaries are stored as `D` values of 64 KiB at most.
     let d = store.tree().get(format::key_dict(1)).unwrap().unwrap();
@@ -1571,5 +1574,122 @@ fn uncommitted_pack_bytes_are_cut_off_at_open() {
     }
     let files = store.inner.files.numbers().unwrap();
     assert_eq!(files, (0..=store.cache().state.file).collect::<Vec<_>>());
+    assert!(store.verify().unwrap().is_clean());
+}
+
+/// Run by [`a_kill_loses_nothing_acknowledged`] in a child process: commits batches into the
+/// archive named by `MORGUE_TEST_KILL` forever, printing `ACK n` after each flush.
+#[test]
+#[ignore = "helper process of a_kill_loses_nothing_acknowledged"]
+fn commit_forever_child() {
+    use std::io::Write;
+    let Some(dir) = std::env::var_os("MORGUE_TEST_KILL") else {
+        return;
+    };
+    let store = Store::open(&dir).unwrap();
+    let mut stdout = std::io::stdout();
+    for n in 0.. {
+        let bodies = kill_batch(n);
+        let refs: Vec<&[u8]> = bodies.iter().map(Vec::as_slice).collect();
+        store.put_many(&refs).unwrap();
+        if n % 3 == 0 {
+            // Removals too: slot tables rewritten under the kill.
+            store.remove(&BlobId::of(&bodies[0])).unwrap();
+        }
+        store.flush().unwrap();
+        writeln!(stdout, "ACK {n}").unwrap();
+        stdout.flush().unwrap();
+    }
+}
+
+/// The bodies of batch `n` of [`commit_forever_child`].
+fn kill_batch(n: usize) -> Vec<Vec<u8>> {
+    (0..40).map(|i| long_article(n * 40 + i)).collect()
+}
+
+/// SIGKILL while a process commits: every acknowledged batch is there, the archive verifies
+/// clean, and it takes new commits.
+#[test]
+fn a_kill_loses_nothing_acknowledged() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    for kill_after in [2, 9, 17] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "tests::commit_forever_child",
+                "--ignored",
+                "--nocapture",
+            ])
+            .env("MORGUE_TEST_KILL", dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut acked = None;
+        let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        for line in lines.map_while(Result::ok) {
+            if let Some(n) = line.strip_prefix("ACK ") {
+                let n: usize = n.trim().parse().unwrap();
+                acked = Some(n);
+                if n >= kill_after {
+                    break;
+                }
+            }
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let acked = acked.expect("the child acknowledged nothing");
+        let store = Store::open(dir.path()).unwrap();
+        for n in 0..=acked {
+            for (i, body) in kill_batch(n).iter().enumerate() {
+                let want = (n % 3 != 0 || i != 0).then_some(body);
+                assert_eq!(
+                    store.get(&BlobId::of(body)).unwrap().as_ref(),
+                    want,
+                    "batch {n} body {i} after a kill at {kill_after}"
+                );
+            }
+        }
+        let report = store.verify().unwrap();
+        assert!(report.is_clean(), "{report:?}");
+        store.put(b"after the kill").unwrap();
+        assert!(store.verify().unwrap().is_clean());
+    }
+}
+
+/// Removals leave garbage in the active pack file; optimize carries its live records into a
+/// new file and deletes the old one.
+#[test]
+fn optimize_compacts_the_active_pack_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let bodies: Vec<Vec<u8>> = (0..200).map(article).collect();
+    let refs: Vec<&[u8]> = bodies.iter().map(Vec::as_slice).collect();
+    let ids = store.put_many(&refs).unwrap();
+    assert_eq!(store.inner.files.numbers().unwrap(), [0]);
+    let size = store.inner.files.len(0).unwrap().unwrap();
+    for id in ids.iter().take(150) {
+        assert!(store.remove(id).unwrap());
+    }
+    let seqs: Vec<(u32, BlobId)> = store.live().collect::<Result<_, _>>().unwrap();
+    let report = store.optimize(&mut |_| {}).unwrap();
+    assert_eq!(report.files_compacted, 1, "{report:?}");
+    assert_eq!(store.inner.files.numbers().unwrap(), [1]);
+    let new_size = store.inner.files.len(1).unwrap().unwrap();
+    assert!(new_size * 3 < size, "{size} -> {new_size}");
+    assert_eq!(store.live().collect::<Result<Vec<_>, _>>().unwrap(), seqs);
+    for (body, id) in bodies.iter().zip(&ids).skip(150) {
+        assert_eq!(store.get(id).unwrap().as_ref(), Some(body));
+    }
+    assert!(store.verify().unwrap().is_clean());
+    // New bodies go to the new file; all survives a reopen.
+    let late = store.put(b"after the compaction").unwrap();
+    drop(store);
+    let store = Store::open(dir.path()).unwrap();
+    assert!(store.contains(&late).unwrap());
+    assert_eq!(store.stats().unwrap().blobs, 51);
     assert!(store.verify().unwrap().is_clean());
 }
