@@ -70,6 +70,14 @@ fn chunks_split_and_shrink_across_commits() {
 
     let all = expected(&model, |_| true);
     assert_eq!(ids(&a, &Query::default()), all);
+    // Export order: the order articles were first stored.
+    let mut stored: Vec<(u32, BlobId)> = model.iter().map(|(id, (_, o))| (*o, *id)).collect();
+    stored.sort();
+    let exported: Vec<BlobId> = a.iter().map(|r| r.unwrap().0).collect();
+    assert_eq!(
+        exported,
+        stored.into_iter().map(|(_, id)| id).collect::<Vec<_>>()
+    );
     let q = Query {
         reporter: Some("ann lee".into()),
         service: Some("DESK".into()),
