@@ -44,7 +44,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let (mut t_prep, mut t_commit, mut t_flush) = (0.0, 0.0, 0.0);
         {
             let store = Store::open(dir.path())?;
-            for batch in articles.chunks(1000) {
+            let batch_size: usize = std::env::var("BATCH")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(1000);
+            for batch in articles.chunks(batch_size) {
                 let items: Vec<(&[u8], &str)> = batch
                     .iter()
                     .map(|(b, s)| (b.as_slice(), if grouped { s.as_str() } else { "" }))
@@ -185,6 +189,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "  copy (one batch {one_batch}): keys+values {live_bytes} B, on disk {}",
                 String::from_utf8_lossy(&du.stdout).trim()
             );
+        }
+        let t = Instant::now();
+        store.close()?;
+        let store = Store::open(dir.path())?;
+        println!(
+            "  close after optimize (sled rewritten afresh): {:.1} ms, disk {} B",
+            t.elapsed().as_secs_f64() * 1e3,
+            store.database().disk_bytes()?
+        );
+        let du = std::process::Command::new("du")
+            .args(["-ab"])
+            .arg(dir.path())
+            .output()?;
+        for line in String::from_utf8_lossy(&du.stdout).lines() {
+            if !line.contains("/blobs/") && !line.contains("LOCK") && !line.contains("MORGUE") {
+                println!("  du {line}");
+            }
         }
         let t = Instant::now();
         let v = store.verify()?;

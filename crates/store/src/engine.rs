@@ -84,6 +84,11 @@ pub struct Database {
 struct Inner {
     db: sled::Db,
     path: PathBuf,
+    /// Where sled's files are: the archive directory, or the directory [`SLED_POINTER_FILE`]
+    /// names.
+    sled_dir: PathBuf,
+    /// Set by `optimize`: [`Database::close`] rewrites sled into a fresh directory.
+    compact: std::sync::atomic::AtomicBool,
     /// When [`Database::flush`] last synced sled's large-value files.
     synced_blobs: std::sync::Mutex<Option<std::time::SystemTime>>,
     /// The format version in the header.
@@ -137,12 +142,19 @@ impl Database {
         let lock = DirLock::acquire(&path, options.wait)?;
         // Again under the lock: another process may have created the archive meanwhile.
         let version = ensure_archive(&path, options.create, true)?;
-        remove_partial_snapshots(&path)?;
-        let db = open_sled(&path, options.wait.unwrap_or_default().max(SLED_LOCK_RETRY))?;
+        let sled_dir = sled_dir(&path)?;
+        remove_stale_sled(&path, &sled_dir)?;
+        remove_partial_snapshots(&sled_dir)?;
+        let db = open_sled(
+            &sled_dir,
+            options.wait.unwrap_or_default().max(SLED_LOCK_RETRY),
+        )?;
         Ok(Database {
             inner: Arc::new(Inner {
                 db,
                 path,
+                sled_dir,
+                compact: std::sync::atomic::AtomicBool::new(false),
                 synced_blobs: std::sync::Mutex::new(None),
                 version: AtomicU32::new(version),
                 store: std::sync::Mutex::new(std::sync::Weak::new()),
@@ -157,7 +169,7 @@ impl Database {
     /// (sled issue #1351), and never syncs the files it keeps large values in.
     pub fn flush(&self) -> Result<()> {
         self.inner.db.flush().map_err(engine_error)?;
-        let dir = &self.inner.path;
+        let dir = &self.inner.sled_dir;
         sync_path(&dir.join("db"))?;
         let blobs = dir.join("blobs");
         match fs::read_dir(&blobs) {
@@ -226,13 +238,33 @@ impl Database {
         })?;
         let lock = inner.lock.take();
         let path = inner.path.clone();
+        let sled_dir = inner.sled_dir.clone();
+        let compact = inner.compact.load(Ordering::Acquire);
         // Flushes and drops sled; the lock stays held.
         drop(inner);
-        let db = open_sled(&path, SLED_LOCK_RETRY)?;
-        db.flush().map_err(engine_error)?;
-        drop(db);
+        if compact {
+            compact_sled(&path, &sled_dir)?;
+        } else {
+            let db = open_sled(&sled_dir, SLED_LOCK_RETRY)?;
+            db.flush().map_err(engine_error)?;
+            drop(db);
+        }
         drop(lock);
         Ok(())
+    }
+
+    /// Asks [`Database::close`] to rewrite sled into a fresh directory: sled 0.34 never gives
+    /// back the space of what was overwritten or deleted (its files were measured at 2 to 6
+    /// times the live data after imports), a fresh copy holds the live data once. `optimize`
+    /// asks for it.
+    pub fn compact_on_close(&self) {
+        self.inner.compact.store(true, Ordering::Release);
+    }
+
+    /// Where sled's files are: the archive directory, or, once sled was compacted, the
+    /// directory the pointer file [`SLED_POINTER_FILE`] names.
+    pub fn sled_path(&self) -> &Path {
+        &self.inner.sled_dir
     }
 
     /// The slot of the one store of this database.
@@ -259,6 +291,148 @@ impl Database {
     pub fn disk_bytes(&self) -> Result<u64> {
         dir_bytes(&self.inner.path)
     }
+}
+
+/// Name of the file, in the archive directory, that names the directory sled lives in (one line,
+/// `sled.` and 8 hex digits), written by [`Database::close`] after a compaction. Without it, sled
+/// lives in the archive directory itself.
+pub const SLED_POINTER_FILE: &str = "SLED";
+/// The temporary file the pointer is written to before its rename.
+const SLED_POINTER_TEMP: &str = "SLED.tmp";
+/// The prefix of the directories sled is compacted into.
+const SLED_DIR_PREFIX: &str = "sled.";
+/// sled's own files, when it lives in the archive directory (besides `snap.*`).
+const SLED_FILES: [&str; 3] = ["conf", "db", "blobs"];
+
+/// The directory sled lives in.
+fn sled_dir(dir: &Path) -> Result<PathBuf> {
+    let pointer = dir.join(SLED_POINTER_FILE);
+    match fs::read_to_string(&pointer) {
+        Ok(text) => {
+            let name = text.trim_end_matches('\n');
+            let valid = name
+                .strip_prefix(SLED_DIR_PREFIX)
+                .is_some_and(|n| n.len() == 8 && n.bytes().all(|b| b.is_ascii_hexdigit()));
+            if valid && dir.join(name).is_dir() {
+                Ok(dir.join(name))
+            } else {
+                Err(Error::Damaged {
+                    what: format!("{} ({text:?})", pointer.display()),
+                })
+            }
+        }
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(dir.to_path_buf()),
+        Err(e) => Err(Error::io(pointer, e)),
+    }
+}
+
+/// Deletes what an interrupted compaction left: sled directories other than `current`, and
+/// sled's files in the archive directory when sled lives in a directory of its own.
+fn remove_stale_sled(dir: &Path, current: &Path) -> Result<()> {
+    for entry in fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+        let entry = entry.map_err(|e| Error::io(dir, e))?;
+        let path = entry.path();
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let stale = if name.starts_with(SLED_DIR_PREFIX) {
+            path != current
+        } else {
+            current != dir && (SLED_FILES.contains(&&*name) || name.starts_with("snap."))
+        };
+        if stale {
+            remove_path(&path)?;
+        }
+    }
+    Ok(())
+}
+
+/// Deletes a file or a directory tree.
+fn remove_path(path: &Path) -> Result<()> {
+    let meta = fs::symlink_metadata(path).map_err(|e| Error::io(path, e))?;
+    if meta.is_dir() {
+        fs::remove_dir_all(path)
+    } else {
+        fs::remove_file(path)
+    }
+    .map_err(|e| Error::io(path, e))
+}
+
+/// Rewrites the sled database in `old` (closed, under the archive lock) into a fresh directory
+/// of the archive `dir`, then switches to it: every tree copied in batches, flushed and synced,
+/// opened once more (so that it has a snapshot), the pointer file written atomically, and only
+/// then the old files deleted. A crash before the pointer is renamed leaves the old database in
+/// use (the new directory is deleted at the next open); after it, the new one (the old files are
+/// deleted at the next open).
+fn compact_sled(dir: &Path, old: &Path) -> Result<()> {
+    let number = old
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.strip_prefix(SLED_DIR_PREFIX))
+        .and_then(|n| u32::from_str_radix(n, 16).ok())
+        .map_or(1, |n| n.wrapping_add(1));
+    let name = format!("{SLED_DIR_PREFIX}{number:08x}");
+    let new = dir.join(&name);
+    if new.exists() {
+        remove_path(&new)?;
+    }
+    {
+        let from = open_sled(old, SLED_LOCK_RETRY)?;
+        let to = sled::Config::new()
+            .path(&new)
+            .cache_capacity(SLED_CACHE_BYTES)
+            .open()
+            .map_err(engine_error)?;
+        for tree in from.tree_names() {
+            let source = from.open_tree(&tree).map_err(engine_error)?;
+            let target = to.open_tree(&tree).map_err(engine_error)?;
+            let mut batch = sled::Batch::default();
+            let mut in_batch = 0;
+            for kv in &source {
+                let (k, v) = kv.map_err(engine_error)?;
+                batch.insert(k, v);
+                in_batch += 1;
+                if in_batch == 10_000 {
+                    target
+                        .apply_batch(std::mem::take(&mut batch))
+                        .map_err(engine_error)?;
+                    in_batch = 0;
+                }
+            }
+            target.apply_batch(batch).map_err(engine_error)?;
+        }
+        to.flush().map_err(engine_error)?;
+    }
+    // Opened once more: sled writes its snapshot, so the next open does not replay the log.
+    {
+        let db = open_sled(&new, SLED_LOCK_RETRY)?;
+        db.flush().map_err(engine_error)?;
+    }
+    sync_tree(&new)?;
+    let temp = dir.join(SLED_POINTER_TEMP);
+    let mut file = File::create(&temp).map_err(|e| Error::io(&temp, e))?;
+    std::io::Write::write_all(&mut file, format!("{name}\n").as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| Error::io(&temp, e))?;
+    drop(file);
+    let pointer = dir.join(SLED_POINTER_FILE);
+    fs::rename(&temp, &pointer).map_err(|e| Error::io(&pointer, e))?;
+    sync_path(dir)?;
+    remove_stale_sled(dir, &new)?;
+    sync_path(dir)
+}
+
+/// `fsync` of every file under `dir`, and of the directories.
+fn sync_tree(dir: &Path) -> Result<()> {
+    for entry in fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+        let entry = entry.map_err(|e| Error::io(dir, e))?;
+        let path = entry.path();
+        if entry.file_type().map_err(|e| Error::io(&path, e))?.is_dir() {
+            sync_tree(&path)?;
+        } else {
+            sync_path(&path)?;
+        }
+    }
+    sync_path(dir)
 }
 
 /// Checks the header of `dir` and returns its version; without one, refuses a directory with

@@ -65,7 +65,10 @@ impl Store {
     ///
     /// Works in steps of one atomic commit each: interrupted, it loses nothing, and running
     /// it again finishes the work. Other writers may commit between steps. Not durable until
-    /// [`Store::flush`].
+    /// [`Store::flush`]. A later [`Store::close`] also rewrites sled's files afresh (sled never
+    /// gives back the space of what was overwritten: see [`Database::compact_on_close`]).
+    ///
+    /// [`Database::compact_on_close`]: crate::engine::Database::compact_on_close
     pub fn optimize(&self, progress: &mut dyn FnMut(OptimizeProgress)) -> Result<OptimizeReport> {
         let mut report = OptimizeReport {
             bytes_before: self.cache().state.stored_bytes,
@@ -149,6 +152,8 @@ impl Store {
             drop(writer);
         }
         report.bytes_after = self.cache().state.stored_bytes;
+        // sled never gives back space: a close after optimize rewrites it afresh.
+        self.inner.db.compact_on_close();
         report.corrupted.sort_unstable();
         report.corrupted.dedup();
         Ok(report)
@@ -188,8 +193,9 @@ impl Store {
         writer.commit()
     }
 
-    /// Copies the live frames of every pack file (but the active one) that is more than half
-    /// garbage into the active file, commit by commit, then flushes and deletes the file.
+    /// Copies the live frames of every pack file that is more than half garbage into the
+    /// active file — into a new one when the active file itself is such a file — commit by
+    /// commit, then flushes and deletes the old files.
     fn compact(&self, report: &mut OptimizeReport) -> Result<()> {
         let slots = self.live_slots()?;
         let active = self.cache().state.file;
@@ -201,11 +207,14 @@ impl Store {
         let files = &self.inner.files;
         let mut victims = Vec::new();
         for n in files.numbers()? {
-            if n >= active {
+            let size = files.len(n)?.unwrap_or(0);
+            let in_use = live.get(&n).copied().unwrap_or(0);
+            // The active file goes only with live frames to carry into a new one (a new file
+            // is started by the first commit that appends).
+            if n > active || (n == active && in_use == 0) {
                 continue;
             }
-            let size = files.len(n)?.unwrap_or(0);
-            if live.get(&n).copied().unwrap_or(0) * 2 < size {
+            if in_use * 2 < size {
                 victims.push(n);
             }
         }
@@ -218,6 +227,7 @@ impl Store {
             .collect();
         for step in moving.chunks(PACKS_PER_STEP * PACK_SLOTS as usize) {
             let mut writer = self.writer();
+            writer.new_file = self.cache().state.file == active && victims.contains(&active);
             for s in step {
                 let Some(loc) = self.locate_seq(s.seq)? else {
                     continue;
@@ -246,8 +256,9 @@ impl Store {
         self.flush()?;
         let still: std::collections::HashSet<u32> =
             self.live_slots()?.iter().map(|s| s.slot.file).collect();
+        let active_now = self.cache().state.file;
         for n in victims {
-            if !still.contains(&n) {
+            if !still.contains(&n) && n != active_now {
                 files.remove(n)?;
                 report.files_compacted += 1;
             }

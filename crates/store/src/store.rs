@@ -205,8 +205,33 @@ impl Store {
             db.sled().drop_tree(BLOB_TREE).map_err(engine_error)?;
         }
         let tree = db.sled().open_tree(TREE).map_err(engine_error)?;
-        let cache = load(&tree, zstd_level)?;
         let files = Files::new(db.path());
+        if tree
+            .get(format::key_state())
+            .map_err(engine_error)?
+            .is_none()
+        {
+            // No store state: a new store, or the leftovers of an upgrade being redone.
+            // Pack files with data then are those leftovers, or the sign that sled lost the
+            // archive's state: never cut them silently.
+            let mut holding = 0;
+            for n in files.numbers()? {
+                holding += files.len(n)?.unwrap_or(0);
+            }
+            if holding > 0 {
+                if db.version() == crate::FORMAT_VERSION {
+                    return Err(Error::Damaged {
+                        what: format!(
+                            "store state (missing, while the pack files hold {holding} bytes)"
+                        ),
+                    });
+                }
+                for n in files.numbers()? {
+                    files.remove(n)?;
+                }
+            }
+        }
+        let cache = load(&tree, zstd_level)?;
         files.recover(cache.state.file, cache.state.file_len)?;
         let inner = Arc::new(Shared {
             tree,
@@ -325,17 +350,20 @@ impl Store {
         Ok(self.locate_id(id)?.is_some())
     }
 
-    /// The sequence number of the stored body `id` (live bodies only).
+    /// The sequence number of the stored body `id` (live bodies only). [`Error::Corrupted`]
+    /// when a slot that may be its is damaged.
     pub fn seq_of(&self, id: &BlobId) -> Result<Option<Seq>> {
         Ok(self.locate_id(id)?.map(|loc| loc.seq))
     }
 
     /// The id of the body at `seq`, when one is stored there and not removed.
+    /// [`Error::Damaged`] when its slot table or record does not decode.
     pub fn id_at(&self, seq: Seq) -> Result<Option<BlobId>> {
         Ok(self.locate_seq(seq)?.map(|loc| loc.id))
     }
 
     /// The bytes of the body at `seq` (live bodies only), re-hashed like [`Store::get`].
+    /// [`Error::Damaged`] when its slot table or record does not decode (its id is unknown).
     pub fn get_at(&self, seq: Seq) -> Result<Option<Vec<u8>>> {
         match self.locate_seq(seq)? {
             Some(loc) => self.read_body(&loc).map(Some),

@@ -284,6 +284,7 @@ impl Store {
             keys: BTreeMap::new(),
             foreign: None,
             rebuild: None,
+            new_file: false,
         }
     }
 }
@@ -322,6 +323,9 @@ pub struct Writer<'s> {
     foreign: Option<Vec<u8>>,
     /// Set by optimize: the index is replaced by this one run (entries sorted).
     pub(crate) rebuild: Option<Vec<Entry>>,
+    /// Set by optimize: this commit's frames start a new pack file (the active one is being
+    /// compacted away).
+    pub(crate) new_file: bool,
 }
 
 impl fmt::Debug for Writer<'_> {
@@ -589,7 +593,7 @@ impl Writer<'_> {
         if pending == 0 {
             return Ok((file, len));
         }
-        if len > FILE_MAGIC.len() as u64 && len + pending as u64 > FILE_BYTES {
+        if len > FILE_MAGIC.len() as u64 && (self.new_file || len + pending as u64 > FILE_BYTES) {
             file = file
                 .checked_add(1)
                 .ok_or_else(|| Error::Engine("no pack file numbers left".into()))?;
