@@ -1,6 +1,7 @@
 //! `morgue optimize` (bodies recompressed with a dictionary trained on the archive's own bodies,
 //! byte-identical, fewer stored bytes) and the upgrade of a format-1 archive through the CLI.
 
+use std::fmt::Write as _;
 use std::path::Path;
 
 use serde_json::Value;
@@ -74,7 +75,8 @@ fn body(rng: &mut Rng, n: usize) -> String {
     let mut text = format!("Item {n}. ");
     let sentences = 4 + rng.next() % 6;
     for _ in 0..sentences {
-        text.push_str(&format!(
+        let _ = write!(
+            text,
             "{} in {} {} {} {}.{} pct, compared with {} in the same period a year earlier. ",
             rng.pick(SUBJECTS),
             rng.pick(PLACES),
@@ -83,7 +85,7 @@ fn body(rng: &mut Rng, n: usize) -> String {
             rng.next() % 40,
             rng.next() % 10,
             rng.next() % 100_000,
-        ));
+        );
     }
     text.push_str(rng.pick(CLOSERS));
     text.push_str("\nReported by the Example Wire desk. Edited for the Example Wire service.");

@@ -74,10 +74,10 @@ pub fn run(args: &ImportArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         progress: progress.clone(),
     };
 
-    // Room for two whole batches, so that the reader parses the next batch while the writer
+    // Room for a whole batch, so that the reader parses the next batch while the writer
     // compresses and commits this one (with room for 1,024, parsing and writing took turns: an
     // import of Reuters took 1.1 s instead of 0.6 s). Memory stays bounded by the budget.
-    let (tx, rx) = mpsc::sync_channel::<Item>(2 * BATCH_ARTICLES);
+    let (tx, rx) = mpsc::sync_channel::<Item>(BATCH_ARTICLES);
     let budget = Budget::new(2 * BATCH_BYTES);
     let outcome = std::thread::scope(|scope| {
         let progress = progress.clone();
@@ -511,8 +511,9 @@ type Ready = (Vec<Source>, Vec<Prepared>);
 
 impl Importer<'_> {
     fn consume(&mut self, rx: &mpsc::Receiver<Item>, budget: &Budget) -> anyhow::Result<()> {
-        // One prepared batch may wait while the one before is committed.
-        let (to_commit, committing) = mpsc::sync_channel::<Ready>(1);
+        // A prepared batch is handed over when the committer is free (a rendezvous): at most one
+        // batch committing and one prepared, which bounds memory at scale.
+        let (to_commit, committing) = mpsc::sync_channel::<Ready>(0);
         let mut committer = Committer {
             archive: self.archive,
             policy: self.policy,
