@@ -65,8 +65,10 @@ pub const BLOB_TREE: &str = "blobs";
 /// process that was just dropped can keep it for a moment (its flusher thread winds down).
 const SLED_LOCK_RETRY: Duration = Duration::from_secs(5);
 /// sled's page cache. Its default (1 GiB) let an import of 1,000,000 articles peak at 1.74 GB
-/// of memory; 128 MiB gave 445 MB at the same speed (docs/performance.md).
-const SLED_CACHE_BYTES: u64 = 128 << 20;
+/// of memory; 128 MiB gave 445 MB at the same speed (docs/performance.md). With the bodies in
+/// pack files sled holds only small values: 32 MiB took a format-2 import of 1,000,000
+/// articles from 461-510 MB to 329 MB peak, at the same speed (CLI2's measurement).
+const SLED_CACHE_BYTES: u64 = 32 << 20;
 
 /// Pause between attempts to take a lock.
 const LOCK_POLL: Duration = Duration::from_millis(10);
@@ -329,6 +331,11 @@ fn sled_dir(dir: &Path) -> Result<PathBuf> {
 /// Deletes what an interrupted compaction left: sled directories other than `current`, and
 /// sled's files in the archive directory when sled lives in a directory of its own.
 fn remove_stale_sled(dir: &Path, current: &Path) -> Result<()> {
+    remove_stale_sled_with(dir, current, |_| {})
+}
+
+/// [`remove_stale_sled`], calling `after` after each deletion (a test's crash point).
+fn remove_stale_sled_with(dir: &Path, current: &Path, mut after: impl FnMut(&Path)) -> Result<()> {
     for entry in fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
         let entry = entry.map_err(|e| Error::io(dir, e))?;
         let path = entry.path();
@@ -336,14 +343,28 @@ fn remove_stale_sled(dir: &Path, current: &Path) -> Result<()> {
         let name = name.to_string_lossy();
         let stale = if name.starts_with(SLED_DIR_PREFIX) {
             path != current
+        } else if name == SLED_POINTER_TEMP {
+            true
         } else {
             current != dir && (SLED_FILES.contains(&&*name) || name.starts_with("snap."))
         };
         if stale {
             remove_path(&path)?;
+            after(&path);
         }
     }
     Ok(())
+}
+
+/// In test builds, the process dies at the compaction step named by `$MORGUE_TEST_CRASH_AT`
+/// (`abort`: no destructor runs, nothing more is written — what a SIGKILL leaves).
+fn crash_point(step: &str) {
+    #[cfg(test)]
+    if std::env::var("MORGUE_TEST_CRASH_AT").is_ok_and(|s| s == step) {
+        std::process::abort();
+    }
+    #[cfg(not(test))]
+    let _ = step;
 }
 
 /// Deletes a file or a directory tree.
@@ -399,8 +420,10 @@ fn compact_sled(dir: &Path, old: &Path) -> Result<()> {
                 }
             }
             target.apply_batch(batch).map_err(engine_error)?;
+            crash_point("copying");
         }
         to.flush().map_err(engine_error)?;
+        crash_point("copied");
     }
     // Opened once more: sled writes its snapshot, so the next open does not replay the log.
     {
@@ -408,17 +431,23 @@ fn compact_sled(dir: &Path, old: &Path) -> Result<()> {
         db.flush().map_err(engine_error)?;
     }
     sync_tree(&new)?;
+    crash_point("synced");
     let temp = dir.join(SLED_POINTER_TEMP);
     let mut file = File::create(&temp).map_err(|e| Error::io(&temp, e))?;
     std::io::Write::write_all(&mut file, format!("{name}\n").as_bytes())
         .and_then(|()| file.sync_all())
         .map_err(|e| Error::io(&temp, e))?;
     drop(file);
+    crash_point("pointer written");
     let pointer = dir.join(SLED_POINTER_FILE);
     fs::rename(&temp, &pointer).map_err(|e| Error::io(&pointer, e))?;
+    crash_point("renamed");
     sync_path(dir)?;
-    remove_stale_sled(dir, &new)?;
-    sync_path(dir)
+    crash_point("switched");
+    remove_stale_sled_with(dir, &new, |_| crash_point("deleting"))?;
+    sync_path(dir)?;
+    crash_point("done");
+    Ok(())
 }
 
 /// `fsync` of every file under `dir`, and of the directories.
@@ -553,7 +582,12 @@ fn dir_bytes(dir: &Path) -> Result<u64> {
     for entry in fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
         let entry = entry.map_err(|e| Error::io(dir, e))?;
         let path = entry.path();
-        let meta = fs::symlink_metadata(&path).map_err(|e| Error::io(&path, e))?;
+        let meta = match fs::symlink_metadata(&path) {
+            Ok(meta) => meta,
+            // sled deletes its large-page files as it goes: one gone meanwhile takes no space.
+            Err(e) if e.kind() == ErrorKind::NotFound => continue,
+            Err(e) => return Err(Error::io(&path, e)),
+        };
         if meta.is_dir() {
             total += dir_bytes(&path)?;
         } else if meta.is_file() {

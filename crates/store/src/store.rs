@@ -357,16 +357,35 @@ impl Store {
     }
 
     /// The id of the body at `seq`, when one is stored there and not removed.
-    /// [`Error::Damaged`] when its slot table or record does not decode.
+    /// [`Error::Damaged`] when its slot table or record does not decode, or when the id in its
+    /// record is not the one the index has for `seq` (a damaged record header).
     pub fn id_at(&self, seq: Seq) -> Result<Option<BlobId>> {
-        Ok(self.locate_seq(seq)?.map(|loc| loc.id))
+        match self.locate_seq(seq)? {
+            Some(loc) if self.indexed(&loc.id, seq)? => Ok(Some(loc.id)),
+            Some(_) => Err(damaged_record(seq)),
+            None => Ok(None),
+        }
+    }
+
+    /// Whether the index maps `id` (its 8-byte prefix) to `seq`: the check of an id read from
+    /// a record, against the copy of its prefix the index keeps.
+    pub(crate) fn indexed(&self, id: &BlobId, seq: Seq) -> Result<bool> {
+        let p = format::prefix_of(id);
+        Ok(self.candidates(p, p)?.contains(&seq))
     }
 
     /// The bytes of the body at `seq` (live bodies only), re-hashed like [`Store::get`].
-    /// [`Error::Damaged`] when its slot table or record does not decode (its id is unknown).
+    /// [`Error::Damaged`] when its slot table or record does not decode, or when the body does
+    /// not match and the record's id is not the one the index has (its id is then unknown).
     pub fn get_at(&self, seq: Seq) -> Result<Option<Vec<u8>>> {
         match self.locate_seq(seq)? {
-            Some(loc) => self.read_body(&loc).map(Some),
+            Some(loc) => match self.read_body(&loc) {
+                // The id came from the record: name it only if the index confirms it.
+                Err(Error::Corrupted { id }) if !self.indexed(&id, seq)? => {
+                    Err(damaged_record(seq))
+                }
+                other => other.map(Some),
+            },
             None => Ok(None),
         }
     }

@@ -107,7 +107,6 @@ pub(crate) fn verify(store: &Store) -> Result<VerifyReport> {
     for ((pack, slots), check) in packs.iter().zip(checks) {
         let check = check?;
         report.checked += check.checked;
-        report.corrupted.extend(check.corrupted);
         report.damaged.extend(check.damaged);
         live += check.live;
         raw += check.raw;
@@ -137,7 +136,25 @@ pub(crate) fn verify(store: &Store) -> Result<VerifyReport> {
         for (i, id) in check.ids.iter().enumerate() {
             let Some(id) = id else { continue };
             let seq = base + i as u32;
-            if here.binary_search(&(seq, format::prefix_of(id))).is_err() {
+            let indexed = here.binary_search(&(seq, format::prefix_of(id))).is_ok();
+            let corrupted = check.corrupted.contains(id);
+            // A corrupted body whose record names an id the index does not have at its seq,
+            // while the index has another: the record header itself is damaged, and its id
+            // names nothing (never report an id that did not exist).
+            let other_entry = here.iter().any(|(s, _)| *s == seq);
+            if corrupted && !indexed && other_entry {
+                report.damaged.push(format!(
+                    "record of seq {seq} (pack file {}, offset {}: its id is not the indexed one)",
+                    crate::packfile::file_name(slots[i].file),
+                    slots[i].offset
+                ));
+                bad_entries = bad_entries.saturating_sub(1);
+                continue;
+            }
+            if corrupted {
+                report.corrupted.push(*id);
+            }
+            if !indexed {
                 report.unindexed.push(*id);
             }
         }
