@@ -7,9 +7,12 @@
 //! cargo run --release -p morgue-meta --example scale -- --query DIR
 //! cargo run --release -p morgue-meta --example scale -- --verify DIR
 //! cargo run --release -p morgue-meta --example scale -- --reindex DIR
+//! cargo run --release -p morgue-meta --example scale -- --breakdown DIR
 //! ```
 //!
-//! Without DIR, a temporary directory is used and removed afterwards. At the end, the program
+//! Without DIR, a temporary directory is used and removed afterwards. Articles are committed
+//! `BATCH` at a time (default 10,000, as `morgue import` does), with a flush after each commit;
+//! `SCALE_BREAKDOWN=1` prints the keys and bytes per key tag of the archive's tree. At the end, the program
 //! runs itself with `--query DIR`: a new process that opens the archive and lists the first 20
 //! articles of one reporter, as a cold `morgue list --reporter X --limit 20` would (the page
 //! cache is warm).
@@ -81,6 +84,11 @@ fn breakdown(dir: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let first = args.next();
+    if first.as_deref() == Some("--breakdown") {
+        return breakdown(std::path::Path::new(
+            &args.next().ok_or("--breakdown needs DIR")?,
+        ));
+    }
     if first.as_deref() == Some("--reindex") {
         let archive = Archive::open(args.next().ok_or("--reindex needs DIR")?)?;
         let start = Instant::now();
@@ -118,7 +126,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let batch: u64 = std::env::var("BATCH")
         .ok()
         .and_then(|b| b.parse().ok())
-        .unwrap_or(1_000);
+        .unwrap_or(10_000);
     let mut i = 0;
     while i < n {
         let drafts = (i..(i + batch).min(n)).map(article).collect();

@@ -32,10 +32,15 @@ pub(crate) fn key(block: u32) -> [u8; 5] {
     k
 }
 
-/// The block number of a block key.
+/// The block number of a block key; `None` for a malformed key or a block beyond the last
+/// sequence number.
 pub(crate) fn parse_key(key: &[u8]) -> Option<u32> {
     match key {
-        [TAG, rest @ ..] => rest.try_into().ok().map(u32::from_be_bytes),
+        [TAG, rest @ ..] => rest
+            .try_into()
+            .ok()
+            .map(u32::from_be_bytes)
+            .filter(|&b| b <= u32::MAX / SLOTS as u32),
         _ => None,
     }
 }
@@ -210,6 +215,8 @@ mod tests {
         assert_eq!(key(0x0102_0304), [b'r', 1, 2, 3, 4]);
         assert_eq!(parse_key(&key(77)), Some(77));
         assert_eq!(parse_key(b"x1234"), None);
+        assert_eq!(parse_key(&key(u32::MAX / 64)), Some(u32::MAX / 64));
+        assert_eq!(parse_key(&key(u32::MAX / 64 + 1)), None);
         assert_eq!(locate(130), (2, 2));
     }
 
