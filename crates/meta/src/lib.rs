@@ -178,7 +178,34 @@ impl AddOutcome {
 /// commit them from one thread with [`Archive::commit`].
 pub struct Prepared {
     blob: PreparedBlob,
+    /// The record as drafted (merged into a stored record when the body is a duplicate).
     record: Record,
+    /// The record as a new article stores it (`imported_at` set), encoded at prepare time so
+    /// that the committing thread does not have to.
+    encoded: Vec<u8>,
+    /// What the indexes hold for `record`, computed at prepare time too.
+    indexed: Indexed,
+}
+
+impl Prepared {
+    /// Encodes and indexes `record` (with `imported_at` set to `now` when given and unset).
+    fn new(blob: PreparedBlob, record: Record, now: Option<i64>) -> Prepared {
+        let encoded = match now {
+            Some(now) if record.imported_at.is_none() => {
+                let mut stored = record.clone();
+                stored.imported_at = Some(now);
+                codec::encode(&stored, blob.raw_len)
+            }
+            _ => codec::encode(&record, blob.raw_len),
+        };
+        let indexed = Indexed::of(&record);
+        Prepared {
+            blob,
+            record,
+            encoded,
+            indexed,
+        }
+    }
 }
 
 impl std::fmt::Debug for Prepared {
@@ -559,16 +586,14 @@ impl Archive {
             .map(|((d, _), g)| (d.body.as_bytes(), g.as_str()))
             .collect();
         let mut blobs = self.store.prepare_batch(&items)?.into_iter();
+        let now = chrono::Utc::now().timestamp();
         let mut out = Vec::with_capacity(drafts.len());
         for (draft, check) in drafts.into_iter().zip(checks) {
             out.push(check.and_then(|()| {
                 let blob = blobs
                     .next()
                     .ok_or_else(|| Error::InvalidRecord("missing prepared body".into()))?;
-                Ok(Prepared {
-                    blob,
-                    record: draft.record,
-                })
+                Ok(Prepared::new(blob, draft.record, Some(now)))
             }));
         }
         Ok(out)
@@ -577,17 +602,8 @@ impl Archive {
     /// Commits prepared drafts in one atomic batch: bodies, records, posting chunks, facets and
     /// counters. A draft whose body is already stored (or appears earlier in the same batch) is
     /// merged into the stored record under `policy`. Not durable until [`Archive::flush`].
+    /// A new article's `imported_at`, when its draft had none, is the time it was prepared.
     pub fn commit(&self, prepared: Vec<Prepared>, policy: MergePolicy) -> Result<Vec<AddOutcome>> {
-        self.commit_with(prepared, policy, Some(chrono::Utc::now().timestamp()))
-    }
-
-    /// [`Archive::commit`], setting `imported_at` of new records to `now` when given and unset.
-    fn commit_with(
-        &self,
-        prepared: Vec<Prepared>,
-        policy: MergePolicy,
-        now: Option<i64>,
-    ) -> Result<Vec<AddOutcome>> {
         if prepared.is_empty() {
             return Ok(Vec::new());
         }
@@ -598,10 +614,8 @@ impl Archive {
         for p in prepared {
             let id = p.blob.id;
             let body_len = p.blob.raw_len;
-            let seq = match w.find(&id)? {
-                Some(seq) => seq,
-                None => w.place(p.blob)?.seq,
-            };
+            // `place` finds a stored (or staged) copy of the body first.
+            let seq = w.place(p.blob)?.seq;
             if let Some(bytes) = tx.record(seq)? {
                 let (mut record, body_len) = decode_record(&id, &bytes)?;
                 let old = Indexed::of(&record);
@@ -613,12 +627,8 @@ impl Archive {
                 out.push(AddOutcome::Duplicate { id, filled });
             } else {
                 // A new body, or one stored without a record (healed here).
-                let mut record = p.record;
-                if let Some(now) = now {
-                    record.imported_at.get_or_insert(now);
-                }
-                tx.set_record(seq, Some(codec::encode(&record, body_len)))?;
-                tx.index(seq, None, Some(&Indexed::of(&record)));
+                tx.set_record(seq, Some(p.encoded))?;
+                tx.index(seq, None, Some(&p.indexed));
                 tx.state.articles += 1;
                 tx.state.raw_bytes += body_len;
                 out.push(AddOutcome::Added { id });

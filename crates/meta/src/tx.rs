@@ -7,7 +7,7 @@ use std::ops::Bound;
 use crate::block::{self, Block};
 use crate::engine::{Seq, Writer, sled};
 use crate::keys::{self, DATE_TAG, NAME_INDEXES, State};
-use crate::posting::{self, Committed, Pos};
+use crate::posting::{self, ChunkIter, Committed, Pos};
 use crate::{Archive, Error, Indexed, Result, corrupted, engine_err};
 
 /// The committed posting chunks, read from the tree.
@@ -21,6 +21,29 @@ impl Chunks<'_> {
 
 impl Committed for Chunks<'_> {
     type Error = Error;
+    type Value = sled::IVec;
+
+    fn scan<'s>(&'s self, prefix: &[u8], from: Pos) -> ChunkIter<'s, sled::IVec, Error> {
+        let prefix = prefix.to_vec();
+        let mut end = prefix.clone();
+        // Every key of the name is below prefix + 13 x 0xff.
+        end.extend_from_slice(&[0xff; posting::START_LEN + 1]);
+        Box::new(
+            self.0
+                .range(posting::key(&prefix, from)..end)
+                .map(move |kv| {
+                    let (k, v) = kv.map_err(engine_err)?;
+                    match posting::parse_key(&k) {
+                        Some((p, start)) if p == prefix => Ok((start, v)),
+                        _ => Err(corrupted(&k)),
+                    }
+                }),
+        )
+    }
+
+    fn corrupted(&self, prefix: &[u8], start: Pos) -> Error {
+        corrupted(&posting::key(prefix, start))
+    }
 
     fn floor(
         &self,
@@ -134,8 +157,8 @@ impl<'a> Tx<'a> {
         entry.0 += delta;
     }
 
-    fn post(&mut self, prefix: &[u8], pos: Pos, add: bool) {
-        self.posts.push((prefix.to_vec(), pos, add));
+    fn post(&mut self, prefix: Vec<u8>, pos: Pos, add: bool) {
+        self.posts.push((prefix, pos, add));
     }
 
     /// Moves the posting entries and facets of the article at `seq` from `old` to `new`.
@@ -143,12 +166,11 @@ impl<'a> Tx<'a> {
         let old_date = old.map(|o| o.date);
         let new_date = new.map(|n| n.date);
         if old_date != new_date {
-            let date = posting::prefix(DATE_TAG, "");
             if let Some(d) = old_date {
-                self.post(&date, (d, seq), false);
+                self.post(posting::prefix(DATE_TAG, ""), (d, seq), false);
             }
             if let Some(d) = new_date {
-                self.post(&date, (d, seq), true);
+                self.post(posting::prefix(DATE_TAG, ""), (d, seq), true);
             }
         }
         let none = Vec::new();
@@ -161,7 +183,7 @@ impl<'a> Tx<'a> {
                 if (!kept || old_date != new_date)
                     && let Some(d) = old_date
                 {
-                    self.post(&posting::prefix(def.tag, norm), (d, seq), false);
+                    self.post(posting::prefix(def.tag, norm), (d, seq), false);
                 }
                 if !kept {
                     self.facet_add(def.tag, norm, display, -1);
@@ -172,7 +194,7 @@ impl<'a> Tx<'a> {
                 if (!had || old_date != new_date)
                     && let Some(d) = new_date
                 {
-                    self.post(&posting::prefix(def.tag, norm), (d, seq), true);
+                    self.post(posting::prefix(def.tag, norm), (d, seq), true);
                 }
                 if !had {
                     self.facet_add(def.tag, norm, display, 1);
@@ -187,14 +209,32 @@ impl<'a> Tx<'a> {
         self.posts
             .sort_by(|a, b| a.0.cmp(&b.0).then_with(|| b.1.cmp(&a.1)));
         let src = Chunks(&self.archive.tree);
-        for (prefix, pos, add) in std::mem::take(&mut self.posts) {
-            if add {
-                self.postings.insert(&src, &prefix, pos)?;
+        let posts = std::mem::take(&mut self.posts);
+        let mut writes = Vec::new();
+        let mut adds = Vec::new();
+        // Name by name: a name that only gains entries (an import) has them merged into its
+        // chunks in one pass; one that also loses some goes through the general staging.
+        for group in posts.chunk_by(|a, b| a.0 == b.0) {
+            let prefix = &group[0].0;
+            if group.iter().all(|(_, _, add)| *add) {
+                adds.clear();
+                // Highest first in `posts`: reversed, ascending.
+                adds.extend(group.iter().rev().map(|(_, pos, _)| *pos));
+                adds.dedup();
+                posting::merge_adds(&src, prefix, &adds, &mut writes)?;
             } else {
-                self.postings.remove(&src, &prefix, pos)?;
+                for (_, pos, add) in group {
+                    if *add {
+                        self.postings.insert(&src, prefix, *pos)?;
+                    } else {
+                        self.postings.remove(&src, prefix, *pos)?;
+                    }
+                }
             }
         }
+        writes.extend(self.postings.writes());
         let mut touched = Vec::new();
+        let mut compressor = zstd::bulk::Compressor::new(block::LEVEL).ok();
         for (b, (block, dirty)) in self.blocks {
             if !dirty {
                 continue;
@@ -203,11 +243,11 @@ impl<'a> Tx<'a> {
             if block.is_empty() {
                 w.delete(key);
             } else {
-                w.put(key, block.encode());
+                w.put(key, block.encode_with(compressor.as_mut()));
             }
             touched.push(b);
         }
-        for (key, value) in self.postings.writes() {
+        for (key, value) in writes {
             match value {
                 Some(v) => w.put(key, v),
                 None => w.delete(key),
