@@ -38,6 +38,15 @@ pub(crate) fn prefix(index: u8, norm: &str) -> Vec<u8> {
     k
 }
 
+/// [`prefix`], written into `out` (cleared first).
+pub(crate) fn prefix_into(out: &mut Vec<u8>, index: u8, norm: &str) {
+    out.clear();
+    out.push(TAG);
+    out.push(index);
+    out.extend_from_slice(norm.as_bytes());
+    out.push(0);
+}
+
 /// `prefix` + `pos` as 12 big-endian bytes.
 pub(crate) fn key(prefix: &[u8], pos: Pos) -> Vec<u8> {
     let mut k = Vec::with_capacity(prefix.len() + START_LEN);

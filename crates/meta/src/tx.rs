@@ -1,7 +1,7 @@
 //! The staging of one commit: record blocks, posting chunks, facet counts and the meta state,
 //! read through the commit's own changes and written once each into the store's writer.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Bound;
 
 use crate::block::{self, Block};
@@ -97,7 +97,10 @@ pub(crate) struct Tx<'a> {
     postings: posting::Staged,
     /// Posting changes, applied at [`Tx::finish`] name by name, highest position first: the
     /// committed chunks are then asked about each chunk once, not about each entry.
-    posts: Vec<(Vec<u8>, Pos, bool)>,
+    /// Chunk prefix -> the changes to that name, in order: (position, added).
+    posts: HashMap<Vec<u8>, Vec<(Pos, bool)>>,
+    /// Scratch space for building keys.
+    scratch: Vec<u8>,
     /// Facet key -> (count change, spelling of the first article that added the name).
     facets: BTreeMap<Vec<u8>, (i64, String)>,
     /// The meta state, changed in place by the caller.
@@ -115,7 +118,8 @@ impl<'a> Tx<'a> {
             archive,
             blocks: BTreeMap::new(),
             postings: posting::Staged::default(),
-            posts: Vec::new(),
+            posts: HashMap::new(),
+            scratch: Vec::new(),
             facets: BTreeMap::new(),
             state,
         })
@@ -147,18 +151,30 @@ impl<'a> Tx<'a> {
     }
 
     fn facet_add(&mut self, tag: u8, norm: &str, display: &str, delta: i64) {
-        let entry = self
-            .facets
-            .entry(keys::facet_key(tag, norm))
-            .or_insert_with(|| (0, String::new()));
+        self.scratch.clear();
+        self.scratch.extend_from_slice(&[keys::FACET_TAG, tag]);
+        self.scratch.extend_from_slice(norm.as_bytes());
+        debug_assert_eq!(self.scratch, keys::facet_key(tag, norm));
+        if !self.facets.contains_key(self.scratch.as_slice()) {
+            self.facets.insert(self.scratch.clone(), (0, String::new()));
+        }
+        let Some(entry) = self.facets.get_mut(self.scratch.as_slice()) else {
+            return;
+        };
         if delta > 0 && entry.1.is_empty() {
             entry.1 = display.to_string();
         }
         entry.0 += delta;
     }
 
-    fn post(&mut self, prefix: Vec<u8>, pos: Pos, add: bool) {
-        self.posts.push((prefix, pos, add));
+    fn post(&mut self, index: u8, norm: &str, pos: Pos, add: bool) {
+        posting::prefix_into(&mut self.scratch, index, norm);
+        match self.posts.get_mut(self.scratch.as_slice()) {
+            Some(list) => list.push((pos, add)),
+            None => {
+                self.posts.insert(self.scratch.clone(), vec![(pos, add)]);
+            }
+        }
     }
 
     /// Moves the posting entries and facets of the article at `seq` from `old` to `new`.
@@ -167,10 +183,10 @@ impl<'a> Tx<'a> {
         let new_date = new.map(|n| n.date);
         if old_date != new_date {
             if let Some(d) = old_date {
-                self.post(posting::prefix(DATE_TAG, ""), (d, seq), false);
+                self.post(DATE_TAG, "", (d, seq), false);
             }
             if let Some(d) = new_date {
-                self.post(posting::prefix(DATE_TAG, ""), (d, seq), true);
+                self.post(DATE_TAG, "", (d, seq), true);
             }
         }
         let none = Vec::new();
@@ -183,7 +199,7 @@ impl<'a> Tx<'a> {
                 if (!kept || old_date != new_date)
                     && let Some(d) = old_date
                 {
-                    self.post(posting::prefix(def.tag, norm), (d, seq), false);
+                    self.post(def.tag, norm, (d, seq), false);
                 }
                 if !kept {
                     self.facet_add(def.tag, norm, display, -1);
@@ -194,7 +210,7 @@ impl<'a> Tx<'a> {
                 if (!had || old_date != new_date)
                     && let Some(d) = new_date
                 {
-                    self.post(posting::prefix(def.tag, norm), (d, seq), true);
+                    self.post(def.tag, norm, (d, seq), true);
                 }
                 if !had {
                     self.facet_add(def.tag, norm, display, 1);
@@ -205,29 +221,28 @@ impl<'a> Tx<'a> {
 
     /// Writes every change into `w` (each key once); returns the record blocks written.
     pub(crate) fn finish(mut self, w: &mut Writer<'_>) -> Result<Vec<u32>> {
-        // Stable: the changes of one position keep their order.
-        self.posts
-            .sort_by(|a, b| a.0.cmp(&b.0).then_with(|| b.1.cmp(&a.1)));
         let src = Chunks(&self.archive.tree);
         let posts = std::mem::take(&mut self.posts);
         let mut writes = Vec::new();
         let mut adds = Vec::new();
         // Name by name: a name that only gains entries (an import) has them merged into its
         // chunks in one pass; one that also loses some goes through the general staging.
-        for group in posts.chunk_by(|a, b| a.0 == b.0) {
-            let prefix = &group[0].0;
-            if group.iter().all(|(_, _, add)| *add) {
+        for (prefix, mut changes) in posts {
+            if changes.iter().all(|(_, add)| *add) {
                 adds.clear();
-                // Highest first in `posts`: reversed, ascending.
-                adds.extend(group.iter().rev().map(|(_, pos, _)| *pos));
+                adds.extend(changes.iter().map(|(pos, _)| *pos));
+                adds.sort_unstable();
                 adds.dedup();
-                posting::merge_adds(&src, prefix, &adds, &mut writes)?;
+                posting::merge_adds(&src, &prefix, &adds, &mut writes)?;
             } else {
-                for (_, pos, add) in group {
-                    if *add {
-                        self.postings.insert(&src, prefix, *pos)?;
+                // Highest position first (stable: the changes of one position keep their
+                // order), so that the committed chunks are asked about each chunk once.
+                changes.sort_by_key(|c| std::cmp::Reverse(c.0));
+                for (pos, add) in changes {
+                    if add {
+                        self.postings.insert(&src, &prefix, pos)?;
                     } else {
-                        self.postings.remove(&src, prefix, *pos)?;
+                        self.postings.remove(&src, &prefix, pos)?;
                     }
                 }
             }
