@@ -178,33 +178,33 @@ impl AddOutcome {
 /// commit them from one thread with [`Archive::commit`].
 pub struct Prepared {
     blob: PreparedBlob,
-    /// The record as drafted (merged into a stored record when the body is a duplicate).
-    record: Record,
     /// The record as a new article stores it (`imported_at` set), encoded at prepare time so
-    /// that the committing thread does not have to.
+    /// that the committing thread does not have to (nor free the drafted record's strings).
     encoded: Vec<u8>,
-    /// What the indexes hold for `record`, computed at prepare time too.
+    /// Whether `encoded` carries an `imported_at` that the draft did not have.
+    stamped: bool,
+    /// What the indexes hold for the record, computed at prepare time too.
     indexed: Indexed,
 }
 
 impl Prepared {
     /// Encodes and indexes `record` (with `imported_at` set to `now` when given and unset).
-    fn new(blob: PreparedBlob, record: Record, now: Option<i64>) -> Prepared {
-        let encoded = match now {
-            Some(now) if record.imported_at.is_none() => {
-                let mut stored = record.clone();
-                stored.imported_at = Some(now);
-                codec::encode(&stored, blob.raw_len)
-            }
-            _ => codec::encode(&record, blob.raw_len),
-        };
-        let indexed = Indexed::of(&record);
-        Prepared {
-            blob,
-            record,
-            encoded,
-            indexed,
+    fn new(blob: PreparedBlob, mut record: Record, now: Option<i64>) -> Prepared {
+        let stamped = now.is_some() && record.imported_at.is_none();
+        if stamped {
+            record.imported_at = now;
         }
+        Prepared {
+            encoded: codec::encode(&record, blob.raw_len),
+            indexed: Indexed::of(&record),
+            blob,
+            stamped,
+        }
+    }
+
+    /// The record as drafted (for merging into a stored one: rare, so decoded on demand).
+    fn draft(&self) -> Result<Record> {
+        draft_record(&self.blob.id, &self.encoded, self.stamped)
     }
 }
 
@@ -213,7 +213,7 @@ impl std::fmt::Debug for Prepared {
         f.debug_struct("Prepared")
             .field("id", &self.blob.id)
             .field("raw_len", &self.blob.raw_len)
-            .field("record", &self.record)
+            .field("record", &self.draft().ok())
             .finish_non_exhaustive()
     }
 }
@@ -416,6 +416,15 @@ fn decode_record(id: &BlobId, value: &[u8]) -> Result<(Record, u64)> {
     codec::decode(value).map_err(|_| Error::CorruptedRecord { id: *id })
 }
 
+/// The drafted record of a [`Prepared`] from its encoded form.
+fn draft_record(id: &BlobId, encoded: &[u8], stamped: bool) -> Result<Record> {
+    let (mut record, _) = decode_record(id, encoded)?;
+    if stamped {
+        record.imported_at = None;
+    }
+    Ok(record)
+}
+
 /// Checks what `prepare` checks before hashing.
 fn check_draft(draft: &Draft) -> Result<()> {
     if draft.body.is_empty() {
@@ -612,14 +621,20 @@ impl Archive {
         let mut tx = Tx::new(self)?;
         let mut out = Vec::with_capacity(prepared.len());
         for p in prepared {
-            let id = p.blob.id;
-            let body_len = p.blob.raw_len;
+            let Prepared {
+                blob,
+                encoded,
+                stamped,
+                indexed,
+            } = p;
+            let id = blob.id;
+            let body_len = blob.raw_len;
             // `place` finds a stored (or staged) copy of the body first.
-            let seq = w.place(p.blob)?.seq;
+            let seq = w.place(blob)?.seq;
             if let Some(bytes) = tx.record(seq)? {
                 let (mut record, body_len) = decode_record(&id, &bytes)?;
                 let old = Indexed::of(&record);
-                let filled = record.merge(&p.record, policy);
+                let filled = record.merge(&draft_record(&id, &encoded, stamped)?, policy);
                 if !filled.is_empty() {
                     tx.set_record(seq, Some(codec::encode(&record, body_len)))?;
                     tx.index(seq, Some(&old), Some(&Indexed::of(&record)));
@@ -627,8 +642,8 @@ impl Archive {
                 out.push(AddOutcome::Duplicate { id, filled });
             } else {
                 // A new body, or one stored without a record (healed here).
-                tx.set_record(seq, Some(p.encoded))?;
-                tx.index(seq, None, Some(&p.indexed));
+                tx.set_record(seq, Some(encoded))?;
+                tx.index(seq, None, Some(&indexed));
                 tx.state.articles += 1;
                 tx.state.raw_bytes += body_len;
                 out.push(AddOutcome::Added { id });
