@@ -415,3 +415,29 @@ fn a_deleted_record_block_is_found_by_verify() {
     let listed = env.ok(&["list", "--reporter", "Dana Holt", "--format", "ids"]);
     assert_eq!(listed, "", "{listed}");
 }
+
+#[test]
+fn a_damaged_body_comes_back_by_rm_then_import_not_by_import_alone() {
+    let env = Env::new();
+    let ids = three_articles(&env);
+    let damaged = &ids[2];
+    let out = torture()
+        .arg("flip-body")
+        .arg(&env.archive)
+        .arg(damaged)
+        .output()
+        .expect("flip-body");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let input = env.dir.path().join("three.jsonl");
+    let input = input.to_str().expect("UTF-8 path");
+
+    // Imported again, the body is a duplicate: still damaged.
+    env.ok(&["import", input]);
+    assert_eq!(env.run(&["cat", damaged]).status.code(), Some(1));
+
+    env.ok(&["rm", damaged]);
+    env.ok(&["import", input]);
+    assert!(env.ok(&["cat", damaged]).starts_with("Kept body 2."));
+    env.ok(&["verify"]);
+    assert_eq!(env.titles(&["--reporter", "dana holt"]).len(), 3);
+}

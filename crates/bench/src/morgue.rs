@@ -11,7 +11,8 @@ use std::sync::mpsc;
 use anyhow::{Context, Result};
 use morgue_ingest::{Format, Overrides};
 use morgue_meta::{
-    AddOutcome, Archive, BlobId, Draft, Hit, MergePolicy, OpenOptions, OptimizeReport, Query,
+    AddOutcome, Archive, BlobId, Draft, Hit, MergePolicy, OpenOptions, OptimizeReport, Prepared,
+    Query,
 };
 
 /// What an import did.
@@ -60,6 +61,27 @@ pub fn import(
             }
             let _ = tx.send((drafts, errors));
         });
+        // As the CLI: a committer thread commits and flushes batch N while batch N+1 is
+        // prepared (a rendezvous channel: one batch committing, one prepared).
+        let (to_commit, committing) = mpsc::sync_channel::<Vec<Prepared>>(0);
+        let committer = scope.spawn(move || -> Result<(u64, u64, Vec<BlobId>)> {
+            let (mut added, mut duplicates, mut ids) = (0, 0, Vec::new());
+            for prepared in committing {
+                for outcome in archive.commit(prepared, MergePolicy::FillEmpty)? {
+                    match outcome {
+                        AddOutcome::Added { id } => {
+                            added += 1;
+                            ids.push(id);
+                        }
+                        AddOutcome::Duplicate { .. } => duplicates += 1,
+                    }
+                }
+                if !flush_at_end {
+                    archive.flush()?;
+                }
+            }
+            Ok((added, duplicates, ids))
+        });
         for (drafts, errors) in rx {
             out.errors += errors;
             let prepared: Vec<_> = archive
@@ -72,19 +94,17 @@ pub fn import(
                     p.ok()
                 })
                 .collect();
-            for outcome in archive.commit(prepared, MergePolicy::FillEmpty)? {
-                match outcome {
-                    AddOutcome::Added { id } => {
-                        out.added += 1;
-                        out.ids.push(id);
-                    }
-                    AddOutcome::Duplicate { .. } => out.duplicates += 1,
-                }
-            }
-            if !flush_at_end {
-                archive.flush()?;
+            if to_commit.send(prepared).is_err() {
+                break; // the committer failed: its error is returned below
             }
         }
+        drop(to_commit);
+        let (added, duplicates, ids) = committer
+            .join()
+            .map_err(|_| anyhow::anyhow!("the committer thread panicked"))??;
+        out.added = added;
+        out.duplicates = duplicates;
+        out.ids = ids;
         Ok(())
     })?;
     archive.flush()?;

@@ -25,8 +25,9 @@ use crate::id::BlobId;
 pub(crate) const PACK_DIR: &str = "packs";
 /// The first bytes of every pack file.
 pub(crate) const FILE_MAGIC: [u8; 8] = *b"\x89mpack2\n";
-/// Length of a record header: id 32, seq 4, codec 1, group 2, dict 4, raw_len 4, frame_len 4.
-pub(crate) const RECORD_HEADER_LEN: usize = 51;
+/// Length of a record header: id 32, seq 4, codec 1, group 2, dict 4, raw_len 4, frame_len 4,
+/// check 4 (the first 4 bytes of the blake3 hash of the 51 bytes before it).
+pub(crate) const RECORD_HEADER_LEN: usize = 55;
 /// A new file is started when the active one would grow past this much (1 GiB; 256 KiB in
 /// tests, so that they span several files).
 pub(crate) const FILE_BYTES: u64 = if cfg!(test) { 256 << 10 } else { 1 << 30 };
@@ -46,10 +47,13 @@ pub(crate) fn record_header(id: &BlobId, seq: u32, slot: &Slot) -> [u8; RECORD_H
     h[39..43].copy_from_slice(&slot.dict.to_be_bytes());
     h[43..47].copy_from_slice(&slot.raw_len.to_be_bytes());
     h[47..51].copy_from_slice(&slot.frame_len.to_be_bytes());
+    let check = blake3::hash(&h[..51]);
+    h[51..].copy_from_slice(&check.as_bytes()[..4]);
     h
 }
 
-/// The id in a record header, when the rest of it matches the slot of `seq`.
+/// The id in a record header, when its check holds and the rest of it matches the slot of
+/// `seq`: a damaged header never yields an id.
 pub(crate) fn header_id(header: &[u8], seq: u32, slot: &Slot) -> Option<BlobId> {
     let id = BlobId::from_key(header.get(..32)?)?;
     (header.get(..RECORD_HEADER_LEN)? == record_header(&id, seq, slot)).then_some(id)
@@ -264,14 +268,21 @@ mod tests {
         let h = record_header(&id, 0x0102_0304, &slot);
         assert_eq!(h[..32], [7; 32]);
         assert_eq!(
-            h[32..],
+            h[32..51],
             [
                 1, 2, 3, 4, 2, 1, 2, 0, 0, 0, 3, 0, 0, 0x0A, 0x0B, 0, 0, 0, 0x10
             ]
         );
+        assert_eq!(h[51..], blake3::hash(&h[..51]).as_bytes()[..4]);
+        // Any flipped bit of the id is caught by the check.
+        for byte in [0, 8, 31] {
+            let mut bad = h;
+            bad[byte] ^= 1;
+            assert_eq!(header_id(&bad, 0x0102_0304, &slot), None, "{byte}");
+        }
         assert_eq!(header_id(&h, 0x0102_0304, &slot), Some(id));
         assert_eq!(header_id(&h, 0x0102_0305, &slot), None);
-        assert_eq!(header_id(&h[..50], 0x0102_0304, &slot), None);
+        assert_eq!(header_id(&h[..54], 0x0102_0304, &slot), None);
         assert_eq!(
             FILE_MAGIC,
             [0x89, b'm', b'p', b'a', b'c', b'k', b'2', b'\n']

@@ -227,7 +227,7 @@ fn damaged_frames_are_corrupted_never_wrong_bytes() {
         File(fn(&mut Vec<u8>, std::ops::Range<usize>)),
         Slot(fn(&mut Vec<u8>, usize)),
     }
-    let damages: [(&str, Damage); 11] = [
+    let damages: [(&str, Damage); 12] = [
         (
             "frame byte flipped",
             Damage::File(|v, r| v[usize::midpoint(r.start + H, r.end)] ^= 0x40),
@@ -243,6 +243,10 @@ fn damaged_frames_are_corrupted_never_wrong_bytes() {
         (
             "record id changed",
             Damage::File(|v, r| v[r.start + 2] ^= 1),
+        ),
+        (
+            "record id changed past the indexed prefix",
+            Damage::File(|v, r| v[r.start + 20] ^= 1),
         ),
         (
             "record length changed",

@@ -6,7 +6,7 @@
 //! code), so that it also checks that the document tells the truth: one sled tree `morgue`, keys
 //! tagged by their first byte, and the bodies in append-only pack files. An article with
 //! sequence number `seq` has its slot in slot table `B` `seq / 64` (pointing at its record in a
-//! pack file: a 51-byte header with its id, then its frame), its metadata record in `r` block
+//! pack file: a 55-byte header with its id, then its frame), its metadata record in `r` block
 //! `seq / 64`, its index entries in `x` posting chunks and its id-index entry in an `I` chunk.
 
 use std::collections::BTreeMap;
@@ -24,8 +24,8 @@ const PACK: u32 = 64;
 const SLOT: usize = 27;
 /// The codec byte of a removed slot.
 const REMOVED: u8 = 0xFF;
-/// Bytes of a record header in a pack file; the id comes first.
-const RECORD_HEADER: u64 = 51;
+/// Bytes of a record header in a pack file (its id first, its check last).
+const RECORD_HEADER: u64 = 55;
 
 /// Where a live body is: its seq, and its record in a pack file.
 #[derive(Debug, Clone, Copy)]

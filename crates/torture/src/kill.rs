@@ -521,19 +521,28 @@ fn head(text: &str, n: usize) -> String {
 /// `snap.*.generating` left by a kill: sled issues #1527, #1533).
 fn keep(archive: &Path, work_dir: &Path, iteration: u32) -> String {
     let dest = work_dir.join(format!("failed-iteration-{iteration}"));
-    let mut snapshots: Vec<String> = fs::read_dir(archive)
-        .map(|entries| {
+    // sled lives in the archive directory, or in `sled.NNNNNNNN/` once compacted (docs/format.md).
+    let mut dirs = vec![archive.to_owned()];
+    if let Ok(entries) = fs::read_dir(archive) {
+        dirs.extend(
             entries
                 .filter_map(Result::ok)
-                .filter_map(|e| {
-                    let name = e.file_name().to_string_lossy().into_owned();
-                    let len = e.metadata().map(|m| m.len()).unwrap_or_default();
-                    name.starts_with("snap.")
-                        .then(|| format!("{name} ({len} bytes)"))
-                })
-                .collect()
+                .filter(|e| e.file_name().to_string_lossy().starts_with("sled."))
+                .map(|e| e.path()),
+        );
+    }
+    let mut snapshots: Vec<String> = dirs
+        .iter()
+        .filter_map(|dir| fs::read_dir(dir).ok())
+        .flat_map(|entries| {
+            entries.filter_map(Result::ok).filter_map(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                let len = e.metadata().map(|m| m.len()).unwrap_or_default();
+                name.starts_with("snap.")
+                    .then(|| format!("{name} ({len} bytes)"))
+            })
         })
-        .unwrap_or_default();
+        .collect();
     snapshots.sort();
     match copy_dir(archive, &dest) {
         Ok(()) => format!("{} (sled snapshots: {snapshots:?})", dest.display()),
