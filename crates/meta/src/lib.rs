@@ -620,17 +620,17 @@ impl Archive {
         let mut w = self.store.writer();
         let mut tx = Tx::new(self)?;
         let mut out = Vec::with_capacity(prepared.len());
+        let mut blobs = Vec::with_capacity(prepared.len());
+        let mut rest = Vec::with_capacity(prepared.len());
         for p in prepared {
-            let Prepared {
-                blob,
-                encoded,
-                stamped,
-                indexed,
-            } = p;
-            let id = blob.id;
-            let body_len = blob.raw_len;
-            // `place` finds a stored (or staged) copy of the body first.
-            let seq = w.place(blob)?.seq;
+            rest.push((p.blob.raw_len, p.encoded, p.stamped, p.indexed));
+            blobs.push(p.blob);
+        }
+        // Finds a stored (or staged, or earlier in the batch) copy of each body first, walking
+        // the store's id index once for the whole batch.
+        let placed = w.place_many(blobs)?;
+        for (placed, (body_len, encoded, stamped, indexed)) in placed.into_iter().zip(rest) {
+            let (id, seq) = (placed.id, placed.seq);
             if let Some(bytes) = tx.record(seq)? {
                 let (mut record, body_len) = decode_record(&id, &bytes)?;
                 let old = Indexed::of(&record);

@@ -85,7 +85,8 @@ pub(crate) fn parse_prefix(prefix: &[u8]) -> Option<(u8, &str)> {
 
 /// Encodes sorted entries.
 pub(crate) fn encode(entries: &[Pos]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(4 + entries.len() * 3);
+    // Entries take 2 to 6 bytes in practice (a date key delta and a seq delta).
+    let mut out = Vec::with_capacity(8 + entries.len() * 6);
     out.push(VERSION);
     varint::put(&mut out, entries.len() as u64);
     let mut prev: Option<Pos> = None;
