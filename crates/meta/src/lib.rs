@@ -55,6 +55,7 @@ mod v1;
 mod varint;
 mod verify;
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -380,6 +381,11 @@ pub struct Archive {
     /// Serializes this archive's writers (taken before the store's writer), so that `reindex`
     /// never races a commit.
     writer: Mutex<()>,
+    /// The committed posting chunks of the names recent commits added entries to, decoded
+    /// (prefix -> chunks), so that the next commit need not read and decode them again. A
+    /// name is here only while it equals the committed state: taken out by a commit that
+    /// changes it and put back only once that commit is applied; `reindex` clears it.
+    postings: Mutex<HashMap<Vec<u8>, posting::NameChunks>>,
     upgraded_from: Option<u32>,
 }
 
@@ -495,6 +501,7 @@ impl Archive {
             db,
             blocks: BlockCache::default(),
             writer: Mutex::new(()),
+            postings: Mutex::default(),
             upgraded_from: None,
         };
         if version == 1 {
@@ -536,6 +543,11 @@ impl Archive {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, ()> {
         self.writer.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The cache of decoded posting chunks (see the field).
+    fn postings_cache(&self) -> std::sync::MutexGuard<'_, HashMap<Vec<u8>, posting::NameChunks>> {
+        self.postings.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The stored meta state, if any.
@@ -649,12 +661,13 @@ impl Archive {
                 out.push(AddOutcome::Added { id });
             }
         }
-        let touched = tx.finish(&mut w)?;
+        let finished = tx.finish(&mut w)?;
         // Forget the blocks even when the commit fails: whether sled applied part of it is
         // not known.
         let committed = w.commit();
-        self.blocks.invalidate(touched);
+        self.blocks.invalidate(finished.blocks);
         committed?;
+        self.postings_cache().extend(finished.names);
         Ok(out)
     }
 
@@ -725,12 +738,13 @@ impl Archive {
         }
         tx.set_record(seq, None)?;
         w.remove(seq)?;
-        let touched = tx.finish(&mut w)?;
+        let finished = tx.finish(&mut w)?;
         // Forget the blocks even when the commit fails: whether sled applied part of it is
         // not known.
         let committed = w.commit();
-        self.blocks.invalidate(touched);
+        self.blocks.invalidate(finished.blocks);
         committed?;
+        self.postings_cache().extend(finished.names);
         Ok(true)
     }
 

@@ -138,6 +138,7 @@ pub(crate) fn decode(value: &[u8]) -> Option<Vec<Pos>> {
 }
 
 /// Committed chunks in order: (start, value not yet decoded).
+#[cfg(test)]
 pub(crate) type ChunkIter<'s, V, E> = Box<dyn Iterator<Item = Result<(Pos, V), E>> + 's>;
 
 /// The committed chunks, as the staging below reads them.
@@ -159,6 +160,11 @@ pub(crate) trait Committed {
         prefix: &[u8],
         skip: &BTreeSet<Pos>,
     ) -> Result<Option<(Pos, Vec<Pos>)>, Self::Error>;
+}
+
+/// Committed chunks read in order (the reference merge of the tests).
+#[cfg(test)]
+pub(crate) trait Scan: Committed {
     /// The committed chunks of `prefix` whose start is at or above `from`, ascending, as
     /// (start, entries not yet decoded).
     fn scan<'s>(&'s self, prefix: &[u8], from: Pos) -> ChunkIter<'s, Self::Value, Self::Error>;
@@ -168,13 +174,14 @@ pub(crate) trait Committed {
     type Value: AsRef<[u8]>;
 }
 
+#[cfg(test)]
 /// Adds the ascending, distinct positions `adds` to the committed chunks of the name with
 /// chunk prefix `prefix`, reading and writing every touched chunk once (the result is one
 /// [`Staged`] would give, up to where full chunks split): pushes the writes to `out`.
 ///
 /// Walks the name's chunks from the one that holds the lowest added position up to the one
 /// that holds the highest; chunks without a new entry are not decoded.
-pub(crate) fn merge_adds<C: Committed>(
+pub(crate) fn merge_adds<C: Scan>(
     src: &C,
     prefix: &[u8],
     adds: &[Pos],
@@ -237,6 +244,79 @@ pub(crate) fn merge_adds<C: Committed>(
     }
 }
 
+/// The chunks of one name, complete: start -> entries.
+pub(crate) type NameChunks = BTreeMap<Pos, Vec<Pos>>;
+
+/// [`merge_adds`] on a name whose chunks are all in memory (`chunks`, the committed state,
+/// which becomes the state after the writes pushed to `out`).
+pub(crate) fn merge_into(
+    chunks: &mut NameChunks,
+    prefix: &[u8],
+    adds: &[Pos],
+    out: &mut Vec<(Vec<u8>, Option<Vec<u8>>)>,
+) {
+    let mut rest = adds;
+    while let Some(&lowest) = rest.first() {
+        // The chunk that holds `lowest`: the last one starting at or below it, else the
+        // first one (re-keyed down to it).
+        let holder = chunks
+            .range(..=lowest)
+            .next_back()
+            .or_else(|| chunks.iter().next())
+            .map(|(s, _)| *s);
+        let Some(start) = holder else {
+            // A name without chunks.
+            for (s, piece) in split(lowest, rest.to_vec()) {
+                out.push((key(prefix, s), Some(encode(&piece))));
+                chunks.insert(s, piece);
+            }
+            return;
+        };
+        let next = chunks
+            .range((std::ops::Bound::Excluded(start), std::ops::Bound::Unbounded))
+            .next()
+            .map(|(s, _)| *s);
+        let n = next.map_or(rest.len(), |s| rest.partition_point(|p| *p < s));
+        let (mine, later) = rest.split_at(n);
+        rest = later;
+        let Some(entries) = chunks.remove(&start) else {
+            return;
+        };
+        let new_start = start.min(mine[0]);
+        let merged = merge_sorted(&entries, mine);
+        if merged.len() == entries.len() && new_start == start {
+            chunks.insert(start, entries);
+            continue;
+        }
+        if new_start != start {
+            out.push((key(prefix, start), None));
+        }
+        for (s, piece) in split(new_start, merged) {
+            out.push((key(prefix, s), Some(encode(&piece))));
+            chunks.insert(s, piece);
+        }
+    }
+}
+
+/// Ascending `entries` as the chunk at `start`, split in halves (the upper half starting at
+/// its first entry) while over [`MAX_ENTRIES`]: (start, entries) per chunk, ascending.
+fn split(start: Pos, entries: Vec<Pos>) -> Vec<(Pos, Vec<Pos>)> {
+    let mut out = Vec::new();
+    split_into(start, entries, &mut out);
+    out
+}
+
+fn split_into(start: Pos, mut entries: Vec<Pos>, out: &mut Vec<(Pos, Vec<Pos>)>) {
+    if entries.len() <= MAX_ENTRIES {
+        out.push((start, entries));
+        return;
+    }
+    let upper = entries.split_off(entries.len() / 2);
+    let upper_start = upper[0];
+    split_into(start, entries, out);
+    split_into(upper_start, upper, out);
+}
+
 /// The union of two ascending lists, ascending, without repeats.
 fn merge_sorted(a: &[Pos], b: &[Pos]) -> Vec<Pos> {
     let mut out = Vec::with_capacity(a.len() + b.len());
@@ -264,6 +344,7 @@ fn merge_sorted(a: &[Pos], b: &[Pos]) -> Vec<Pos> {
 }
 
 /// Writes non-empty ascending `entries` as chunks, the first at its first entry.
+#[cfg(test)]
 fn put_split(prefix: &[u8], entries: Vec<Pos>, out: &mut Vec<(Vec<u8>, Option<Vec<u8>>)>) {
     if let Some(&first) = entries.first() {
         put_split_at(prefix, first, entries, out);
@@ -272,6 +353,7 @@ fn put_split(prefix: &[u8], entries: Vec<Pos>, out: &mut Vec<(Vec<u8>, Option<Ve
 
 /// Writes ascending `entries` as the chunk at `start`, split in halves (the upper half
 /// starting at its first entry) while over [`MAX_ENTRIES`].
+#[cfg(test)]
 fn put_split_at(
     prefix: &[u8],
     start: Pos,
@@ -501,9 +583,8 @@ impl Staged {
     }
 }
 
-/// Committed chunks held in a map of keys to values (tests, and reindex).
-impl Committed for BTreeMap<Vec<u8>, Vec<u8>> {
-    type Error = ();
+#[cfg(test)]
+impl Scan for BTreeMap<Vec<u8>, Vec<u8>> {
     type Value = Vec<u8>;
 
     fn scan<'s>(&'s self, prefix: &[u8], from: Pos) -> ChunkIter<'s, Vec<u8>, ()> {
@@ -518,6 +599,11 @@ impl Committed for BTreeMap<Vec<u8>, Vec<u8>> {
     }
 
     fn corrupted(&self, _prefix: &[u8], _start: Pos) {}
+}
+
+/// Committed chunks held in a map of keys to values (tests, and reindex).
+impl Committed for BTreeMap<Vec<u8>, Vec<u8>> {
+    type Error = ();
 
     fn floor(
         &self,
@@ -740,12 +826,33 @@ mod tests {
                     per_name.entry(names[n as usize].clone()).or_default().insert((d, s));
                 }
                 if bulk {
+                    let name_chunks = |db: &Db, p: &[u8]| -> NameChunks {
+                        db.iter()
+                            .filter_map(|(k, v)| {
+                                let (kp, start) = parse_key(k)?;
+                                (kp == p).then(|| (start, decode(v).unwrap()))
+                            })
+                            .collect()
+                    };
                     let mut out = Vec::new();
+                    let mut mem_states = Vec::new();
                     for (p, set) in &per_name {
                         let sorted: Vec<Pos> = set.iter().copied().collect();
                         merge_adds(&db, p, &sorted, &mut out).unwrap();
+                        // The in-memory merge ends in the state its own writes make.
+                        let mut chunks = name_chunks(&db, p);
+                        let mut mem_out = Vec::new();
+                        merge_into(&mut chunks, p, &sorted, &mut mem_out);
+                        let mut after = db.clone();
+                        apply_writes(&mut after, mem_out);
+                        prop_assert_eq!(&chunks, &name_chunks(&after, p));
+                        mem_states.push((p.clone(), chunks));
                     }
                     apply_writes(&mut db, out);
+                    // ... and the same state as merge_adds.
+                    for (p, chunks) in mem_states {
+                        prop_assert_eq!(chunks, name_chunks(&db, &p));
+                    }
                 } else {
                     let mut staged = Staged::default();
                     for (p, set) in &per_name {

@@ -7,7 +7,7 @@ use std::ops::Bound;
 use crate::block::{self, Block};
 use crate::engine::{Seq, Writer, sled};
 use crate::keys::{self, DATE_TAG, NAME_INDEXES, State};
-use crate::posting::{self, ChunkIter, Committed, Pos};
+use crate::posting::{self, Committed, Pos};
 use crate::{Archive, Error, Indexed, Result, corrupted, engine_err};
 
 /// The committed posting chunks, read from the tree.
@@ -21,30 +21,6 @@ impl Chunks<'_> {
 
 impl Committed for Chunks<'_> {
     type Error = Error;
-    type Value = sled::IVec;
-
-    fn scan<'s>(&'s self, prefix: &[u8], from: Pos) -> ChunkIter<'s, sled::IVec, Error> {
-        let prefix = prefix.to_vec();
-        let mut end = prefix.clone();
-        // Every key of the name is below prefix + 13 x 0xff.
-        end.extend_from_slice(&[0xff; posting::START_LEN + 1]);
-        Box::new(
-            self.0
-                .range(posting::key(&prefix, from)..end)
-                .map(move |kv| {
-                    let (k, v) = kv.map_err(engine_err)?;
-                    match posting::parse_key(&k) {
-                        Some((p, start)) if p == prefix => Ok((start, v)),
-                        _ => Err(corrupted(&k)),
-                    }
-                }),
-        )
-    }
-
-    fn corrupted(&self, prefix: &[u8], start: Pos) -> Error {
-        corrupted(&posting::key(prefix, start))
-    }
-
     fn floor(
         &self,
         prefix: &[u8],
@@ -219,21 +195,30 @@ impl<'a> Tx<'a> {
         }
     }
 
-    /// Writes every change into `w` (each key once); returns the record blocks written.
-    pub(crate) fn finish(mut self, w: &mut Writer<'_>) -> Result<Vec<u32>> {
+    /// Writes every change into `w` (each key once); returns the record blocks written and the
+    /// posting chunks of the names that gained entries, as they are once `w` is committed.
+    pub(crate) fn finish(mut self, w: &mut Writer<'_>) -> Result<Finished> {
         let src = Chunks(&self.archive.tree);
         let posts = std::mem::take(&mut self.posts);
         let mut writes = Vec::new();
         let mut adds = Vec::new();
         // Name by name: a name that only gains entries (an import) has them merged into its
         // chunks in one pass; one that also loses some goes through the general staging.
+        let mut names = Vec::new();
         for (prefix, mut changes) in posts {
+            // Out of the cache: it goes back only once this commit is applied.
+            let cached = self.archive.postings_cache().remove(&prefix);
             if changes.iter().all(|(_, add)| *add) {
                 adds.clear();
                 adds.extend(changes.iter().map(|(pos, _)| *pos));
                 adds.sort_unstable();
                 adds.dedup();
-                posting::merge_adds(&src, &prefix, &adds, &mut writes)?;
+                let mut chunks = match cached {
+                    Some(chunks) => chunks,
+                    None => load_name(&self.archive.tree, &prefix)?,
+                };
+                posting::merge_into(&mut chunks, &prefix, &adds, &mut writes);
+                names.push((prefix, chunks));
             } else {
                 // Highest position first (stable: the changes of one position keep their
                 // order), so that the committed chunks are asked about each chunk once.
@@ -285,6 +270,32 @@ impl<'a> Tx<'a> {
             }
         }
         w.put(keys::STATE_KEY.to_vec(), self.state.encode());
-        Ok(touched)
+        Ok(Finished {
+            blocks: touched,
+            names,
+        })
     }
+}
+
+/// What [`Tx::finish`] staged.
+pub(crate) struct Finished {
+    /// The record blocks written.
+    pub(crate) blocks: Vec<u32>,
+    /// Chunk prefix and chunks, once committed, of the names that gained entries.
+    pub(crate) names: Vec<(Vec<u8>, posting::NameChunks)>,
+}
+
+/// Every committed chunk of the name with chunk prefix `prefix`, decoded.
+fn load_name(tree: &sled::Tree, prefix: &[u8]) -> Result<posting::NameChunks> {
+    let mut chunks = posting::NameChunks::new();
+    for kv in tree.scan_prefix(prefix) {
+        let (k, v) = kv.map_err(engine_err)?;
+        match posting::parse_key(&k) {
+            Some((p, start)) if p == prefix => {
+                chunks.insert(start, Chunks::decode(&k, &v)?);
+            }
+            _ => return Err(corrupted(&k)),
+        }
+    }
+    Ok(chunks)
 }
