@@ -104,6 +104,10 @@ pub enum Error {
     InvalidRecord(String),
 }
 
+/// Commits of at least this many drafts keep the posting chunks of the names they add to in
+/// memory, decoded, for the next commit (an import's batches touch most chunks each time).
+const BULK_COMMIT: usize = 1000;
+
 /// Maps a sled error to the archive's error.
 fn engine_err(e: sled::Error) -> Error {
     Error::Store(engine::engine_error(e))
@@ -631,6 +635,7 @@ impl Archive {
         let _guard = self.lock();
         let mut w = self.store.writer();
         let mut tx = Tx::new(self)?;
+        tx.bulk = prepared.len() >= BULK_COMMIT;
         let mut out = Vec::with_capacity(prepared.len());
         let mut blobs = Vec::with_capacity(prepared.len());
         let mut rest = Vec::with_capacity(prepared.len());

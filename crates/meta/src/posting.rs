@@ -138,7 +138,6 @@ pub(crate) fn decode(value: &[u8]) -> Option<Vec<Pos>> {
 }
 
 /// Committed chunks in order: (start, value not yet decoded).
-#[cfg(test)]
 pub(crate) type ChunkIter<'s, V, E> = Box<dyn Iterator<Item = Result<(Pos, V), E>> + 's>;
 
 /// The committed chunks, as the staging below reads them.
@@ -162,8 +161,7 @@ pub(crate) trait Committed {
     ) -> Result<Option<(Pos, Vec<Pos>)>, Self::Error>;
 }
 
-/// Committed chunks read in order (the reference merge of the tests).
-#[cfg(test)]
+/// Committed chunks read in order, for [`merge_adds`].
 pub(crate) trait Scan: Committed {
     /// The committed chunks of `prefix` whose start is at or above `from`, ascending, as
     /// (start, entries not yet decoded).
@@ -174,7 +172,6 @@ pub(crate) trait Scan: Committed {
     type Value: AsRef<[u8]>;
 }
 
-#[cfg(test)]
 /// Adds the ascending, distinct positions `adds` to the committed chunks of the name with
 /// chunk prefix `prefix`, reading and writing every touched chunk once (the result is one
 /// [`Staged`] would give, up to where full chunks split): pushes the writes to `out`.
@@ -344,7 +341,6 @@ fn merge_sorted(a: &[Pos], b: &[Pos]) -> Vec<Pos> {
 }
 
 /// Writes non-empty ascending `entries` as chunks, the first at its first entry.
-#[cfg(test)]
 fn put_split(prefix: &[u8], entries: Vec<Pos>, out: &mut Vec<(Vec<u8>, Option<Vec<u8>>)>) {
     if let Some(&first) = entries.first() {
         put_split_at(prefix, first, entries, out);
@@ -353,7 +349,6 @@ fn put_split(prefix: &[u8], entries: Vec<Pos>, out: &mut Vec<(Vec<u8>, Option<Ve
 
 /// Writes ascending `entries` as the chunk at `start`, split in halves (the upper half
 /// starting at its first entry) while over [`MAX_ENTRIES`].
-#[cfg(test)]
 fn put_split_at(
     prefix: &[u8],
     start: Pos,

@@ -19,6 +19,32 @@ impl Chunks<'_> {
     }
 }
 
+impl posting::Scan for Chunks<'_> {
+    type Value = sled::IVec;
+
+    fn scan<'s>(&'s self, prefix: &[u8], from: Pos) -> posting::ChunkIter<'s, sled::IVec, Error> {
+        let prefix = prefix.to_vec();
+        let mut end = prefix.clone();
+        // Every key of the name is below prefix + 13 x 0xff.
+        end.extend_from_slice(&[0xff; posting::START_LEN + 1]);
+        Box::new(
+            self.0
+                .range(posting::key(&prefix, from)..end)
+                .map(move |kv| {
+                    let (k, v) = kv.map_err(engine_err)?;
+                    match posting::parse_key(&k) {
+                        Some((p, start)) if p == prefix => Ok((start, v)),
+                        _ => Err(corrupted(&k)),
+                    }
+                }),
+        )
+    }
+
+    fn corrupted(&self, prefix: &[u8], start: Pos) -> Error {
+        corrupted(&posting::key(prefix, start))
+    }
+}
+
 impl Committed for Chunks<'_> {
     type Error = Error;
     fn floor(
@@ -81,6 +107,9 @@ pub(crate) struct Tx<'a> {
     facets: BTreeMap<Vec<u8>, (i64, String)>,
     /// The meta state, changed in place by the caller.
     pub(crate) state: State,
+    /// A large commit (an import batch): the names it adds to are loaded whole and kept,
+    /// decoded, for the next commit (see `Archive::postings`).
+    pub(crate) bulk: bool,
 }
 
 impl<'a> Tx<'a> {
@@ -96,6 +125,7 @@ impl<'a> Tx<'a> {
             postings: posting::Staged::default(),
             posts: HashMap::new(),
             scratch: Vec::new(),
+            bulk: false,
             facets: BTreeMap::new(),
             state,
         })
@@ -215,6 +245,12 @@ impl<'a> Tx<'a> {
                 adds.dedup();
                 let mut chunks = match cached {
                     Some(chunks) => chunks,
+                    // A small commit (one `add`) reads only the chunks it touches: loading
+                    // every chunk of a large name would cost more than it saves.
+                    None if !self.bulk => {
+                        posting::merge_adds(&src, &prefix, &adds, &mut writes)?;
+                        continue;
+                    }
                     None => load_name(&self.archive.tree, &prefix)?,
                 };
                 posting::merge_into(&mut chunks, &prefix, &adds, &mut writes);
