@@ -18,7 +18,7 @@ const RAW: u8 = 0;
 /// Codec byte: payload compressed as one zstd frame.
 const ZSTD: u8 = 1;
 /// zstd level of record blocks.
-const LEVEL: i32 = 3;
+pub(crate) const LEVEL: i32 = 3;
 /// Largest payload decoded: bounds allocations on hostile bytes (64 records of at most 4 MiB).
 const MAX_RAW: usize = 256 << 20;
 
@@ -110,11 +110,24 @@ impl Block {
     }
 
     /// The stored value: zstd level 3 when that is smaller, else raw.
+    #[cfg(test)]
     pub(crate) fn encode(&self) -> Vec<u8> {
+        self.encode_with(None)
+    }
+
+    /// [`Block::encode`] with a compressor of level 3 kept by the caller (one per commit
+    /// rather than one per block: a zstd context is costly to set up).
+    pub(crate) fn encode_with(
+        &self,
+        compressor: Option<&mut zstd::bulk::Compressor<'_>>,
+    ) -> Vec<u8> {
         let payload = self.payload();
-        let compressed = zstd::bulk::compress(&payload, LEVEL)
-            .ok()
-            .filter(|c| c.len() < payload.len());
+        let compressed = match compressor {
+            Some(c) => c.compress(&payload),
+            None => zstd::bulk::compress(&payload, LEVEL),
+        }
+        .ok()
+        .filter(|c| c.len() < payload.len());
         let (codec, body) = match &compressed {
             Some(c) => (ZSTD, &c[..]),
             None => (RAW, &payload[..]),

@@ -55,6 +55,7 @@ mod v1;
 mod varint;
 mod verify;
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -102,6 +103,10 @@ pub enum Error {
     #[error("invalid record: {0}")]
     InvalidRecord(String),
 }
+
+/// Commits of at least this many drafts keep the posting chunks of the names they add to in
+/// memory, decoded, for the next commit (an import's batches touch most chunks each time).
+const BULK_COMMIT: usize = 1000;
 
 /// Maps a sled error to the archive's error.
 fn engine_err(e: sled::Error) -> Error {
@@ -178,7 +183,34 @@ impl AddOutcome {
 /// commit them from one thread with [`Archive::commit`].
 pub struct Prepared {
     blob: PreparedBlob,
-    record: Record,
+    /// The record as a new article stores it (`imported_at` set), encoded at prepare time so
+    /// that the committing thread does not have to (nor free the drafted record's strings).
+    encoded: Vec<u8>,
+    /// Whether `encoded` carries an `imported_at` that the draft did not have.
+    stamped: bool,
+    /// What the indexes hold for the record, computed at prepare time too.
+    indexed: Indexed,
+}
+
+impl Prepared {
+    /// Encodes and indexes `record` (with `imported_at` set to `now` when given and unset).
+    fn new(blob: PreparedBlob, mut record: Record, now: Option<i64>) -> Prepared {
+        let stamped = now.is_some() && record.imported_at.is_none();
+        if stamped {
+            record.imported_at = now;
+        }
+        Prepared {
+            encoded: codec::encode(&record, blob.raw_len),
+            indexed: Indexed::of(&record),
+            blob,
+            stamped,
+        }
+    }
+
+    /// The record as drafted (for merging into a stored one: rare, so decoded on demand).
+    fn draft(&self) -> Result<Record> {
+        draft_record(&self.blob.id, &self.encoded, self.stamped)
+    }
 }
 
 impl std::fmt::Debug for Prepared {
@@ -186,7 +218,7 @@ impl std::fmt::Debug for Prepared {
         f.debug_struct("Prepared")
             .field("id", &self.blob.id)
             .field("raw_len", &self.blob.raw_len)
-            .field("record", &self.record)
+            .field("record", &self.draft().ok())
             .finish_non_exhaustive()
     }
 }
@@ -353,6 +385,11 @@ pub struct Archive {
     /// Serializes this archive's writers (taken before the store's writer), so that `reindex`
     /// never races a commit.
     writer: Mutex<()>,
+    /// The committed posting chunks of the names recent commits added entries to, decoded
+    /// (prefix -> chunks), so that the next commit need not read and decode them again. A
+    /// name is here only while it equals the committed state: taken out by a commit that
+    /// changes it and put back only once that commit is applied; `reindex` clears it.
+    postings: Mutex<HashMap<Vec<u8>, posting::NameChunks>>,
     upgraded_from: Option<u32>,
 }
 
@@ -387,6 +424,15 @@ impl Indexed {
 
 fn decode_record(id: &BlobId, value: &[u8]) -> Result<(Record, u64)> {
     codec::decode(value).map_err(|_| Error::CorruptedRecord { id: *id })
+}
+
+/// The drafted record of a [`Prepared`] from its encoded form.
+fn draft_record(id: &BlobId, encoded: &[u8], stamped: bool) -> Result<Record> {
+    let (mut record, _) = decode_record(id, encoded)?;
+    if stamped {
+        record.imported_at = None;
+    }
+    Ok(record)
 }
 
 /// Checks what `prepare` checks before hashing.
@@ -459,6 +505,7 @@ impl Archive {
             db,
             blocks: BlockCache::default(),
             writer: Mutex::new(()),
+            postings: Mutex::default(),
             upgraded_from: None,
         };
         if version == 1 {
@@ -500,6 +547,11 @@ impl Archive {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, ()> {
         self.writer.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The cache of decoded posting chunks (see the field).
+    fn postings_cache(&self) -> std::sync::MutexGuard<'_, HashMap<Vec<u8>, posting::NameChunks>> {
+        self.postings.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The stored meta state, if any.
@@ -559,16 +611,14 @@ impl Archive {
             .map(|((d, _), g)| (d.body.as_bytes(), g.as_str()))
             .collect();
         let mut blobs = self.store.prepare_batch(&items)?.into_iter();
+        let now = chrono::Utc::now().timestamp();
         let mut out = Vec::with_capacity(drafts.len());
         for (draft, check) in drafts.into_iter().zip(checks) {
             out.push(check.and_then(|()| {
                 let blob = blobs
                     .next()
                     .ok_or_else(|| Error::InvalidRecord("missing prepared body".into()))?;
-                Ok(Prepared {
-                    blob,
-                    record: draft.record,
-                })
+                Ok(Prepared::new(blob, draft.record, Some(now)))
             }));
         }
         Ok(out)
@@ -577,35 +627,31 @@ impl Archive {
     /// Commits prepared drafts in one atomic batch: bodies, records, posting chunks, facets and
     /// counters. A draft whose body is already stored (or appears earlier in the same batch) is
     /// merged into the stored record under `policy`. Not durable until [`Archive::flush`].
+    /// A new article's `imported_at`, when its draft had none, is the time it was prepared.
     pub fn commit(&self, prepared: Vec<Prepared>, policy: MergePolicy) -> Result<Vec<AddOutcome>> {
-        self.commit_with(prepared, policy, Some(chrono::Utc::now().timestamp()))
-    }
-
-    /// [`Archive::commit`], setting `imported_at` of new records to `now` when given and unset.
-    fn commit_with(
-        &self,
-        prepared: Vec<Prepared>,
-        policy: MergePolicy,
-        now: Option<i64>,
-    ) -> Result<Vec<AddOutcome>> {
         if prepared.is_empty() {
             return Ok(Vec::new());
         }
         let _guard = self.lock();
         let mut w = self.store.writer();
         let mut tx = Tx::new(self)?;
+        tx.bulk = prepared.len() >= BULK_COMMIT;
         let mut out = Vec::with_capacity(prepared.len());
+        let mut blobs = Vec::with_capacity(prepared.len());
+        let mut rest = Vec::with_capacity(prepared.len());
         for p in prepared {
-            let id = p.blob.id;
-            let body_len = p.blob.raw_len;
-            let seq = match w.find(&id)? {
-                Some(seq) => seq,
-                None => w.place(p.blob)?.seq,
-            };
+            rest.push((p.blob.raw_len, p.encoded, p.stamped, p.indexed));
+            blobs.push(p.blob);
+        }
+        // Finds a stored (or staged, or earlier in the batch) copy of each body first, walking
+        // the store's id index once for the whole batch.
+        let placed = w.place_many(blobs)?;
+        for (placed, (body_len, encoded, stamped, indexed)) in placed.into_iter().zip(rest) {
+            let (id, seq) = (placed.id, placed.seq);
             if let Some(bytes) = tx.record(seq)? {
                 let (mut record, body_len) = decode_record(&id, &bytes)?;
                 let old = Indexed::of(&record);
-                let filled = record.merge(&p.record, policy);
+                let filled = record.merge(&draft_record(&id, &encoded, stamped)?, policy);
                 if !filled.is_empty() {
                     tx.set_record(seq, Some(codec::encode(&record, body_len)))?;
                     tx.index(seq, Some(&old), Some(&Indexed::of(&record)));
@@ -613,23 +659,20 @@ impl Archive {
                 out.push(AddOutcome::Duplicate { id, filled });
             } else {
                 // A new body, or one stored without a record (healed here).
-                let mut record = p.record;
-                if let Some(now) = now {
-                    record.imported_at.get_or_insert(now);
-                }
-                tx.set_record(seq, Some(codec::encode(&record, body_len)))?;
-                tx.index(seq, None, Some(&Indexed::of(&record)));
+                tx.set_record(seq, Some(encoded))?;
+                tx.index(seq, None, Some(&indexed));
                 tx.state.articles += 1;
                 tx.state.raw_bytes += body_len;
                 out.push(AddOutcome::Added { id });
             }
         }
-        let touched = tx.finish(&mut w)?;
+        let finished = tx.finish(&mut w)?;
         // Forget the blocks even when the commit fails: whether sled applied part of it is
         // not known.
         let committed = w.commit();
-        self.blocks.invalidate(touched);
+        self.blocks.invalidate(finished.blocks);
         committed?;
+        self.postings_cache().extend(finished.names);
         Ok(out)
     }
 
@@ -700,12 +743,13 @@ impl Archive {
         }
         tx.set_record(seq, None)?;
         w.remove(seq)?;
-        let touched = tx.finish(&mut w)?;
+        let finished = tx.finish(&mut w)?;
         // Forget the blocks even when the commit fails: whether sled applied part of it is
         // not known.
         let committed = w.commit();
-        self.blocks.invalidate(touched);
+        self.blocks.invalidate(finished.blocks);
         committed?;
+        self.postings_cache().extend(finished.names);
         Ok(true)
     }
 

@@ -68,9 +68,9 @@ fn import(archive: &Archive, batch: Vec<(Vec<u8>, crate::Record)>) -> Result<()>
     let prepared = blobs
         .into_iter()
         .zip(batch)
-        .map(|(blob, (_, record))| Prepared { blob, record })
+        .map(|(blob, (_, record))| Prepared::new(blob, record, None))
         .collect();
-    archive.commit_with(prepared, MergePolicy::FillEmpty, None)?;
+    archive.commit(prepared, MergePolicy::FillEmpty)?;
     Ok(())
 }
 

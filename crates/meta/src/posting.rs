@@ -38,6 +38,15 @@ pub(crate) fn prefix(index: u8, norm: &str) -> Vec<u8> {
     k
 }
 
+/// [`prefix`], written into `out` (cleared first).
+pub(crate) fn prefix_into(out: &mut Vec<u8>, index: u8, norm: &str) {
+    out.clear();
+    out.push(TAG);
+    out.push(index);
+    out.extend_from_slice(norm.as_bytes());
+    out.push(0);
+}
+
 /// `prefix` + `pos` as 12 big-endian bytes.
 pub(crate) fn key(prefix: &[u8], pos: Pos) -> Vec<u8> {
     let mut k = Vec::with_capacity(prefix.len() + START_LEN);
@@ -76,7 +85,8 @@ pub(crate) fn parse_prefix(prefix: &[u8]) -> Option<(u8, &str)> {
 
 /// Encodes sorted entries.
 pub(crate) fn encode(entries: &[Pos]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(4 + entries.len() * 3);
+    // Entries take 2 to 6 bytes in practice (a date key delta and a seq delta).
+    let mut out = Vec::with_capacity(8 + entries.len() * 6);
     out.push(VERSION);
     varint::put(&mut out, entries.len() as u64);
     let mut prev: Option<Pos> = None;
@@ -127,6 +137,9 @@ pub(crate) fn decode(value: &[u8]) -> Option<Vec<Pos>> {
     rest.is_empty().then_some(out)
 }
 
+/// Committed chunks in order: (start, value not yet decoded).
+pub(crate) type ChunkIter<'s, V, E> = Box<dyn Iterator<Item = Result<(Pos, V), E>> + 's>;
+
 /// The committed chunks, as the staging below reads them.
 pub(crate) trait Committed {
     /// Error of a read.
@@ -146,6 +159,210 @@ pub(crate) trait Committed {
         prefix: &[u8],
         skip: &BTreeSet<Pos>,
     ) -> Result<Option<(Pos, Vec<Pos>)>, Self::Error>;
+}
+
+/// Committed chunks read in order, for [`merge_adds`].
+pub(crate) trait Scan: Committed {
+    /// The committed chunks of `prefix` whose start is at or above `from`, ascending, as
+    /// (start, entries not yet decoded).
+    fn scan<'s>(&'s self, prefix: &[u8], from: Pos) -> ChunkIter<'s, Self::Value, Self::Error>;
+    /// A chunk value of `prefix` at `start` that does not decode.
+    fn corrupted(&self, prefix: &[u8], start: Pos) -> Self::Error;
+    /// A stored chunk value.
+    type Value: AsRef<[u8]>;
+}
+
+/// Adds the ascending, distinct positions `adds` to the committed chunks of the name with
+/// chunk prefix `prefix`, reading and writing every touched chunk once (the result is one
+/// [`Staged`] would give, up to where full chunks split): pushes the writes to `out`.
+///
+/// Walks the name's chunks from the one that holds the lowest added position up to the one
+/// that holds the highest; chunks without a new entry are not decoded.
+pub(crate) fn merge_adds<C: Scan>(
+    src: &C,
+    prefix: &[u8],
+    adds: &[Pos],
+    out: &mut Vec<(Vec<u8>, Option<Vec<u8>>)>,
+) -> Result<(), C::Error> {
+    let Some(&lowest) = adds.first() else {
+        return Ok(());
+    };
+    let none = BTreeSet::new();
+    let from = match src.floor(prefix, lowest, None, &none)? {
+        Some((start, _)) => start,
+        None => (0, 0),
+    };
+    let mut chunks = src.scan(prefix, from).peekable();
+    let mut rest = adds;
+    // The chunk being filled: its committed start (None: a new name), the start it gets.
+    let mut current = match chunks.next().transpose()? {
+        None => {
+            // A name without chunks: one new chunk (split when over the limit).
+            put_split(prefix, rest.to_vec(), out);
+            return Ok(());
+        }
+        Some((start, value)) => (start, value),
+    };
+    loop {
+        let (start, value) = current;
+        let next = match chunks.peek() {
+            Some(Ok((s, _))) => Some(*s),
+            Some(Err(_)) => {
+                return Err(chunks
+                    .next()
+                    .and_then(Result::err)
+                    .unwrap_or_else(|| src.corrupted(prefix, start)));
+            }
+            None => None,
+        };
+        // The adds that belong to this chunk: below the next chunk's start.
+        let n = next.map_or(rest.len(), |s| rest.partition_point(|p| *p < s));
+        let (mine, later) = rest.split_at(n);
+        rest = later;
+        if !mine.is_empty() {
+            let entries = decode(value.as_ref()).ok_or_else(|| src.corrupted(prefix, start))?;
+            let merged = merge_sorted(&entries, mine);
+            // Adds below the name's first chunk re-key it down to the lowest.
+            let new_start = start.min(mine[0]);
+            if merged.len() != entries.len() || new_start != start {
+                if new_start != start {
+                    out.push((key(prefix, start), None));
+                }
+                put_split_at(prefix, new_start, merged, out);
+            }
+        }
+        if rest.is_empty() {
+            return Ok(());
+        }
+        current = match chunks.next().transpose()? {
+            Some(c) => c,
+            None => return Ok(()),
+        };
+    }
+}
+
+/// The chunks of one name, complete: start -> entries.
+pub(crate) type NameChunks = BTreeMap<Pos, Vec<Pos>>;
+
+/// [`merge_adds`] on a name whose chunks are all in memory (`chunks`, the committed state,
+/// which becomes the state after the writes pushed to `out`).
+pub(crate) fn merge_into(
+    chunks: &mut NameChunks,
+    prefix: &[u8],
+    adds: &[Pos],
+    out: &mut Vec<(Vec<u8>, Option<Vec<u8>>)>,
+) {
+    let mut rest = adds;
+    while let Some(&lowest) = rest.first() {
+        // The chunk that holds `lowest`: the last one starting at or below it, else the
+        // first one (re-keyed down to it).
+        let holder = chunks
+            .range(..=lowest)
+            .next_back()
+            .or_else(|| chunks.iter().next())
+            .map(|(s, _)| *s);
+        let Some(start) = holder else {
+            // A name without chunks.
+            for (s, piece) in split(lowest, rest.to_vec()) {
+                out.push((key(prefix, s), Some(encode(&piece))));
+                chunks.insert(s, piece);
+            }
+            return;
+        };
+        let next = chunks
+            .range((std::ops::Bound::Excluded(start), std::ops::Bound::Unbounded))
+            .next()
+            .map(|(s, _)| *s);
+        let n = next.map_or(rest.len(), |s| rest.partition_point(|p| *p < s));
+        let (mine, later) = rest.split_at(n);
+        rest = later;
+        let Some(entries) = chunks.remove(&start) else {
+            return;
+        };
+        let new_start = start.min(mine[0]);
+        let merged = merge_sorted(&entries, mine);
+        if merged.len() == entries.len() && new_start == start {
+            chunks.insert(start, entries);
+            continue;
+        }
+        if new_start != start {
+            out.push((key(prefix, start), None));
+        }
+        for (s, piece) in split(new_start, merged) {
+            out.push((key(prefix, s), Some(encode(&piece))));
+            chunks.insert(s, piece);
+        }
+    }
+}
+
+/// Ascending `entries` as the chunk at `start`, split in halves (the upper half starting at
+/// its first entry) while over [`MAX_ENTRIES`]: (start, entries) per chunk, ascending.
+fn split(start: Pos, entries: Vec<Pos>) -> Vec<(Pos, Vec<Pos>)> {
+    let mut out = Vec::new();
+    split_into(start, entries, &mut out);
+    out
+}
+
+fn split_into(start: Pos, mut entries: Vec<Pos>, out: &mut Vec<(Pos, Vec<Pos>)>) {
+    if entries.len() <= MAX_ENTRIES {
+        out.push((start, entries));
+        return;
+    }
+    let upper = entries.split_off(entries.len() / 2);
+    let upper_start = upper[0];
+    split_into(start, entries, out);
+    split_into(upper_start, upper, out);
+}
+
+/// The union of two ascending lists, ascending, without repeats.
+fn merge_sorted(a: &[Pos], b: &[Pos]) -> Vec<Pos> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => {
+                out.push(a[i]);
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                out.push(b[j]);
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                out.push(a[i]);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
+}
+
+/// Writes non-empty ascending `entries` as chunks, the first at its first entry.
+fn put_split(prefix: &[u8], entries: Vec<Pos>, out: &mut Vec<(Vec<u8>, Option<Vec<u8>>)>) {
+    if let Some(&first) = entries.first() {
+        put_split_at(prefix, first, entries, out);
+    }
+}
+
+/// Writes ascending `entries` as the chunk at `start`, split in halves (the upper half
+/// starting at its first entry) while over [`MAX_ENTRIES`].
+fn put_split_at(
+    prefix: &[u8],
+    start: Pos,
+    mut entries: Vec<Pos>,
+    out: &mut Vec<(Vec<u8>, Option<Vec<u8>>)>,
+) {
+    if entries.len() <= MAX_ENTRIES {
+        out.push((key(prefix, start), Some(encode(&entries))));
+        return;
+    }
+    let upper = entries.split_off(entries.len() / 2);
+    let upper_start = upper[0];
+    put_split_at(prefix, start, entries, out);
+    put_split_at(prefix, upper_start, upper, out);
 }
 
 #[derive(Debug)]
@@ -361,6 +578,24 @@ impl Staged {
     }
 }
 
+#[cfg(test)]
+impl Scan for BTreeMap<Vec<u8>, Vec<u8>> {
+    type Value = Vec<u8>;
+
+    fn scan<'s>(&'s self, prefix: &[u8], from: Pos) -> ChunkIter<'s, Vec<u8>, ()> {
+        let prefix = prefix.to_vec();
+        Box::new(
+            self.range(key(&prefix, from)..)
+                .map_while(move |(k, v)| match parse_key(k) {
+                    Some((p, start)) if p == prefix => Some(Ok((start, v.clone()))),
+                    _ => None,
+                }),
+        )
+    }
+
+    fn corrupted(&self, _prefix: &[u8], _start: Pos) {}
+}
+
 /// Committed chunks held in a map of keys to values (tests, and reindex).
 impl Committed for BTreeMap<Vec<u8>, Vec<u8>> {
     type Error = ();
@@ -531,8 +766,107 @@ mod tests {
         ]
     }
 
+    /// Applies writes (each key at most once) to `db`.
+    fn apply_writes(db: &mut Db, writes: Vec<(Vec<u8>, Option<Vec<u8>>)>) {
+        let keys: BTreeSet<&Vec<u8>> = writes.iter().map(|(k, _)| k).collect();
+        assert_eq!(keys.len(), writes.len(), "a key written twice");
+        for (k, v) in writes {
+            match v {
+                Some(v) => db.insert(k, v),
+                None => db.remove(&k),
+            };
+        }
+    }
+
+    #[test]
+    fn merge_adds_splits_rekeys_and_skips_present_entries() {
+        let mut db = Db::new();
+        let p = prefix(b'd', "");
+        let other = prefix(b'e', "");
+        let mut out = Vec::new();
+        let adds: Vec<Pos> = (0..1000u32).map(|i| (u64::from(i / 3) + 10, i)).collect();
+        merge_adds(&db, &p, &adds, &mut out).unwrap();
+        merge_adds(&db, &other, &[(7, 7)], &mut out).unwrap();
+        apply_writes(&mut db, out);
+        let got = check(&db);
+        assert_eq!(got[&p], adds);
+        assert!(db.len() >= 3, "{}", db.len());
+        // Below every chunk: the first chunk is re-keyed; present entries write nothing.
+        let mut out = Vec::new();
+        merge_adds(&db, &p, &[(1, 5000)], &mut out).unwrap();
+        apply_writes(&mut db, out);
+        assert_eq!(parse_key(db.keys().next().unwrap()).unwrap().1, (1, 5000));
+        let mut out = Vec::new();
+        merge_adds(&db, &p, &[(1, 5000), (10, 0), (343, 999)], &mut out).unwrap();
+        assert!(out.is_empty(), "{out:?}");
+        assert_eq!(check(&db)[&other], vec![(7, 7)]);
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        #[test]
+        fn merged_adds_match_a_model(
+            commits in prop::collection::vec(
+                (any::<bool>(), prop::collection::vec((0u8..2, 0u64..60, 0u32..4000), 0..1500)),
+                1..6,
+            ),
+        ) {
+            let names = [prefix(b'r', "a"), prefix(b'r', "ab")];
+            let mut db = Db::new();
+            let mut model: BTreeMap<Vec<u8>, BTreeSet<Pos>> = BTreeMap::new();
+            for (bulk, adds) in commits {
+                let mut per_name: BTreeMap<Vec<u8>, BTreeSet<Pos>> = BTreeMap::new();
+                for (n, d, s) in adds {
+                    per_name.entry(names[n as usize].clone()).or_default().insert((d, s));
+                }
+                if bulk {
+                    let name_chunks = |db: &Db, p: &[u8]| -> NameChunks {
+                        db.iter()
+                            .filter_map(|(k, v)| {
+                                let (kp, start) = parse_key(k)?;
+                                (kp == p).then(|| (start, decode(v).unwrap()))
+                            })
+                            .collect()
+                    };
+                    let mut out = Vec::new();
+                    let mut mem_states = Vec::new();
+                    for (p, set) in &per_name {
+                        let sorted: Vec<Pos> = set.iter().copied().collect();
+                        merge_adds(&db, p, &sorted, &mut out).unwrap();
+                        // The in-memory merge ends in the state its own writes make.
+                        let mut chunks = name_chunks(&db, p);
+                        let mut mem_out = Vec::new();
+                        merge_into(&mut chunks, p, &sorted, &mut mem_out);
+                        let mut after = db.clone();
+                        apply_writes(&mut after, mem_out);
+                        prop_assert_eq!(&chunks, &name_chunks(&after, p));
+                        mem_states.push((p.clone(), chunks));
+                    }
+                    apply_writes(&mut db, out);
+                    // ... and the same state as merge_adds.
+                    for (p, chunks) in mem_states {
+                        prop_assert_eq!(chunks, name_chunks(&db, &p));
+                    }
+                } else {
+                    let mut staged = Staged::default();
+                    for (p, set) in &per_name {
+                        for pos in set {
+                            staged.insert(&db, p, *pos).unwrap();
+                        }
+                    }
+                    apply(&mut db, staged);
+                }
+                for (p, set) in per_name {
+                    model.entry(p).or_default().extend(set);
+                }
+            }
+            let got = check(&db);
+            model.retain(|_, v| !v.is_empty());
+            let want: BTreeMap<Vec<u8>, Vec<Pos>> =
+                model.into_iter().map(|(k, v)| (k, v.into_iter().collect())).collect();
+            prop_assert_eq!(got, want);
+        }
 
         #[test]
         fn staged_chunks_match_a_model(ops in prop::collection::vec(op(), 1..2500)) {

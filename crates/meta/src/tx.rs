@@ -1,7 +1,7 @@
 //! The staging of one commit: record blocks, posting chunks, facet counts and the meta state,
 //! read through the commit's own changes and written once each into the store's writer.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Bound;
 
 use crate::block::{self, Block};
@@ -19,9 +19,34 @@ impl Chunks<'_> {
     }
 }
 
+impl posting::Scan for Chunks<'_> {
+    type Value = sled::IVec;
+
+    fn scan<'s>(&'s self, prefix: &[u8], from: Pos) -> posting::ChunkIter<'s, sled::IVec, Error> {
+        let prefix = prefix.to_vec();
+        let mut end = prefix.clone();
+        // Every key of the name is below prefix + 13 x 0xff.
+        end.extend_from_slice(&[0xff; posting::START_LEN + 1]);
+        Box::new(
+            self.0
+                .range(posting::key(&prefix, from)..end)
+                .map(move |kv| {
+                    let (k, v) = kv.map_err(engine_err)?;
+                    match posting::parse_key(&k) {
+                        Some((p, start)) if p == prefix => Ok((start, v)),
+                        _ => Err(corrupted(&k)),
+                    }
+                }),
+        )
+    }
+
+    fn corrupted(&self, prefix: &[u8], start: Pos) -> Error {
+        corrupted(&posting::key(prefix, start))
+    }
+}
+
 impl Committed for Chunks<'_> {
     type Error = Error;
-
     fn floor(
         &self,
         prefix: &[u8],
@@ -74,11 +99,17 @@ pub(crate) struct Tx<'a> {
     postings: posting::Staged,
     /// Posting changes, applied at [`Tx::finish`] name by name, highest position first: the
     /// committed chunks are then asked about each chunk once, not about each entry.
-    posts: Vec<(Vec<u8>, Pos, bool)>,
+    /// Chunk prefix -> the changes to that name, in order: (position, added).
+    posts: HashMap<Vec<u8>, Vec<(Pos, bool)>>,
+    /// Scratch space for building keys.
+    scratch: Vec<u8>,
     /// Facet key -> (count change, spelling of the first article that added the name).
     facets: BTreeMap<Vec<u8>, (i64, String)>,
     /// The meta state, changed in place by the caller.
     pub(crate) state: State,
+    /// A large commit (an import batch): the names it adds to are loaded whole and kept,
+    /// decoded, for the next commit (see `Archive::postings`).
+    pub(crate) bulk: bool,
 }
 
 impl<'a> Tx<'a> {
@@ -92,7 +123,9 @@ impl<'a> Tx<'a> {
             archive,
             blocks: BTreeMap::new(),
             postings: posting::Staged::default(),
-            posts: Vec::new(),
+            posts: HashMap::new(),
+            scratch: Vec::new(),
+            bulk: false,
             facets: BTreeMap::new(),
             state,
         })
@@ -124,18 +157,30 @@ impl<'a> Tx<'a> {
     }
 
     fn facet_add(&mut self, tag: u8, norm: &str, display: &str, delta: i64) {
-        let entry = self
-            .facets
-            .entry(keys::facet_key(tag, norm))
-            .or_insert_with(|| (0, String::new()));
+        self.scratch.clear();
+        self.scratch.extend_from_slice(&[keys::FACET_TAG, tag]);
+        self.scratch.extend_from_slice(norm.as_bytes());
+        debug_assert_eq!(self.scratch, keys::facet_key(tag, norm));
+        if !self.facets.contains_key(self.scratch.as_slice()) {
+            self.facets.insert(self.scratch.clone(), (0, String::new()));
+        }
+        let Some(entry) = self.facets.get_mut(self.scratch.as_slice()) else {
+            return;
+        };
         if delta > 0 && entry.1.is_empty() {
             entry.1 = display.to_string();
         }
         entry.0 += delta;
     }
 
-    fn post(&mut self, prefix: &[u8], pos: Pos, add: bool) {
-        self.posts.push((prefix.to_vec(), pos, add));
+    fn post(&mut self, index: u8, norm: &str, pos: Pos, add: bool) {
+        posting::prefix_into(&mut self.scratch, index, norm);
+        match self.posts.get_mut(self.scratch.as_slice()) {
+            Some(list) => list.push((pos, add)),
+            None => {
+                self.posts.insert(self.scratch.clone(), vec![(pos, add)]);
+            }
+        }
     }
 
     /// Moves the posting entries and facets of the article at `seq` from `old` to `new`.
@@ -143,12 +188,11 @@ impl<'a> Tx<'a> {
         let old_date = old.map(|o| o.date);
         let new_date = new.map(|n| n.date);
         if old_date != new_date {
-            let date = posting::prefix(DATE_TAG, "");
             if let Some(d) = old_date {
-                self.post(&date, (d, seq), false);
+                self.post(DATE_TAG, "", (d, seq), false);
             }
             if let Some(d) = new_date {
-                self.post(&date, (d, seq), true);
+                self.post(DATE_TAG, "", (d, seq), true);
             }
         }
         let none = Vec::new();
@@ -161,7 +205,7 @@ impl<'a> Tx<'a> {
                 if (!kept || old_date != new_date)
                     && let Some(d) = old_date
                 {
-                    self.post(&posting::prefix(def.tag, norm), (d, seq), false);
+                    self.post(def.tag, norm, (d, seq), false);
                 }
                 if !kept {
                     self.facet_add(def.tag, norm, display, -1);
@@ -172,7 +216,7 @@ impl<'a> Tx<'a> {
                 if (!had || old_date != new_date)
                     && let Some(d) = new_date
                 {
-                    self.post(&posting::prefix(def.tag, norm), (d, seq), true);
+                    self.post(def.tag, norm, (d, seq), true);
                 }
                 if !had {
                     self.facet_add(def.tag, norm, display, 1);
@@ -181,20 +225,52 @@ impl<'a> Tx<'a> {
         }
     }
 
-    /// Writes every change into `w` (each key once); returns the record blocks written.
-    pub(crate) fn finish(mut self, w: &mut Writer<'_>) -> Result<Vec<u32>> {
-        // Stable: the changes of one position keep their order.
-        self.posts
-            .sort_by(|a, b| a.0.cmp(&b.0).then_with(|| b.1.cmp(&a.1)));
+    /// Writes every change into `w` (each key once); returns the record blocks written and the
+    /// posting chunks of the names that gained entries, as they are once `w` is committed.
+    pub(crate) fn finish(mut self, w: &mut Writer<'_>) -> Result<Finished> {
         let src = Chunks(&self.archive.tree);
-        for (prefix, pos, add) in std::mem::take(&mut self.posts) {
-            if add {
-                self.postings.insert(&src, &prefix, pos)?;
+        let posts = std::mem::take(&mut self.posts);
+        let mut writes = Vec::new();
+        let mut adds = Vec::new();
+        // Name by name: a name that only gains entries (an import) has them merged into its
+        // chunks in one pass; one that also loses some goes through the general staging.
+        let mut names = Vec::new();
+        for (prefix, mut changes) in posts {
+            // Out of the cache: it goes back only once this commit is applied.
+            let cached = self.archive.postings_cache().remove(&prefix);
+            if changes.iter().all(|(_, add)| *add) {
+                adds.clear();
+                adds.extend(changes.iter().map(|(pos, _)| *pos));
+                adds.sort_unstable();
+                adds.dedup();
+                let mut chunks = match cached {
+                    Some(chunks) => chunks,
+                    // A small commit (one `add`) reads only the chunks it touches: loading
+                    // every chunk of a large name would cost more than it saves.
+                    None if !self.bulk => {
+                        posting::merge_adds(&src, &prefix, &adds, &mut writes)?;
+                        continue;
+                    }
+                    None => load_name(&self.archive.tree, &prefix)?,
+                };
+                posting::merge_into(&mut chunks, &prefix, &adds, &mut writes);
+                names.push((prefix, chunks));
             } else {
-                self.postings.remove(&src, &prefix, pos)?;
+                // Highest position first (stable: the changes of one position keep their
+                // order), so that the committed chunks are asked about each chunk once.
+                changes.sort_by_key(|c| std::cmp::Reverse(c.0));
+                for (pos, add) in changes {
+                    if add {
+                        self.postings.insert(&src, &prefix, pos)?;
+                    } else {
+                        self.postings.remove(&src, &prefix, pos)?;
+                    }
+                }
             }
         }
+        writes.extend(self.postings.writes());
         let mut touched = Vec::new();
+        let mut compressor = zstd::bulk::Compressor::new(block::LEVEL).ok();
         for (b, (block, dirty)) in self.blocks {
             if !dirty {
                 continue;
@@ -203,11 +279,11 @@ impl<'a> Tx<'a> {
             if block.is_empty() {
                 w.delete(key);
             } else {
-                w.put(key, block.encode());
+                w.put(key, block.encode_with(compressor.as_mut()));
             }
             touched.push(b);
         }
-        for (key, value) in self.postings.writes() {
+        for (key, value) in writes {
             match value {
                 Some(v) => w.put(key, v),
                 None => w.delete(key),
@@ -230,6 +306,32 @@ impl<'a> Tx<'a> {
             }
         }
         w.put(keys::STATE_KEY.to_vec(), self.state.encode());
-        Ok(touched)
+        Ok(Finished {
+            blocks: touched,
+            names,
+        })
     }
+}
+
+/// What [`Tx::finish`] staged.
+pub(crate) struct Finished {
+    /// The record blocks written.
+    pub(crate) blocks: Vec<u32>,
+    /// Chunk prefix and chunks, once committed, of the names that gained entries.
+    pub(crate) names: Vec<(Vec<u8>, posting::NameChunks)>,
+}
+
+/// Every committed chunk of the name with chunk prefix `prefix`, decoded.
+fn load_name(tree: &sled::Tree, prefix: &[u8]) -> Result<posting::NameChunks> {
+    let mut chunks = posting::NameChunks::new();
+    for kv in tree.scan_prefix(prefix) {
+        let (k, v) = kv.map_err(engine_err)?;
+        match posting::parse_key(&k) {
+            Some((p, start)) if p == prefix => {
+                chunks.insert(start, Chunks::decode(&k, &v)?);
+            }
+            _ => return Err(corrupted(&k)),
+        }
+    }
+    Ok(chunks)
 }

@@ -77,8 +77,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let items: Vec<(&[u8], &str)> = bodies.iter().map(|b| (b.as_slice(), "wire")).collect();
         let prepared = store.prepare_batch(&items)?;
         let mut w = store.writer();
-        for p in prepared {
-            w.place(p)?;
+        if std::env::var_os("ONE_BY_ONE").is_some() {
+            for p in prepared {
+                w.place(p)?;
+            }
+        } else {
+            w.place_many(prepared)?;
         }
         w.commit()?;
         store.flush()?;

@@ -49,9 +49,7 @@ pub(crate) fn upgrade_blobs(db: &Database, level: i32) -> Result<()> {
         let items: Vec<(&[u8], &str)> = bodies.iter().map(|b| (b.as_slice(), "")).collect();
         let prepared = store.prepare_batch(&items)?;
         let mut writer = store.writer();
-        for blob in prepared {
-            writer.place(blob)?;
-        }
+        writer.place_many(prepared)?;
         writer.commit()?;
     }
     store.flush()?;

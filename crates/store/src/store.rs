@@ -316,10 +316,11 @@ impl Store {
         let items: Vec<(&[u8], &str)> = bodies.iter().map(|b| (*b, "")).collect();
         let prepared = self.prepare_batch(&items)?;
         let mut writer = self.writer();
-        let mut ids = Vec::with_capacity(prepared.len());
-        for blob in prepared {
-            ids.push(writer.place(blob)?.id);
-        }
+        let ids = writer
+            .place_many(prepared)?
+            .into_iter()
+            .map(|p| p.id)
+            .collect();
         writer.commit()?;
         Ok(ids)
     }
@@ -639,6 +640,61 @@ impl Store {
 /// A walk of the index met a missing chunk (its run replaced meanwhile): retry or fail with
 /// the error.
 pub(crate) struct Missing(pub(crate) Error);
+
+/// [`candidates_in`] for each of `prefixes` (sorted, distinct), reading each chunk once: the
+/// sequence numbers of the entries of each prefix, newest run first.
+pub(crate) fn candidates_many(
+    tree: &sled::Tree,
+    runs: &[Run],
+    prefixes: &[u64],
+) -> Result<HashMap<u64, Vec<Seq>>, Missing> {
+    let mut out: HashMap<u64, Vec<Seq>> = HashMap::new();
+    for run in runs.iter().rev() {
+        let mut by_chunk: std::collections::BTreeMap<usize, Vec<u64>> =
+            std::collections::BTreeMap::new();
+        for &p in prefixes {
+            let start = run.firsts.partition_point(|f| *f < p).saturating_sub(1);
+            for (c, first) in run.firsts.iter().enumerate().skip(start) {
+                if *first > p {
+                    break;
+                }
+                by_chunk.entry(c).or_default().push(p);
+            }
+        }
+        for (c, wanted) in by_chunk {
+            let what = || format!("index run {} chunk {c}", run.run);
+            let value = tree
+                .get(format::key_chunk(run.run, c as u32))
+                .map_err(|e| Missing(engine_error(e)))?
+                .ok_or_else(|| {
+                    Missing(Error::Damaged {
+                        what: format!("{} (missing)", what()),
+                    })
+                })?;
+            let raw = format::chunk_entries(what, &value).map_err(Missing)?;
+            let n = raw.len() / ENTRY_LEN;
+            for p in wanted {
+                let (mut a, mut b) = (0, n);
+                while a < b {
+                    let mid = usize::midpoint(a, b);
+                    if format::entry_at(raw, mid).0 < p {
+                        a = mid + 1;
+                    } else {
+                        b = mid;
+                    }
+                }
+                for i in a..n {
+                    let (prefix, seq) = format::entry_at(raw, i);
+                    if prefix != p {
+                        break;
+                    }
+                    out.entry(p).or_default().push(seq);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
 
 /// The sequence numbers of the entries with a prefix in `lo..=hi` in `runs`, newest first.
 pub(crate) fn candidates_in(

@@ -1923,3 +1923,58 @@ fn a_crash_at_any_step_of_a_compaction_loses_nothing() {
         }
     }
 }
+
+/// `place_many` gives exactly what `place` one by one gives: stored bodies found (in any run),
+/// removed ones new again, duplicates within the batch and staged bodies found.
+#[test]
+fn place_many_is_place_one_by_one() {
+    let build = |dir: &Path| {
+        let store = Store::open(dir).unwrap();
+        // Several runs of several sizes.
+        for (from, n) in [(0, 700), (700, 200), (900, 40), (940, 5)] {
+            let bodies: Vec<Vec<u8>> = (from..from + n).map(article).collect();
+            let refs: Vec<&[u8]> = bodies.iter().map(Vec::as_slice).collect();
+            store.put_many(&refs).unwrap();
+        }
+        for i in (0..945).step_by(31) {
+            store.remove(&BlobId::of(&article(i))).unwrap();
+        }
+        assert!(store.cache().runs.len() > 1);
+        store
+    };
+    // Stored, removed, new, and duplicates.
+    let mut batch: Vec<Vec<u8>> = (0..1200).step_by(3).map(article).collect();
+    batch.extend((0..50).map(article));
+    batch.push(article(2000));
+    batch.push(article(2000));
+    let (one, many) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a, b) = (build(one.path()), build(many.path()));
+    let placed_one: Vec<_> = {
+        let prepared = a
+            .prepare_batch(&batch.iter().map(|x| (x.as_slice(), "")).collect::<Vec<_>>())
+            .unwrap();
+        let mut w = a.writer();
+        // A staged body first, then the rest.
+        let staged = w.place(prepared[prepared.len() - 1].clone()).unwrap();
+        let mut out = vec![staged];
+        out.extend(prepared.into_iter().map(|p| w.place(p).unwrap()));
+        w.commit().unwrap();
+        out
+    };
+    let placed_many: Vec<_> = {
+        let prepared = b
+            .prepare_batch(&batch.iter().map(|x| (x.as_slice(), "")).collect::<Vec<_>>())
+            .unwrap();
+        let mut w = b.writer();
+        let staged = w.place(prepared[prepared.len() - 1].clone()).unwrap();
+        let mut out = vec![staged];
+        out.extend(w.place_many(prepared).unwrap());
+        w.commit().unwrap();
+        out
+    };
+    assert_eq!(placed_one, placed_many);
+    assert!(placed_many.iter().any(|p| p.new) && placed_many.iter().any(|p| !p.new));
+    let live = |s: &Store| s.live().collect::<Result<Vec<_>, _>>().unwrap();
+    assert_eq!(live(&a), live(&b));
+    assert!(b.verify().unwrap().is_clean());
+}

@@ -353,7 +353,44 @@ impl Writer<'_> {
     /// Places `blob`: when its body is stored (live) or staged already, where it is;
     /// otherwise it gets the next sequence number.
     pub fn place(&mut self, blob: PreparedBlob) -> Result<Placed> {
-        if let Some(seq) = self.find(&blob.id)? {
+        let found = self.find(&blob.id)?;
+        self.place_found(blob, found)
+    }
+
+    /// [`Writer::place`] of every blob, in order, with the same results; the id index is
+    /// walked once for the whole batch (each chunk read once), not once per blob.
+    pub fn place_many(&mut self, blobs: Vec<PreparedBlob>) -> Result<Vec<Placed>> {
+        let mut prefixes: Vec<u64> = blobs
+            .iter()
+            .filter(|b| !self.staged_ids.contains_key(&b.id))
+            .map(|b| format::prefix_of(&b.id))
+            .collect();
+        prefixes.sort_unstable();
+        prefixes.dedup();
+        let candidates =
+            crate::store::candidates_many(&self.store.inner.tree, &self.cache.runs, &prefixes)
+                .map_err(|m| m.0)?;
+        let mut out = Vec::with_capacity(blobs.len());
+        for blob in blobs {
+            let mut found = self.staged_ids.get(&blob.id).copied();
+            if found.is_none()
+                && let Some(seqs) = candidates.get(&format::prefix_of(&blob.id))
+            {
+                for &seq in seqs {
+                    if self.live_id(seq)? == Some(blob.id) {
+                        found = Some(seq);
+                        break;
+                    }
+                }
+            }
+            out.push(self.place_found(blob, found)?);
+        }
+        Ok(out)
+    }
+
+    /// Places `blob`, stored already at `found` (live) or else new.
+    fn place_found(&mut self, blob: PreparedBlob, found: Option<Seq>) -> Result<Placed> {
+        if let Some(seq) = found {
             return Ok(Placed {
                 id: blob.id,
                 seq,

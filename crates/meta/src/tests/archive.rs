@@ -595,6 +595,8 @@ fn damaged_chunks_and_blocks_are_reported_and_reindex_repairs_chunks() {
         .unwrap()
         .unwrap();
     a.tree.insert(&chunk, &b"\x02\xff"[..]).unwrap();
+    // As damage between two opens would be: the archive has no decoded copy of it.
+    a.postings_cache().clear();
     let problems = a.verify().unwrap().problems;
     assert!(
         problems.iter().any(|p| p.what.ends_with("does not decode")),
@@ -662,4 +664,79 @@ fn an_interrupted_reindex_is_finished_at_open() {
     assert_eq!(ids(&a, &Query::default()).len(), 5);
     assert_eq!(a.reporters().unwrap()[0].count, 5);
     assert!(a.verify().unwrap().problems.is_empty());
+}
+
+#[test]
+fn bulk_commits_keep_cached_chunks_right() {
+    use std::collections::BTreeMap;
+    let dir = tempfile::tempdir().unwrap();
+    let a = Archive::open(dir.path()).unwrap();
+    let reporters = ["Ann", "Bo", "Cy", "Di", "Ed", "Flo", "Gus"];
+    let services = ["S1", "S2", "S3"];
+    let make = |i: usize| {
+        let date = (!i.is_multiple_of(11)).then(|| {
+            ArticleDate::from_day(day(1990, 1, 1) + chrono::Days::new((i * 7919 % 4000) as u64))
+        });
+        draft(
+            &format!("body {i}"),
+            &[reporters[i % 7], reporters[i * 3 % 7]],
+            &[services[i % 3]],
+            date,
+        )
+    };
+    let mut model: BTreeMap<&str, u64> = BTreeMap::new();
+    let count = |i: usize, model: &mut BTreeMap<&str, u64>, delta: i64| {
+        let mut names = vec![reporters[i % 7], reporters[i * 3 % 7]];
+        names.dedup();
+        for n in names {
+            let c = model.entry(n).or_default();
+            *c = c.checked_add_signed(delta).unwrap();
+        }
+    };
+    // Two bulk commits (the second touches cached names), a removal and a small add (the
+    // general staging and the uncached path), a failed bulk commit, another bulk commit.
+    a.add_batch((0..1200).map(make).collect(), MergePolicy::FillEmpty)
+        .unwrap();
+    (0..1200).for_each(|i| count(i, &mut model, 1));
+    a.add_batch((1200..2500).map(make).collect(), MergePolicy::FillEmpty)
+        .unwrap();
+    (1200..2500).for_each(|i| count(i, &mut model, 1));
+    for i in (0..2500).step_by(97) {
+        assert!(
+            a.remove(&BlobId::of(format!("body {i}").as_bytes()))
+                .unwrap()
+        );
+        count(i, &mut model, -1);
+    }
+    a.add(make(2500), MergePolicy::FillEmpty).unwrap();
+    count(2500, &mut model, 1);
+    let bad = BlobId::of(b"body 2501");
+    a.add(make(2501), MergePolicy::FillEmpty).unwrap();
+    count(2501, &mut model, 1);
+    let mut good = Vec::new();
+    set_record_bytes(&a, &bad, |old| {
+        good = old.to_vec();
+        vec![9, 9]
+    });
+    let failing: Vec<_> = (5000..6100).chain([2501]).map(make).collect();
+    assert!(a.add_batch(failing, MergePolicy::FillEmpty).is_err());
+    set_record_bytes(&a, &bad, |_| good);
+    a.add_batch((2502..4000).map(make).collect(), MergePolicy::FillEmpty)
+        .unwrap();
+    (2502..4000).for_each(|i| count(i, &mut model, 1));
+
+    let check = |a: &Archive| {
+        let report = a.verify().unwrap();
+        assert!(report.problems.is_empty(), "{:?}", report.problems);
+        for (name, n) in &model {
+            let q = Query {
+                reporter: Some((*name).to_string()),
+                ..Query::default()
+            };
+            assert_eq!(ids(a, &q).len() as u64, *n, "{name}");
+        }
+    };
+    check(&a);
+    a.close().unwrap();
+    check(&Archive::open(dir.path()).unwrap());
 }
