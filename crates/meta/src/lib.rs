@@ -55,7 +55,6 @@ mod v1;
 mod varint;
 mod verify;
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -388,8 +387,9 @@ pub struct Archive {
     /// The committed posting chunks of the names recent commits added entries to, decoded
     /// (prefix -> chunks), so that the next commit need not read and decode them again. A
     /// name is here only while it equals the committed state: taken out by a commit that
-    /// changes it and put back only once that commit is applied; `reindex` clears it.
-    postings: Mutex<HashMap<Vec<u8>, posting::NameChunks>>,
+    /// changes it and put back only once that commit is applied; `reindex` clears it. Bounded
+    /// ([`posting::NAME_CACHE_BYTES`]): the least recently committed names are dropped first.
+    postings: Mutex<posting::NameCache>,
     upgraded_from: Option<u32>,
 }
 
@@ -505,7 +505,7 @@ impl Archive {
             db,
             blocks: BlockCache::default(),
             writer: Mutex::new(()),
-            postings: Mutex::default(),
+            postings: Mutex::new(posting::NameCache::with_cap(posting::NAME_CACHE_BYTES)),
             upgraded_from: None,
         };
         if version == 1 {
@@ -550,7 +550,7 @@ impl Archive {
     }
 
     /// The cache of decoded posting chunks (see the field).
-    fn postings_cache(&self) -> std::sync::MutexGuard<'_, HashMap<Vec<u8>, posting::NameChunks>> {
+    fn postings_cache(&self) -> std::sync::MutexGuard<'_, posting::NameCache> {
         self.postings.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
