@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::Duration;
 
 use crate::engine::{BLOB_TREE, Database, TREE, engine_error};
@@ -112,6 +112,30 @@ pub(crate) struct Shared {
     pub(crate) cache: RwLock<Arc<Cache>>,
     /// The pack files holding the frames.
     pub(crate) files: Files,
+    /// Ids of live seqs recently confirmed by [`Store::id_at`].
+    pub(crate) ids: Mutex<IdCache>,
+}
+
+/// At most this many seq -> id pairs are kept by [`IdCache`] (about 2.5 MB); when full, it starts
+/// over.
+const ID_CACHE_LEN: usize = 65_536;
+
+/// Ids that [`Store::id_at`] confirmed (record header and index agree), so that listing the
+/// same articles again costs no pack-file read and no index walk. A seq's id never changes;
+/// a commit that removes a body empties the cache and bumps `generation`, and a reader caches
+/// what it read only if no such commit happened meanwhile.
+#[derive(Debug, Default)]
+pub(crate) struct IdCache {
+    map: HashMap<Seq, BlobId>,
+    generation: u64,
+}
+
+impl IdCache {
+    /// Forgets everything (a body was removed).
+    pub(crate) fn invalidate(&mut self) {
+        self.map.clear();
+        self.generation += 1;
+    }
 }
 
 /// What the store keeps in memory of the tree: replaced whole after each successful write.
@@ -241,6 +265,7 @@ impl Store {
             state_lock: Mutex::new(()),
             cache: RwLock::new(Arc::new(cache)),
             files,
+            ids: Mutex::default(),
         });
         *slot = Arc::downgrade(&inner);
         Ok(Store { inner })
@@ -361,11 +386,33 @@ impl Store {
     /// [`Error::Damaged`] when its slot table or record does not decode, or when the id in its
     /// record is not the one the index has for `seq` (a damaged record header).
     pub fn id_at(&self, seq: Seq) -> Result<Option<BlobId>> {
-        match self.locate_seq(seq)? {
-            Some(loc) if self.indexed(&loc.id, seq)? => Ok(Some(loc.id)),
-            Some(_) => Err(damaged_record(seq)),
-            None => Ok(None),
+        let generation = {
+            let cache = self.id_cache();
+            if let Some(id) = cache.map.get(&seq) {
+                return Ok(Some(*id));
+            }
+            cache.generation
+        };
+        let id = match self.locate_seq(seq)? {
+            Some(loc) if self.indexed(&loc.id, seq)? => loc.id,
+            Some(_) => return Err(damaged_record(seq)),
+            None => return Ok(None),
+        };
+        let mut cache = self.id_cache();
+        if cache.generation == generation {
+            if cache.map.len() >= ID_CACHE_LEN {
+                cache.map.clear();
+            }
+            cache.map.insert(seq, id);
         }
+        Ok(Some(id))
+    }
+
+    pub(crate) fn id_cache(&self) -> MutexGuard<'_, IdCache> {
+        self.inner
+            .ids
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Whether the index maps `id` (its 8-byte prefix) to `seq`: the check of an id read from

@@ -1978,3 +1978,25 @@ fn place_many_is_place_one_by_one() {
     assert_eq!(live(&a), live(&b));
     assert!(b.verify().unwrap().is_clean());
 }
+
+#[test]
+fn id_at_forgets_a_cached_id_once_its_body_is_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("a")).unwrap();
+    let ids = store.put_many(&[b"first body", b"second body"]).unwrap();
+    let seq = store.seq_of(&ids[0]).unwrap().unwrap();
+    // Twice: the second answer comes from the cache.
+    assert_eq!(store.id_at(seq).unwrap(), Some(ids[0]));
+    assert_eq!(store.id_at(seq).unwrap(), Some(ids[0]));
+    assert!(store.remove(&ids[0]).unwrap());
+    assert_eq!(store.id_at(seq).unwrap(), None);
+    let other = store.seq_of(&ids[1]).unwrap().unwrap();
+    assert_eq!(store.id_at(other).unwrap(), Some(ids[1]));
+    // Stored again, the body gets a new seq; the old one stays removed.
+    let again = store.put(b"first body").unwrap();
+    assert_eq!(again, ids[0]);
+    let new_seq = store.seq_of(&again).unwrap().unwrap();
+    assert_ne!(new_seq, seq);
+    assert_eq!(store.id_at(seq).unwrap(), None);
+    assert_eq!(store.id_at(new_seq).unwrap(), Some(ids[0]));
+}

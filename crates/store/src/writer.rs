@@ -285,6 +285,7 @@ impl Store {
             foreign: None,
             rebuild: None,
             new_file: false,
+            removed: false,
         }
     }
 }
@@ -326,6 +327,8 @@ pub struct Writer<'s> {
     /// Set by optimize: this commit's frames start a new pack file (the active one is being
     /// compacted away).
     pub(crate) new_file: bool,
+    /// Whether this writer removed a body (the id cache is emptied once it is committed).
+    removed: bool,
 }
 
 impl fmt::Debug for Writer<'_> {
@@ -484,6 +487,7 @@ impl Writer<'_> {
             self.staged_ids.remove(&id);
         }
         self.live -= 1;
+        self.removed = true;
         self.raw -= i64::from(raw);
         self.stored -= i64::from(stored);
         Ok(true)
@@ -602,7 +606,12 @@ impl Writer<'_> {
         if state != current.state {
             batch.insert(&format::key_state(), state.encode());
         }
-        tree.apply_batch(batch).map_err(engine_error)?;
+        // Whatever happens to the batch, a removal makes the cached ids suspect.
+        let applied = tree.apply_batch(batch).map_err(engine_error);
+        if self.removed {
+            store.id_cache().invalidate();
+        }
+        applied?;
         store.set_cache(Cache {
             state,
             runs: Arc::new(runs),
