@@ -709,28 +709,11 @@ pub(crate) fn candidates_many(
             }
         }
         for (c, wanted) in by_chunk {
-            let what = || format!("index run {} chunk {c}", run.run);
-            let value = tree
-                .get(format::key_chunk(run.run, c as u32))
-                .map_err(|e| Missing(engine_error(e)))?
-                .ok_or_else(|| {
-                    Missing(Error::Damaged {
-                        what: format!("{} (missing)", what()),
-                    })
-                })?;
-            let raw = format::chunk_entries(what, &value).map_err(Missing)?;
+            let value = read_chunk(tree, run, c)?;
+            let raw = format::chunk_entries(|| chunk_name(run, c), &value).map_err(Missing)?;
             let n = raw.len() / ENTRY_LEN;
             for p in wanted {
-                let (mut a, mut b) = (0, n);
-                while a < b {
-                    let mid = usize::midpoint(a, b);
-                    if format::entry_at(raw, mid).0 < p {
-                        a = mid + 1;
-                    } else {
-                        b = mid;
-                    }
-                }
-                for i in a..n {
+                for i in lower_bound(raw, n, p)..n {
                     let (prefix, seq) = format::entry_at(raw, i);
                     if prefix != p {
                         break;
@@ -757,28 +740,10 @@ pub(crate) fn candidates_in(
             if *first > hi {
                 break;
             }
-            let what = || format!("index run {} chunk {c}", run.run);
-            let value = tree
-                .get(format::key_chunk(run.run, c as u32))
-                .map_err(|e| Missing(engine_error(e)))?
-                .ok_or_else(|| {
-                    Missing(Error::Damaged {
-                        what: format!("{} (missing)", what()),
-                    })
-                })?;
-            let raw = format::chunk_entries(what, &value).map_err(Missing)?;
+            let value = read_chunk(tree, run, c)?;
+            let raw = format::chunk_entries(|| chunk_name(run, c), &value).map_err(Missing)?;
             let n = raw.len() / ENTRY_LEN;
-            // First entry with prefix >= lo.
-            let (mut a, mut b) = (0, n);
-            while a < b {
-                let mid = usize::midpoint(a, b);
-                if format::entry_at(raw, mid).0 < lo {
-                    a = mid + 1;
-                } else {
-                    b = mid;
-                }
-            }
-            for i in a..n {
+            for i in lower_bound(raw, n, lo)..n {
                 let (prefix, seq) = format::entry_at(raw, i);
                 if prefix > hi {
                     break;
@@ -788,6 +753,37 @@ pub(crate) fn candidates_in(
         }
     }
     Ok(out)
+}
+
+/// "index run R chunk C", for messages.
+fn chunk_name(run: &Run, c: usize) -> String {
+    format!("index run {} chunk {c}", run.run)
+}
+
+/// Chunk `c` of `run`; [`Missing`] when it is not there (a merge replaced the run meanwhile).
+fn read_chunk(tree: &sled::Tree, run: &Run, c: usize) -> Result<sled::IVec, Missing> {
+    let key = format::key_chunk(run.run, u32::try_from(c).unwrap_or(u32::MAX));
+    tree.get(key)
+        .map_err(|e| Missing(engine_error(e)))?
+        .ok_or_else(|| {
+            Missing(Error::Damaged {
+                what: format!("{} (missing)", chunk_name(run, c)),
+            })
+        })
+}
+
+/// The first of the `n` entries of `raw` (sorted by prefix) whose prefix is `>= p`.
+fn lower_bound(raw: &[u8], n: usize, p: u64) -> usize {
+    let (mut a, mut b) = (0, n);
+    while a < b {
+        let mid = usize::midpoint(a, b);
+        if format::entry_at(raw, mid).0 < p {
+            a = mid + 1;
+        } else {
+            b = mid;
+        }
+    }
+    a
 }
 
 /// A record that cannot be read or does not match its slot.
