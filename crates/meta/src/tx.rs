@@ -61,34 +61,33 @@ impl Committed for Chunks<'_> {
         let range = self
             .0
             .range::<Vec<u8>, _>((low, Bound::Included(posting::key(prefix, at))));
-        for kv in range.rev() {
-            let (k, v) = kv.map_err(engine_err)?;
-            match posting::parse_key(&k) {
-                Some((p, start)) if p == prefix => {
-                    if !skip.contains(&start) {
-                        return Ok(Some((start, Self::decode(&k, &v)?)));
-                    }
-                }
-                _ => return Err(corrupted(&k)),
-            }
-        }
-        Ok(None)
+        first_unskipped(range.rev(), prefix, skip)
     }
 
     fn first(&self, prefix: &[u8], skip: &BTreeSet<Pos>) -> Result<Option<(Pos, Vec<Pos>)>> {
-        for kv in self.0.scan_prefix(prefix) {
-            let (k, v) = kv.map_err(engine_err)?;
-            match posting::parse_key(&k) {
-                Some((p, start)) if p == prefix => {
-                    if !skip.contains(&start) {
-                        return Ok(Some((start, Self::decode(&k, &v)?)));
-                    }
-                }
-                _ => return Err(corrupted(&k)),
-            }
-        }
-        Ok(None)
+        first_unskipped(self.0.scan_prefix(prefix), prefix, skip)
     }
+}
+
+/// The first chunk of `kvs` (keys of the name `prefix`) whose start is not in `skip`: its start
+/// and entries. A key of another name, or an undecodable one, is corruption.
+fn first_unskipped(
+    kvs: impl Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>,
+    prefix: &[u8],
+    skip: &BTreeSet<Pos>,
+) -> Result<Option<(Pos, Vec<Pos>)>> {
+    for kv in kvs {
+        let (k, v) = kv.map_err(engine_err)?;
+        match posting::parse_key(&k) {
+            Some((p, start)) if p == prefix => {
+                if !skip.contains(&start) {
+                    return Ok(Some((start, Chunks::decode(&k, &v)?)));
+                }
+            }
+            _ => return Err(corrupted(&k)),
+        }
+    }
+    Ok(None)
 }
 
 /// What one commit changes besides the bodies.
