@@ -50,7 +50,7 @@ pub use sled;
 
 use crate::codec;
 use crate::error::{Error, Result};
-use crate::header::{self, HEADER_TEMP_FILE};
+use crate::header::{self, HEADER_TEMP_FILE, sync_dir};
 use crate::{BlobId, FORMAT_VERSION, Options};
 
 /// Name of our lock file inside the archive directory.
@@ -195,7 +195,7 @@ impl Database {
                         }
                     }
                 }
-                sync_path(&blobs)?;
+                sync_dir(&blobs)?;
                 *last = Some(now);
             }
             Err(e) if e.kind() == ErrorKind::NotFound => {}
@@ -442,10 +442,10 @@ fn compact_sled(dir: &Path, old: &Path) -> Result<()> {
     let pointer = dir.join(SLED_POINTER_FILE);
     fs::rename(&temp, &pointer).map_err(|e| Error::io(&pointer, e))?;
     crash_point("renamed");
-    sync_path(dir)?;
+    sync_dir(dir)?;
     crash_point("switched");
     remove_stale_sled_with(dir, &new, |_| crash_point("deleting"))?;
-    sync_path(dir)?;
+    sync_dir(dir)?;
     crash_point("done");
     Ok(())
 }
@@ -461,7 +461,7 @@ fn sync_tree(dir: &Path) -> Result<()> {
             sync_path(&path)?;
         }
     }
-    sync_path(dir)
+    sync_dir(dir)
 }
 
 /// Checks the header of `dir` and returns its version; without one, refuses a directory with

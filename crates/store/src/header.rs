@@ -95,8 +95,9 @@ pub(crate) fn write(dir: &Path, version: u32) -> Result<()> {
     sync_dir(dir)
 }
 
-/// Makes a rename inside `dir` durable.
-fn sync_dir(dir: &Path) -> Result<()> {
+/// Makes a new entry or a rename inside `dir` durable (a no-op where directories cannot be
+/// opened to be synced).
+pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
     #[cfg(unix)]
     File::open(dir)
         .and_then(|d| d.sync_all())

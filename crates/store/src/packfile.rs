@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::error::{Error, Result};
 use crate::format::Slot;
+use crate::header::sync_dir;
 use crate::id::BlobId;
 
 /// The directory of the pack files, in the archive directory.
@@ -196,17 +197,6 @@ impl Files {
             Err(e) => Err(Error::io(path, e)),
         }
     }
-}
-
-/// Makes a new entry of `dir` durable.
-fn sync_dir(dir: &Path) -> Result<()> {
-    #[cfg(unix)]
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| Error::io(dir, e))?;
-    #[cfg(not(unix))]
-    let _ = dir;
-    Ok(())
 }
 
 #[cfg(unix)]
