@@ -273,6 +273,17 @@ fn three_articles(env: &Env) -> Vec<String> {
     (0..3).map(|n| env.id_of(&format!("Kept {n}"))).collect()
 }
 
+/// Flips a byte inside the stored frame of article `id` (`morgue-torture flip-body`).
+fn flip_body(env: &Env, id: &str) {
+    let out = torture()
+        .arg("flip-body")
+        .arg(&env.archive)
+        .arg(id)
+        .output()
+        .expect("flip-body");
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
 fn torture_on(archive: &Path, args: &[&str]) -> String {
     let out = torture()
         .args(args)
@@ -292,13 +303,7 @@ fn a_damaged_body_is_reported_never_printed() {
     let env = Env::new();
     let ids = three_articles(&env);
     let damaged = &ids[1];
-    let out = torture()
-        .arg("flip-body")
-        .arg(&env.archive)
-        .arg(damaged)
-        .output()
-        .expect("flip-body");
-    assert!(out.status.success(), "{}", stderr(&out));
+    flip_body(&env, damaged);
 
     let cat = env.run(&["cat", damaged]);
     assert_eq!(cat.status.code(), Some(1));
@@ -421,13 +426,7 @@ fn a_damaged_body_comes_back_by_rm_then_import_not_by_import_alone() {
     let env = Env::new();
     let ids = three_articles(&env);
     let damaged = &ids[2];
-    let out = torture()
-        .arg("flip-body")
-        .arg(&env.archive)
-        .arg(damaged)
-        .output()
-        .expect("flip-body");
-    assert!(out.status.success(), "{}", stderr(&out));
+    flip_body(&env, damaged);
     let input = env.dir.path().join("three.jsonl");
     let input = input.to_str().expect("UTF-8 path");
 
