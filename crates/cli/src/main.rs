@@ -8,6 +8,9 @@ mod report;
 
 use clap::Parser as _;
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let cli = args::Cli::parse();
     report::run(cli).into()

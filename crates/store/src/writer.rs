@@ -174,10 +174,12 @@ impl Store {
     }
 
     /// Trains the dictionaries the policy asks for before a batch is compressed: each group
-    /// without its own dictionary that has [`TRAIN_GROUP_MIN`] bodies in the batch, and the
-    /// default group when it has none and the bodies left to it (those of groups without a
-    /// dictionary of their own, counting the ones trained now) are [`TRAIN_DEFAULT_MIN`] and
-    /// [`TRAIN_MIN_BYTES`].
+    /// without its own dictionary once [`TRAIN_GROUP_MIN`] of its bodies have been prepared
+    /// (in this batch and earlier ones of this process), and the default group, when it has
+    /// none, once the bodies left to it (those of groups without a dictionary of their own,
+    /// counting the ones trained now) reach [`TRAIN_DEFAULT_MIN`] and [`TRAIN_MIN_BYTES`]. Until
+    /// then, copies of up to [`TRAIN_SAMPLES`] of their bodies wait in [`Samples`], so that
+    /// small batches train the same dictionaries as large ones.
     fn train_for_batch(&self, items: &[(&[u8], &str)], groups: &[u16]) -> Result<()> {
         let cache = self.cache();
         let own = |g: u16| cache.groups.list.get(usize::from(g)).map_or(0, |(_, d)| *d);
@@ -187,30 +189,42 @@ impl Store {
                 per_group.entry(*g).or_default().push(body);
             }
         }
-        let mut wanted: Vec<(u16, Vec<&[u8]>)> = Vec::new();
+        let mut samples = self
+            .inner
+            .samples
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut wanted: Vec<(u16, Vec<Vec<u8>>)> = Vec::new();
+        let mut trained_now: Vec<u16> = Vec::new();
         for (g, bodies) in per_group {
-            if bodies.len() >= TRAIN_GROUP_MIN {
-                wanted.push((g, spread(bodies.into_iter(), TRAIN_SAMPLES)));
+            let bytes = bodies.iter().map(|b| b.len()).sum();
+            if let Some(all) = samples.add(g, &bodies, bytes, TRAIN_GROUP_MIN, 0) {
+                wanted.push((g, all));
+                trained_now.push(g);
             }
         }
         if own(0) == 0 {
             let left: Vec<&[u8]> = items
                 .iter()
                 .zip(groups)
-                .filter(|(_, g)| own(**g) == 0 && !wanted.iter().any(|(w, _)| w == *g))
+                .filter(|(_, g)| own(**g) == 0 && !trained_now.contains(*g))
                 .map(|((b, _), _)| *b)
                 .collect();
-            let bytes: usize = left.iter().map(|b| b.len()).sum();
-            if left.len() >= TRAIN_DEFAULT_MIN && bytes >= TRAIN_MIN_BYTES {
-                wanted.push((0, spread(left.into_iter(), TRAIN_SAMPLES)));
+            let bytes = left.iter().map(|b| b.len()).sum();
+            if let Some(all) = samples.add(0, &left, bytes, TRAIN_DEFAULT_MIN, TRAIN_MIN_BYTES) {
+                wanted.push((0, all));
             }
         }
+        drop(samples);
         if wanted.is_empty() {
             return Ok(());
         }
         let trained: Vec<(u16, Option<Vec<u8>>)> = wanted
             .into_par_iter()
-            .map(|(g, samples)| (g, frame::train(&samples)))
+            .map(|(g, bodies)| {
+                let samples = spread(bodies.iter().map(Vec::as_slice), TRAIN_SAMPLES);
+                (g, frame::train(&samples))
+            })
             .collect();
         for (g, dict) in trained {
             if let Some(dict) = dict {
@@ -295,6 +309,66 @@ fn spread<'a>(items: impl ExactSizeIterator<Item = &'a [u8]>, n: usize) -> Vec<&
     let len = items.len();
     let step = len.div_ceil(n.max(1)).max(1);
     items.step_by(step).collect()
+}
+
+/// Copies of bodies kept for the dictionaries not trained yet, per group (0: the bodies left
+/// to the default group), between the batches of one process: at most [`TRAIN_SAMPLES`] bodies
+/// per group, and [`SAMPLE_BYTES`] in all.
+#[derive(Debug, Default)]
+pub(crate) struct Samples {
+    groups: BTreeMap<u16, Waiting>,
+    /// Bytes of the bodies kept.
+    kept_bytes: usize,
+}
+
+/// What was seen of one group.
+#[derive(Debug, Default)]
+struct Waiting {
+    /// Bodies prepared so far, and their bytes.
+    seen: usize,
+    seen_bytes: usize,
+    kept: Vec<Vec<u8>>,
+}
+
+/// Bytes of bodies [`Samples`] keeps at most.
+pub(crate) const SAMPLE_BYTES: usize = 16 << 20;
+
+impl Samples {
+    /// Counts `bodies` (of `bytes` bytes) as seen for `group`. Once the group has seen `min`
+    /// bodies and `min_bytes`, returns the bodies to train its dictionary on (those kept
+    /// before, then these) and forgets the group; until then keeps copies of some.
+    pub(crate) fn add(
+        &mut self,
+        group: u16,
+        bodies: &[&[u8]],
+        bytes: usize,
+        min: usize,
+        min_bytes: usize,
+    ) -> Option<Vec<Vec<u8>>> {
+        if bodies.is_empty() {
+            return None;
+        }
+        let waiting = self.groups.entry(group).or_default();
+        waiting.seen += bodies.len();
+        waiting.seen_bytes += bytes;
+        if waiting.seen >= min && waiting.seen_bytes >= min_bytes {
+            let waiting = self.groups.remove(&group)?;
+            self.kept_bytes -= waiting.kept.iter().map(Vec::len).sum::<usize>();
+            let mut all = waiting.kept;
+            // The batch's own bodies, evenly, up to what training takes.
+            let room = TRAIN_SAMPLES.saturating_sub(all.len()).max(TRAIN_SAMPLES / 2);
+            all.extend(spread(bodies.iter().copied(), room).into_iter().map(<[u8]>::to_vec));
+            return Some(all);
+        }
+        for body in bodies {
+            if waiting.kept.len() >= TRAIN_SAMPLES || self.kept_bytes + body.len() > SAMPLE_BYTES {
+                break;
+            }
+            self.kept_bytes += body.len();
+            waiting.kept.push(body.to_vec());
+        }
+        None
+    }
 }
 
 /// A pack being edited by a writer.
