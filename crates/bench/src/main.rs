@@ -16,6 +16,11 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 
+/// The allocator of the `morgue` binary, so that the in-process import runs as the CLI's does
+/// (the SQLite baseline, in the same process, uses it too).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "morgue-bench",

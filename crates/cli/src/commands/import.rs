@@ -43,8 +43,16 @@ const BATCH_BYTES: usize = 32 << 20;
 /// the last chunk of an input leaves little work after the reading ends, large enough to keep
 /// all cores busy. The committer still commits whole batches of them.
 const PREPARE_ARTICLES: usize = 2_000;
+/// The committer waits for this many articles (or the end of the input, or [`BATCH_TIME`])
+/// before it commits.
+const COMMIT_MIN: usize = 5_000;
 /// Entries the reader sends at once (fewer when the input has no more at hand).
 const SEND_ENTRIES: usize = 256;
+/// Sends the channel holds: enough for the reader to go on while a chunk is prepared.
+const SEND_CHUNKS: usize = 64;
+/// Body bytes read but not yet prepared, at most (one larger article passes alone): several
+/// chunks, so that the reader need not wait while the store trains a dictionary.
+const BUDGET_BYTES: usize = 16 << 20;
 /// A batch is committed at the latest this long after its first draft arrived, so that a slow
 /// input still sees its articles stored (and reported) at least once a second.
 const BATCH_TIME: Duration = Duration::from_millis(500);
@@ -87,8 +95,8 @@ pub fn run(args: &ImportArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     // Room for a whole batch, so that the reader parses the next batch while the writer
     // compresses and commits this one (with room for 1,024, parsing and writing took turns: an
     // import of Reuters took 1.1 s instead of 0.6 s). Memory stays bounded by the budget.
-    let (tx, rx) = mpsc::sync_channel::<Vec<Item>>(BATCH_ARTICLES / SEND_ENTRIES);
-    let budget = Budget::new(2 * BATCH_BYTES);
+    let (tx, rx) = mpsc::sync_channel::<Vec<Item>>(SEND_CHUNKS);
+    let budget = Budget::new(BUDGET_BYTES);
     let outcome = std::thread::scope(|scope| {
         let progress = progress.clone();
         let overrides = &overrides;
@@ -543,6 +551,8 @@ struct Waiting {
     chunks: VecDeque<(Ready, usize)>,
     articles: usize,
     bytes: usize,
+    /// When the oldest chunk waiting came.
+    oldest: Option<Instant>,
     /// No more chunks will come.
     closed: bool,
     /// The committer stopped on an error: chunks are refused.
@@ -572,6 +582,7 @@ impl Handoff {
         }
         state.articles += ready.1.len();
         state.bytes += bytes;
+        state.oldest.get_or_insert_with(Instant::now);
         state.chunks.push_back((ready, bytes));
         self.changed.notify_all();
         true
@@ -583,6 +594,20 @@ impl Handoff {
         let mut state = self.lock();
         while state.chunks.is_empty() && !state.closed {
             state = self.wait(state);
+        }
+        // Fewer, larger commits write less: wait for a batch's worth while the input goes on,
+        // but no longer than the time cap allows since the oldest chunk came.
+        while !state.closed && !state.stopped && state.articles < COMMIT_MIN {
+            let Some(since) = state.oldest else { break };
+            let left = BATCH_TIME.saturating_sub(since.elapsed());
+            if left.is_zero() {
+                break;
+            }
+            state = self
+                .changed
+                .wait_timeout(state, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
         }
         let ((mut sources, mut prepared), mut bytes) = state.chunks.pop_front()?;
         while state.chunks.front().is_some_and(|((_, more), more_bytes)| {
@@ -597,6 +622,7 @@ impl Handoff {
         }
         state.articles -= prepared.len();
         state.bytes -= bytes;
+        state.oldest = (!state.chunks.is_empty()).then(Instant::now);
         self.changed.notify_all();
         Some((sources, prepared))
     }
