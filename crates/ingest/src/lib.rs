@@ -51,8 +51,8 @@ mod text;
 use std::collections::VecDeque;
 use std::fmt;
 use std::io::{BufRead, Read};
-use std::sync::mpsc;
 use std::str::FromStr;
+use std::sync::mpsc;
 
 pub use morgue_meta::{ArticleDate, DateOrigin, Draft, Record};
 
@@ -365,7 +365,7 @@ fn finish(
     let outcome = outcome.map(|mut parsed| {
         overrides.apply(&mut parsed.draft);
         if parsed.draft.record.origin.is_empty() {
-            parsed.draft.record.origin = name.to_owned();
+            name.clone_into(&mut parsed.draft.record.origin);
         }
         parsed
     });
@@ -465,7 +465,10 @@ impl Entries {
             }
             // Read ahead while lines are at hand (or nothing else is left to wait for), and
             // have them parsed on the thread pool meanwhile.
-            while !*ended && parsing.len() < LOOKAHEAD_CHUNKS && (parsing.is_empty() || reader.more_buffered()) {
+            while !*ended
+                && parsing.len() < LOOKAHEAD_CHUNKS
+                && (parsing.is_empty() || reader.more_buffered())
+            {
                 let raw = read_ahead(source, reader, line, ended);
                 let (tx, rx) = mpsc::sync_channel(1);
                 let (name, overrides) = (self.name.clone(), self.overrides.clone());
@@ -487,12 +490,11 @@ impl Entries {
                 return None;
             };
             // A parse that panicked drops its sender: end the input rather than hang.
-            match next.recv() {
-                Ok(parsed) => *ready = parsed.into_iter(),
-                Err(_) => {
-                    self.state = State::Done;
-                    return None;
-                }
+            if let Ok(parsed) = next.recv() {
+                *ready = parsed.into_iter();
+            } else {
+                self.state = State::Done;
+                return None;
             }
         }
     }

@@ -62,8 +62,8 @@ use std::time::Duration;
 use block::Block;
 use cache::BlockCache;
 use engine::{Database, PreparedBlob, Seq, Store, sled};
-use rayon::prelude::*;
 use keys::{NAME_INDEXES, State};
+use rayon::prelude::*;
 use tx::Tx;
 
 pub use keys::normalize;

@@ -356,8 +356,14 @@ impl Samples {
             self.kept_bytes -= waiting.kept.iter().map(Vec::len).sum::<usize>();
             let mut all = waiting.kept;
             // The batch's own bodies, evenly, up to what training takes.
-            let room = TRAIN_SAMPLES.saturating_sub(all.len()).max(TRAIN_SAMPLES / 2);
-            all.extend(spread(bodies.iter().copied(), room).into_iter().map(<[u8]>::to_vec));
+            let room = TRAIN_SAMPLES
+                .saturating_sub(all.len())
+                .max(TRAIN_SAMPLES / 2);
+            all.extend(
+                spread(bodies.iter().copied(), room)
+                    .into_iter()
+                    .map(<[u8]>::to_vec),
+            );
             return Some(all);
         }
         for body in bodies {
@@ -848,6 +854,54 @@ mod tests {
             merge(&[(1, 0), (3, 1), (3, 5)], &[(0, 9), (3, 2), (4, 4)]),
             [(0, 9), (1, 0), (3, 1), (3, 2), (3, 5), (4, 4)]
         );
+    }
+
+    #[test]
+    fn samples_wait_until_a_group_has_enough_then_train_on_all_it_kept() {
+        let mut samples = Samples::default();
+        let bodies: Vec<Vec<u8>> = (0..1500u32).map(|i| i.to_le_bytes().repeat(8)).collect();
+        let refs: Vec<&[u8]> = bodies.iter().map(Vec::as_slice).collect();
+        // 600 + 399 bodies of group 3: not yet; their copies wait.
+        assert!(samples.add(3, &refs[..600], 600 * 32, 1000, 0).is_none());
+        assert!(samples.add(3, &refs[600..999], 399 * 32, 1000, 0).is_none());
+        assert_eq!(samples.kept_bytes, 999 * 32);
+        // Another group's count is its own.
+        assert!(samples.add(4, &refs[..10], 320, 1000, 0).is_none());
+        // The 1,000th body of group 3: everything kept, then the batch, and the group is
+        // forgotten (its bytes given back).
+        let all = samples.add(3, &refs[999..1000], 32, 1000, 0).unwrap();
+        assert_eq!(all.len(), 1000);
+        assert_eq!(all[0], bodies[0]);
+        assert_eq!(all[999], bodies[999]);
+        assert_eq!(samples.kept_bytes, 10 * 32);
+        assert!(!samples.groups.contains_key(&3));
+        // A byte minimum holds back a group with enough bodies.
+        assert!(
+            samples
+                .add(5, &refs[..600], 600 * 32, 500, 1 << 20)
+                .is_none()
+        );
+        assert!(
+            samples.add(5, &[], 0, 500, 0).is_none(),
+            "nothing new, nothing done"
+        );
+    }
+
+    #[test]
+    fn samples_keep_at_most_a_training_set_per_group_and_bounded_bytes() {
+        let mut samples = Samples::default();
+        let big = vec![7u8; 1 << 20];
+        let refs: Vec<&[u8]> = std::iter::repeat_n(big.as_slice(), 40).collect();
+        for g in 1..=3 {
+            assert!(samples.add(g, &refs, 40 << 20, 10_000, 0).is_none());
+        }
+        assert!(samples.kept_bytes <= SAMPLE_BYTES, "{}", samples.kept_bytes);
+        let small = [1u8; 8];
+        let many: Vec<&[u8]> = std::iter::repeat_n(&small[..], 3 * TRAIN_SAMPLES).collect();
+        let mut samples = Samples::default();
+        assert!(samples.add(9, &many, many.len() * 8, 10_000, 0).is_none());
+        assert_eq!(samples.groups[&9].kept.len(), TRAIN_SAMPLES);
+        assert_eq!(samples.groups[&9].seen, 3 * TRAIN_SAMPLES);
     }
 
     #[test]

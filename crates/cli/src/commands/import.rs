@@ -12,12 +12,12 @@
 //! (`-v`: `stored <id>` on stdout), while the next chunks are prepared. What was reported is
 //! durable.
 
+use std::collections::VecDeque;
 use std::fmt::{self, Write as _};
 use std::fs::File;
 use std::io::{self, IsTerminal as _, Read, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, RecvTimeoutError, SyncSender};
-use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -540,15 +540,16 @@ type Ready = (Vec<Source>, Vec<Prepared>);
 /// Prepared chunks waiting for the committer, which takes all of them (up to a batch) at once.
 /// The preparing side waits while a whole batch is already waiting, which bounds memory at
 /// scale: one batch committing, one waiting, one chunk being prepared.
-#[derive(Debug, Default)]
-struct Handoff {
-    state: Mutex<Waiting>,
+#[derive(Debug)]
+struct Handoff<T> {
+    state: Mutex<Waiting<T>>,
     changed: Condvar,
 }
 
-#[derive(Debug, Default)]
-struct Waiting {
-    chunks: VecDeque<(Ready, usize)>,
+#[derive(Debug)]
+struct Waiting<T> {
+    /// Each chunk with its articles and bytes.
+    chunks: VecDeque<(T, usize, usize)>,
     articles: usize,
     bytes: usize,
     /// When the oldest chunk waiting came.
@@ -559,20 +560,35 @@ struct Waiting {
     stopped: bool,
 }
 
-impl Handoff {
-    fn lock(&self) -> MutexGuard<'_, Waiting> {
+impl<T> Default for Handoff<T> {
+    fn default() -> Self {
+        Handoff {
+            state: Mutex::new(Waiting {
+                chunks: VecDeque::new(),
+                articles: 0,
+                bytes: 0,
+                oldest: None,
+                closed: false,
+                stopped: false,
+            }),
+            changed: Condvar::new(),
+        }
+    }
+}
+
+impl<T> Handoff<T> {
+    fn lock(&self) -> MutexGuard<'_, Waiting<T>> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn wait<'g>(&self, guard: MutexGuard<'g, Waiting>) -> MutexGuard<'g, Waiting> {
+    fn wait<'g>(&self, guard: MutexGuard<'g, Waiting<T>>) -> MutexGuard<'g, Waiting<T>> {
         self.changed
             .wait(guard)
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Queues a prepared chunk; false when the committer has stopped.
-    fn put(&self, ready: Ready) -> bool {
-        let bytes = ready.1.iter().map(Prepared::held_bytes).sum();
+    /// Queues a chunk of `articles` holding `bytes`; false when the committer has stopped.
+    fn put(&self, chunk: T, articles: usize, bytes: usize) -> bool {
         let mut state = self.lock();
         while !state.stopped && (state.articles >= BATCH_ARTICLES || state.bytes >= BATCH_BYTES) {
             state = self.wait(state);
@@ -580,23 +596,23 @@ impl Handoff {
         if state.stopped {
             return false;
         }
-        state.articles += ready.1.len();
+        state.articles += articles;
         state.bytes += bytes;
         state.oldest.get_or_insert_with(Instant::now);
-        state.chunks.push_back((ready, bytes));
+        state.chunks.push_back((chunk, articles, bytes));
         self.changed.notify_all();
         true
     }
 
     /// The next batch to commit: the chunks waiting, in order, up to a batch (at least one
-    /// chunk); `None` once closed and empty.
-    fn take(&self) -> Option<Ready> {
+    /// chunk); `None` once closed and empty. While the input goes on it waits for
+    /// [`COMMIT_MIN`] articles (fewer, larger commits write less), but no longer than
+    /// [`BATCH_TIME`] after the oldest chunk came.
+    fn take(&self) -> Option<Vec<T>> {
         let mut state = self.lock();
         while state.chunks.is_empty() && !state.closed {
             state = self.wait(state);
         }
-        // Fewer, larger commits write less: wait for a batch's worth while the input goes on,
-        // but no longer than the time cap allows since the oldest chunk came.
         while !state.closed && !state.stopped && state.articles < COMMIT_MIN {
             let Some(since) = state.oldest else { break };
             let left = BATCH_TIME.saturating_sub(since.elapsed());
@@ -609,25 +625,26 @@ impl Handoff {
                 .unwrap_or_else(PoisonError::into_inner)
                 .0;
         }
-        let ((mut sources, mut prepared), mut bytes) = state.chunks.pop_front()?;
-        while state.chunks.front().is_some_and(|((_, more), more_bytes)| {
-            prepared.len() + more.len() <= BATCH_ARTICLES && bytes + more_bytes <= BATCH_BYTES
+        let (first, mut articles, mut bytes) = state.chunks.pop_front()?;
+        let mut batch = vec![first];
+        while state.chunks.front().is_some_and(|(_, more, more_bytes)| {
+            articles + more <= BATCH_ARTICLES && bytes + more_bytes <= BATCH_BYTES
         }) {
-            let Some(((more_sources, more), more_bytes)) = state.chunks.pop_front() else {
+            let Some((chunk, more, more_bytes)) = state.chunks.pop_front() else {
                 break;
             };
-            sources.extend(more_sources);
-            prepared.extend(more);
+            batch.push(chunk);
+            articles += more;
             bytes += more_bytes;
         }
-        state.articles -= prepared.len();
+        state.articles -= articles;
         state.bytes -= bytes;
         state.oldest = (!state.chunks.is_empty()).then(Instant::now);
         self.changed.notify_all();
-        Some((sources, prepared))
+        Some(batch)
     }
 
-    /// No more chunks: the committer ends once it has committed those waiting.
+    /// No more chunks: the committer ends once it has taken those waiting.
     fn close(&self) {
         self.lock().closed = true;
         self.changed.notify_all();
@@ -644,7 +661,7 @@ impl Handoff {
 
 impl Importer<'_> {
     fn consume(&mut self, rx: &mpsc::Receiver<Vec<Item>>, budget: &Budget) -> anyhow::Result<()> {
-        let handoff = Handoff::default();
+        let handoff: Handoff<Ready> = Handoff::default();
         let mut committer = Committer {
             archive: self.archive,
             policy: self.policy,
@@ -657,8 +674,11 @@ impl Importer<'_> {
             let handoff = &handoff;
             let thread = scope.spawn(move || {
                 let mut outcome = Ok(());
-                while let Some((sources, ready)) = handoff.take() {
-                    outcome = committer.commit(&sources, ready);
+                while let Some(chunks) = handoff.take() {
+                    let (sources, ready): (Vec<Vec<Source>>, Vec<Vec<Prepared>>) =
+                        chunks.into_iter().unzip();
+                    let ready = ready.into_iter().flatten().collect();
+                    outcome = committer.commit(&sources.concat(), ready);
                     if outcome.is_err() {
                         handoff.stop();
                         break;
@@ -687,7 +707,7 @@ impl Importer<'_> {
         &mut self,
         rx: &mpsc::Receiver<Vec<Item>>,
         budget: &Budget,
-        handoff: &Handoff,
+        handoff: &Handoff<Ready>,
     ) -> anyhow::Result<()> {
         let mut chunk: Vec<(Source, Draft)> = Vec::new();
         let mut chunk_bytes = 0usize;
@@ -742,11 +762,15 @@ impl Importer<'_> {
         chunk: &mut Vec<(Source, Draft)>,
         chunk_bytes: &mut usize,
         budget: &Budget,
-        handoff: &Handoff,
+        handoff: &Handoff<Ready>,
     ) -> anyhow::Result<bool> {
         let ready = self.prepare(std::mem::take(chunk))?;
         budget.release(std::mem::take(chunk_bytes));
-        Ok(ready.1.is_empty() || handoff.put(ready))
+        let (articles, bytes) = (
+            ready.1.len(),
+            ready.1.iter().map(Prepared::held_bytes).sum(),
+        );
+        Ok(articles == 0 || handoff.put(ready, articles, bytes))
     }
 
     /// Has the archive prepare a batch (in parallel); drafts it refuses become failures.
@@ -928,6 +952,38 @@ mod tests {
             budget.close();
             assert!(!waiter.join().unwrap(), "a closed budget refuses");
         });
+    }
+
+    #[test]
+    fn the_committer_takes_every_chunk_waiting_up_to_a_batch() {
+        let handoff: Handoff<u32> = Handoff::default();
+        // A batch is waiting: the next put waits until the committer takes it.
+        assert!(handoff.put(1, 4_000, 10));
+        assert!(handoff.put(2, 4_000, 10));
+        assert!(handoff.put(3, 4_000, 10));
+        std::thread::scope(|scope| {
+            let fourth = scope.spawn(|| handoff.put(4, 4_000, 10));
+            assert_eq!(handoff.take(), Some(vec![1, 2]), "up to 10,000 articles");
+            assert!(fourth.join().unwrap());
+        });
+        // Too many bytes for one commit: one chunk at a time.
+        assert!(handoff.put(5, 10, BATCH_BYTES - 1));
+        handoff.close();
+        assert_eq!(handoff.take(), Some(vec![3, 4]));
+        assert_eq!(handoff.take(), Some(vec![5]));
+        assert_eq!(handoff.take(), None);
+    }
+
+    #[test]
+    fn a_stopped_committer_refuses_chunks_and_frees_a_waiting_preparer() {
+        let handoff: Handoff<u32> = Handoff::default();
+        assert!(handoff.put(1, BATCH_ARTICLES, 0));
+        std::thread::scope(|scope| {
+            let waiting = scope.spawn(|| handoff.put(2, 1, 0));
+            handoff.stop();
+            assert!(!waiting.join().unwrap());
+        });
+        assert!(!handoff.put(3, 1, 0));
     }
 
     #[test]
