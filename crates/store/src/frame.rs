@@ -85,12 +85,12 @@ impl Dict {
     }
 }
 
-/// Trains a dictionary of [`DICT_BYTES`] on `samples`; `None` when zstd cannot (too few or too
-/// uniform samples): the bodies are then compressed without one.
-pub(crate) fn train(samples: &[&[u8]]) -> Option<Vec<u8>> {
-    zstd::dict::from_samples(samples, DICT_BYTES)
-        .ok()
-        .filter(|d| !d.is_empty())
+/// Trains a dictionary of [`DICT_BYTES`] on `samples` for compression at `level`; `None` when
+/// zstd cannot (too few or too uniform samples): the bodies are then compressed without one.
+/// FastCover with fixed parameters (morgue-zdict): a fifth of the time of zstd's parameter
+/// search, for a dictionary as good.
+pub(crate) fn train(samples: &[&[u8]], level: i32) -> Option<Vec<u8>> {
+    morgue_zdict::train(samples, DICT_BYTES, level).filter(|d| !d.is_empty())
 }
 
 fn configure(c: &mut Compressor<'_>) -> io::Result<()> {

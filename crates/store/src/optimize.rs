@@ -102,7 +102,7 @@ impl Store {
                 }
             }
             let refs: Vec<&[u8]> = samples.iter().map(Vec::as_slice).collect();
-            if let Some(bytes) = frame::train(&refs) {
+            if let Some(bytes) = frame::train(&refs, self.inner.level) {
                 self.install_dict(*group, bytes, false)?;
                 report.dicts_trained += 1;
             }

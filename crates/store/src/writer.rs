@@ -223,7 +223,7 @@ impl Store {
             .into_par_iter()
             .map(|(g, bodies)| {
                 let samples = spread(bodies.iter().map(Vec::as_slice), TRAIN_SAMPLES);
-                (g, frame::train(&samples))
+                (g, frame::train(&samples, self.inner.level))
             })
             .collect();
         for (g, dict) in trained {
