@@ -16,6 +16,8 @@
 //! assert!(!dict.is_empty() && dict.len() <= 16 << 10);
 //! ```
 
+#![deny(missing_docs)]
+
 /// FastCover's segment size, in bytes.
 const K: u32 = 50;
 /// FastCover's dmer size, in bytes.
