@@ -61,8 +61,8 @@ pub struct RunArgs {
     /// Skip the Reuters comparison (only with --scale).
     #[arg(long)]
     pub skip_compare: bool,
-    /// Articles per commit for the in-process morgue import (the CLI commits up to 10,000).
-    #[arg(long, default_value_t = 10_000)]
+    /// Articles per commit, at most, for the in-process morgue import (as the CLI: 20,000).
+    #[arg(long, default_value_t = 20_000)]
     pub batch: usize,
     /// In the in-process morgue import, flush once at the end instead of after every batch (the
     /// CLI flushes every batch, so that what it reports as stored is durable).
@@ -81,6 +81,11 @@ pub struct RunArgs {
     /// Runs of each cold `list` process (the median is reported).
     #[arg(long, default_value_t = 21)]
     pub cold_runs: usize,
+    /// Runs of each Reuters import, in-process and as whole commands, SQLite's and morgue's in
+    /// turn, each into a new database or archive (the median time is reported, the highest
+    /// peak RSS, the last run's bytes on disk): one run moved by 10-20% on a shared machine.
+    #[arg(long, default_value_t = 5)]
+    pub import_runs: usize,
 }
 
 #[derive(Debug, Subcommand)]

@@ -280,7 +280,7 @@ mod tests {
     fn frames_round_trip_with_and_without_dict() {
         let bodies: Vec<Vec<u8>> = (0..600).map(body).collect();
         let samples: Vec<&[u8]> = bodies.iter().map(Vec::as_slice).collect();
-        let bytes = train(&samples).unwrap();
+        let bytes = train(&samples, 3).unwrap();
         let dict = Dict::new(1, bytes, 3);
         let mut c = Compressors::new(3);
         let long = b"a body without a dictionary, long enough. ".repeat(20);
