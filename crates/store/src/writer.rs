@@ -95,12 +95,17 @@ impl Store {
         cache: &Cache,
         bodies: impl Iterator<Item = (&'b [u8], u16)>,
     ) -> Result<Vec<PreparedBlob>> {
-        let work: Vec<(&[u8], u16, Option<&Dict>)> = bodies
-            .map(|(b, g)| {
+        // In the order of their dictionaries (each body keeps its place in the result): one
+        // dictionary's tables stay in the cache while its bodies are compressed. With the
+        // bodies of nine services interleaved, compressing took twice as long per body.
+        let mut work: Vec<(usize, &[u8], u16, Option<&Dict>)> = bodies
+            .enumerate()
+            .map(|(i, (b, g))| {
                 let d = cache.groups.dict_for(g);
-                (b, g, cache.dicts.get(&d).map(AsRef::as_ref))
+                (i, b, g, cache.dicts.get(&d).map(AsRef::as_ref))
             })
             .collect();
+        work.sort_by_key(|(i, _, _, dict)| (dict.map_or(0, |d| d.id), *i));
         let level = self.inner.level;
         // A few chunks per thread, each with its own zstd contexts (creating one costs more
         // than compressing an article).
@@ -108,28 +113,36 @@ impl Store {
             .len()
             .div_ceil(rayon::current_num_threads() * 4)
             .max(16);
-        let chunks: Vec<Result<Vec<PreparedBlob>>> = work
+        let chunks: Vec<Result<Vec<(usize, PreparedBlob)>>> = work
             .par_chunks(chunk)
             .map(|part| {
                 let mut c = Compressors::new(level);
                 part.iter()
-                    .map(|(body, group, dict)| {
+                    .map(|(i, body, group, dict)| {
                         let (slot, frame) = c.encode(body, *group, *dict)?;
-                        Ok(PreparedBlob {
-                            id: BlobId::of(body),
-                            raw_len: body.len() as u64,
-                            slot,
-                            frame,
-                        })
+                        Ok((
+                            *i,
+                            PreparedBlob {
+                                id: BlobId::of(body),
+                                raw_len: body.len() as u64,
+                                slot,
+                                frame,
+                            },
+                        ))
                     })
                     .collect()
             })
             .collect();
-        let mut out = Vec::with_capacity(work.len());
+        let mut out: Vec<Option<PreparedBlob>> = Vec::with_capacity(work.len());
+        out.resize_with(work.len(), || None);
         for part in chunks {
-            out.extend(part?);
+            for (i, blob) in part? {
+                out[i] = Some(blob);
+            }
         }
-        Ok(out)
+        out.into_iter()
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| Error::Engine("a body of the batch was not encoded".into()))
     }
 
     /// The group number of each name, storing new groups.
