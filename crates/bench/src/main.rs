@@ -82,8 +82,9 @@ pub struct RunArgs {
     #[arg(long, default_value_t = 21)]
     pub cold_runs: usize,
     /// Runs of each Reuters import, in-process and as whole commands, SQLite's and morgue's in
-    /// turn, each into a new database or archive (the median time is reported, the highest
-    /// peak RSS, the last run's bytes on disk): one run moved by 10-20% on a shared machine.
+    /// turn, each into a new database or archive (the median time is reported, the peak RSS of
+    /// the first in-process run and the highest of the processes, the last run's bytes on
+    /// disk): one run moved by 10-20% on a shared machine.
     #[arg(long, default_value_t = 5)]
     pub import_runs: usize,
 }
