@@ -373,41 +373,58 @@ fn compare(
         w.reporter, w.month.0, w.month.1, ctx.args.gets, ctx.args.repeats, ctx.args.cold_runs
     ));
 
-    // SQLite in-process.
+    // In-process, SQLite's load and morgue's import in turn, each into a new database or
+    // archive; the medians are reported.
     let db = ctx.work.join("baseline.sqlite");
-    log("SQLite: in-process load");
-    measure::reset_peak_rss();
-    let start = Instant::now();
-    let loaded = sqlite::load(corpus_path, &db, false)?;
-    let s_import = start.elapsed().as_secs_f64();
-    let s_rss = measure::peak_rss();
-    let s_disk = sqlite::disk_bytes(&db);
-    log(&format!(
-        "SQLite: {} articles in {s_import:.2} s",
-        loaded.articles
-    ));
-
-    // morgue in-process.
     let dir = ctx.work.join("morgue-lib");
-    remove_dir(&dir)?;
-    log("morgue: in-process import");
-    measure::reset_peak_rss();
-    let start = Instant::now();
-    let (imported, optimized, m_optimize) = {
+    let runs = ctx.args.import_runs.max(1);
+    let (mut s_times, mut m_times, mut m_optimizes) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut s_rss, mut m_rss) = (None, None);
+    let mut last = None;
+    for run in 1..=runs {
+        sqlite::remove_db(&db)?;
+        log(&format!("SQLite: in-process load ({run} of {runs})"));
+        measure::reset_peak_rss();
+        let start = Instant::now();
+        let loaded = sqlite::load(corpus_path, &db, false)?;
+        s_times.push(start.elapsed().as_secs_f64());
+        // The first run's: later ones start with what the other side's runs left allocated.
+        if run == 1 {
+            s_rss = measure::peak_rss();
+        }
+
+        remove_dir(&dir)?;
+        log(&format!(
+            "morgue: in-process import and optimize ({run} of {runs})"
+        ));
+        measure::reset_peak_rss();
+        let start = Instant::now();
         let archive = morgue_meta::Archive::open(&dir)?;
         let imported =
             morgue::import(&archive, corpus_path, ctx.args.batch, ctx.args.flush_at_end)?;
-        log("morgue: in-process optimize");
-        let start = Instant::now();
+        let opt_start = Instant::now();
         let optimized = morgue::optimize(archive)?;
-        (imported, optimized, start.elapsed().as_secs_f64())
+        m_optimizes.push(opt_start.elapsed().as_secs_f64());
+        m_times.push(start.elapsed().as_secs_f64());
+        if run == 1 {
+            m_rss = measure::peak_rss();
+        }
+        last = Some((loaded, imported, optimized));
+    }
+    let Some((loaded, imported, optimized)) = last else {
+        anyhow::bail!("no import run");
     };
-    let m_import = start.elapsed().as_secs_f64();
-    let m_rss = measure::peak_rss();
-    let m_disk = measure::disk_bytes(&dir);
+    let (s_import, m_import, m_optimize) =
+        (median(&s_times), median(&m_times), median(&m_optimizes));
+    let (s_disk, m_disk) = (sqlite::disk_bytes(&db), measure::disk_bytes(&dir));
     log(&format!(
-        "morgue: {} articles ({} duplicates, {} errors) in {m_import:.2} s; queries, interleaved",
+        "morgue: {} articles ({} duplicates, {} errors), median {m_import:.2} s (SQLite {s_import:.2} s); queries, interleaved",
         imported.added, imported.duplicates, imported.errors
+    ));
+    report.note(format!(
+        "in-process import times, {runs} runs each (sqlite / morgue): {} / {}",
+        seconds_list(&s_times),
+        seconds_list(&m_times)
     ));
     let lat = latencies(ctx, w, Some(&db), Some(&dir))?;
     let (s_q, m_q) = (
@@ -494,20 +511,38 @@ fn compare(
         return Ok(None);
     };
     let db_cmd = ctx.work.join("baseline-cmd.sqlite");
-    sqlite::remove_db(&db_cmd)?;
-    log("SQLite: whole-command load");
-    let s_run = measure::run_child(&[
-        arg(&ctx.me),
-        "sqlite-load".into(),
-        "--corpus".into(),
-        arg(corpus_path),
-        "--db".into(),
-        arg(&db_cmd),
-    ])?;
     let dir_cmd = ctx.work.join("morgue-cmd");
-    remove_dir(&dir_cmd)?;
-    log("morgue: whole-command import, then optimize");
-    let (m_run, m_import_run, m_opt_run) = import_and_optimize(bin, corpus_path, &dir_cmd)?;
+    let (mut s_runs, mut m_runs, mut m_imports, mut m_opts) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for run in 1..=runs {
+        sqlite::remove_db(&db_cmd)?;
+        log(&format!("SQLite: whole-command load ({run} of {runs})"));
+        s_runs.push(measure::run_child(&[
+            arg(&ctx.me),
+            "sqlite-load".into(),
+            "--corpus".into(),
+            arg(corpus_path),
+            "--db".into(),
+            arg(&db_cmd),
+        ])?);
+        remove_dir(&dir_cmd)?;
+        log(&format!(
+            "morgue: whole-command import, then optimize ({run} of {runs})"
+        ));
+        let (both, import, optimize) = import_and_optimize(bin, corpus_path, &dir_cmd)?;
+        m_runs.push(both);
+        m_imports.push(import);
+        m_opts.push(optimize);
+    }
+    report.note(format!(
+        "whole-command import times, {runs} runs each (sqlite / morgue import + optimize): {} / {}",
+        seconds_list(&s_runs.iter().map(|r| r.secs).collect::<Vec<_>>()),
+        seconds_list(&m_runs.iter().map(|r| r.secs).collect::<Vec<_>>())
+    ));
+    let s_run = median_run(&s_runs);
+    let m_run = median_run(&m_runs);
+    let m_import_run = median_run(&m_imports);
+    let m_opt_run = median_run(&m_opts);
     let s_disk = sqlite::disk_bytes(&db_cmd) as f64;
     let m_disk = measure::disk_bytes(&dir_cmd) as f64;
     log("cold list processes");
@@ -598,6 +633,33 @@ fn compare(
 
 /// `morgue import FILE` then `morgue optimize` on a new archive, as two processes. Returns
 /// (both: summed time and the larger peak RSS, the import alone, the optimize alone).
+/// The median of some times (the upper one of an even count).
+fn median(times: &[f64]) -> f64 {
+    let mut t = times.to_vec();
+    t.sort_by(f64::total_cmp);
+    t.get(t.len() / 2).copied().unwrap_or(0.0)
+}
+
+/// Child runs as one: the median time and the highest peak RSS.
+fn median_run(runs: &[ChildRun]) -> ChildRun {
+    let (secs, max_rss) = measure::median_runs(runs);
+    ChildRun {
+        secs,
+        max_rss,
+        code: 0,
+    }
+}
+
+/// Times in milliseconds, for a note.
+fn seconds_list(times: &[f64]) -> String {
+    times
+        .iter()
+        .map(|t| format!("{:.0}", t * 1000.0))
+        .collect::<Vec<_>>()
+        .join(" ")
+        + " ms"
+}
+
 fn import_and_optimize(
     bin: &Path,
     file: &Path,

@@ -1,7 +1,8 @@
 //! The morgue side through the library, mirroring what `morgue import` then `morgue optimize` do:
-//! parse on one thread, hash and compress whole batches on all cores (`Archive::prepare_batch`,
-//! which trains the archive's zstd dictionary on the first large batch), commit from one writer
-//! in batches, then recompress what came before the dictionary.
+//! read on one thread (morgue-ingest parses JSON Lines on all cores), hash and compress chunks
+//! of drafts on all cores (`Archive::prepare_batch`, which trains the archive's zstd
+//! dictionaries once it has seen enough bodies), commit from one writer all the chunks prepared
+//! meanwhile (up to a batch), then recompress what came before the dictionaries.
 
 use std::fs::File;
 use std::io::BufReader;
@@ -24,8 +25,11 @@ pub struct Imported {
     pub ids: Vec<BlobId>,
 }
 
-/// Imports a corpus file into an open archive, `batch` articles per transaction; flushes after
-/// every batch (as the CLI does) unless `flush_at_end`.
+/// Drafts prepared at once, as `morgue import` does.
+const CHUNK: usize = 2_000;
+
+/// Imports a corpus file into an open archive, up to `batch` articles per transaction; flushes
+/// after every commit (as the CLI does) unless `flush_at_end`.
 pub fn import(
     archive: &Archive,
     corpus: &Path,
@@ -35,8 +39,9 @@ pub fn import(
     let file = File::open(corpus).with_context(|| format!("opening {}", corpus.display()))?;
     let name = corpus.to_string_lossy().into_owned();
     let batch = batch.max(1);
+    let chunk = CHUNK.min(batch);
     let mut out = Imported::default();
-    let (tx, rx) = mpsc::sync_channel::<(Vec<Draft>, u64)>(2);
+    let (tx, rx) = mpsc::sync_channel::<(Vec<Draft>, u64)>(batch.div_ceil(chunk));
     std::thread::scope(|scope| -> Result<()> {
         scope.spawn(move || {
             let entries = morgue_ingest::read(
@@ -45,15 +50,15 @@ pub fn import(
                 Format::Auto,
                 &Overrides::default(),
             );
-            let mut drafts = Vec::with_capacity(batch);
+            let mut drafts = Vec::with_capacity(chunk);
             let mut errors = 0;
             for entry in entries {
                 match entry.outcome {
                     Ok(parsed) => drafts.push(parsed.draft),
                     Err(_) => errors += 1,
                 }
-                if drafts.len() == batch {
-                    let full = std::mem::replace(&mut drafts, Vec::with_capacity(batch));
+                if drafts.len() == chunk {
+                    let full = std::mem::replace(&mut drafts, Vec::with_capacity(chunk));
                     if tx.send((full, std::mem::take(&mut errors))).is_err() {
                         return;
                     }
@@ -61,12 +66,24 @@ pub fn import(
             }
             let _ = tx.send((drafts, errors));
         });
-        // As the CLI: a committer thread commits and flushes batch N while batch N+1 is
-        // prepared (a rendezvous channel: one batch committing, one prepared).
-        let (to_commit, committing) = mpsc::sync_channel::<Vec<Prepared>>(0);
+        // As the CLI: a committer thread commits and flushes what was prepared while the next
+        // chunks are prepared, taking every chunk waiting (up to a batch) at once.
+        let (to_commit, committing) =
+            mpsc::sync_channel::<Vec<Prepared>>(batch.div_ceil(chunk).max(1));
         let committer = scope.spawn(move || -> Result<(u64, u64, Vec<BlobId>)> {
             let (mut added, mut duplicates, mut ids) = (0, 0, Vec::new());
-            for prepared in committing {
+            let mut leftover: Option<Vec<Prepared>> = None;
+            while let Some(mut prepared) = leftover.take().or_else(|| committing.recv().ok()) {
+                while prepared.len() < batch {
+                    let Ok(more) = committing.try_recv() else {
+                        break;
+                    };
+                    if prepared.len() + more.len() > batch {
+                        leftover = Some(more);
+                        break;
+                    }
+                    prepared.extend(more);
+                }
                 for outcome in archive.commit(prepared, MergePolicy::FillEmpty)? {
                     match outcome {
                         AddOutcome::Added { id } => {

@@ -2,6 +2,9 @@
 
 use std::io::{self, BufRead, BufReader, Read};
 
+/// Bytes buffered from each input: the lines read ahead at once come from one buffer.
+const INPUT_BUFFER: usize = 256 << 10;
+
 /// A buffered, `Send` byte source.
 pub(crate) type Source = Box<dyn BufRead + Send>;
 
@@ -59,13 +62,13 @@ pub(crate) fn open(
         found
     };
     Ok(match compression {
-        Compression::None => Box::new(BufReader::with_capacity(64 << 10, input)),
+        Compression::None => Box::new(BufReader::with_capacity(INPUT_BUFFER, input)),
         Compression::Zstd => Box::new(BufReader::with_capacity(
-            64 << 10,
+            INPUT_BUFFER,
             zstd::stream::read::Decoder::new(input)?,
         )),
         Compression::Gzip => Box::new(BufReader::with_capacity(
-            64 << 10,
+            INPUT_BUFFER,
             flate2::read::MultiGzDecoder::new(input),
         )),
     })
@@ -118,6 +121,8 @@ pub(crate) enum Line {
 pub(crate) struct LineReader {
     max: usize,
     buf: Vec<u8>,
+    /// Whether bytes after the last line were already buffered when it ended.
+    more: bool,
 }
 
 impl LineReader {
@@ -125,12 +130,20 @@ impl LineReader {
         LineReader {
             max,
             buf: Vec::new(),
+            more: false,
         }
+    }
+
+    /// Whether the source already held bytes after the last line read: the next
+    /// [`LineReader::next_line`] can start without waiting for input.
+    pub(crate) fn more_buffered(&self) -> bool {
+        self.more
     }
 
     /// The next line, `None` at the end of input.
     pub(crate) fn next_line(&mut self, source: &mut dyn BufRead) -> io::Result<Option<Line>> {
         self.buf.clear();
+        self.more = false;
         let mut too_long = false;
         let mut any = false;
         loop {
@@ -155,8 +168,10 @@ impl LineReader {
                     self.buf.extend_from_slice(piece);
                 }
             }
+            let rest = chunk.len() - used;
             source.consume(used);
             if done {
+                self.more = rest > 0;
                 break;
             }
         }

@@ -48,9 +48,11 @@ mod names;
 mod rfa;
 mod text;
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::io::{BufRead, Read};
 use std::str::FromStr;
+use std::sync::mpsc;
 
 pub use morgue_meta::{ArticleDate, DateOrigin, Draft, Record};
 
@@ -60,6 +62,16 @@ use rfa::TextKind;
 
 /// The largest article (and the longest JSON Lines line) accepted: 64 MiB.
 pub const MAX_ARTICLE_BYTES: usize = 64 << 20;
+
+/// JSON Lines are read ahead, up to this many lines (and [`LOOKAHEAD_BYTES`]) at a time, and
+/// parsed together on all cores: parsing one line at a time made the reading thread the
+/// slowest stage of an import. Only lines already buffered are read ahead, so a slow input
+/// (a pipe) still yields each line as soon as it has arrived.
+const LOOKAHEAD_LINES: usize = 256;
+/// Bytes of JSON Lines read ahead at most (one longer line is still read alone).
+const LOOKAHEAD_BYTES: usize = 4 << 20;
+/// Chunks of read-ahead lines being parsed at once, at most.
+const LOOKAHEAD_CHUNKS: usize = 4;
 
 /// How to read an input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -254,6 +266,12 @@ enum State {
         source: Source,
         reader: LineReader,
         line: u64,
+        /// Entries parsed, not yet yielded.
+        ready: std::vec::IntoIter<Entry>,
+        /// Chunks of lines being parsed on the thread pool, in input order.
+        parsing: VecDeque<mpsc::Receiver<Vec<Entry>>>,
+        /// The input ended (or failed): only what is parsed or parsing is left.
+        ended: bool,
     },
     Values(ValueStream),
     Done,
@@ -290,16 +308,90 @@ fn format_of(base: &str) -> Option<Format> {
     }
 }
 
-impl Entries {
-    fn finish(&self, line: Option<u64>, outcome: Result<Parsed, IngestError>) -> Entry {
-        let outcome = outcome.map(|mut parsed| {
-            self.overrides.apply(&mut parsed.draft);
-            if parsed.draft.record.origin.is_empty() {
-                parsed.draft.record.origin.clone_from(&self.name);
+/// Reads up to [`LOOKAHEAD_LINES`] lines (and [`LOOKAHEAD_BYTES`]), stopping early when the
+/// next line would have to wait for input; blank lines are skipped. Sets `ended` at the end of
+/// the input or after a read error (the error is the last item).
+fn read_ahead(
+    source: &mut Source,
+    reader: &mut LineReader,
+    line: &mut u64,
+    ended: &mut bool,
+) -> Vec<(u64, Result<Vec<u8>, IngestError>)> {
+    let mut raw = Vec::new();
+    let mut bytes = 0;
+    while raw.len() < LOOKAHEAD_LINES && bytes < LOOKAHEAD_BYTES {
+        *line += 1;
+        let number = *line;
+        match reader.next_line(source) {
+            Err(e) => {
+                raw.push((number, Err(IngestError::Io(e))));
+                *ended = true;
+                break;
             }
-            parsed
-        });
-        Entry { line, outcome }
+            Ok(None) => {
+                *ended = true;
+                break;
+            }
+            Ok(Some(Line::TooLong)) => raw.push((
+                number,
+                Err(IngestError::LineTooLong {
+                    max: MAX_ARTICLE_BYTES,
+                }),
+            )),
+            Ok(Some(Line::Text(mut text))) => {
+                if number == 1 && text.starts_with(&[0xEF, 0xBB, 0xBF]) {
+                    text.drain(..3);
+                }
+                if !text.iter().all(u8::is_ascii_whitespace) {
+                    bytes += text.len();
+                    raw.push((number, Ok(text)));
+                }
+            }
+        }
+        if !reader.more_buffered() {
+            break;
+        }
+    }
+    raw
+}
+
+/// An entry with the overrides applied and the input's name as the origin of its draft.
+fn finish(
+    name: &str,
+    overrides: &Overrides,
+    line: Option<u64>,
+    outcome: Result<Parsed, IngestError>,
+) -> Entry {
+    let outcome = outcome.map(|mut parsed| {
+        overrides.apply(&mut parsed.draft);
+        if parsed.draft.record.origin.is_empty() {
+            name.clone_into(&mut parsed.draft.record.origin);
+        }
+        parsed
+    });
+    Entry { line, outcome }
+}
+
+impl Entries {
+    /// Whether the next entry (or the end) is known without waiting for more input: the caller
+    /// may wait for it before passing on what it has. Always false for inputs other than JSON
+    /// Lines.
+    pub fn has_buffered(&self) -> bool {
+        match &self.state {
+            State::Lines {
+                reader,
+                ready,
+                parsing,
+                ended,
+                ..
+            } => ready.len() > 0 || !parsing.is_empty() || *ended || reader.more_buffered(),
+            State::Done => true,
+            State::Start(_) | State::Values(_) => false,
+        }
+    }
+
+    fn finish(&self, line: Option<u64>, outcome: Result<Parsed, IngestError>) -> Entry {
+        finish(&self.name, &self.overrides, line, outcome)
     }
 
     fn start(&mut self, input: Box<dyn Read + Send>) -> Option<Entry> {
@@ -335,6 +427,9 @@ impl Entries {
                     source,
                     reader: LineReader::new(MAX_ARTICLE_BYTES),
                     line: 0,
+                    ready: Vec::new().into_iter(),
+                    parsing: VecDeque::new(),
+                    ended: false,
                 };
                 return self.next_line();
             }
@@ -358,37 +453,49 @@ impl Entries {
                 source,
                 reader,
                 line,
+                ready,
+                parsing,
+                ended,
             } = &mut self.state
             else {
                 return None;
             };
-            *line += 1;
-            let number = *line;
-            let outcome = match reader.next_line(source) {
-                Err(e) => {
-                    self.state = State::Done;
-                    Err(IngestError::Io(e))
-                }
-                Ok(None) => {
-                    self.state = State::Done;
-                    return None;
-                }
-                Ok(Some(Line::TooLong)) => Err(IngestError::LineTooLong {
-                    max: MAX_ARTICLE_BYTES,
-                }),
-                Ok(Some(Line::Text(bytes))) => {
-                    let bytes = if number == 1 {
-                        bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(&bytes)
-                    } else {
-                        &bytes
-                    };
-                    if bytes.iter().all(u8::is_ascii_whitespace) {
-                        continue;
-                    }
-                    json::parse_json_bytes(bytes)
-                }
+            if let Some(entry) = ready.next() {
+                return Some(entry);
+            }
+            // Read ahead while lines are at hand (or nothing else is left to wait for), and
+            // have them parsed on the thread pool meanwhile.
+            while !*ended
+                && parsing.len() < LOOKAHEAD_CHUNKS
+                && (parsing.is_empty() || reader.more_buffered())
+            {
+                let raw = read_ahead(source, reader, line, ended);
+                let (tx, rx) = mpsc::sync_channel(1);
+                let (name, overrides) = (self.name.clone(), self.overrides.clone());
+                rayon::spawn(move || {
+                    let parsed: Vec<Entry> = raw
+                        .into_iter()
+                        .map(|(number, text)| {
+                            let outcome = text.and_then(|text| json::parse_json_bytes(&text));
+                            finish(&name, &overrides, Some(number), outcome)
+                        })
+                        .collect();
+                    // The receiver is gone only when the iteration was dropped.
+                    let _ = tx.send(parsed);
+                });
+                parsing.push_back(rx);
+            }
+            let Some(next) = parsing.pop_front() else {
+                self.state = State::Done;
+                return None;
             };
-            return Some(self.finish(Some(number), outcome));
+            // A parse that panicked drops its sender: end the input rather than hang.
+            if let Ok(parsed) = next.recv() {
+                *ready = parsed.into_iter();
+            } else {
+                self.state = State::Done;
+                return None;
+            }
         }
     }
 

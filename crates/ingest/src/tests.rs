@@ -427,6 +427,82 @@ fn entries_can_move_to_another_thread() {
 }
 
 #[test]
+fn thousands_of_json_lines_keep_their_order_line_numbers_and_errors() {
+    use std::fmt::Write as _;
+    // More lines than are read ahead and parsed at once, with blank and broken lines between.
+    let mut input = String::new();
+    let mut expected = Vec::new();
+    for i in 1..=3000u64 {
+        match i % 97 {
+            0 => input.push_str("   \n"),
+            1 => {
+                input.push_str("{not json\n");
+                expected.push((i, None));
+            }
+            _ => {
+                writeln!(input, "{{\"title\": \"t{i}\", \"body\": \"body {i}\"}}").unwrap();
+                expected.push((i, Some(format!("body {i}"))));
+            }
+        }
+    }
+    let got: Vec<(u64, Option<String>)> = entries("many.jsonl", input.as_bytes(), Format::Auto)
+        .into_iter()
+        .map(|e| (e.line.unwrap(), e.outcome.ok().map(|p| p.draft.body)))
+        .collect();
+    assert_eq!(got, expected);
+}
+
+/// A pipe: what `feed` sends is readable as it arrives; the read waits otherwise.
+struct Pipe(std::sync::mpsc::Receiver<Vec<u8>>, Vec<u8>);
+
+impl Read for Pipe {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.1.is_empty() {
+            match self.0.recv() {
+                Ok(bytes) => self.1 = bytes,
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.1.len());
+        buf[..n].copy_from_slice(&self.1[..n]);
+        self.1.drain(..n);
+        Ok(n)
+    }
+}
+
+#[test]
+fn a_json_line_is_yielded_as_soon_as_it_has_arrived() {
+    let (feed, pipe) = std::sync::mpsc::channel();
+    let (got, seen) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut entries = read(
+            "-",
+            Box::new(Pipe(pipe, Vec::new())),
+            Format::Jsonl,
+            &Overrides::default(),
+        );
+        while let Some(entry) = entries.next() {
+            let buffered = entries.has_buffered();
+            if got.send((entry.line, buffered)).is_err() {
+                break;
+            }
+        }
+    });
+    // Two lines at once, then nothing until the reader has yielded both.
+    feed.send(b"{\"body\": \"one\"}\n{\"body\": \"two\"}\n".to_vec())
+        .unwrap();
+    let wait = std::time::Duration::from_secs(20);
+    assert_eq!(seen.recv_timeout(wait).unwrap(), (Some(1), true));
+    // After the second line nothing is at hand: the reader says so, then waits.
+    assert_eq!(seen.recv_timeout(wait).unwrap(), (Some(2), false));
+    feed.send(b"{\"body\": \"three\"}\n".to_vec()).unwrap();
+    assert_eq!(seen.recv_timeout(wait).unwrap().0, Some(3));
+    drop(feed);
+    reader.join().unwrap();
+    assert!(seen.try_recv().is_err());
+}
+
+#[test]
 fn accepts_filter() {
     for name in [
         "a.txt",

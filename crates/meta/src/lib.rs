@@ -63,6 +63,7 @@ use block::Block;
 use cache::BlockCache;
 use engine::{Database, PreparedBlob, Seq, Store, sled};
 use keys::{NAME_INDEXES, State};
+use rayon::prelude::*;
 use tx::Tx;
 
 pub use keys::normalize;
@@ -226,6 +227,11 @@ impl Prepared {
     /// The article id the draft will have.
     pub fn id(&self) -> BlobId {
         self.blob.id
+    }
+
+    /// Bytes it holds until committed: its compressed body and its encoded record.
+    pub fn held_bytes(&self) -> usize {
+        self.blob.stored_len() as usize + self.encoded.len()
     }
 }
 
@@ -612,16 +618,23 @@ impl Archive {
             .collect();
         let mut blobs = self.store.prepare_batch(&items)?.into_iter();
         let now = chrono::Utc::now().timestamp();
-        let mut out = Vec::with_capacity(drafts.len());
-        for (draft, check) in drafts.into_iter().zip(checks) {
-            out.push(check.and_then(|()| {
-                let blob = blobs
-                    .next()
-                    .ok_or_else(|| Error::InvalidRecord("missing prepared body".into()))?;
-                Ok(Prepared::new(blob, draft.record, Some(now)))
-            }));
-        }
-        Ok(out)
+        // Records are encoded and indexed on all cores too (and the drafts' bodies freed).
+        let work: Vec<(Draft, Result<PreparedBlob>)> = drafts
+            .into_iter()
+            .zip(checks)
+            .map(|(draft, check)| {
+                let blob = check.and_then(|()| {
+                    blobs
+                        .next()
+                        .ok_or_else(|| Error::InvalidRecord("missing prepared body".into()))
+                });
+                (draft, blob)
+            })
+            .collect();
+        Ok(work
+            .into_par_iter()
+            .map(|(draft, blob)| Ok(Prepared::new(blob?, draft.record, Some(now))))
+            .collect())
     }
 
     /// Commits prepared drafts in one atomic batch: bodies, records, posting chunks, facets and

@@ -904,11 +904,11 @@ mod tests {
 
 /// The most a [`NameCache`] holds, in estimated bytes of decoded entries. At 1,000,000
 /// articles the three indexes hold about 2.7 million entries, about 65 MB by this estimate
-/// (vectors keep spare capacity) and about 90 MB of process memory, all cached: a smaller cap
-/// made a 1M import evict and reload names on every commit, and peak higher. Beyond the cap
-/// the least recently committed names are dropped, so memory stays bounded whatever the size
-/// of the archive; a dropped name is read from the tree again when a commit needs it.
-pub(crate) const NAME_CACHE_BYTES: usize = 128 << 20;
+/// (vectors keep spare capacity): the generated 1M import of docs/performance.md took the same
+/// time with this cap as with twice it, and peaked 33 MB lower. Beyond the cap the least
+/// recently committed names are dropped, so memory stays bounded whatever the size of the
+/// archive; a dropped name is read from the tree again when a commit needs it.
+pub(crate) const NAME_CACHE_BYTES: usize = 64 << 20;
 
 /// Decoded posting chunks of recently committed names, bounded by [`NAME_CACHE_BYTES`].
 #[derive(Debug, Default)]

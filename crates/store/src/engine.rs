@@ -242,11 +242,15 @@ impl Database {
         let path = inner.path.clone();
         let sled_dir = inner.sled_dir.clone();
         let compact = inner.compact.load(Ordering::Acquire);
-        // Flushes and drops sled; the lock stays held.
-        drop(inner);
         if compact {
-            compact_sled(&path, &sled_dir)?;
+            // Copied from the open database, which is then flushed and dropped; the lock
+            // stays held.
+            let new = copy_sled(&path, &sled_dir, &inner.db)?;
+            drop(inner);
+            switch_sled(&path, &new)?;
         } else {
+            // Flushes and drops sled; the lock stays held.
+            drop(inner);
             let db = open_sled(&sled_dir, SLED_LOCK_RETRY)?;
             db.flush().map_err(engine_error)?;
             drop(db);
@@ -378,13 +382,11 @@ fn remove_path(path: &Path) -> Result<()> {
     .map_err(|e| Error::io(path, e))
 }
 
-/// Rewrites the sled database in `old` (closed, under the archive lock) into a fresh directory
-/// of the archive `dir`, then switches to it: every tree copied in batches, flushed and synced,
-/// opened once more (so that it has a snapshot), the pointer file written atomically, and only
-/// then the old files deleted. A crash before the pointer is renamed leaves the old database in
-/// use (the new directory is deleted at the next open); after it, the new one (the old files are
-/// deleted at the next open).
-fn compact_sled(dir: &Path, old: &Path) -> Result<()> {
+/// Rewrites the sled database `from` (open, under the archive lock; its files in `old`) into a
+/// fresh directory of the archive `dir`: every tree copied in batches, flushed and synced.
+/// Returns the new directory; [`switch_sled`] then makes it the one in use. A crash before the
+/// switch leaves the old database in use (the new directory is deleted at the next open).
+fn copy_sled(dir: &Path, old: &Path, from: &sled::Db) -> Result<PathBuf> {
     let number = old
         .file_name()
         .and_then(|n| n.to_str())
@@ -396,41 +398,52 @@ fn compact_sled(dir: &Path, old: &Path) -> Result<()> {
     if new.exists() {
         remove_path(&new)?;
     }
-    {
-        let from = open_sled(old, SLED_LOCK_RETRY)?;
-        let to = sled::Config::new()
-            .path(&new)
-            .cache_capacity(SLED_CACHE_BYTES)
-            .open()
-            .map_err(engine_error)?;
-        for tree in from.tree_names() {
-            let source = from.open_tree(&tree).map_err(engine_error)?;
-            let target = to.open_tree(&tree).map_err(engine_error)?;
-            let mut batch = sled::Batch::default();
-            let mut in_batch = 0;
-            for kv in &source {
-                let (k, v) = kv.map_err(engine_error)?;
-                batch.insert(k, v);
-                in_batch += 1;
-                if in_batch == 10_000 {
-                    target
-                        .apply_batch(std::mem::take(&mut batch))
-                        .map_err(engine_error)?;
-                    in_batch = 0;
-                }
+    let to = sled::Config::new()
+        .path(&new)
+        .cache_capacity(SLED_CACHE_BYTES)
+        .open()
+        .map_err(engine_error)?;
+    for tree in from.tree_names() {
+        let source = from.open_tree(&tree).map_err(engine_error)?;
+        let target = to.open_tree(&tree).map_err(engine_error)?;
+        let mut batch = sled::Batch::default();
+        let mut in_batch = 0;
+        for kv in &source {
+            let (k, v) = kv.map_err(engine_error)?;
+            batch.insert(k, v);
+            in_batch += 1;
+            if in_batch == 10_000 {
+                target
+                    .apply_batch(std::mem::take(&mut batch))
+                    .map_err(engine_error)?;
+                in_batch = 0;
             }
-            target.apply_batch(batch).map_err(engine_error)?;
-            crash_point("copying");
         }
-        to.flush().map_err(engine_error)?;
-        crash_point("copied");
+        target.apply_batch(batch).map_err(engine_error)?;
+        crash_point("copying");
     }
+    to.flush().map_err(engine_error)?;
+    crash_point("copied");
+    Ok(new)
+}
+
+/// Makes the sled database copied into `new` (closed) the one in use: opened once more (so that
+/// it has a snapshot), synced, the pointer file written atomically, and only then the old files
+/// deleted. A crash before the pointer is renamed leaves the old database in use (the new
+/// directory is deleted at the next open); after it, the new one (the old files are deleted at
+/// the next open).
+fn switch_sled(dir: &Path, new: &Path) -> Result<()> {
+    let name = new
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| Error::Engine(format!("bad sled directory {}", new.display())))?
+        .to_owned();
     // Opened once more: sled writes its snapshot, so the next open does not replay the log.
     {
-        let db = open_sled(&new, SLED_LOCK_RETRY)?;
+        let db = open_sled(new, SLED_LOCK_RETRY)?;
         db.flush().map_err(engine_error)?;
     }
-    sync_tree(&new)?;
+    sync_tree(new)?;
     crash_point("synced");
     let temp = dir.join(SLED_POINTER_TEMP);
     let mut file = File::create(&temp).map_err(|e| Error::io(&temp, e))?;
@@ -444,7 +457,7 @@ fn compact_sled(dir: &Path, old: &Path) -> Result<()> {
     crash_point("renamed");
     sync_dir(dir)?;
     crash_point("switched");
-    remove_stale_sled_with(dir, &new, |_| crash_point("deleting"))?;
+    remove_stale_sled_with(dir, new, |_| crash_point("deleting"))?;
     sync_dir(dir)?;
     crash_point("done");
     Ok(())

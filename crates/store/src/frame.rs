@@ -85,12 +85,12 @@ impl Dict {
     }
 }
 
-/// Trains a dictionary of [`DICT_BYTES`] on `samples`; `None` when zstd cannot (too few or too
-/// uniform samples): the bodies are then compressed without one.
-pub(crate) fn train(samples: &[&[u8]]) -> Option<Vec<u8>> {
-    zstd::dict::from_samples(samples, DICT_BYTES)
-        .ok()
-        .filter(|d| !d.is_empty())
+/// Trains a dictionary of [`DICT_BYTES`] on `samples` for compression at `level`; `None` when
+/// zstd cannot (too few or too uniform samples): the bodies are then compressed without one.
+/// FastCover with fixed parameters (morgue-zdict): a fifth of the time of zstd's parameter
+/// search, for a dictionary as good.
+pub(crate) fn train(samples: &[&[u8]], level: i32) -> Option<Vec<u8>> {
+    morgue_zdict::train(samples, DICT_BYTES, level).filter(|d| !d.is_empty())
 }
 
 fn configure(c: &mut Compressor<'_>) -> io::Result<()> {
@@ -280,7 +280,7 @@ mod tests {
     fn frames_round_trip_with_and_without_dict() {
         let bodies: Vec<Vec<u8>> = (0..600).map(body).collect();
         let samples: Vec<&[u8]> = bodies.iter().map(Vec::as_slice).collect();
-        let bytes = train(&samples).unwrap();
+        let bytes = train(&samples, 3).unwrap();
         let dict = Dict::new(1, bytes, 3);
         let mut c = Compressors::new(3);
         let long = b"a body without a dictionary, long enough. ".repeat(20);

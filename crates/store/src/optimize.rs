@@ -1,7 +1,7 @@
 //! [`Store::optimize`]: dictionaries for the groups that have enough bodies, every body
 //! recompressed with its group's dictionary, the id index rebuilt as one run.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use crate::engine::engine_error;
 use crate::error::{Error, Result};
@@ -9,7 +9,7 @@ use crate::format::{self, CODEC_RAW, CODEC_ZSTD, CODEC_ZSTD_DICT, PACK_SLOTS, Pa
 use crate::frame;
 use crate::packfile::RECORD_HEADER_LEN;
 use crate::store::{Seq, Store, pack_number};
-use crate::writer::PreparedBlob;
+use crate::writer::{PreparedBlob, read_run};
 
 /// Live bodies a group needs before optimize trains a dictionary for it.
 pub(crate) const OPTIMIZE_TRAIN_MIN: u64 = 1000;
@@ -102,7 +102,7 @@ impl Store {
                 }
             }
             let refs: Vec<&[u8]> = samples.iter().map(Vec::as_slice).collect();
-            if let Some(bytes) = frame::train(&refs) {
+            if let Some(bytes) = frame::train(&refs, self.inner.level) {
                 self.install_dict(*group, bytes, false)?;
                 report.dicts_trained += 1;
             }
@@ -133,15 +133,19 @@ impl Store {
         // 3. Pack files more than half garbage: their live frames copied, then deleted.
         self.compact(&mut report)?;
 
-        // 4. The index as one run.
+        // 4. The index as one run: the runs merged without the entries of removed bodies, or,
+        // when they do not cover every live body, rebuilt from the pack files' record headers.
         let mut writer = self.writer();
         let cache = self.cache();
         let indexed: u64 = cache.runs.iter().map(|r| r.entries).sum();
         if cache.runs.len() > 1 || indexed != cache.state.live {
-            let mut entries = Vec::with_capacity(usize::try_from(cache.state.live).unwrap_or(0));
-            for item in self.live() {
-                let (seq, id) = item?;
-                entries.push((format::prefix_of(&id), seq));
+            let mut entries = self.merged_runs(&cache.runs)?;
+            if entries.len() as u64 != cache.state.live {
+                entries.clear();
+                for item in self.live() {
+                    let (seq, id) = item?;
+                    entries.push((format::prefix_of(&id), seq));
+                }
             }
             entries.sort_unstable();
             let n = entries.len() as u64;
@@ -264,6 +268,20 @@ impl Store {
             }
         }
         Ok(())
+    }
+
+    /// The entries of every run of the id index whose body is live (once each).
+    fn merged_runs(&self, runs: &[format::Run]) -> Result<Vec<format::Entry>> {
+        let live: HashSet<Seq> = self.live_slots()?.into_iter().map(|s| s.seq).collect();
+        let mut entries = Vec::with_capacity(live.len());
+        for run in runs {
+            let mut chunk = read_run(&self.inner.tree, run)?;
+            chunk.retain(|(_, seq)| live.contains(seq));
+            entries.append(&mut chunk);
+        }
+        entries.sort_unstable();
+        entries.dedup();
+        Ok(entries)
     }
 
     /// Every live slot header, in sequence order.

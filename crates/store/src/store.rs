@@ -114,6 +114,8 @@ pub(crate) struct Shared {
     pub(crate) files: Files,
     /// Ids of live seqs recently confirmed by [`Store::id_at`].
     pub(crate) ids: Mutex<IdCache>,
+    /// Bodies kept for dictionaries not trained yet.
+    pub(crate) samples: Mutex<crate::writer::Samples>,
 }
 
 /// At most this many seq -> id pairs are kept by [`IdCache`] (about 2.5 MB); when full, it starts
@@ -266,6 +268,7 @@ impl Store {
             cache: RwLock::new(Arc::new(cache)),
             files,
             ids: Mutex::default(),
+            samples: Mutex::default(),
         });
         *slot = Arc::downgrade(&inner);
         Ok(Store { inner })

@@ -6,6 +6,7 @@ use std::path::Path;
 use crate::engine::{Database, LOCK_FILE};
 use crate::format;
 use crate::header::{HEADER_FILE, header_bytes};
+use crate::writer::TRAIN_MIN_BYTES;
 use crate::{BlobId, Error, Options, Store};
 
 fn no_create() -> Options {
@@ -1155,29 +1156,38 @@ fn dictionaries_are_trained_at_the_thresholds() {
         w.commit().unwrap();
         bodies
     };
-    // 499 bodies: no dictionary.
-    let mut all = put(0..499, "", long_article);
+    // 600 short bodies: enough bodies, too few bytes for a dictionary.
+    let mut all = put(0..600, "", |i| format!("short body {i}").into_bytes());
+    let short: usize = all.iter().map(Vec::len).sum();
     assert_eq!(group_dict(&store, ""), 0);
-    // 500 bodies, but under 256 KiB: none either.
-    all.extend(put(1000..1500, "", |i| {
-        format!("short body {i}").into_bytes()
-    }));
+    // Long ones, in small batches, up to just under 256 KiB in all: none either.
+    let (mut under, mut bytes) = (0, short);
+    while bytes + long_article(1000 + under).len() < TRAIN_MIN_BYTES {
+        bytes += long_article(1000 + under).len();
+        under += 1;
+    }
+    for start in (1000..1000 + under).step_by(50) {
+        all.extend(put(start..(start + 50).min(1000 + under), "", long_article));
+    }
     assert_eq!(group_dict(&store, ""), 0);
     assert!(store.cache().dicts.is_empty());
-    // 500 bodies over 256 KiB: the default group's dictionary, used at once.
-    let batch = put(2000..2500, "", long_article);
+    // Two more: over 256 KiB, counting the earlier batches: the default group's dictionary,
+    // used at once.
+    let batch = put(2000..2002, "", long_article);
     assert_eq!(group_dict(&store, ""), 1);
     let slot = slot_of(&store, &BlobId::of(&batch[0]));
     assert_eq!((slot.codec, slot.dict), (format::CODEC_ZSTD_DICT, 1));
     all.extend(batch);
-    // A group without its own: 999 bodies use the default dictionary...
-    let batch = put(3000..3999, "wire", long_article);
-    assert_eq!(group_dict(&store, "wire"), 0);
-    let slot = slot_of(&store, &BlobId::of(&batch[0]));
-    assert_eq!((slot.codec, slot.dict), (format::CODEC_ZSTD_DICT, 1));
-    all.extend(batch);
-    // ... 1,000 get their own.
-    let batch = put(5000..6000, "wire", long_article);
+    // A group without its own: 999 bodies (in batches of 333) use the default dictionary...
+    for start in [3000, 3333, 3666] {
+        let batch = put(start..start + 333, "wire", long_article);
+        assert_eq!(group_dict(&store, "wire"), 0);
+        let slot = slot_of(&store, &BlobId::of(&batch[0]));
+        assert_eq!((slot.codec, slot.dict), (format::CODEC_ZSTD_DICT, 1));
+        all.extend(batch);
+    }
+    // ... the 1,000th gets it its own, trained on all of them.
+    let batch = put(5000..5001, "wire", long_article);
     assert_eq!(group_dict(&store, "wire"), 2);
     let slot = slot_of(&store, &BlobId::of(&batch[0]));
     assert_eq!(
@@ -1236,11 +1246,14 @@ fn optimize_changes_codecs_but_no_body_byte_nor_any_seq() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     let mut bodies = Vec::new();
-    // Small commits: no dictionary at prepare time, several index runs.
+    // Small commits, each by a process of its own (the samples kept for training do not
+    // outlive the store): no dictionary at prepare time, several index runs.
+    drop(store);
     let parts = (0..13)
         .map(|p| p * 100..p * 100 + 100)
         .chain(std::iter::once(1300..1305));
     for part in parts {
+        let store = Store::open(dir.path()).unwrap();
         let batch: Vec<Vec<u8>> = part.map(long_article).collect();
         let items: Vec<(&[u8], &str)> = batch.iter().map(|b| (b.as_slice(), "wire")).collect();
         let prepared = store.prepare_batch(&items).unwrap();
@@ -1251,6 +1264,7 @@ fn optimize_changes_codecs_but_no_body_byte_nor_any_seq() {
         w.commit().unwrap();
         bodies.extend(batch);
     }
+    let store = Store::open(dir.path()).unwrap();
     let removed: Vec<BlobId> = bodies.iter().step_by(50).map(|b| BlobId::of(b)).collect();
     for id in &removed {
         assert!(store.remove(id).unwrap());

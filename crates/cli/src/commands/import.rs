@@ -1,20 +1,24 @@
 //! `morgue import PATH...`: read files, directories or stdin, and store every article.
 //!
-//! Pipeline: one reader thread walks the inputs and parses them (morgue-ingest) into a bounded
-//! channel; the main thread gathers drafts into batches (up to [`BATCH_ARTICLES`] drafts,
-//! [`BATCH_BYTES`] of bodies, or [`BATCH_TIME`] after the first draft) and has the archive hash
-//! and compress a whole batch at once ([`Archive::prepare_batch`]: in parallel, and large batches
-//! let the store train its zstd dictionary on the archive's own bodies); a committer thread
-//! commits each prepared batch in one atomic commit, flushes it to disk, and only then reports
-//! its articles as stored (`-v`: `stored <id>` on stdout), while the next batch is prepared.
-//! What was reported is durable.
+//! Pipeline: one reader thread walks the inputs and parses them (morgue-ingest, which parses
+//! JSON Lines on all cores) into a bounded channel, a chunk of entries at a time; the main thread
+//! gathers drafts into chunks and has the archive hash and compress each chunk at once
+//! ([`Archive::prepare_batch`], in parallel): the first chunk of an import is a whole batch (up to
+//! [`BATCH_ARTICLES`] drafts), so that the store can train its zstd dictionaries on the
+//! archive's own bodies, the later ones [`PREPARE_ARTICLES`], so that compressing keeps pace
+//! with reading; a chunk is also cut at [`BATCH_BYTES`] of bodies or [`BATCH_TIME`] after its
+//! first draft. A committer thread takes all the prepared chunks waiting (up to a batch), commits
+//! them in one atomic commit, flushes it to disk, and only then reports their articles as stored
+//! (`-v`: `stored <id>` on stdout), while the next chunks are prepared. What was reported is
+//! durable.
 
+use std::collections::VecDeque;
 use std::fmt::{self, Write as _};
 use std::fs::File;
 use std::io::{self, IsTerminal as _, Read, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, RecvTimeoutError, SyncSender};
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
@@ -27,14 +31,28 @@ use super::Ctx;
 use crate::args::{ImportArgs, InputFormat, SummaryFormat};
 use crate::report::{ExitStatus, error_lines};
 
-/// At most this many drafts per commit. Batches are large on purpose: the store trains its
-/// first zstd dictionary from a batch of at least 500 bodies, and each commit rewrites the index
+/// At most this many drafts per commit. Commits are large on purpose: each rewrites the index
 /// chunks it touches, so fewer, larger commits write far fewer bytes (at 1M articles, 10,000 per
-/// commit imports twice as fast as 1,000, into a quarter of the disk space). The time cap
-/// below still acknowledges articles at least twice a second.
-const BATCH_ARTICLES: usize = 10_000;
+/// commit imported twice as fast as 1,000, into a quarter of the disk space, and 20,000 took
+/// 17-19 s instead of 23 s; 40,000 no less). The committer only waits for [`COMMIT_MIN`] while
+/// the input goes on, and no longer than [`BATCH_TIME`].
+const BATCH_ARTICLES: usize = 20_000;
 /// At most about this many body bytes per transaction.
 const BATCH_BYTES: usize = 32 << 20;
+/// Drafts hashed and compressed at once after the first batch of an import: small enough that
+/// the last chunk of an input leaves little work after the reading ends, large enough to keep
+/// all cores busy. The committer still commits whole batches of them.
+const PREPARE_ARTICLES: usize = 2_000;
+/// The committer waits for this many articles (or the end of the input, or [`BATCH_TIME`])
+/// before it commits.
+const COMMIT_MIN: usize = 5_000;
+/// Entries the reader sends at once (fewer when the input has no more at hand).
+const SEND_ENTRIES: usize = 256;
+/// Sends the channel holds: enough for the reader to go on while a chunk is prepared.
+const SEND_CHUNKS: usize = 64;
+/// Body bytes read but not yet prepared, at most (one larger article passes alone): several
+/// chunks, so that the reader need not wait while the store trains a dictionary.
+const BUDGET_BYTES: usize = 16 << 20;
 /// A batch is committed at the latest this long after its first draft arrived, so that a slow
 /// input still sees its articles stored (and reported) at least once a second.
 const BATCH_TIME: Duration = Duration::from_millis(500);
@@ -77,8 +95,8 @@ pub fn run(args: &ImportArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     // Room for a whole batch, so that the reader parses the next batch while the writer
     // compresses and commits this one (with room for 1,024, parsing and writing took turns: an
     // import of Reuters took 1.1 s instead of 0.6 s). Memory stays bounded by the budget.
-    let (tx, rx) = mpsc::sync_channel::<Item>(BATCH_ARTICLES);
-    let budget = Budget::new(2 * BATCH_BYTES);
+    let (tx, rx) = mpsc::sync_channel::<Vec<Item>>(SEND_CHUNKS);
+    let budget = Budget::new(BUDGET_BYTES);
     let outcome = std::thread::scope(|scope| {
         let progress = progress.clone();
         let overrides = &overrides;
@@ -380,10 +398,11 @@ fn read_inputs(
     inputs: Vec<Input>,
     format: Format,
     overrides: &Overrides,
-    tx: &SyncSender<Item>,
+    tx: &SyncSender<Vec<Item>>,
     budget: &Budget,
     progress: &ProgressBar,
 ) {
+    let send = |item: Item| tx.send(vec![item]).is_ok();
     for input in inputs {
         let (name, seq, reader): (Arc<str>, usize, Box<dyn Read + Send>) = match input {
             Input::Stdin { seq } => (
@@ -402,7 +421,7 @@ fn read_inputs(
                         },
                         err.to_string(),
                     );
-                    if tx.send(item).is_err() {
+                    if !send(item) {
                         return;
                     }
                     continue;
@@ -410,7 +429,9 @@ fn read_inputs(
             },
         };
         let mut entries = 0u64;
-        for entry in morgue_ingest::read(&name, reader, format, overrides) {
+        let mut items = Vec::new();
+        let mut read = morgue_ingest::read(&name, reader, format, overrides);
+        while let Some(entry) = read.next() {
             entries += 1;
             let source = Source {
                 path: name.clone(),
@@ -426,9 +447,16 @@ fn read_inputs(
                 }
                 Err(err) => Item::Failed(source, error_lines(&anyhow::Error::new(err)).join(": ")),
             };
-            if tx.send(item).is_err() {
+            items.push(item);
+            // Send what we have before waiting for more input.
+            if (items.len() >= SEND_ENTRIES || !read.has_buffered())
+                && tx.send(std::mem::take(&mut items)).is_err()
+            {
                 return;
             }
+        }
+        if !items.is_empty() && tx.send(items).is_err() {
+            return;
         }
         if entries == 0 {
             let item = Item::Failed(
@@ -439,7 +467,7 @@ fn read_inputs(
                 },
                 "no article found".into(),
             );
-            if tx.send(item).is_err() {
+            if !send(item) {
                 return;
             }
         }
@@ -493,10 +521,10 @@ impl Budget {
     }
 }
 
-/// The writing side, in two stages: this one gathers drafts into batches and has the archive
+/// The writing side, in two stages: this one gathers drafts into chunks and has the archive
 /// prepare each (hash and compress, on all cores); a [`Committer`] thread commits, flushes and
-/// reports the batch before, meanwhile. Acknowledgements keep their order and still come only
-/// after the flush of their batch.
+/// reports the chunks prepared before, meanwhile, as many at once as a batch holds.
+/// Acknowledgements keep their order and still come only after the flush of their batch.
 struct Importer<'a> {
     archive: &'a Archive,
     policy: MergePolicy,
@@ -505,15 +533,135 @@ struct Importer<'a> {
     progress: ProgressBar,
 }
 
-/// A prepared batch on its way to the committer: where each article came from, and the
+/// Prepared drafts on their way to the committer: where each article came from, and the
 /// article.
 type Ready = (Vec<Source>, Vec<Prepared>);
 
+/// Prepared chunks waiting for the committer, which takes all of them (up to a batch) at once.
+/// The preparing side waits while a whole batch is already waiting, which bounds memory at
+/// scale: one batch committing, one waiting, one chunk being prepared.
+#[derive(Debug)]
+struct Handoff<T> {
+    state: Mutex<Waiting<T>>,
+    changed: Condvar,
+}
+
+#[derive(Debug)]
+struct Waiting<T> {
+    /// Each chunk with its articles and bytes.
+    chunks: VecDeque<(T, usize, usize)>,
+    articles: usize,
+    bytes: usize,
+    /// When the oldest chunk waiting came.
+    oldest: Option<Instant>,
+    /// No more chunks will come.
+    closed: bool,
+    /// The committer stopped on an error: chunks are refused.
+    stopped: bool,
+}
+
+impl<T> Default for Handoff<T> {
+    fn default() -> Self {
+        Handoff {
+            state: Mutex::new(Waiting {
+                chunks: VecDeque::new(),
+                articles: 0,
+                bytes: 0,
+                oldest: None,
+                closed: false,
+                stopped: false,
+            }),
+            changed: Condvar::new(),
+        }
+    }
+}
+
+impl<T> Handoff<T> {
+    fn lock(&self) -> MutexGuard<'_, Waiting<T>> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn wait<'g>(&self, guard: MutexGuard<'g, Waiting<T>>) -> MutexGuard<'g, Waiting<T>> {
+        self.changed
+            .wait(guard)
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Queues a chunk of `articles` holding `bytes`; false when the committer has stopped.
+    fn put(&self, chunk: T, articles: usize, bytes: usize) -> bool {
+        let mut state = self.lock();
+        while !state.stopped && (state.articles >= BATCH_ARTICLES || state.bytes >= BATCH_BYTES) {
+            state = self.wait(state);
+        }
+        if state.stopped {
+            return false;
+        }
+        state.articles += articles;
+        state.bytes += bytes;
+        state.oldest.get_or_insert_with(Instant::now);
+        state.chunks.push_back((chunk, articles, bytes));
+        self.changed.notify_all();
+        true
+    }
+
+    /// The next batch to commit: the chunks waiting, in order, up to a batch (at least one
+    /// chunk); `None` once closed and empty. While the input goes on it waits for
+    /// [`COMMIT_MIN`] articles (fewer, larger commits write less), but no longer than
+    /// [`BATCH_TIME`] after the oldest chunk came.
+    fn take(&self) -> Option<Vec<T>> {
+        let mut state = self.lock();
+        while state.chunks.is_empty() && !state.closed {
+            state = self.wait(state);
+        }
+        while !state.closed && !state.stopped && state.articles < COMMIT_MIN {
+            let Some(since) = state.oldest else { break };
+            let left = BATCH_TIME.saturating_sub(since.elapsed());
+            if left.is_zero() {
+                break;
+            }
+            state = self
+                .changed
+                .wait_timeout(state, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        let (first, mut articles, mut bytes) = state.chunks.pop_front()?;
+        let mut batch = vec![first];
+        while state.chunks.front().is_some_and(|(_, more, more_bytes)| {
+            articles + more <= BATCH_ARTICLES && bytes + more_bytes <= BATCH_BYTES
+        }) {
+            let Some((chunk, more, more_bytes)) = state.chunks.pop_front() else {
+                break;
+            };
+            batch.push(chunk);
+            articles += more;
+            bytes += more_bytes;
+        }
+        state.articles -= articles;
+        state.bytes -= bytes;
+        state.oldest = (!state.chunks.is_empty()).then(Instant::now);
+        self.changed.notify_all();
+        Some(batch)
+    }
+
+    /// No more chunks: the committer ends once it has taken those waiting.
+    fn close(&self) {
+        self.lock().closed = true;
+        self.changed.notify_all();
+    }
+
+    /// The committer failed: drop what waits and refuse more.
+    fn stop(&self) {
+        let mut state = self.lock();
+        state.stopped = true;
+        state.chunks.clear();
+        self.changed.notify_all();
+    }
+}
+
 impl Importer<'_> {
-    fn consume(&mut self, rx: &mpsc::Receiver<Item>, budget: &Budget) -> anyhow::Result<()> {
-        // A prepared batch is handed over when the committer is free (a rendezvous): at most one
-        // batch committing and one prepared, which bounds memory at scale.
-        let (to_commit, committing) = mpsc::sync_channel::<Ready>(0);
+    fn consume(&mut self, rx: &mpsc::Receiver<Vec<Item>>, budget: &Budget) -> anyhow::Result<()> {
+        let handoff: Handoff<Ready> = Handoff::default();
         let mut committer = Committer {
             archive: self.archive,
             policy: self.policy,
@@ -523,15 +671,24 @@ impl Importer<'_> {
             tally: Tally::default(),
         };
         let (gathered, committed) = std::thread::scope(|scope| {
+            let handoff = &handoff;
             let thread = scope.spawn(move || {
-                let outcome = committing
-                    .into_iter()
-                    .try_for_each(|(sources, ready)| committer.commit(&sources, ready));
+                let mut outcome = Ok(());
+                while let Some(chunks) = handoff.take() {
+                    let (sources, ready): (Vec<Vec<Source>>, Vec<Vec<Prepared>>) =
+                        chunks.into_iter().unzip();
+                    let ready = ready.into_iter().flatten().collect();
+                    outcome = committer.commit(&sources.concat(), ready);
+                    if outcome.is_err() {
+                        handoff.stop();
+                        break;
+                    }
+                }
                 (outcome, committer.tally)
             });
-            let gathered = self.gather(rx, budget, &to_commit);
-            // No more batches: the committer finishes the last one and ends.
-            drop(to_commit);
+            let gathered = self.gather(rx, budget, handoff);
+            // No more chunks: the committer finishes those waiting and ends.
+            handoff.close();
             let committed = thread
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -545,62 +702,75 @@ impl Importer<'_> {
         committed.and(gathered)
     }
 
-    /// Gathers drafts into batches and sends each, prepared, to the committer.
+    /// Gathers drafts into chunks and hands each, prepared, to the committer.
     fn gather(
         &mut self,
-        rx: &mpsc::Receiver<Item>,
+        rx: &mpsc::Receiver<Vec<Item>>,
         budget: &Budget,
-        to_commit: &SyncSender<Ready>,
+        handoff: &Handoff<Ready>,
     ) -> anyhow::Result<()> {
-        let mut batch: Vec<(Source, Draft)> = Vec::new();
-        let mut batch_bytes = 0usize;
+        let mut chunk: Vec<(Source, Draft)> = Vec::new();
+        let mut chunk_bytes = 0usize;
         let mut deadline = Instant::now();
         loop {
-            let item = if batch.is_empty() {
+            let items = if chunk.is_empty() {
                 match rx.recv() {
-                    Ok(item) => Some(item),
+                    Ok(items) => Some(items),
                     Err(_) => break,
                 }
             } else {
                 match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-                    Ok(item) => Some(item),
+                    Ok(items) => Some(items),
                     Err(RecvTimeoutError::Timeout) => None,
                     Err(RecvTimeoutError::Disconnected) => break,
                 }
             };
-            let full = match item {
-                Some(Item::Parsed(source, parsed)) => {
-                    for warning in parsed.warnings {
-                        self.tally.warnings.push((source.clone(), warning));
+            let timed_out = items.is_none();
+            for item in items.into_iter().flatten() {
+                match item {
+                    Item::Parsed(source, parsed) => {
+                        for warning in parsed.warnings {
+                            self.tally.warnings.push((source.clone(), warning));
+                        }
+                        if chunk.is_empty() {
+                            deadline = Instant::now() + BATCH_TIME;
+                        }
+                        chunk_bytes += parsed.draft.body.len();
+                        chunk.push((source, parsed.draft));
                     }
-                    if batch.is_empty() {
-                        deadline = Instant::now() + BATCH_TIME;
-                    }
-                    batch_bytes += parsed.draft.body.len();
-                    batch.push((source, parsed.draft));
-                    batch.len() >= BATCH_ARTICLES || batch_bytes >= BATCH_BYTES
+                    Item::Failed(source, reason) => self.tally.fail(source, reason),
                 }
-                Some(Item::Failed(source, reason)) => {
-                    self.tally.fail(source, reason);
-                    false
-                }
-                None => true,
-            };
-            if full {
-                let ready = self.prepare(std::mem::take(&mut batch))?;
-                budget.release(std::mem::take(&mut batch_bytes));
-                if !ready.1.is_empty() && to_commit.send(ready).is_err() {
-                    // The committer stopped on an error, which it returns.
+                if (chunk.len() >= PREPARE_ARTICLES || chunk_bytes >= BATCH_BYTES)
+                    && !self.hand_over(&mut chunk, &mut chunk_bytes, budget, handoff)?
+                {
                     return Ok(());
                 }
             }
+            if timed_out && !self.hand_over(&mut chunk, &mut chunk_bytes, budget, handoff)? {
+                return Ok(());
+            }
         }
-        let ready = self.prepare(batch)?;
-        if !ready.1.is_empty() {
-            // An error here is the committer's, which it returns.
-            let _ = to_commit.send(ready);
-        }
+        // Refused only when the committer failed, which it returns.
+        self.hand_over(&mut chunk, &mut chunk_bytes, budget, handoff)?;
         Ok(())
+    }
+
+    /// Prepares the chunk gathered and hands it to the committer; false when the committer has
+    /// stopped (on an error, which it returns).
+    fn hand_over(
+        &mut self,
+        chunk: &mut Vec<(Source, Draft)>,
+        chunk_bytes: &mut usize,
+        budget: &Budget,
+        handoff: &Handoff<Ready>,
+    ) -> anyhow::Result<bool> {
+        let ready = self.prepare(std::mem::take(chunk))?;
+        budget.release(std::mem::take(chunk_bytes));
+        let (articles, bytes) = (
+            ready.1.len(),
+            ready.1.iter().map(Prepared::held_bytes).sum(),
+        );
+        Ok(articles == 0 || handoff.put(ready, articles, bytes))
     }
 
     /// Has the archive prepare a batch (in parallel); drafts it refuses become failures.
@@ -782,6 +952,43 @@ mod tests {
             budget.close();
             assert!(!waiter.join().unwrap(), "a closed budget refuses");
         });
+    }
+
+    #[test]
+    fn the_committer_takes_every_chunk_waiting_up_to_a_batch() {
+        let handoff: Handoff<u32> = Handoff::default();
+        // A batch is waiting: the next put waits until the committer takes it.
+        let part = BATCH_ARTICLES * 2 / 5;
+        assert!(handoff.put(1, part, 10));
+        assert!(handoff.put(2, part, 10));
+        assert!(handoff.put(3, part, 10));
+        std::thread::scope(|scope| {
+            let fourth = scope.spawn(|| handoff.put(4, part, 10));
+            assert_eq!(
+                handoff.take(),
+                Some(vec![1, 2]),
+                "up to a batch of articles"
+            );
+            assert!(fourth.join().unwrap());
+        });
+        // Too many bytes for one commit: one chunk at a time.
+        assert!(handoff.put(5, 10, BATCH_BYTES - 1));
+        handoff.close();
+        assert_eq!(handoff.take(), Some(vec![3, 4]));
+        assert_eq!(handoff.take(), Some(vec![5]));
+        assert_eq!(handoff.take(), None);
+    }
+
+    #[test]
+    fn a_stopped_committer_refuses_chunks_and_frees_a_waiting_preparer() {
+        let handoff: Handoff<u32> = Handoff::default();
+        assert!(handoff.put(1, BATCH_ARTICLES, 0));
+        std::thread::scope(|scope| {
+            let waiting = scope.spawn(|| handoff.put(2, 1, 0));
+            handoff.stop();
+            assert!(!waiting.join().unwrap());
+        });
+        assert!(!handoff.put(3, 1, 0));
     }
 
     #[test]
