@@ -165,6 +165,10 @@ impl LineReader {
                     too_long = true;
                     self.buf = Vec::new();
                 } else {
+                    // A whole line in one chunk (the usual case) is allocated once, exactly.
+                    if self.buf.is_empty() && done {
+                        self.buf.reserve_exact(piece.len());
+                    }
                     self.buf.extend_from_slice(piece);
                 }
             }

@@ -61,7 +61,7 @@ pub(crate) fn parse_json_value(value: Value) -> Result<Parsed, IngestError> {
     };
 
     let body = match fields.take_first(BODY) {
-        Some((_, Value::String(body))) => normalize_body(&body),
+        Some((_, Value::String(body))) => normalize_body(body),
         Some((name, other)) => {
             return Err(IngestError::WrongType {
                 field: name,

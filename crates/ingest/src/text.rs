@@ -34,10 +34,22 @@ pub(crate) fn normalize_newlines(text: &str) -> String {
 }
 
 /// A body as stored: LF line endings, leading blank lines and trailing whitespace removed
-/// (the first line keeps its indentation).
-pub(crate) fn normalize_body(text: &str) -> String {
-    let text = normalize_newlines(text);
-    trim_blank_lines(&text).to_string()
+/// (the first line keeps its indentation). Without a carriage return the text is trimmed where
+/// it is: no copy of the body (an import of JSON made two per article).
+pub(crate) fn normalize_body(text: String) -> String {
+    let mut text = if text.contains('\r') {
+        normalize_newlines(&text)
+    } else {
+        text
+    };
+    let trimmed = trim_blank_lines(&text);
+    let (start, len) = (
+        trimmed.as_ptr() as usize - text.as_ptr() as usize,
+        trimmed.len(),
+    );
+    text.truncate(start + len);
+    text.drain(..start);
+    text
 }
 
 /// Removes blank lines before the first non-blank line, and all trailing whitespace.
@@ -80,10 +92,15 @@ mod tests {
     #[test]
     fn normalize() {
         assert_eq!(
-            normalize_body("\r\n \r\n  Indented\r\nnext\rlast \n\n"),
+            normalize_body("\r\n \r\n  Indented\r\nnext\rlast \n\n".to_owned()),
             "  Indented\nnext\nlast"
         );
-        assert_eq!(normalize_body(" \n\t\n"), "");
+        assert_eq!(normalize_body(" \n\t\n".to_owned()), "");
+        assert_eq!(
+            normalize_body("\n  \n  Indented\nnext  \n\n".to_owned()),
+            "  Indented\nnext"
+        );
+        assert_eq!(normalize_body("plain".to_owned()), "plain");
         assert_eq!(trim_blank_lines("a\n\nb"), "a\n\nb");
     }
 }

@@ -1,16 +1,14 @@
 //! `morgue import PATH...`: read files, directories or stdin, and store every article.
 //!
-//! Pipeline: one reader thread walks the inputs and parses them (morgue-ingest, which parses
-//! JSON Lines on all cores) into a bounded channel, a chunk of entries at a time; the main thread
-//! gathers drafts into chunks and has the archive hash and compress each chunk at once
-//! ([`Archive::prepare_batch`], in parallel): the first chunk of an import is a whole batch (up to
-//! [`BATCH_ARTICLES`] drafts), so that the store can train its zstd dictionaries on the
-//! archive's own bodies, the later ones [`PREPARE_ARTICLES`], so that compressing keeps pace
-//! with reading; a chunk is also cut at [`BATCH_BYTES`] of bodies or [`BATCH_TIME`] after its
-//! first draft. A committer thread takes all the prepared chunks waiting (up to a batch), commits
-//! them in one atomic commit, flushes it to disk, and only then reports their articles as stored
-//! (`-v`: `stored <id>` on stdout), while the next chunks are prepared. What was reported is
-//! durable.
+//! Pipeline: one reader thread walks the inputs and reads them with morgue-ingest (which parses
+//! JSON Lines on all cores), sending entries on in chunks; the main thread gathers drafts into
+//! chunks of [`PREPARE_ARTICLES`] (or [`BATCH_BYTES`] of bodies, or half [`BATCH_TIME`] after the
+//! first draft) and has the archive hash and compress each chunk at once
+//! ([`Archive::prepare_batch`], on all cores; the store trains its zstd dictionaries once it has
+//! seen enough bodies). A committer thread takes all the prepared chunks waiting (up to
+//! [`BATCH_ARTICLES`]), commits them in one atomic commit, flushes it to disk, and only then
+//! reports their articles as stored (`-v`: `stored <id>` on stdout), while the next chunks are
+//! read and prepared. What was reported is durable.
 
 use std::collections::VecDeque;
 use std::fmt::{self, Write as _};
@@ -35,7 +33,7 @@ use crate::report::{ExitStatus, error_lines};
 /// chunks it touches, so fewer, larger commits write far fewer bytes (at 1M articles, 10,000 per
 /// commit imported twice as fast as 1,000, into a quarter of the disk space, and 20,000 took
 /// 17-19 s instead of 23 s; 40,000 no less). The committer only waits for [`COMMIT_MIN`] while
-/// the input goes on, and no longer than [`BATCH_TIME`].
+/// the input goes on, and no longer than half [`BATCH_TIME`].
 const BATCH_ARTICLES: usize = 20_000;
 /// At most about this many body bytes per transaction.
 const BATCH_BYTES: usize = 32 << 20;
@@ -43,7 +41,7 @@ const BATCH_BYTES: usize = 32 << 20;
 /// the last chunk of an input leaves little work after the reading ends, large enough to keep
 /// all cores busy. The committer still commits whole batches of them.
 const PREPARE_ARTICLES: usize = 2_000;
-/// The committer waits for this many articles (or the end of the input, or [`BATCH_TIME`])
+/// The committer waits for this many articles (or the end of the input, or half [`BATCH_TIME`])
 /// before it commits.
 const COMMIT_MIN: usize = 5_000;
 /// Entries the reader sends at once (fewer when the input has no more at hand).
@@ -53,8 +51,9 @@ const SEND_CHUNKS: usize = 64;
 /// Body bytes read but not yet prepared, at most (one larger article passes alone): several
 /// chunks, so that the reader need not wait while the store trains a dictionary.
 const BUDGET_BYTES: usize = 16 << 20;
-/// A batch is committed at the latest this long after its first draft arrived, so that a slow
-/// input still sees its articles stored (and reported) at least once a second.
+/// An article is committed (and, with `-v`, reported) at the latest about this long after it
+/// was read, plus the time of the commit itself, however slow the input: half of it for its
+/// chunk to fill before it is prepared, half for the committer to gather [`COMMIT_MIN`].
 const BATCH_TIME: Duration = Duration::from_millis(500);
 /// Warnings listed without `-v`.
 const WARNINGS_SHOWN: usize = 20;
@@ -607,7 +606,7 @@ impl<T> Handoff<T> {
     /// The next batch to commit: the chunks waiting, in order, up to a batch (at least one
     /// chunk); `None` once closed and empty. While the input goes on it waits for
     /// [`COMMIT_MIN`] articles (fewer, larger commits write less), but no longer than
-    /// [`BATCH_TIME`] after the oldest chunk came.
+    /// half [`BATCH_TIME`] after the oldest chunk came.
     fn take(&self) -> Option<Vec<T>> {
         let mut state = self.lock();
         while state.chunks.is_empty() && !state.closed {
@@ -615,7 +614,7 @@ impl<T> Handoff<T> {
         }
         while !state.closed && !state.stopped && state.articles < COMMIT_MIN {
             let Some(since) = state.oldest else { break };
-            let left = BATCH_TIME.saturating_sub(since.elapsed());
+            let left = (BATCH_TIME / 2).saturating_sub(since.elapsed());
             if left.is_zero() {
                 break;
             }
@@ -733,7 +732,7 @@ impl Importer<'_> {
                             self.tally.warnings.push((source.clone(), warning));
                         }
                         if chunk.is_empty() {
-                            deadline = Instant::now() + BATCH_TIME;
+                            deadline = Instant::now() + BATCH_TIME / 2;
                         }
                         chunk_bytes += parsed.draft.body.len();
                         chunk.push((source, parsed.draft));
