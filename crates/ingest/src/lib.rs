@@ -355,6 +355,17 @@ fn read_ahead(
     raw
 }
 
+/// Parses one JSON line on the thread pool, where a panic would abort the process: a bug of
+/// the parser on some input becomes that line's error instead (the panic message is still
+/// printed), and the import goes on.
+fn parse_line_guarded(text: &[u8]) -> Result<Parsed, IngestError> {
+    std::panic::catch_unwind(|| json::parse_json_bytes(text)).unwrap_or_else(|_| {
+        Err(IngestError::InvalidJson(
+            "the parser failed on this line (a bug in morgue; please report it)".into(),
+        ))
+    })
+}
+
 /// An entry with the overrides applied and the input's name as the origin of its draft.
 fn finish(
     name: &str,
@@ -476,7 +487,7 @@ impl Entries {
                     let parsed: Vec<Entry> = raw
                         .into_iter()
                         .map(|(number, text)| {
-                            let outcome = text.and_then(|text| json::parse_json_bytes(&text));
+                            let outcome = text.and_then(|text| parse_line_guarded(&text));
                             finish(&name, &overrides, Some(number), outcome)
                         })
                         .collect();
@@ -489,7 +500,8 @@ impl Entries {
                 self.state = State::Done;
                 return None;
             };
-            // A parse that panicked drops its sender: end the input rather than hang.
+            // A chunk whose task died (it cannot panic: see `parse_line_guarded`) would drop its
+            // sender: end the input rather than hang.
             if let Ok(parsed) = next.recv() {
                 *ready = parsed.into_iter();
             } else {
