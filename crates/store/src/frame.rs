@@ -90,7 +90,7 @@ impl Dict {
 /// FastCover with fixed parameters (morgue-zdict): a fifth of the time of zstd's parameter
 /// search, for a dictionary as good.
 pub(crate) fn train(samples: &[&[u8]], level: i32) -> Option<Vec<u8>> {
-    morgue_zdict::train(samples, DICT_BYTES, level).filter(|d| !d.is_empty())
+    morgue_zdict::train(samples, DICT_BYTES, level)
 }
 
 fn configure(c: &mut Compressor<'_>) -> io::Result<()> {

@@ -146,8 +146,8 @@ impl Store {
                     let (seq, id) = item?;
                     entries.push((format::prefix_of(&id), seq));
                 }
+                entries.sort_unstable();
             }
-            entries.sort_unstable();
             let n = entries.len() as u64;
             writer.rebuild = Some(entries);
             writer.commit()?;
