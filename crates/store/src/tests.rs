@@ -1717,8 +1717,11 @@ fn optimize_compacts_the_active_pack_file() {
     assert!(store.verify().unwrap().is_clean());
 }
 
-/// Every key and value of every sled tree, by tree.
-fn sled_contents(db: &sled::Db) -> Vec<(Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>)> {
+/// The keys and values of one sled tree, in order.
+type TreeContents = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// Every key and value of every sled tree, by tree name.
+fn sled_contents(db: &sled::Db) -> Vec<(Vec<u8>, TreeContents)> {
     let mut names = db.tree_names();
     names.sort();
     names
