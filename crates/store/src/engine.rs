@@ -382,8 +382,17 @@ fn remove_path(path: &Path) -> Result<()> {
     .map_err(|e| Error::io(path, e))
 }
 
+/// Passes of the compaction copy. sled 0.34 leaves the garbage of its own page rewrites in its
+/// file (its cleaner runs only every half second), and how much depends on the order of the
+/// inserts. Rewriting the sled of a 300,000-article archive (33.6 MB of keys and values):
+/// batches of 10,000 in key order gave 84.9 MB, one insert at a time in key order 57-59 MB,
+/// 8 interleaved passes 47-51 MB (2, 4 or 16 passes about the same; 32 passes 70 MB); on
+/// Reuters (2.0 MB) 4.7-5.5 MB became 4.4 MB. Also faster: 0.60 s -> 0.55 s for that optimize.
+const COPY_PASSES: usize = 8;
+
 /// Rewrites the sled database `from` (open, under the archive lock; its files in `old`) into a
-/// fresh directory of the archive `dir`: every tree copied in batches, flushed and synced.
+/// fresh directory of the archive `dir`: every tree copied (see [`COPY_PASSES`]), flushed and
+/// synced.
 /// Returns the new directory; [`switch_sled`] then makes it the one in use. A crash before the
 /// switch leaves the old database in use (the new directory is deleted at the next open).
 fn copy_sled(dir: &Path, old: &Path, from: &sled::Db) -> Result<PathBuf> {
@@ -406,20 +415,26 @@ fn copy_sled(dir: &Path, old: &Path, from: &sled::Db) -> Result<PathBuf> {
     for tree in from.tree_names() {
         let source = from.open_tree(&tree).map_err(engine_error)?;
         let target = to.open_tree(&tree).map_err(engine_error)?;
-        let mut batch = sled::Batch::default();
-        let mut in_batch = 0;
-        for kv in &source {
-            let (k, v) = kv.map_err(engine_error)?;
-            batch.insert(k, v);
-            in_batch += 1;
-            if in_batch == 10_000 {
-                target
-                    .apply_batch(std::mem::take(&mut batch))
-                    .map_err(engine_error)?;
-                in_batch = 0;
+        // One insert at a time, in COPY_PASSES interleaved passes (keys 0, 8, 16, …, then 1, 9,
+        // …): sled writes far less garbage so (see COPY_PASSES). No batch is needed: nothing
+        // points at the new directory until `switch_sled`.
+        let mut total = None;
+        for pass in 0..COPY_PASSES {
+            let mut seen = 0usize;
+            for kv in &source {
+                let (k, v) = kv.map_err(engine_error)?;
+                if seen % COPY_PASSES == pass {
+                    target.insert(k, v).map_err(engine_error)?;
+                }
+                seen += 1;
+            }
+            if *total.get_or_insert(seen) != seen {
+                return Err(Error::Engine(format!(
+                    "sled tree {:?} changed while it was being compacted",
+                    String::from_utf8_lossy(&tree)
+                )));
             }
         }
-        target.apply_batch(batch).map_err(engine_error)?;
         crash_point("copying");
     }
     to.flush().map_err(engine_error)?;
