@@ -66,7 +66,7 @@ pub enum Command {
     Verify,
     /// Rebuild the indexes from the records
     Reindex,
-    /// Recompress bodies with zstd dictionaries trained on the archive's own bodies
+    /// Make the archive smaller: train dictionaries, recompress bodies, reclaim space
     Optimize(OptimizeArgs),
     /// Remove articles: record, index entries and body
     Rm(RmArgs),
