@@ -9,7 +9,7 @@
 //! - [`corpus`]: generated articles (our own words) as JSON Lines.
 //!
 //! The `morgue-torture` binary runs them (`morgue-torture kill --iterations 500`); the
-//! end-to-end tests in `tests/it` call it. See docs/reliability.md.
+//! end-to-end tests in `crates/cli/tests/it` call the library. See docs/reliability.md.
 //!
 //! ```
 //! use morgue_torture::hostile::{self, Sizes};
