@@ -12,10 +12,13 @@ use std::io::{self, BufWriter, Read as _, Write};
 use std::os::unix::ffi::OsStrExt as _;
 use std::os::unix::fs::{PermissionsExt as _, symlink};
 use std::path::{Path, PathBuf};
+use std::process::{ExitStatus, Stdio};
+use std::time::{Duration, Instant};
 
 use morgue_store::BlobId;
 use serde_json::json;
 
+use crate::process::{Morgue, PeakRss, text};
 use crate::rng::Rng;
 
 /// Sizes of the big inputs.
@@ -474,6 +477,93 @@ impl Gen {
     }
 }
 
+/// What [`run`] saw: the plan, the import's exit, stderr and peak memory, and the checks.
+#[derive(Debug)]
+pub struct Run {
+    /// The generated inputs.
+    pub plan: Plan,
+    /// The import's exit status.
+    pub status: ExitStatus,
+    /// The import's stderr.
+    pub stderr: String,
+    /// The import's peak resident set size, in bytes.
+    pub peak_rss: u64,
+    /// How long the import took.
+    pub took: Duration,
+    /// The ids `morgue list --all --format ids` gave afterwards.
+    pub listed: Vec<BlobId>,
+    /// The check of the import ([`check`]), with the problems of the checks that follow
+    /// added: `list` or `verify` failing, a good article's `cat` not byte-exact.
+    pub outcome: Outcome,
+}
+
+/// Generates the hostile inputs in `work_dir` ([`generate`]), imports them all at once into
+/// `work_dir/archive` with `morgue`, and checks the result: [`check`], then `verify` clean and
+/// `cat` of every good article byte-exact. An error means the run could not be done; what went
+/// wrong with morgue is in [`Run::outcome`].
+pub fn run(morgue: &Path, work_dir: &Path, sizes: Sizes) -> anyhow::Result<Run> {
+    use anyhow::Context as _;
+
+    let plan = generate(work_dir, sizes)
+        .with_context(|| format!("generating hostile inputs in {}", work_dir.display()))?;
+    let morgue = Morgue {
+        bin: morgue.to_owned(),
+        archive: work_dir.join("archive"),
+    };
+    let started = Instant::now();
+    let mut import = morgue.command(["import"]);
+    import.args(&plan.args);
+    let child = import
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("starting morgue import")?;
+    let rss = PeakRss::watch(&child);
+    let output = child
+        .wait_with_output()
+        .context("waiting for morgue import")?;
+    let peak_rss = rss.finish();
+    let took = started.elapsed();
+    let stderr = text(&output.stderr);
+
+    let list = morgue.run(["list", "--all", "--format", "ids"])?;
+    let listed: Vec<BlobId> = text(&list.stdout)
+        .lines()
+        .filter_map(|l| l.parse().ok())
+        .collect();
+    let mut outcome = check(&plan, output.status.code(), &stderr, &listed);
+    if !list.status.success() {
+        outcome
+            .problems
+            .push(format!("list failed: {}", text(&list.stderr)));
+    }
+    let verify = morgue.run(["verify"])?;
+    if !verify.status.success() {
+        outcome.problems.push(format!(
+            "verify failed: {}{}",
+            text(&verify.stdout),
+            text(&verify.stderr)
+        ));
+    }
+    for good in &plan.good {
+        let out = morgue.run(["cat", &good.id().to_string()])?;
+        if out.stdout != good.body.as_bytes() {
+            outcome
+                .problems
+                .push(format!("cat of {} is not byte-exact", good.source));
+        }
+    }
+    Ok(Run {
+        plan,
+        status: output.status,
+        stderr,
+        peak_rss,
+        took,
+        listed,
+        outcome,
+    })
+}
+
 /// What one import over the plan gave.
 #[derive(Debug, Clone, Default)]
 pub struct Outcome {
@@ -621,8 +711,13 @@ mod tests {
             bomb: 1 << 20,
         };
         let plan = generate(dir.path(), sizes).unwrap();
-        assert!(plan.good.len() >= 12, "{}", plan.good.len());
-        assert!(plan.bad.len() >= 20, "{}", plan.bad.len());
+        // Run as root, the mode-000 file is readable: a good article instead of a bad input.
+        let root = usize::from(plan.root_reads_anything);
+        assert_eq!(plan.good.len(), 18 + root);
+        assert_eq!(plan.bad.len(), 30 - root);
+        assert_eq!(plan.either.len(), 2);
+        assert_eq!(plan.maybe.len(), 200);
+        assert_eq!(plan.inputs_tried(), 50);
         let bomb = fs::metadata(plan.dir.join("bomb.jsonl.zst")).unwrap().len();
         assert!(bomb < 4096, "a 1 MiB bomb takes {bomb} bytes");
         let ids: BTreeSet<BlobId> = plan.good.iter().map(Good::id).collect();

@@ -2,7 +2,7 @@
 //! See docs/reliability.md.
 
 use std::path::{Path, PathBuf};
-use std::process::{ExitCode, Stdio};
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
@@ -11,7 +11,7 @@ use morgue_store::BlobId;
 use morgue_torture::corrupt;
 use morgue_torture::hostile::{self, Sizes};
 use morgue_torture::kill::{self, KillOptions, Victim};
-use morgue_torture::process::{Morgue, PeakRss, find_morgue, text};
+use morgue_torture::process::find_morgue;
 
 #[derive(Debug, Parser)]
 #[command(about = "Kill tests, hostile inputs and deliberate corruption for morgue")]
@@ -230,10 +230,18 @@ fn hostile_run(
     let (work_dir, temp) = work_dir_or_temp(work_dir)?;
     let sizes = if small { Sizes::SMALL } else { Sizes::FULL };
     let started = Instant::now();
-    let plan = hostile::generate(&work_dir, sizes)
-        .with_context(|| format!("generating hostile inputs in {}", work_dir.display()))?;
+    let hostile::Run {
+        plan,
+        status,
+        stderr,
+        peak_rss: peak,
+        took,
+        mut outcome,
+        ..
+    } = hostile::run(&bin, &work_dir, sizes)?;
     println!(
-        "generated {} inputs ({} good articles, {} bad, {} judgement calls) in {:.1} s",
+        "generated {} inputs ({} good articles, {} bad, {} judgement calls), imported, checked \
+         in {:.1} s",
         plan.inputs_tried(),
         plan.good.len(),
         plan.bad.len(),
@@ -243,58 +251,11 @@ fn hostile_run(
     if plan.root_reads_anything {
         println!("note: running as root, so the mode-000 file is readable and counts as good");
     }
-    let morgue = Morgue {
-        bin,
-        archive: work_dir.join("archive"),
-    };
-    let started = Instant::now();
-    let mut import = morgue.command(["import"]);
-    import.args(&plan.args);
-    let child = import
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .context("starting morgue import")?;
-    let rss = PeakRss::watch(&child);
-    let output = child
-        .wait_with_output()
-        .context("waiting for morgue import")?;
-    let peak = rss.finish();
-    let stderr = text(&output.stderr);
     println!(
-        "import: {} in {:.1} s, peak RSS {:.1} MiB",
-        output.status,
-        started.elapsed().as_secs_f64(),
+        "import: {status} in {:.1} s, peak RSS {:.1} MiB",
+        took.as_secs_f64(),
         peak as f64 / f64::from(1 << 20)
     );
-
-    let list = morgue.run(["list", "--all", "--format", "ids"])?;
-    let listed: Vec<BlobId> = text(&list.stdout)
-        .lines()
-        .filter_map(|l| l.parse().ok())
-        .collect();
-    let mut outcome = hostile::check(&plan, output.status.code(), &stderr, &listed);
-    if !list.status.success() {
-        outcome
-            .problems
-            .push(format!("list failed: {}", text(&list.stderr)));
-    }
-    let verify = morgue.run(["verify"])?;
-    if !verify.status.success() {
-        outcome.problems.push(format!(
-            "verify failed: {}{}",
-            text(&verify.stdout),
-            text(&verify.stderr)
-        ));
-    }
-    for good in &plan.good {
-        let out = morgue.run(["cat", &good.id().to_string()])?;
-        if out.stdout != good.body.as_bytes() {
-            outcome
-                .problems
-                .push(format!("cat of {} is not byte-exact", good.source));
-        }
-    }
     if peak > max_rss_mib << 20 {
         outcome.problems.push(format!(
             "peak RSS {} MiB is above {max_rss_mib} MiB",

@@ -1,5 +1,4 @@
-//! The corruption tools of `morgue-torture`, run as a program on a store archive. (This test
-//! also makes `cargo test --workspace` build the binary that tests/it runs.)
+//! The corruption tools of `morgue-torture`, run as a program on a store archive.
 
 use std::process::Command;
 

@@ -2,8 +2,10 @@
 //!
 //! - The kill test: `morgue import -v` killed with SIGKILL at random instants, 50 times; after
 //!   every kill the archive verifies clean and holds every article the importer acknowledged
-//!   (`stored <id>`), byte for byte. Run by `morgue-torture kill` (crates/torture), which a
-//!   soak runs for longer: `cargo run --release -p morgue-torture -- kill --iterations 500`.
+//!   (`stored <id>`), byte for byte. Run by the torture library (`morgue_torture::kill::run`,
+//!   crates/torture), which a soak runs for longer with
+//!   `cargo run --release -p morgue-torture -- kill --iterations 500`. The same for kills of
+//!   `morgue reindex` and `morgue optimize`; each asserts that some kills landed mid-run.
 //! - Locking: while an import runs, `list` and a second import are refused at once (exit 1,
 //!   "archive DIR is in use by another morgue process", nothing written); `--wait` waits.
 //! - Corruption: a damaged body is reported by `cat`/`show` (exit 1, nothing printed) and by
@@ -18,77 +20,72 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::Duration;
 
-use crate::common::{Env, stderr, stdout};
-use crate::hostile::torture;
+use morgue_store::BlobId;
+use morgue_torture::corrupt::{self, Target};
+use morgue_torture::kill::{self, KillOptions, KillReport, Victim};
+
+use crate::common::{Env, MORGUE, stderr, stdout};
 
 /// Kills survived in CI. `morgue-torture kill --iterations N` runs a longer soak.
 const KILLS: u32 = 50;
 
-/// The first number in `text` after `label`.
-fn number_after(text: &str, label: &str) -> Option<u64> {
-    let rest = &text[text.find(label)? + label.len()..];
-    let digits: String = rest
-        .chars()
-        .skip_while(|c| !c.is_ascii_digit())
-        .take_while(char::is_ascii_digit)
-        .collect();
-    digits.parse().ok()
-}
-
-/// Runs `morgue-torture kill` with `args` in a work directory of `env`; asserts that it passed
-/// and lost nothing, and returns its report.
-fn run_kill(env: &Env, args: &[&str]) -> String {
-    let out = torture()
-        .arg("kill")
-        .arg("--quiet")
-        .args(args)
-        .arg("--work-dir")
-        .arg(env.dir.path().join("kill"))
-        .output()
-        .expect("running morgue-torture kill");
-    let report = stdout(&out);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "kill test failed:\n{report}\n{}",
-        stderr(&out)
+/// Runs the kill test of the torture library (`morgue_torture::kill::run`) on `victim` in a
+/// work directory of `env`; asserts that it passed, ran every iteration and lost nothing, and
+/// returns its report.
+fn run_kill(
+    env: &Env,
+    victim: Victim,
+    iterations: u32,
+    articles: usize,
+    fresh_every: u32,
+) -> KillReport {
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| d.as_nanos() as u64);
+    let options = KillOptions {
+        morgue: MORGUE.into(),
+        work_dir: env.dir.path().join("kill"),
+        iterations,
+        articles,
+        seed,
+        // Delays up to the time the first run of the command takes to its end.
+        max_delay: None,
+        cat_sample: 3,
+        fresh_every,
+        early_percent: 20,
+        victim,
+    };
+    let mut log = Vec::new();
+    let report = kill::run(&options, |line| log.push(line.to_owned())).unwrap_or_else(|e| {
+        panic!(
+            "kill test of {victim:?} failed (seed {seed}): {e:#}\n{}",
+            log.join("\n")
+        )
+    });
+    assert_eq!(report.iterations, iterations, "{report:?}");
+    assert_eq!(report.killed + report.finished, iterations, "{report:?}");
+    assert_eq!(report.lost, 0, "{report:?}");
+    // The test means something only if the command was really killed midway, at least once.
+    assert!(
+        report.killed > 0,
+        "no run of {victim:?} was killed midway: {report:?}\n{}",
+        log.join("\n")
     );
-    assert!(report.contains("articles lost: 0"), "{report}");
     report
 }
 
 #[test]
 fn kill_test_sigkill_at_random_instants_loses_no_acknowledged_article() {
     let env = Env::new();
-    // 2000 new articles per import (several durable batches); delays up to the time the
-    // first import takes; a fresh archive every 5 kills keeps each check quick.
-    let kills = KILLS.to_string();
-    let report = run_kill(
-        &env,
-        &[
-            "--iterations",
-            &kills,
-            "--articles",
-            "2000",
-            "--fresh-every",
-            "5",
-        ],
+    // 2000 new articles per import (several durable batches); a fresh archive every 5 kills
+    // keeps each check quick.
+    let report = run_kill(&env, Victim::Import, KILLS, 2000, 5);
+    assert_eq!(report.archives, KILLS / 5, "{report:?}");
+    // Imports had acknowledged articles before their kills.
+    assert!(
+        report.acknowledged > 0,
+        "no article was acknowledged: {report:?}"
     );
-    let passed = report
-        .lines()
-        .find(|l| l.starts_with("kill test passed"))
-        .expect("summary line");
-    assert_eq!(
-        number_after(passed, "passed:"),
-        Some(u64::from(KILLS)),
-        "{passed}"
-    );
-    // The test means something only if imports were really killed midway and had
-    // acknowledged articles before.
-    let killed = number_after(passed, "iterations (").expect("killed count");
-    assert!(killed > 0, "no import was killed midway: {passed}");
-    let acknowledged = number_after(passed, "archives,").expect("acknowledged count");
-    assert!(acknowledged > 0, "no article was acknowledged: {passed}");
 }
 
 /// `morgue reindex` killed at random instants (after an import that ran to its end): the next
@@ -98,19 +95,14 @@ fn kill_test_sigkill_at_random_instants_loses_no_acknowledged_article() {
 #[test]
 fn kill_test_sigkill_during_reindex_leaves_a_clean_archive() {
     let env = Env::new();
-    run_kill(
-        &env,
-        &[
-            "--command",
-            "reindex",
-            "--iterations",
-            "10",
-            "--articles",
-            "1000",
-            "--fresh-every",
-            "0",
-        ],
-    );
+    let report = run_kill(&env, Victim::Reindex, 10, 1000, 0);
+    // One archive, which every complete import grows by 1,000 new articles (the quarter of the
+    // previous ones are duplicates): 10,000 acknowledged, all there at the end; each check
+    // compared every body (1,000 + 2,000 + ... + 10,000) and 3 more with `cat`.
+    assert_eq!(report.archives, 1, "{report:?}");
+    assert_eq!(report.acknowledged, 10_000, "{report:?}");
+    assert_eq!(report.max_articles, 10_000, "{report:?}");
+    assert_eq!(report.bodies_checked, 55_000 + 10 * 3, "{report:?}");
 }
 
 /// `morgue optimize` killed at random instants (after imports of one service in pieces too small
@@ -120,19 +112,13 @@ fn kill_test_sigkill_during_reindex_leaves_a_clean_archive() {
 #[test]
 fn kill_test_sigkill_during_optimize_leaves_a_clean_archive() {
     let env = Env::new();
-    run_kill(
-        &env,
-        &[
-            "--command",
-            "optimize",
-            "--iterations",
-            "10",
-            "--articles",
-            "1200",
-            "--fresh-every",
-            "1",
-        ],
-    );
+    let report = run_kill(&env, Victim::Optimize, 10, 1200, 1);
+    // A fresh archive each time, with its 1,200 articles all acknowledged and all compared
+    // (export, and 3 more with `cat`).
+    assert_eq!(report.archives, 10, "{report:?}");
+    assert_eq!(report.acknowledged, 10 * 1200, "{report:?}");
+    assert_eq!(report.max_articles, 1200, "{report:?}");
+    assert_eq!(report.bodies_checked, 10 * (1200 + 3), "{report:?}");
 }
 
 /// Articles as JSON Lines: `count` distinct ones whose bodies start with `tag`.
@@ -273,29 +259,19 @@ fn three_articles(env: &Env) -> Vec<String> {
     (0..3).map(|n| env.id_of(&format!("Kept {n}"))).collect()
 }
 
-/// Flips a byte inside the stored frame of article `id` (`morgue-torture flip-body`).
+/// Flips a byte inside the stored frame of article `id` (`morgue_torture::corrupt`).
 fn flip_body(env: &Env, id: &str) {
-    let out = torture()
-        .arg("flip-body")
-        .arg(&env.archive)
-        .arg(id)
-        .output()
-        .expect("flip-body");
-    assert!(out.status.success(), "{}", stderr(&out));
+    corrupt::flip_body_byte(&env.archive, &blob_id(id)).expect("flip-body");
 }
 
-fn torture_on(archive: &Path, args: &[&str]) -> String {
-    let out = torture()
-        .args(args)
-        .arg(archive)
-        .output()
-        .expect("running morgue-torture");
-    assert!(
-        out.status.success(),
-        "morgue-torture {args:?}: {}",
-        stderr(&out)
-    );
-    stdout(&out)
+fn blob_id(id: &str) -> BlobId {
+    id.parse().expect("a full article id")
+}
+
+/// Deletes the `target` keys of article `id` (`morgue_torture::corrupt`); how many.
+fn delete_entries(archive: &Path, target: &str, id: &str) -> usize {
+    let target: Target = target.parse().expect("target");
+    corrupt::delete_entries(archive, target, &blob_id(id)).expect("delete-entries")
 }
 
 #[test]
@@ -342,44 +318,54 @@ fn a_deleted_posting_chunk_is_found_by_verify_and_fixed_by_reindex() {
     let env = Env::new();
     let ids = three_articles(&env);
     let victim = &ids[0];
-    let keys = torture_on(&env.archive, &["trees"]);
+    let trees = corrupt::tree_names(&env.archive).expect("trees");
     assert!(
-        keys.lines().any(|l| l.starts_with("morgue x ")),
-        "no posting chunks in the archive: {keys}"
+        trees.iter().any(|l| l.starts_with("morgue x ")),
+        "no posting chunks in the archive: {trees:?}"
     );
     // The reporter's posting chunk: all three articles share it.
-    let out = torture()
-        .arg("delete-entries")
-        .arg(&env.archive)
-        .args(["xr", victim.as_str()])
-        .output()
-        .expect("delete-entries");
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(
-        !stdout(&out).starts_with("deleted 0 "),
-        "no reporter posting chunk deleted: {}",
-        stdout(&out)
-    );
+    assert_eq!(delete_entries(&env.archive, "xr", victim), 1);
 
+    // The reporter's index has lost all three entries; the records still name her.
     let listed = env.ok(&["list", "--reporter", "Dana Holt", "--format", "ids"]);
-    assert!(
-        !listed.contains(victim.as_str()),
-        "the entry is still there"
-    );
+    assert_eq!(listed, "", "the entries are still there");
+    assert_eq!(env.titles(&[]).len(), 3);
+
+    // verify reports exactly that damage: one problem per article, in the reporter index, for
+    // her name; exit 1 and the hint to reindex.
     let verify = env.run(&["verify"]);
-    assert_eq!(verify.status.code(), Some(1));
-    let said = format!("{}{}", stdout(&verify), stderr(&verify));
-    assert!(
-        said.contains(victim.as_str()),
-        "verify does not name {victim}: {said}"
+    assert_eq!(verify.status.code(), Some(1), "{}", stderr(&verify));
+    let mut problems: Vec<String> = stdout(&verify).lines().map(str::to_owned).collect();
+    problems.sort();
+    let mut expected: Vec<String> = ids
+        .iter()
+        .map(|id| format!("{id}: index reporter: entry for \"dana holt\" missing"))
+        .collect();
+    expected.sort();
+    assert_eq!(problems, expected);
+    assert_eq!(
+        stderr(&verify),
+        "error: 3 problems found in 3 articles and 3 index entries\n\
+         hint: `morgue reindex` rebuilds the indexes from the records\n"
     );
-    assert!(said.contains("morgue reindex"), "no hint: {said}");
 
-    env.ok(&["reindex"]);
-    env.ok(&["verify"]);
+    // reindex rebuilds them: verify is clean and counts her entries again (per article one in
+    // the date index, which holds every article, and one in the reporter index).
+    let reindex = env.run(&["reindex"]);
+    assert_eq!(reindex.status.code(), Some(0), "{}", stderr(&reindex));
+    assert_eq!(stderr(&reindex), "reindexed 3 articles\n");
+    let verify = env.run(&["verify"]);
+    assert_eq!(verify.status.code(), Some(0), "{}", stdout(&verify));
+    assert_eq!(
+        stderr(&verify),
+        "ok: 3 articles and 6 index entries checked, no problems\n"
+    );
     let listed = env.ok(&["list", "--reporter", "Dana Holt", "--format", "ids"]);
-    assert_eq!(listed.lines().count(), 3, "{listed}");
-    assert!(listed.contains(victim.as_str()));
+    let mut listed: Vec<&str> = listed.lines().collect();
+    listed.sort_unstable();
+    let mut all: Vec<&str> = ids.iter().map(String::as_str).collect();
+    all.sort_unstable();
+    assert_eq!(listed, all);
 }
 
 #[test]
@@ -387,18 +373,8 @@ fn a_deleted_record_block_is_found_by_verify() {
     let env = Env::new();
     let ids = three_articles(&env);
     let victim = &ids[1];
-    let out = torture()
-        .arg("delete-entries")
-        .arg(&env.archive)
-        .args(["r", victim.as_str()])
-        .output()
-        .expect("delete-entries");
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(
-        stdout(&out).starts_with("deleted 1 "),
-        "no record block deleted: {}",
-        stdout(&out)
-    );
+    // The three records share one block.
+    assert_eq!(delete_entries(&env.archive, "r", victim), 1);
 
     // The three records shared the block: verify names each article, whose body is intact.
     let verify = env.run(&["verify"]);

@@ -1,5 +1,4 @@
-//! Builds the `morgue` binary before the workspace's end-to-end tests (tests/) run, and checks
-//! that it starts.
+//! The binary starts and knows its version.
 
 #[test]
 fn version_prints_the_package_version() {

@@ -6,10 +6,14 @@ use std::process::Output;
 use assert_cmd::Command;
 use serde_json::Value;
 
-/// The workspace root (the parent of tests/).
+/// The `morgue` binary cargo built for these tests.
+pub const MORGUE: &str = env!("CARGO_BIN_EXE_morgue");
+
+/// The workspace root (two levels above crates/cli).
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
+        .ancestors()
+        .nth(2)
         .expect("workspace root")
         .to_owned()
 }
@@ -42,7 +46,7 @@ impl Env {
 
     /// The same as [`Env::cmd`] as a std `Command`, for spawning.
     pub fn std_cmd(&self) -> std::process::Command {
-        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("morgue"));
+        let mut cmd = std::process::Command::new(MORGUE);
         cmd.env_clear()
             .env("NO_COLOR", "1")
             .current_dir(workspace_root());
@@ -115,7 +119,7 @@ impl Env {
 
 /// `morgue` with a cleared environment (only NO_COLOR set), run from the workspace root.
 pub fn bare_cmd() -> Command {
-    let mut cmd = Command::cargo_bin("morgue").expect("the morgue binary is built");
+    let mut cmd = Command::new(MORGUE);
     cmd.env_clear()
         .env("NO_COLOR", "1")
         .current_dir(workspace_root());
