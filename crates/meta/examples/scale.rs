@@ -158,7 +158,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ..Query::default()
     };
     let start = Instant::now();
-    let mut hits = archive.search(&query)?;
+    let mut hits = archive.query(&query)?;
     let count = hits.by_ref().collect::<Result<Vec<_>, _>>()?.len();
     println!(
         "list --reporter X --limit 20: {count} hits, {} entries visited, {:.3} ms",

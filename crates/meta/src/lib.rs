@@ -47,6 +47,7 @@ mod codec;
 mod engine;
 mod keys;
 mod migrate;
+mod namecache;
 mod posting;
 mod query;
 pub mod record;
@@ -68,8 +69,9 @@ use tx::Tx;
 
 pub use keys::normalize;
 pub use morgue_store::{BlobId, OptimizeProgress, OptimizeReport};
-pub use query::Hits;
+pub use query::{Cursor, Hit, Hits, Index, Query};
 pub use record::{ArticleDate, DateOrigin, Draft, Record};
+pub use verify::{ArchiveStats, Facet, Problem, Report};
 
 /// Result with the archive's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -102,6 +104,9 @@ pub enum Error {
     /// A draft whose metadata cannot be stored (e.g. a time of day beyond 86,399 seconds).
     #[error("invalid record: {0}")]
     InvalidRecord(String),
+    /// A broken invariant of morgue-meta itself: a bug, not bad input or a damaged archive.
+    #[error("internal error (a bug in morgue, please report it): {0}")]
+    Internal(&'static str),
 }
 
 /// Commits of at least this many drafts keep the posting chunks of the names they add to in
@@ -235,151 +240,6 @@ impl Prepared {
     }
 }
 
-/// A metadata query. All given criteria must match; results come newest first (articles of the
-/// same date key: the last stored first), articles without a date last.
-#[derive(Debug, Clone, Default)]
-pub struct Query {
-    /// Reporter name, matched case-insensitively with whitespace collapsed.
-    pub reporter: Option<String>,
-    /// Service name, matched the same way.
-    pub service: Option<String>,
-    /// First day included.
-    pub since: Option<chrono::NaiveDate>,
-    /// Last day included.
-    pub until: Option<chrono::NaiveDate>,
-    /// At most this many results.
-    pub limit: Option<usize>,
-    /// Resume strictly after this position (from [`Hit::cursor`]).
-    pub after: Option<Cursor>,
-}
-
-/// An opaque position in query order; displays as and parses from 80 hex characters (the
-/// article's 8-byte date key, then its id).
-///
-/// A cursor that went through its text form finds its place again through the article's id;
-/// when that article was removed meanwhile, the next page starts at the first article of the
-/// same date key (it may repeat a few articles of that date, never skips one).
-#[derive(Debug, Clone, Copy)]
-pub struct Cursor {
-    date_key: u64,
-    id: BlobId,
-    /// The article's sequence number, when known (cursors from hits; not in the text form).
-    seq: Option<Seq>,
-}
-
-/// Two cursors are equal when their text forms are.
-impl PartialEq for Cursor {
-    fn eq(&self, other: &Self) -> bool {
-        (self.date_key, self.id) == (other.date_key, other.id)
-    }
-}
-
-impl Eq for Cursor {}
-
-impl std::fmt::Display for Cursor {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:016x}{}", self.date_key, self.id)
-    }
-}
-
-impl std::str::FromStr for Cursor {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        let bad = || Error::InvalidCursor(s.to_string());
-        if s.len() != 80 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(bad());
-        }
-        let date_key = u64::from_str_radix(&s[..16], 16).map_err(|_| bad())?;
-        let id = s[16..].parse::<BlobId>().map_err(|_| bad())?;
-        Ok(Cursor {
-            date_key,
-            id,
-            seq: None,
-        })
-    }
-}
-
-/// One query result.
-#[derive(Debug, Clone)]
-pub struct Hit {
-    /// The article id.
-    pub id: BlobId,
-    /// Its record.
-    pub record: Record,
-    /// Where to resume after this hit.
-    pub cursor: Cursor,
-}
-
-/// A name with its article count.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Facet {
-    /// The name as first seen (original spelling).
-    pub name: String,
-    /// Articles that carry it.
-    pub count: u64,
-}
-
-/// Archive figures.
-#[derive(Debug, Clone, Default)]
-pub struct ArchiveStats {
-    /// Articles stored.
-    pub articles: u64,
-    /// Sum of body lengths.
-    pub raw_bytes: u64,
-    /// Sum of stored (compressed) body lengths.
-    pub stored_bytes: u64,
-    /// Bytes of the archive directory on disk.
-    pub disk_bytes: u64,
-    /// Articles per service, most first.
-    pub per_service: Vec<Facet>,
-    /// Articles per year, oldest first (undated articles are not counted here).
-    pub per_year: Vec<(i32, u64)>,
-}
-
-/// One problem found by [`Archive::verify`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    /// The article the problem concerns; all zeros for a problem of no single article (a facet
-    /// count, the archive counters, a malformed key, an index entry whose article is gone): see
-    /// [`Problem::is_archive_wide`].
-    pub id: BlobId,
-    /// What is wrong, in words (e.g. "body missing", "index reporter: entry for \"qiao long\" missing").
-    pub what: String,
-}
-
-impl Problem {
-    /// Whether the problem concerns the archive as a whole rather than one article (its `id`
-    /// is then all zeros).
-    pub fn is_archive_wide(&self) -> bool {
-        self.id.as_bytes() == &[0; 32]
-    }
-
-    fn archive_wide(what: impl Into<String>) -> Problem {
-        Problem {
-            id: BlobId::from_bytes([0; 32]),
-            what: what.into(),
-        }
-    }
-
-    fn new(id: BlobId, what: impl Into<String>) -> Problem {
-        Problem {
-            id,
-            what: what.into(),
-        }
-    }
-}
-
-/// Outcome of [`Archive::verify`].
-#[derive(Debug, Clone, Default)]
-pub struct Report {
-    /// Articles checked.
-    pub articles: u64,
-    /// Index entries checked.
-    pub index_entries: u64,
-    /// Everything found wrong.
-    pub problems: Vec<Problem>,
-}
-
 /// The archive: bodies, records and indexes in one directory. `Send + Sync`.
 pub struct Archive {
     db: Database,
@@ -394,8 +254,8 @@ pub struct Archive {
     /// (prefix -> chunks), so that the next commit need not read and decode them again. A
     /// name is here only while it equals the committed state: taken out by a commit that
     /// changes it and put back only once that commit is applied; `reindex` clears it. Bounded
-    /// ([`posting::NAME_CACHE_BYTES`]): the least recently committed names are dropped first.
-    postings: Mutex<posting::NameCache>,
+    /// ([`namecache::NAME_CACHE_BYTES`]): the least recently committed names are dropped first.
+    postings: Mutex<namecache::NameCache>,
     upgraded_from: Option<u32>,
 }
 
@@ -511,7 +371,7 @@ impl Archive {
             db,
             blocks: BlockCache::default(),
             writer: Mutex::new(()),
-            postings: Mutex::new(posting::NameCache::with_cap(posting::NAME_CACHE_BYTES)),
+            postings: Mutex::new(namecache::NameCache::with_cap(namecache::NAME_CACHE_BYTES)),
             upgraded_from: None,
         };
         if version == 1 {
@@ -556,7 +416,7 @@ impl Archive {
     }
 
     /// The cache of decoded posting chunks (see the field).
-    fn postings_cache(&self) -> std::sync::MutexGuard<'_, posting::NameCache> {
+    fn postings_cache(&self) -> std::sync::MutexGuard<'_, namecache::NameCache> {
         self.postings.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -579,7 +439,7 @@ impl Archive {
     pub fn add(&self, draft: Draft, policy: MergePolicy) -> Result<AddOutcome> {
         let mut out = self.add_batch(vec![draft], policy)?;
         out.pop()
-            .ok_or_else(|| Error::InvalidRecord("no outcome".into()))
+            .ok_or(Error::Internal("commit returned no outcome for a draft"))
     }
 
     /// Adds many drafts in one commit (prepare + commit). Fails as a whole on the first draft
@@ -598,7 +458,9 @@ impl Archive {
     pub fn prepare(&self, draft: Draft) -> Result<Prepared> {
         self.prepare_batch(vec![draft])?
             .pop()
-            .unwrap_or_else(|| Err(Error::InvalidRecord("no draft".into())))
+            .unwrap_or(Err(Error::Internal(
+                "prepare returned no result for a draft",
+            )))
     }
 
     /// Hashes and compresses many drafts on all cores, outside any commit; one result per
@@ -626,7 +488,7 @@ impl Archive {
                 let blob = check.and_then(|()| {
                     blobs
                         .next()
-                        .ok_or_else(|| Error::InvalidRecord("missing prepared body".into()))
+                        .ok_or(Error::Internal("a prepared body is missing from its batch"))
                 });
                 (draft, blob)
             })
@@ -679,14 +541,21 @@ impl Archive {
                 out.push(AddOutcome::Added { id });
             }
         }
+        self.finish(tx, w)?;
+        Ok(out)
+    }
+
+    /// Ends a commit or a removal: stages the transaction's writes in the store's writer and
+    /// commits them as one batch. The record-block cache forgets the blocks the batch wrote even
+    /// when the commit fails (whether sled applied part of it is not known); the posting-chunk
+    /// cache keeps the names committed.
+    fn finish(&self, tx: Tx<'_>, mut w: engine::Writer<'_>) -> Result<()> {
         let finished = tx.finish(&mut w)?;
-        // Forget the blocks even when the commit fails: whether sled applied part of it is
-        // not known.
         let committed = w.commit();
         self.blocks.invalidate(finished.blocks);
         committed?;
         self.postings_cache().extend(finished.names);
-        Ok(out)
+        Ok(())
     }
 
     /// The decoded record block `block` (empty when absent), through the cache.
@@ -756,19 +625,8 @@ impl Archive {
         }
         tx.set_record(seq, None)?;
         w.remove(seq)?;
-        let finished = tx.finish(&mut w)?;
-        // Forget the blocks even when the commit fails: whether sled applied part of it is
-        // not known.
-        let committed = w.commit();
-        self.blocks.invalidate(finished.blocks);
-        committed?;
-        self.postings_cache().extend(finished.names);
+        self.finish(tx, w)?;
         Ok(true)
-    }
-
-    /// Runs a query. See [`Archive::search`] for the iterator's statistics.
-    pub fn query(&self, query: &Query) -> Result<impl Iterator<Item = Result<Hit>> + '_> {
-        self.search(query)
     }
 
     /// Every article, in the order it was first stored (for export).

@@ -2,9 +2,109 @@
 
 use crate::keys::{self, DATE_TAG, NAME_INDEXES};
 use crate::posting::{self, Pos};
-use crate::{Archive, Cursor, Hit, Query, Result, corrupted, decode_record, engine_err, normalize};
+use crate::{
+    Archive, BlobId, Error, Record, Result, Seq, corrupted, decode_record, engine_err, normalize,
+};
 
-/// The results of [`Archive::search`]: newest first, undated last.
+/// A metadata query. All given criteria must match; results come newest first (articles of the
+/// same date key: the last stored first), articles without a date last.
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    /// Reporter name, matched case-insensitively with whitespace collapsed.
+    pub reporter: Option<String>,
+    /// Service name, matched the same way.
+    pub service: Option<String>,
+    /// First day included.
+    pub since: Option<chrono::NaiveDate>,
+    /// Last day included.
+    pub until: Option<chrono::NaiveDate>,
+    /// At most this many results.
+    pub limit: Option<usize>,
+    /// Resume strictly after this position (from [`Hit::cursor`]).
+    pub after: Option<Cursor>,
+}
+
+/// An opaque position in query order; displays as and parses from 80 hex characters (the
+/// article's 8-byte date key, then its id).
+///
+/// A cursor that went through its text form finds its place again through the article's id;
+/// when that article was removed meanwhile, the next page starts at the first article of the
+/// same date key (it may repeat a few articles of that date, never skips one).
+#[derive(Debug, Clone, Copy)]
+pub struct Cursor {
+    date_key: u64,
+    id: BlobId,
+    /// The article's sequence number, when known (cursors from hits; not in the text form).
+    seq: Option<Seq>,
+}
+
+/// Two cursors are equal when their text forms are.
+impl PartialEq for Cursor {
+    fn eq(&self, other: &Self) -> bool {
+        (self.date_key, self.id) == (other.date_key, other.id)
+    }
+}
+
+impl Eq for Cursor {}
+
+impl std::fmt::Display for Cursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:016x}{}", self.date_key, self.id)
+    }
+}
+
+impl std::str::FromStr for Cursor {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        let bad = || Error::InvalidCursor(s.to_string());
+        if s.len() != 80 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(bad());
+        }
+        let date_key = u64::from_str_radix(&s[..16], 16).map_err(|_| bad())?;
+        let id = s[16..].parse::<BlobId>().map_err(|_| bad())?;
+        Ok(Cursor {
+            date_key,
+            id,
+            seq: None,
+        })
+    }
+}
+
+/// One query result.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    /// The article id.
+    pub id: BlobId,
+    /// Its record.
+    pub record: Record,
+    /// Where to resume after this hit.
+    pub cursor: Cursor,
+}
+
+/// The index a query walks (see [`Hits::index`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Index {
+    /// The reporter's posting chunks (the query names a reporter with fewer articles than its
+    /// service, if it names one).
+    Reporter,
+    /// The service's posting chunks.
+    Service,
+    /// The date index (no name given).
+    Date,
+}
+
+impl Index {
+    /// The index's name, as in messages: `"reporter"`, `"service"` or `"date"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Index::Reporter => "reporter",
+            Index::Service => "service",
+            Index::Date => "date",
+        }
+    }
+}
+
+/// The results of [`Archive::query`]: newest first, undated last.
 ///
 /// Besides the hits, it tells which index it walks and how many index entries it has visited,
 /// so that callers and tests can see that a query reads only entries that can match.
@@ -25,7 +125,7 @@ pub struct Hits<'a> {
     check: Vec<(usize, String)>,
     remaining: usize,
     visited: u64,
-    index: &'static str,
+    index: Option<Index>,
 }
 
 impl std::fmt::Debug for Hits<'_> {
@@ -44,9 +144,9 @@ impl Hits<'_> {
         self.visited
     }
 
-    /// The index walked: `"reporter"`, `"service"`, `"date"`, or `"none"` when the query
-    /// cannot match anything (an unknown name, an empty date range).
-    pub fn index(&self) -> &'static str {
+    /// The index walked, or `None` when the query cannot match anything (an unknown name, an
+    /// empty date range) and no index is read.
+    pub fn index(&self) -> Option<Index> {
         self.index
     }
 
@@ -158,15 +258,15 @@ impl Iterator for Hits<'_> {
 }
 
 impl Archive {
-    /// Runs a query, returning an iterator that also reports which index it walks and how many
-    /// entries it visits. [`Archive::query`] is the same iterator behind `impl Iterator`.
+    /// Runs a query. The iterator also reports which index it walks ([`Hits::index`]) and how
+    /// many entries it visits ([`Hits::visited`]).
     ///
     /// The most selective criterion drives the walk: with a reporter and a service, the name
     /// with fewer articles (facet counts); with one name, its chunks; with only dates or
     /// nothing, the date index. The walk starts at the chunk holding the `until` bound (or the
     /// cursor) and goes backwards, chunk by chunk, until the `since` bound; the other name is
     /// checked on the record.
-    pub fn search(&self, query: &Query) -> Result<Hits<'_>> {
+    pub fn query(&self, query: &Query) -> Result<Hits<'_>> {
         let mut hits = Hits {
             archive: self,
             prefix: None,
@@ -177,7 +277,7 @@ impl Archive {
             check: Vec::new(),
             remaining: query.limit.unwrap_or(usize::MAX),
             visited: 0,
-            index: "none",
+            index: None,
         };
         let names: Vec<(usize, String)> = [
             (keys::REPORTER, &query.reporter),
@@ -230,12 +330,16 @@ impl Archive {
         let (prefix, index) = match &driver {
             Some((_, i, norm)) => (
                 posting::prefix(NAME_INDEXES[*i].tag, norm),
-                NAME_INDEXES[*i].name,
+                if *i == keys::REPORTER {
+                    Index::Reporter
+                } else {
+                    Index::Service
+                },
             ),
-            None => (posting::prefix(DATE_TAG, ""), "date"),
+            None => (posting::prefix(DATE_TAG, ""), Index::Date),
         };
         hits.prefix = Some(prefix);
-        hits.index = index;
+        hits.index = Some(index);
         Ok(hits)
     }
 

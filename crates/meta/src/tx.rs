@@ -137,7 +137,7 @@ impl<'a> Tx<'a> {
         }
         self.blocks
             .get_mut(&b)
-            .ok_or_else(|| Error::InvalidRecord("staged block vanished".into()))
+            .ok_or(Error::Internal("a staged record block vanished"))
     }
 
     /// The record bytes at `seq`, as this commit left them so far.

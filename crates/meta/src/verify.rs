@@ -6,7 +6,70 @@ use crate::block::{self, Block};
 use crate::engine::Seq;
 use crate::keys::{self, DATE_TAG, NAME_INDEXES, State};
 use crate::posting::{self, Pos};
-use crate::{Archive, ArchiveStats, BlobId, Indexed, Problem, Report, Result, codec, engine_err};
+use crate::{Archive, BlobId, Indexed, Result, codec, engine_err};
+
+/// A name with its article count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Facet {
+    /// The name as first seen (original spelling).
+    pub name: String,
+    /// Articles that carry it.
+    pub count: u64,
+}
+
+/// Archive figures.
+#[derive(Debug, Clone, Default)]
+pub struct ArchiveStats {
+    /// Articles stored.
+    pub articles: u64,
+    /// Sum of body lengths.
+    pub raw_bytes: u64,
+    /// Sum of stored (compressed) body lengths.
+    pub stored_bytes: u64,
+    /// Bytes of the archive directory on disk.
+    pub disk_bytes: u64,
+    /// Articles per service, most first.
+    pub per_service: Vec<Facet>,
+    /// Articles per year, oldest first (undated articles are not counted here).
+    pub per_year: Vec<(i32, u64)>,
+}
+
+/// One problem found by [`Archive::verify`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The article the problem concerns; `None` for a problem of no single article (a facet
+    /// count, the archive counters, a malformed key, an index entry whose article is gone).
+    pub id: Option<BlobId>,
+    /// What is wrong, in words (e.g. "body missing", "index reporter: entry for \"qiao long\" missing").
+    pub what: String,
+}
+
+impl Problem {
+    fn archive_wide(what: impl Into<String>) -> Problem {
+        Problem {
+            id: None,
+            what: what.into(),
+        }
+    }
+
+    fn new(id: BlobId, what: impl Into<String>) -> Problem {
+        Problem {
+            id: Some(id),
+            what: what.into(),
+        }
+    }
+}
+
+/// Outcome of [`Archive::verify`].
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// Articles checked.
+    pub articles: u64,
+    /// Index entries checked.
+    pub index_entries: u64,
+    /// Everything found wrong.
+    pub problems: Vec<Problem>,
+}
 
 /// Facet counts by (tag, normalized name): count and the spelling first seen.
 type FacetMap = BTreeMap<(u8, String), (u64, String)>;

@@ -13,7 +13,10 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     let report = archive.verify().context("verifying the archive")?;
     let mut out = output::stdout();
     for problem in &report.problems {
-        writeln!(out, "{}: {}", problem.id, problem.what)?;
+        match problem.id {
+            Some(id) => writeln!(out, "{id}: {}", problem.what)?,
+            None => writeln!(out, "archive: {}", problem.what)?,
+        }
     }
     out.flush()?;
     drop(out);

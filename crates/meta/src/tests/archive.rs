@@ -343,23 +343,25 @@ fn verify_finds_damage_and_reindex_repairs_it() {
     assert!(
         problems
             .iter()
-            .any(|p| p.is_archive_wide() && p.what.starts_with("counters say 0 articles")),
+            .any(|p| p.id.is_none() && p.what.starts_with("counters say 0 articles")),
         "{problems:?}"
     );
     assert!(
         problems
             .iter()
-            .any(|p| p.id == victim && p.what == "index reporter: entry for \"r1\" missing"),
+            .any(|p| p.id == Some(victim) && p.what == "index reporter: entry for \"r1\" missing"),
         "{problems:?}"
     );
     assert!(
-        problems.iter().any(|p| p.is_archive_wide()
+        problems.iter().any(|p| p.id.is_none()
             && p.what == "index service: entry for \"s\" without record (sequence number 9999)"),
         "{problems:?}"
     );
     assert!(
-        problems.iter().any(|p| p.is_archive_wide()
-            && p.what == "index reporter: facet \"r0\" counts 99, records say 7"),
+        problems
+            .iter()
+            .any(|p| p.id.is_none()
+                && p.what == "index reporter: facet \"r0\" counts 99, records say 7"),
         "{problems:?}"
     );
     assert_eq!(problems.len(), 4, "{problems:?}");
@@ -401,8 +403,8 @@ fn verify_finds_damage_and_reindex_repairs_it() {
     assert!(
         problems
             .iter()
-            .any(|p| (p.id == flipped && p.what == "body corrupted")
-                || (p.is_archive_wide()
+            .any(|p| (p.id == Some(flipped) && p.what == "body corrupted")
+                || (p.id.is_none()
                     && p.what.starts_with(&format!(
                         "record at sequence number {}: its body is damaged",
                         flipped_seq.unwrap_or(19)
@@ -412,18 +414,18 @@ fn verify_finds_damage_and_reindex_repairs_it() {
     assert!(
         problems
             .iter()
-            .any(|p| p.id == damaged && p.what.starts_with("record does not decode")),
+            .any(|p| p.id == Some(damaged) && p.what.starts_with("record does not decode")),
         "{problems:?}"
     );
     assert!(
-        problems.iter().any(|p| p.is_archive_wide()
+        problems.iter().any(|p| p.id.is_none()
             && p.what == format!("record at sequence number {bodiless_seq} has no live body")),
         "{problems:?}"
     );
     assert!(
         problems
             .iter()
-            .any(|p| p.id == BlobId::of(b"orphan") && p.what == "body without record"),
+            .any(|p| p.id == Some(BlobId::of(b"orphan")) && p.what == "body without record"),
         "{problems:?}"
     );
     assert!(matches!(a.record(&damaged), Err(Error::CorruptedRecord { id }) if id == damaged));

@@ -108,10 +108,10 @@ fn chunks_split_and_shrink_across_commits() {
             reporter,
             ..Query::default()
         };
-        let mut hits = a.search(&q).unwrap();
+        let mut hits = a.query(&q).unwrap();
         let got: Vec<BlobId> = hits.by_ref().map(|h| h.unwrap().id).collect();
         assert_eq!(got, want);
-        assert_eq!(hits.visited(), want.len() as u64, "{}", hits.index());
+        assert_eq!(hits.visited(), want.len() as u64, "{:?}", hits.index());
     }
 
     // Paging through the text form of cursors, with the last hit of a page removed between

@@ -1,7 +1,7 @@
 //! Selectivity at 100,000 articles: a query reads only the index entries that can match.
 
 use super::day;
-use crate::{Archive, ArticleDate, Draft, MergePolicy, Query, Record};
+use crate::{Archive, ArticleDate, Draft, Index, MergePolicy, Query, Record};
 
 const ARTICLES: u32 = 100_000;
 const REPORTERS: u32 = 1_000;
@@ -39,10 +39,10 @@ fn one_reporter_among_100_000_articles_visits_only_its_entries() {
         reporter: Some("reporter 7".into()),
         ..Query::default()
     };
-    let mut hits = a.search(&q).unwrap();
+    let mut hits = a.query(&q).unwrap();
     let found = hits.by_ref().map(Result::unwrap).count() as u64;
     assert_eq!(found, per_reporter);
-    assert_eq!(hits.index(), "reporter");
+    assert_eq!(hits.index(), Some(Index::Reporter));
     assert_eq!(hits.visited(), per_reporter);
 
     // With a service too, the reporter (100 articles) drives, not the service (10,000).
@@ -50,9 +50,12 @@ fn one_reporter_among_100_000_articles_visits_only_its_entries() {
         service: Some("service 7".into()),
         ..q
     };
-    let mut hits = a.search(&q).unwrap();
+    let mut hits = a.query(&q).unwrap();
     assert_eq!(hits.by_ref().count() as u64, per_reporter);
-    assert_eq!((hits.index(), hits.visited()), ("reporter", per_reporter));
+    assert_eq!(
+        (hits.index(), hits.visited()),
+        (Some(Index::Reporter), per_reporter)
+    );
 
     // A date range narrows the scan itself: reporter 7's articles are in years 1997, 2007, 2017.
     let q = Query {
@@ -61,7 +64,7 @@ fn one_reporter_among_100_000_articles_visits_only_its_entries() {
         until: Some(day(2007, 12, 31)),
         ..Query::default()
     };
-    let mut hits = a.search(&q).unwrap();
+    let mut hits = a.query(&q).unwrap();
     let n = hits.by_ref().count() as u64;
     assert!(n > 0);
     assert_eq!(hits.visited(), n);
@@ -72,7 +75,7 @@ fn one_reporter_among_100_000_articles_visits_only_its_entries() {
         limit: Some(5),
         ..Query::default()
     };
-    let mut hits = a.search(&q).unwrap();
+    let mut hits = a.query(&q).unwrap();
     assert_eq!(hits.by_ref().count(), 5);
     assert_eq!(hits.visited(), 5);
 
@@ -81,7 +84,7 @@ fn one_reporter_among_100_000_articles_visits_only_its_entries() {
         reporter: Some("nobody".into()),
         ..Query::default()
     };
-    let mut hits = a.search(&q).unwrap();
+    let mut hits = a.query(&q).unwrap();
     assert_eq!(hits.by_ref().count(), 0);
-    assert_eq!((hits.index(), hits.visited()), ("none", 0));
+    assert_eq!((hits.index(), hits.visited()), (None, 0));
 }
