@@ -4,7 +4,7 @@ use chrono::DateTime;
 use morgue_meta::{DateOrigin, Draft, Record};
 use serde_json::{Map, Value};
 
-use crate::dates::{from_unix_seconds, parse_date_text};
+use crate::dates::{DateRead, read_date_text};
 use crate::names::parse_author_string;
 use crate::text::normalize_body;
 use crate::{IngestError, Parsed};
@@ -101,19 +101,31 @@ pub(crate) fn parse_json_value(value: Value) -> Result<Parsed, IngestError> {
         record.outlet = outlet.trim().to_string();
     }
     if let Some((name, value)) = fields.take_first(DATE) {
-        let date = match &value {
-            Value::String(text) => parse_date_text(text),
-            Value::Number(n) => n.as_f64().and_then(from_unix_seconds),
-            _ => None,
+        let read = match &value {
+            Value::String(text) => read_date_text(text),
+            // A number's digits: `2019` is a year, `1552638600000` Unix milliseconds.
+            Value::Number(n) => read_date_text(&n.to_string()),
+            _ => DateRead::Unparseable,
         };
-        if let Some(date) = date {
-            record.date = Some(date);
-            record.date_origin = Some(DateOrigin::Given);
-        } else {
-            fields.warnings.push(format!(
-                "unparseable date {} in `{name}`; imported without a date",
-                compact(&value)
-            ));
+        let raw = compact(&value);
+        let warning = match read {
+            DateRead::Date(date) => {
+                record.date = Some(date);
+                record.date_origin = Some(DateOrigin::Given);
+                None
+            }
+            DateRead::Unknown => Some(format!("date {raw} in `{name}` means no date")),
+            DateRead::Implausible { unit, date } => Some(format!(
+                "implausible date {raw} in `{name}` (as Unix {unit}: {}; accepted are 1800-01-01 \
+                 to a day from now)",
+                date.as_deref().unwrap_or("out of range")
+            )),
+            DateRead::Unparseable => Some(format!("unparseable date {raw} in `{name}`")),
+        };
+        if let Some(warning) = warning {
+            fields
+                .warnings
+                .push(format!("{warning}; imported without a date"));
             fields.extra.insert(name, value);
         }
     }
@@ -407,6 +419,7 @@ mod tests {
         let expected = Some(ArticleDate {
             day: NaiveDate::from_ymd_opt(2017, 6, 20).unwrap(),
             time: Some(30_600),
+            precision: morgue_meta::DatePrecision::Day,
         });
         assert_eq!(at(r#"{"body": "b", "date": 1497947400}"#), expected);
         assert_eq!(at(r#"{"body": "b", "published": 1497947400.9}"#), expected);
@@ -445,6 +458,62 @@ mod tests {
         assert_eq!(
             p.draft.record.extra.get("date").map(String::as_str),
             Some("true")
+        );
+    }
+
+    #[test]
+    fn epoch_units_periods_and_placeholders() {
+        let p = parse(r#"{"body": "b", "published": 1552638600000}"#);
+        assert_eq!(
+            p.draft.record.date.map(|d| d.to_string()).as_deref(),
+            Some("2019-03-15T08:30:00Z")
+        );
+        assert!(p.warnings.is_empty());
+        let p = parse(r#"{"body": "b", "date": "1714557600000"}"#);
+        assert_eq!(
+            p.draft.record.date.map(|d| d.to_string()).as_deref(),
+            Some("2024-05-01T10:00:00Z")
+        );
+        for (json, shown) in [
+            (r#"{"body": "b", "date": "2019"}"#, "2019"),
+            (r#"{"body": "b", "date": 2019}"#, "2019"),
+            (r#"{"body": "b", "date": "201903"}"#, "2019-03"),
+            (r#"{"body": "b", "date": "2019-03"}"#, "2019-03"),
+        ] {
+            let p = parse(json);
+            assert_eq!(
+                p.draft.record.date.map(|d| d.to_string()).as_deref(),
+                Some(shown),
+                "{json}"
+            );
+            assert_eq!(p.draft.record.date_origin, Some(DateOrigin::Given));
+        }
+        let p = parse(r#"{"body": "b", "date": 0}"#);
+        assert_eq!(p.draft.record.date, None);
+        assert_eq!(
+            p.warnings,
+            ["date 0 in `date` means no date; imported without a date"]
+        );
+        assert_eq!(
+            p.draft.record.extra.get("date").map(String::as_str),
+            Some("0")
+        );
+        let p = parse(r#"{"body": "b", "date": "unknown"}"#);
+        assert_eq!(p.draft.record.date, None);
+        assert_eq!(p.warnings.len(), 1);
+        let p = parse(r#"{"body": "b", "published": 99999999999999}"#);
+        assert_eq!(p.draft.record.date, None);
+        assert_eq!(
+            p.warnings,
+            [
+                "implausible date 99999999999999 in `published` (as Unix milliseconds: \
+                 5138-11-16T09:46:39Z; accepted are 1800-01-01 to a day from now); imported \
+                 without a date"
+            ]
+        );
+        assert_eq!(
+            p.draft.record.extra.get("published").map(String::as_str),
+            Some("99999999999999")
         );
     }
 

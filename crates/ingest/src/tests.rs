@@ -578,6 +578,7 @@ fn export_shape_reads_back_identically() {
         date: Some(ArticleDate {
             day: NaiveDate::from_ymd_opt(2019, 3, 15).unwrap(),
             time: Some(45_296),
+            precision: morgue_meta::DatePrecision::Day,
         }),
         date_origin: Some(DateOrigin::Inferred),
         url: "https://example.org/port".into(),

@@ -205,15 +205,18 @@ mod tests {
             Some(ArticleDate {
                 day: d(1969, 12, 31),
                 time: Some(86_399),
+                precision: crate::DatePrecision::Day,
             }),
             Some(ArticleDate::from_day(d(1970, 1, 1))),
             Some(ArticleDate {
                 day: d(1970, 1, 1),
                 time: Some(0),
+                precision: crate::DatePrecision::Day,
             }),
             Some(ArticleDate {
                 day: d(1970, 1, 1),
                 time: Some(1),
+                precision: crate::DatePrecision::Day,
             }),
             Some(ArticleDate::from_day(d(2017, 6, 20))),
             Some(ArticleDate::from_day(NaiveDate::MAX)),

@@ -69,7 +69,7 @@ use tx::Tx;
 pub use keys::normalize;
 pub use morgue_store::{BlobId, OptimizeProgress, OptimizeReport};
 pub use query::Hits;
-pub use record::{ArticleDate, DateOrigin, Draft, Record};
+pub use record::{ArticleDate, DateOrigin, DatePrecision, Draft, Record};
 
 /// Result with the archive's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
