@@ -62,7 +62,8 @@ const PLACEHOLDERS: &[&str] = &[
 /// - RFC 2822: `Tue, 20 Jun 2017 08:30:00 +0000`, `… GMT` (the weekday is not checked).
 ///
 /// Any other number is a Unix time whose unit its magnitude tells (below 10^11 seconds, then
-/// milliseconds, microseconds, nanoseconds), accepted from 1800-01-01 to a day from now.
+/// milliseconds, microseconds, nanoseconds), accepted from 1800-01-01 to a day from now but not
+/// within three years of 1970-01-01 (see [`from_unix_number`]).
 /// Date-times are converted to UTC.
 pub(crate) fn read_date_text(text: &str) -> DateRead {
     let text = text.trim();
@@ -169,15 +170,28 @@ fn looks_numeric(text: &str) -> bool {
         && digits.chars().any(|c| c.is_ascii_digit())
 }
 
+/// Unix times closer than this to 1970-01-01 (10^8 s: about three years, up to 1973-03-03)
+/// are implausible.
+const NEAR_EPOCH: f64 = 1e8;
+
 /// A Unix time of unknown unit: seconds below 10^11 in magnitude (10^11 s is the year 5138),
 /// milliseconds below 10^14, microseconds below 10^17, nanoseconds below 10^20; fractions of a
-/// second dropped. Accepted from 1800-01-01 to a day from now.
+/// second dropped. Accepted from 1800-01-01 to a day from now, except within [`NEAR_EPOCH`]
+/// seconds of 1970-01-01: a number that small is a short digit string or a counter ("201913",
+/// `12`), never a real publication time in seconds.
 pub(crate) fn from_unix_number(number: f64) -> DateRead {
     if number == 0.0 {
         return DateRead::Unknown;
     }
     if !number.is_finite() || number.abs() >= 1e20 {
         return DateRead::Unparseable;
+    }
+    if number.abs() < NEAR_EPOCH {
+        return DateRead::Implausible {
+            unit: "seconds",
+            date: DateTime::from_timestamp(number.floor() as i64, 0)
+                .map(|at| ArticleDate::from_datetime(at.naive_utc()).to_string()),
+        };
     }
     let (unit, per_second) = match number.abs() {
         n if n < 1e11 => ("seconds", 1.0),
@@ -310,8 +324,8 @@ mod tests {
         );
         // Before 1970 (negative), down to 1800.
         assert_eq!(
-            from_unix_number(-1.5),
-            DateRead::Date(at(1969, 12, 31, 86_398))
+            from_unix_number(-100_000_000.5),
+            DateRead::Date(at(1966, 10, 31, 51_199))
         );
         assert_eq!(
             from_unix_number(-5_364_662_400.0),
@@ -360,8 +374,23 @@ mod tests {
         assert_eq!(parse_date_text("2019-13"), None);
         assert_eq!(parse_date_text("2019-3"), None);
         assert_eq!(parse_date_text("2019-0x"), None);
-        // Six digits that make no month are a Unix time.
-        assert_eq!(parse_date_text("201913"), Some(at(1970, 1, 3, 29_113)));
+        // Six digits that make no month are no date (and never 1970).
+        assert_eq!(
+            read_date_text("201913"),
+            DateRead::Implausible {
+                unit: "seconds",
+                date: Some("1970-01-03T08:05:13Z".into())
+            }
+        );
+        assert!(matches!(
+            from_unix_number(-1.5),
+            DateRead::Implausible { .. }
+        ));
+        assert!(matches!(
+            from_unix_number(99_999_999.0),
+            DateRead::Implausible { .. }
+        ));
+        assert!(matches!(from_unix_number(100_000_000.0), DateRead::Date(_)));
         assert_eq!(ArticleDate::year(2019).unwrap().to_string(), "2019");
         assert_eq!(ArticleDate::month(2019, 3).unwrap().to_string(), "2019-03");
     }
@@ -401,8 +430,11 @@ mod tests {
             parse_date_text("20170620"),
             Some(ArticleDate::from_day(day(2017, 6, 20)))
         );
-        // Eight digits that are no date are Unix seconds.
-        assert_eq!(parse_date_text("99999999"), Some(at(1973, 3, 3, 35_199)));
+        // Eight digits that are no date are no date (Unix seconds of 1973 at most).
+        assert!(matches!(
+            read_date_text("99999999"),
+            DateRead::Implausible { .. }
+        ));
     }
 
     proptest::proptest! {
