@@ -33,43 +33,59 @@ pub(crate) fn has_extension(name: &str, ext: &str) -> bool {
     name.len() >= ext.len() && name[name.len() - ext.len()..].eq_ignore_ascii_case(ext)
 }
 
-/// Reads up to `n` bytes (fewer only at the end of input).
-fn peek(input: &mut dyn Read, n: usize) -> io::Result<Vec<u8>> {
-    let mut prefix = Vec::with_capacity(n);
-    input.take(n as u64).read_to_end(&mut prefix)?;
-    Ok(prefix)
-}
-
 /// Wraps the input in a decompressor: by the file name's suffix when it has one, else by magic
-/// bytes (zstd `28 B5 2F FD`, gzip `1F 8B`), so standard input may be compressed too.
+/// bytes (zstd `28 B5 2F FD`, gzip `1F 8B`), so standard input may be compressed too. A name
+/// that promises a compression the content does not start with is an error ("not gzip").
+///
+/// The magic bytes are peeked from the input's buffer, without consuming them, so that the
+/// first buffer of the result holds as much of the start as the first read gave (what
+/// [`other_type`] looks at).
 pub(crate) fn open(
     input: Box<dyn Read + Send>,
     compression: Option<Compression>,
 ) -> io::Result<Source> {
-    let mut input = input;
+    const ZSTD: &[u8] = &[0x28, 0xB5, 0x2F, 0xFD];
+    const GZIP: &[u8] = &[0x1F, 0x8B];
+    let mut buffered = BufReader::with_capacity(INPUT_BUFFER, input);
+    let head = loop {
+        match buffered.fill_buf() {
+            Ok(head) => break head,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    };
     let compression = if let Some(c) = compression {
-        c
-    } else {
-        let prefix = peek(&mut input, 4)?;
-        let found = if prefix.starts_with(&[0x28, 0xB5, 0x2F, 0xFD]) {
-            Compression::Zstd
-        } else if prefix.starts_with(&[0x1F, 0x8B]) {
-            Compression::Gzip
-        } else {
-            Compression::None
+        // The name promises a compression: say so when the content is not compressed that way
+        // (a decoder would only report a confusing "unexpected end of file").
+        let (magic, what) = match c {
+            Compression::Zstd => (ZSTD, "zstd"),
+            Compression::Gzip => (GZIP, "gzip"),
+            Compression::None => (&[][..], ""),
         };
-        input = Box::new(io::Cursor::new(prefix).chain(input));
-        found
+        let n = head.len().min(magic.len());
+        if head[..n] != magic[..n] || (head.is_empty() && !magic.is_empty()) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("not {what}: the name says {what}-compressed, the content is not"),
+            ));
+        }
+        c
+    } else if head.starts_with(ZSTD) {
+        Compression::Zstd
+    } else if head.starts_with(GZIP) {
+        Compression::Gzip
+    } else {
+        Compression::None
     };
     Ok(match compression {
-        Compression::None => Box::new(BufReader::with_capacity(INPUT_BUFFER, input)),
+        Compression::None => Box::new(buffered),
         Compression::Zstd => Box::new(BufReader::with_capacity(
             INPUT_BUFFER,
-            zstd::stream::read::Decoder::new(input)?,
+            zstd::stream::read::Decoder::with_buffer(buffered)?,
         )),
         Compression::Gzip => Box::new(BufReader::with_capacity(
             INPUT_BUFFER,
-            flate2::read::MultiGzDecoder::new(input),
+            flate2::read::MultiGzDecoder::new(buffered),
         )),
     })
 }
@@ -94,6 +110,85 @@ pub(crate) fn first_significant_byte(source: &mut Source) -> io::Result<Option<u
         let len = buf.len();
         source.consume(len);
     }
+}
+
+/// What kind of file of another type the start of an input shows, if any: markup (HTML, XML)
+/// or a table (CSV, TSV, also known by the name's extension). `base` is the name without a
+/// compression suffix.
+pub(crate) fn other_type(source: &mut Source, base: &str) -> io::Result<Option<&'static str>> {
+    if has_extension(base, ".csv") {
+        return Ok(Some("a CSV table"));
+    }
+    if has_extension(base, ".tsv") || has_extension(base, ".tab") {
+        return Ok(Some("a TSV table"));
+    }
+    let head = source.fill_buf()?;
+    let head = head.strip_prefix(&[0xEF, 0xBB, 0xBF][..]).unwrap_or(head);
+    let start = head.iter().position(|b| !b.is_ascii_whitespace());
+    let Some(start) = start else { return Ok(None) };
+    let head = &head[start..];
+    if head.first() == Some(&b'<')
+        && head
+            .get(1)
+            .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'!' || *b == b'?')
+    {
+        let lower = head[..head.len().min(4096)].to_ascii_lowercase();
+        let html = lower.windows(5).any(|w| w == b"<html") || lower.starts_with(b"<!doctype html");
+        return Ok(Some(if html { "HTML" } else { "XML or other markup" }));
+    }
+    if head.first().is_some_and(|b| matches!(b, b'{' | b'[')) {
+        return Ok(None);
+    }
+    Ok(table_separator(head).map(|sep| {
+        if sep == b'\t' {
+            "a TSV table"
+        } else {
+            "a CSV table"
+        }
+    }))
+}
+
+/// The separator of a table with a header row: the first lines (up to six) each hold the same
+/// number (at least two) of commas or tabs outside double quotes, and the first line's fields
+/// look like column names: at most 3 words and 40 bytes, not a number, no closing full stop.
+fn table_separator(head: &[u8]) -> Option<u8> {
+    let lines: Vec<&[u8]> = head
+        .split(|&b| b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+        .take(6)
+        .collect();
+    if lines.len() < 2 {
+        return None;
+    }
+    let count = |line: &[u8], sep: u8| {
+        let mut quoted = false;
+        line.iter()
+            .filter(|&&b| {
+                if b == b'"' {
+                    quoted = !quoted;
+                }
+                b == sep && !quoted
+            })
+            .count()
+    };
+    [b',', b'\t'].into_iter().find(|&sep| {
+        let n = count(lines[0], sep);
+        n >= 2
+            && lines[1..].iter().all(|l| count(l, sep) == n)
+            && lines[0].split(|&b| b == sep).all(|field| {
+                let field = field.trim_ascii();
+                !field.is_empty()
+                    && field.len() <= 40
+                    && !field.iter().all(u8::is_ascii_digit)
+                    && !field.ends_with(b".")
+                    && field
+                        .split(u8::is_ascii_whitespace)
+                        .filter(|w| !w.is_empty())
+                        .count()
+                        <= 3
+            })
+    })
 }
 
 /// Reads the whole input, or reports that it is longer than `max` bytes.
@@ -123,6 +218,10 @@ pub(crate) struct LineReader {
     buf: Vec<u8>,
     /// Whether bytes after the last line were already buffered when it ended.
     more: bool,
+    /// Bytes consumed from the source so far.
+    consumed: u64,
+    /// Offset in the source of the last line read.
+    start: u64,
 }
 
 impl LineReader {
@@ -131,7 +230,14 @@ impl LineReader {
             max,
             buf: Vec::new(),
             more: false,
+            consumed: 0,
+            start: 0,
         }
+    }
+
+    /// Offset in the source of the first byte of the last line read.
+    pub(crate) fn line_start(&self) -> u64 {
+        self.start
     }
 
     /// Whether the source already held bytes after the last line read: the next
@@ -144,6 +250,7 @@ impl LineReader {
     pub(crate) fn next_line(&mut self, source: &mut dyn BufRead) -> io::Result<Option<Line>> {
         self.buf.clear();
         self.more = false;
+        self.start = self.consumed;
         let mut too_long = false;
         let mut any = false;
         loop {
@@ -174,6 +281,7 @@ impl LineReader {
             }
             let rest = chunk.len() - used;
             source.consume(used);
+            self.consumed += used as u64;
             if done {
                 self.more = rest > 0;
                 break;

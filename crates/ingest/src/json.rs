@@ -4,7 +4,7 @@ use chrono::DateTime;
 use morgue_meta::{DateOrigin, Draft, Record};
 use serde_json::{Map, Value};
 
-use crate::dates::{from_unix_seconds, parse_date_text};
+use crate::dates::{DateRead, read_date_text};
 use crate::names::parse_author_string;
 use crate::text::normalize_body;
 use crate::{IngestError, Parsed};
@@ -13,7 +13,8 @@ use crate::{IngestError, Parsed};
 const BODY: &[&str] = &["body", "text", "maintext", "content"];
 /// Reporter fields, first match wins.
 const PEOPLE: &[&str] = &["reporters", "authors", "author", "byline"];
-/// Service fields, first match wins.
+/// Service fields, first match wins (`source` only when it is not an object: NewsAPI's
+/// `source: {id, name}` names the outlet).
 const SERVICE: &[&str] = &[
     "services",
     "service",
@@ -29,17 +30,80 @@ const DATE: &[&str] = &[
     "publish_date",
     "date_publish",
     "published_at",
+    "publishedAt",
+    "datePublished",
+    "pubDate",
 ];
+/// Title fields, first match wins.
+const TITLE: &[&str] = &["title", "headline"];
+/// Image fields, first match wins.
+const IMAGE: &[&str] = &["image", "urlToImage"];
+/// Fields of a wrapper object whose array holds the articles (`{"articles": [...]}`, NewsAPI).
+const WRAPPERS: &[&str] = &["articles"];
 /// Address fields, first match wins.
 const URL: &[&str] = &["url", "canonical_link", "link"];
 /// Tag fields, first match wins.
 const TAGS: &[&str] = &["tags", "keywords"];
 
 /// Parses bytes holding one JSON value into a draft.
+#[cfg(test)]
 pub(crate) fn parse_json_bytes(bytes: &[u8]) -> Result<Parsed, IngestError> {
-    let value: Value =
-        serde_json::from_slice(bytes).map_err(|e| IngestError::InvalidJson(e.to_string()))?;
+    let value: Value = serde_json::from_slice(bytes).map_err(|e| json_error(&e))?;
     parse_json_value(value)
+}
+
+/// Parses bytes holding one JSON value into drafts: one, or one per element of a wrapper's
+/// array (`{"articles": [...]}`: an object with no body field and an `articles` array).
+///
+/// `offset` is where the bytes start in the input, when known: invalid UTF-8 is then reported
+/// as "invalid UTF-8 at byte N" of the input, as for text files.
+pub(crate) fn parse_json_bytes_many(
+    bytes: &[u8],
+    offset: Option<u64>,
+) -> Vec<Result<Parsed, IngestError>> {
+    let value: Value = match serde_json::from_slice(bytes) {
+        Ok(value) => value,
+        Err(e) => {
+            // serde_json says "invalid unicode code point"; say where the bad byte is.
+            if let (Some(offset), Err(bad)) = (offset, std::str::from_utf8(bytes)) {
+                return vec![Err(IngestError::InvalidUtf8 {
+                    offset: offset + bad.valid_up_to() as u64,
+                })];
+            }
+            return vec![Err(json_error(&e))];
+        }
+    };
+    match unwrap_articles(value) {
+        Ok(items) => items.into_iter().map(parse_json_value).collect(),
+        Err(value) => vec![parse_json_value(value)],
+    }
+}
+
+/// The articles of a wrapper object, or the value back when it is none.
+fn unwrap_articles(value: Value) -> Result<Vec<Value>, Value> {
+    let Value::Object(mut object) = value else {
+        return Err(value);
+    };
+    let wrapper = if BODY.iter().any(|f| object.contains_key(*f)) {
+        None
+    } else {
+        WRAPPERS
+            .iter()
+            .find(|w| matches!(object.get(**w), Some(Value::Array(_))))
+            .copied()
+    };
+    match wrapper {
+        Some(field) => match object.remove(field) {
+            Some(Value::Array(items)) => Ok(items),
+            _ => Err(Value::Object(object)),
+        },
+        None => Err(Value::Object(object)),
+    }
+}
+
+/// serde_json's error as ours.
+fn json_error(e: &serde_json::Error) -> IngestError {
+    IngestError::InvalidJson(e.to_string())
 }
 
 /// Turns one JSON object into a draft.
@@ -76,7 +140,7 @@ pub(crate) fn parse_json_value(value: Value) -> Result<Parsed, IngestError> {
     }
 
     let mut record = Record::default();
-    if let Some(title) = fields.string(&["title"]) {
+    if let Some(title) = fields.string(TITLE) {
         record.title = title.trim().to_string();
     }
     if let Some((name, value)) = fields.take_first(PEOPLE) {
@@ -88,12 +152,38 @@ pub(crate) fn parse_json_value(value: Value) -> Result<Parsed, IngestError> {
                     record.outlet = outlet;
                 }
             }
+            // schema.org: `[{"name": …}]`, or one `{"@type": "Person", "name": …}`; an
+            // Organization is the outlet.
+            Value::Array(items) if items.iter().any(Value::is_object) => {
+                for item in items {
+                    match item {
+                        Value::String(name) => push_person(&mut record.reporters, &name),
+                        Value::Object(person) => {
+                            take_person(&mut record, &person, &name, &mut fields);
+                        }
+                        other => fields.wrong(&name, "a name or an object with a name", other),
+                    }
+                }
+            }
+            Value::Object(person) => take_person(&mut record, &person, &name, &mut fields),
             other => record.reporters = fields.list_value(&name, other).unwrap_or_default(),
         }
     }
     record.translators = fields.list(&["translators"]);
     record.editors = fields.list(&["editors"]);
     record.writers = fields.list(&["writers"]);
+    // NewsAPI: `source: {"id": …, "name": …}` names the outlet.
+    if let Some(Value::Object(source)) = fields.object.get("source")
+        && let Some(Value::String(name)) = source.get("name")
+    {
+        let name = name.trim().to_string();
+        if !name.is_empty() {
+            record.outlet = name;
+        }
+        if let Some(source) = fields.object.remove("source") {
+            fields.extra.insert("source".to_string(), source);
+        }
+    }
     record.services = fields.services();
     if let Some(outlet) = fields.string(&["outlet"])
         && !outlet.trim().is_empty()
@@ -101,19 +191,31 @@ pub(crate) fn parse_json_value(value: Value) -> Result<Parsed, IngestError> {
         record.outlet = outlet.trim().to_string();
     }
     if let Some((name, value)) = fields.take_first(DATE) {
-        let date = match &value {
-            Value::String(text) => parse_date_text(text),
-            Value::Number(n) => n.as_f64().and_then(from_unix_seconds),
-            _ => None,
+        let read = match &value {
+            Value::String(text) => read_date_text(text),
+            // A number's digits: `2019` is a year, `1552638600000` Unix milliseconds.
+            Value::Number(n) => read_date_text(&n.to_string()),
+            _ => DateRead::Unparseable,
         };
-        if let Some(date) = date {
-            record.date = Some(date);
-            record.date_origin = Some(DateOrigin::Given);
-        } else {
-            fields.warnings.push(format!(
-                "unparseable date {} in `{name}`; imported without a date",
-                compact(&value)
-            ));
+        let raw = compact(&value);
+        let warning = match read {
+            DateRead::Date(date) => {
+                record.date = Some(date);
+                record.date_origin = Some(DateOrigin::Given);
+                None
+            }
+            DateRead::Unknown => Some(format!("date {raw} in `{name}` means no date")),
+            DateRead::Implausible { unit, date } => Some(format!(
+                "implausible date {raw} in `{name}` (as Unix {unit}: {}; accepted are 1800-01-01 \
+                 to a day from now)",
+                date.as_deref().unwrap_or("out of range")
+            )),
+            DateRead::Unparseable => Some(format!("unparseable date {raw} in `{name}`")),
+        };
+        if let Some(warning) = warning {
+            fields
+                .warnings
+                .push(format!("{warning}; imported without a date"));
             fields.extra.insert(name, value);
         }
     }
@@ -127,7 +229,7 @@ pub(crate) fn parse_json_value(value: Value) -> Result<Parsed, IngestError> {
         }
     }
     record.url = fields.string(URL).unwrap_or_default().trim().to_string();
-    record.image = fields.string(&["image"]).unwrap_or_default();
+    record.image = fields.string(IMAGE).unwrap_or_default();
     record.caption = fields.string(&["caption"]).unwrap_or_default();
     record.tags = fields.list_or_split(TAGS);
     record.origin = fields.string(&["origin"]).unwrap_or_default();
@@ -180,6 +282,36 @@ pub(crate) fn parse_json_value(value: Value) -> Result<Parsed, IngestError> {
         draft: Draft { body, record },
         warnings,
     })
+}
+
+/// Adds a name unless empty or already present.
+fn push_person(names: &mut Vec<String>, name: &str) {
+    let name = name.trim();
+    if !name.is_empty() && !names.iter().any(|n| n == name) {
+        names.push(name.to_string());
+    }
+}
+
+/// A schema.org-style author object: a person's `name` is a reporter; an `Organization`'s is
+/// the outlet (unless one is known); an object without a string `name` is a warning, kept in
+/// `extra`.
+fn take_person(record: &mut Record, person: &Map<String, Value>, field: &str, fields: &mut Fields) {
+    let Some(Value::String(name)) = person.get("name") else {
+        fields.wrong(
+            field,
+            "names, or objects with a name",
+            Value::Object(person.clone()),
+        );
+        return;
+    };
+    let organisation = matches!(person.get("@type"), Some(Value::String(t)) if t == "Organization" || t == "NewsMediaOrganization");
+    if organisation {
+        if record.outlet.is_empty() {
+            name.trim().clone_into(&mut record.outlet);
+        }
+    } else {
+        push_person(&mut record.reporters, name);
+    }
 }
 
 /// The remaining fields of an object, with the warnings and extras gathered so far.
@@ -407,6 +539,7 @@ mod tests {
         let expected = Some(ArticleDate {
             day: NaiveDate::from_ymd_opt(2017, 6, 20).unwrap(),
             time: Some(30_600),
+            precision: morgue_meta::DatePrecision::Day,
         });
         assert_eq!(at(r#"{"body": "b", "date": 1497947400}"#), expected);
         assert_eq!(at(r#"{"body": "b", "published": 1497947400.9}"#), expected);
@@ -445,6 +578,62 @@ mod tests {
         assert_eq!(
             p.draft.record.extra.get("date").map(String::as_str),
             Some("true")
+        );
+    }
+
+    #[test]
+    fn epoch_units_periods_and_placeholders() {
+        let p = parse(r#"{"body": "b", "published": 1552638600000}"#);
+        assert_eq!(
+            p.draft.record.date.map(|d| d.to_string()).as_deref(),
+            Some("2019-03-15T08:30:00Z")
+        );
+        assert!(p.warnings.is_empty());
+        let p = parse(r#"{"body": "b", "date": "1714557600000"}"#);
+        assert_eq!(
+            p.draft.record.date.map(|d| d.to_string()).as_deref(),
+            Some("2024-05-01T10:00:00Z")
+        );
+        for (json, shown) in [
+            (r#"{"body": "b", "date": "2019"}"#, "2019"),
+            (r#"{"body": "b", "date": 2019}"#, "2019"),
+            (r#"{"body": "b", "date": "201903"}"#, "2019-03"),
+            (r#"{"body": "b", "date": "2019-03"}"#, "2019-03"),
+        ] {
+            let p = parse(json);
+            assert_eq!(
+                p.draft.record.date.map(|d| d.to_string()).as_deref(),
+                Some(shown),
+                "{json}"
+            );
+            assert_eq!(p.draft.record.date_origin, Some(DateOrigin::Given));
+        }
+        let p = parse(r#"{"body": "b", "date": 0}"#);
+        assert_eq!(p.draft.record.date, None);
+        assert_eq!(
+            p.warnings,
+            ["date 0 in `date` means no date; imported without a date"]
+        );
+        assert_eq!(
+            p.draft.record.extra.get("date").map(String::as_str),
+            Some("0")
+        );
+        let p = parse(r#"{"body": "b", "date": "unknown"}"#);
+        assert_eq!(p.draft.record.date, None);
+        assert_eq!(p.warnings.len(), 1);
+        let p = parse(r#"{"body": "b", "published": 99999999999999}"#);
+        assert_eq!(p.draft.record.date, None);
+        assert_eq!(
+            p.warnings,
+            [
+                "implausible date 99999999999999 in `published` (as Unix milliseconds: \
+                 5138-11-16T09:46:39Z; accepted are 1800-01-01 to a day from now); imported \
+                 without a date"
+            ]
+        );
+        assert_eq!(
+            p.draft.record.extra.get("published").map(String::as_str),
+            Some("99999999999999")
         );
     }
 

@@ -214,6 +214,21 @@ pub enum IngestError {
         /// What it is.
         found: &'static str,
     },
+    /// The input is a file of a type morgue does not import (yet): markup or a table.
+    #[error(
+        "{what}, not an article: morgue imports RFA text, plain text, JSON and JSON Lines \
+         (use --format text to store it as text anyway)"
+    )]
+    OtherType {
+        /// "HTML", "XML or other markup", "a CSV table", "a TSV table".
+        what: &'static str,
+    },
+    /// A JSON input (by its name or `--format json`) that does not start like JSON at all.
+    #[error("not JSON: the input starts with {start:?}, not `{{` or `[`")]
+    NotJson {
+        /// The first characters of the input.
+        start: String,
+    },
     /// Reading or decompressing the input failed; no more articles are read from it.
     #[error("read error: {0}")]
     Io(std::io::Error),
@@ -273,7 +288,8 @@ enum State {
         /// The input ended (or failed): only what is parsed or parsing is left.
         ended: bool,
     },
-    Values(ValueStream),
+    /// A `.json` input, and the articles of a wrapper object not yet yielded.
+    Values(ValueStream, VecDeque<Entry>),
     Done,
 }
 
@@ -282,7 +298,7 @@ impl fmt::Debug for Entries {
         let state = match &self.state {
             State::Start(_) => "start",
             State::Lines { .. } => "json lines",
-            State::Values(_) => "json",
+            State::Values(..) => "json",
             State::Done => "done",
         };
         f.debug_struct("Entries")
@@ -316,15 +332,17 @@ fn read_ahead(
     reader: &mut LineReader,
     line: &mut u64,
     ended: &mut bool,
-) -> Vec<(u64, Result<Vec<u8>, IngestError>)> {
+) -> Vec<(u64, u64, Result<Vec<u8>, IngestError>)> {
     let mut raw = Vec::new();
     let mut bytes = 0;
     while raw.len() < LOOKAHEAD_LINES && bytes < LOOKAHEAD_BYTES {
         *line += 1;
         let number = *line;
-        match reader.next_line(source) {
+        let next = reader.next_line(source);
+        let mut offset = reader.line_start();
+        match next {
             Err(e) => {
-                raw.push((number, Err(IngestError::Io(e))));
+                raw.push((number, offset, Err(IngestError::Io(e))));
                 *ended = true;
                 break;
             }
@@ -334,6 +352,7 @@ fn read_ahead(
             }
             Ok(Some(Line::TooLong)) => raw.push((
                 number,
+                offset,
                 Err(IngestError::LineTooLong {
                     max: MAX_ARTICLE_BYTES,
                 }),
@@ -341,10 +360,11 @@ fn read_ahead(
             Ok(Some(Line::Text(mut text))) => {
                 if number == 1 && text.starts_with(&[0xEF, 0xBB, 0xBF]) {
                     text.drain(..3);
+                    offset += 3;
                 }
                 if !text.iter().all(u8::is_ascii_whitespace) {
                     bytes += text.len();
-                    raw.push((number, Ok(text)));
+                    raw.push((number, offset, Ok(text)));
                 }
             }
         }
@@ -358,12 +378,14 @@ fn read_ahead(
 /// Parses one JSON line on the thread pool, where a panic would abort the process: a bug of
 /// the parser on some input becomes that line's error instead (the panic message is still
 /// printed), and the import goes on.
-fn parse_line_guarded(text: &[u8]) -> Result<Parsed, IngestError> {
-    std::panic::catch_unwind(|| json::parse_json_bytes(text)).unwrap_or_else(|_| {
-        Err(IngestError::InvalidJson(
-            "the parser failed on this line (a bug in morgue; please report it)".into(),
-        ))
-    })
+fn parse_line_guarded(text: &[u8], offset: u64) -> Vec<Result<Parsed, IngestError>> {
+    std::panic::catch_unwind(|| json::parse_json_bytes_many(text, Some(offset))).unwrap_or_else(
+        |_| {
+            vec![Err(IngestError::InvalidJson(
+                "the parser failed on this line (a bug in morgue; please report it)".into(),
+            ))]
+        },
+    )
 }
 
 /// An entry with the overrides applied and the input's name as the origin of its draft.
@@ -397,7 +419,7 @@ impl Entries {
                 ..
             } => ready.len() > 0 || !parsing.is_empty() || *ended || reader.more_buffered(),
             State::Done => true,
-            State::Start(_) | State::Values(_) => false,
+            State::Start(_) | State::Values(..) => false,
         }
     }
 
@@ -419,6 +441,17 @@ impl Entries {
             Ok(_) => {}
             Err(e) => return Some(self.finish(None, Err(IngestError::Io(e)))),
         }
+        // Markup and tables are refused unless the user asked for text: stored as text they
+        // would be junk articles.
+        if matches!(self.format, Format::Auto | Format::Json | Format::Jsonl) {
+            match input::other_type(&mut source, base) {
+                Ok(Some(what)) => {
+                    return Some(self.finish(None, Err(IngestError::OtherType { what })));
+                }
+                Ok(None) => {}
+                Err(e) => return Some(self.finish(None, Err(IngestError::Io(e)))),
+            }
+        }
         let format = match (self.format, format_of(base)) {
             (Format::Auto, None) => match input::first_significant_byte(&mut source) {
                 Ok(Some(b'[')) => Format::Json,
@@ -428,9 +461,31 @@ impl Entries {
             },
             (Format::Auto, Some(format)) | (format, _) => format,
         };
+        // A JSON file that does not start like JSON is one error, not one per value the
+        // scanner would find in it.
+        if format == Format::Json {
+            match input::first_significant_byte(&mut source) {
+                Ok(Some(b'[' | b'{') | None) => {}
+                Ok(Some(_)) => {
+                    let start = source.fill_buf().map_or_else(
+                        |_| String::new(),
+                        |head| {
+                            let head = head.strip_prefix(&[0xEF, 0xBB, 0xBF][..]).unwrap_or(head);
+                            String::from_utf8_lossy(head.trim_ascii_start())
+                                .chars()
+                                .take(20)
+                                .collect()
+                        },
+                    );
+                    return Some(self.finish(None, Err(IngestError::NotJson { start })));
+                }
+                Err(e) => return Some(self.finish(None, Err(IngestError::Io(e)))),
+            }
+        }
         let kind = match format {
             Format::Json => {
-                self.state = State::Values(ValueStream::new(source, MAX_ARTICLE_BYTES));
+                self.state =
+                    State::Values(ValueStream::new(source, MAX_ARTICLE_BYTES), VecDeque::new());
                 return self.next_value();
             }
             Format::Jsonl => {
@@ -486,9 +541,15 @@ impl Entries {
                 rayon::spawn(move || {
                     let parsed: Vec<Entry> = raw
                         .into_iter()
-                        .map(|(number, text)| {
-                            let outcome = text.and_then(|text| parse_line_guarded(&text));
-                            finish(&name, &overrides, Some(number), outcome)
+                        .flat_map(|(number, offset, text)| {
+                            let outcomes = match text {
+                                Ok(text) => parse_line_guarded(&text, offset),
+                                Err(e) => vec![Err(e)],
+                            };
+                            outcomes
+                                .into_iter()
+                                .map(|outcome| finish(&name, &overrides, Some(number), outcome))
+                                .collect::<Vec<_>>()
                         })
                         .collect();
                     // The receiver is gone only when the iteration was dropped.
@@ -512,19 +573,28 @@ impl Entries {
     }
 
     fn next_value(&mut self) -> Option<Entry> {
-        let State::Values(stream) = &mut self.state else {
+        let State::Values(stream, pending) = &mut self.state else {
             return None;
         };
+        if let Some(entry) = pending.pop_front() {
+            return Some(entry);
+        }
         let (line, value) = stream.next_value()?;
-        let outcome = match value {
-            Ok(bytes) => json::parse_json_bytes(&bytes),
-            Err(ScanError::TooLarge) => Err(IngestError::TooLarge {
+        let outcomes = match value {
+            Ok(bytes) => json::parse_json_bytes_many(&bytes, None),
+            Err(ScanError::TooLarge) => vec![Err(IngestError::TooLarge {
                 max: MAX_ARTICLE_BYTES,
-            }),
-            Err(ScanError::Syntax(message)) => Err(IngestError::InvalidJson(message)),
-            Err(ScanError::Io(e)) => Err(IngestError::Io(e)),
+            })],
+            Err(ScanError::Syntax(message)) => vec![Err(IngestError::InvalidJson(message))],
+            Err(ScanError::Io(e)) => vec![Err(IngestError::Io(e))],
         };
-        Some(self.finish(Some(line), outcome))
+        let (name, overrides) = (&self.name, &self.overrides);
+        pending.extend(
+            outcomes
+                .into_iter()
+                .map(|outcome| finish(name, overrides, Some(line), outcome)),
+        );
+        pending.pop_front().or_else(|| self.next_value())
     }
 }
 
@@ -538,7 +608,7 @@ impl Iterator for Entries {
                 self.state = state;
                 self.next_line()
             }
-            state @ State::Values(_) => {
+            state @ State::Values(..) => {
                 self.state = state;
                 self.next_value()
             }

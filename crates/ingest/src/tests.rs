@@ -578,6 +578,7 @@ fn export_shape_reads_back_identically() {
         date: Some(ArticleDate {
             day: NaiveDate::from_ymd_opt(2019, 3, 15).unwrap(),
             time: Some(45_296),
+            precision: morgue_meta::DatePrecision::Day,
         }),
         date_origin: Some(DateOrigin::Inferred),
         url: "https://example.org/port".into(),
@@ -887,4 +888,167 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
                 .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
         ]
     })
+}
+
+#[test]
+fn scraper_shapes_newsapi_wrapper_and_schema_org_authors() {
+    let newsapi = br#"{"status": "ok", "totalResults": 2, "articles": [
+        {"source": {"id": "bbc-news", "name": "BBC News"}, "author": "BBC News", "title": "One",
+         "url": "https://example.org/1", "urlToImage": "https://example.org/1.jpg",
+         "publishedAt": "2019-03-15T08:30:00Z", "content": "First body."},
+        {"source": {"id": null, "name": "Wire"}, "author": "Jane Doe", "title": "Two",
+         "publishedAt": "2019-03-16T08:30:00Z", "content": "Second body."}
+    ]}"#;
+    for (name, bytes) in [
+        ("news.json", newsapi.to_vec()),
+        (
+            "news.jsonl",
+            newsapi.split(|&b| b == b'\n').collect::<Vec<_>>().concat(),
+        ),
+    ] {
+        let all = entries(name, &bytes, Format::Auto);
+        assert_eq!(all.len(), 2, "{name}");
+        let first = all[0].outcome.as_ref().unwrap();
+        let r = &first.draft.record;
+        assert_eq!(first.draft.body, "First body.");
+        assert_eq!(r.title, "One");
+        assert_eq!(r.outlet, "BBC News");
+        assert!(r.reporters.is_empty(), "{:?}", r.reporters);
+        assert!(r.services.is_empty());
+        assert_eq!(r.image, "https://example.org/1.jpg");
+        assert_eq!(
+            r.date.map(|d| d.to_string()).as_deref(),
+            Some("2019-03-15T08:30:00Z")
+        );
+        assert!(first.warnings.is_empty(), "{:?}", first.warnings);
+        let second = all[1].outcome.as_ref().unwrap();
+        assert_eq!(second.draft.record.reporters, ["Jane Doe"]);
+        assert_eq!(second.draft.record.outlet, "Wire");
+    }
+    let p = one(
+        "a.json",
+        br#"{"headline": "Head", "articleBody": "x", "body": "b", "datePublished": "Fri, 15 Mar 2019 08:30:00 GMT",
+             "authors": [{"@type": "Person", "name": "Ann Lee"}, {"name": "Bo Chan"}, {"@type": "Organization", "name": "Daily"}]}"#,
+        Format::Auto,
+    )
+    .unwrap();
+    let r = &p.draft.record;
+    assert_eq!(r.title, "Head");
+    assert_eq!(r.reporters, ["Ann Lee", "Bo Chan"]);
+    assert_eq!(r.outlet, "Daily");
+    assert_eq!(
+        r.date.map(|d| d.to_string()).as_deref(),
+        Some("2019-03-15T08:30:00Z")
+    );
+    assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+}
+
+#[test]
+fn markup_and_tables_are_refused() {
+    let refused = |name: &str, bytes: &[u8]| {
+        let all = entries(name, bytes, Format::Auto);
+        assert_eq!(all.len(), 1, "{name}");
+        match &all[0].outcome {
+            Err(IngestError::OtherType { what }) => *what,
+            other => panic!("{name}: {other:?}"),
+        }
+    };
+    assert_eq!(
+        refused("page.html", b"<!DOCTYPE html>\n<html><body>x</body></html>"),
+        "HTML"
+    );
+    assert_eq!(
+        refused("page.txt", b"\n  <html lang=en><p>x</p></html>"),
+        "HTML"
+    );
+    assert_eq!(
+        refused("feed.xml", b"<?xml version=\"1.0\"?><rss></rss>"),
+        "XML or other markup"
+    );
+    assert_eq!(refused("data.csv", b"anything at all"), "a CSV table");
+    assert_eq!(
+        refused(
+            "data",
+            b"title,body,author,date\n\"A, b\",text,Ann,2019\nB,more,Bo,2020\n"
+        ),
+        "a CSV table"
+    );
+    assert_eq!(
+        refused("data.txt", b"title\tbody\tdate\nA\tx\t2019\n"),
+        "a TSV table"
+    );
+    assert_eq!(refused("page.json", b"<html></html>"), "HTML");
+    // JSON Lines have quoted fields and commas too, but are no table.
+    let lines = b"{\"body\": \"a\", \"title\": \"b\", \"x\": 1}\n{\"body\": \"c\", \"title\": \"d\", \"x\": 2}\n";
+    assert_eq!(entries("x", lines, Format::Auto).len(), 2);
+    assert_eq!(
+        refused("data.csv.gz", &gz(b"a,b,c\n1,2,3\n")),
+        "a CSV table"
+    );
+    let message = IngestError::OtherType { what: "HTML" }.to_string();
+    assert!(message.starts_with("HTML, not an article"), "{message}");
+    // Text that only looks a little like a table is an article.
+    for text in [
+        "Oil, gas, and coal prices rise\n\nPrices rose, traders said, on Monday.\n".as_bytes(),
+        b"Headline\n\nA body with a comma, and another, here.\nAnd one more, line, here.\n",
+        b"< not markup\n\nbody\n",
+        b"Lord Scarman, 93, dies peacefully\n\nThe lawyer, who led it, has died.\n\nA, b, c.\n",
+    ] {
+        assert!(
+            one("a.txt", text, Format::Auto).is_ok(),
+            "{}",
+            String::from_utf8_lossy(text)
+        );
+    }
+    // --format text stores it as asked.
+    assert!(one("page.html", b"<html>\n\nx</html>", Format::Text).is_ok());
+}
+
+#[test]
+fn a_text_file_read_as_json_is_one_error() {
+    let text = "Headline\n\n".to_string() + &"A line of text, {not} json [at] all.\n".repeat(30);
+    let all = entries("notes.txt", text.as_bytes(), Format::Json);
+    assert_eq!(all.len(), 1);
+    assert_eq!(
+        all[0].outcome.as_ref().unwrap_err().to_string(),
+        "not JSON: the input starts with \"Headline\\n\\nA line of \", not `{` or `[`"
+    );
+    let all = entries("notes.json", text.as_bytes(), Format::Auto);
+    assert_eq!(all.len(), 1);
+}
+
+#[test]
+fn a_compression_suffix_that_lies_is_named() {
+    let text = error_text("a.txt.gz", b"plain text, not gzip");
+    assert!(text.contains("not gzip"), "{text}");
+    let text = error_text("a.jsonl.zst", b"{\"body\": \"b\"}\n");
+    assert!(text.contains("not zstd"), "{text}");
+    let text = error_text("empty.gz", b"");
+    assert!(text.contains("not gzip"), "{text}");
+}
+
+#[test]
+fn invalid_utf8_in_a_json_line_names_its_byte() {
+    let mut bytes = b"{\"body\": \"ok\"}\n{\"body\": \"bad \xFF here\"}\n".to_vec();
+    let all = entries("a.jsonl", &bytes, Format::Auto);
+    assert_eq!(all.len(), 2);
+    assert!(all[0].outcome.is_ok());
+    assert_eq!(all[1].line, Some(2));
+    assert_eq!(
+        all[1].outcome.as_ref().unwrap_err().to_string(),
+        "invalid UTF-8 at byte 29"
+    );
+    assert_eq!(bytes[29], 0xFF);
+    // After a BOM and CRLF lines too.
+    bytes = [
+        b"\xEF\xBB\xBF".as_slice(),
+        b"{\"body\": \"ok\"}\r\n{\"body\": \"\xC3\"}\r\n",
+    ]
+    .concat();
+    let all = entries("a.jsonl", &bytes, Format::Auto);
+    assert_eq!(
+        all[1].outcome.as_ref().unwrap_err().to_string(),
+        "invalid UTF-8 at byte 29"
+    );
+    assert_eq!(bytes[29], 0xC3);
 }

@@ -1,18 +1,26 @@
 //! The byte encoding of records: the only place that knows bincode.
 //!
 //! A stored record value is `[version u8 = 1][bincode 2 "standard" encoding of RecordV1]`, where
-//! `RecordV1` is a private struct of primitive fields (see docs/format.md). Changing `Record` does
-//! not change the bytes: only an explicit new version here does.
+//! `RecordV1` is a private struct of primitive fields (see docs/format.md); or, for a record whose
+//! date is only a month or a year, `[version u8 = 2][the same RecordV1 bytes][precision u8]`.
+//! Changing `Record` does not change the bytes: only an explicit new version here does.
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use crate::record::{ArticleDate, DateOrigin, Record};
+use crate::record::{ArticleDate, DateOrigin, DatePrecision, Record};
 
-/// The record value format this build writes.
+/// The record value format this build writes for a record whose date (if any) is a day.
 pub(crate) const RECORD_VERSION: u8 = 1;
+/// The record value format this build writes for a record whose date is a month or a year:
+/// version 1's bytes followed by one precision byte ([`PRECISION_MONTH`] or [`PRECISION_YEAR`]).
+pub(crate) const RECORD_VERSION_PERIOD: u8 = 2;
+/// Precision byte of a version-2 value: the date is a month.
+const PRECISION_MONTH: u8 = 1;
+/// Precision byte of a version-2 value: the date is a year.
+const PRECISION_YEAR: u8 = 2;
 
 /// Largest record value decoded: bounds allocations on hostile bytes.
 const LIMIT: usize = 64 << 20;
@@ -101,21 +109,34 @@ pub(crate) fn encode(record: &Record, body_len: u64) -> Vec<u8> {
             .collect(),
         body_len,
     };
-    let mut out = vec![RECORD_VERSION];
+    let precision = match record.date.map(|d| d.precision) {
+        None | Some(DatePrecision::Day) => None,
+        Some(DatePrecision::Month) => Some(PRECISION_MONTH),
+        Some(DatePrecision::Year) => Some(PRECISION_YEAR),
+    };
+    let mut out = vec![precision.map_or(RECORD_VERSION, |_| RECORD_VERSION_PERIOD)];
     // Encoding into a Vec only fails beyond the configured limit; records never get there
     // because drafts are bounded well below it, and an error here would be a bug.
-    match bincode::serde::encode_into_std_write(&v, &mut out, config()) {
-        Ok(_) => out,
-        Err(e) => unreachable!("record encoding failed: {e}"),
+    if let Err(e) = bincode::serde::encode_into_std_write(&v, &mut out, config()) {
+        unreachable!("record encoding failed: {e}");
     }
+    out.extend(precision);
+    out
 }
 
 /// Decodes a record value into the record and its body length.
 pub(crate) fn decode(bytes: &[u8]) -> Result<(Record, u64), DecodeError> {
     let (&version, rest) = bytes.split_first().ok_or(DecodeError::Empty)?;
-    if version != RECORD_VERSION {
-        return Err(DecodeError::Version(version));
-    }
+    let (rest, precision) = match version {
+        RECORD_VERSION => (rest, DatePrecision::Day),
+        RECORD_VERSION_PERIOD => match rest.split_last() {
+            Some((&PRECISION_MONTH, rest)) => (rest, DatePrecision::Month),
+            Some((&PRECISION_YEAR, rest)) => (rest, DatePrecision::Year),
+            Some((n, _)) => return Err(DecodeError::Malformed(format!("date precision {n}"))),
+            None => return Err(DecodeError::Malformed("no date precision".into())),
+        },
+        _ => return Err(DecodeError::Version(version)),
+    };
     let (v, used): (RecordV1, usize) = bincode::serde::decode_from_slice(rest, config())
         .map_err(|e| DecodeError::Malformed(e.to_string()))?;
     if used != rest.len() {
@@ -125,14 +146,33 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(Record, u64), DecodeError> {
         )));
     }
     let date = match v.date {
-        None => None,
+        None if precision == DatePrecision::Day => None,
+        None => {
+            return Err(DecodeError::Malformed(
+                "date precision without a date".into(),
+            ));
+        }
         Some((days, time)) => {
             let day = day_from_epoch(i64::from(days))
                 .ok_or_else(|| DecodeError::Malformed(format!("day {days} out of range")))?;
             if time.is_some_and(|t| t >= 86_400) {
                 return Err(DecodeError::Malformed("time of day out of range".into()));
             }
-            Some(ArticleDate { day, time })
+            let first = match precision {
+                DatePrecision::Day => day,
+                DatePrecision::Month => day.with_day(1).unwrap_or(day),
+                DatePrecision::Year => day.with_day(1).and_then(|d| d.with_month(1)).unwrap_or(day),
+            };
+            if precision != DatePrecision::Day && (time.is_some() || first != day) {
+                return Err(DecodeError::Malformed(
+                    "a month or year that is not its first day".into(),
+                ));
+            }
+            Some(ArticleDate {
+                day,
+                time,
+                precision,
+            })
         }
     };
     let date_origin = match v.date_origin {
@@ -176,6 +216,7 @@ mod tests {
             date: Some(ArticleDate {
                 day: NaiveDate::from_ymd_opt(2017, 6, 20).unwrap(),
                 time: Some(3600),
+                precision: DatePrecision::Day,
             }),
             date_origin: Some(DateOrigin::Inferred),
             url: "u".into(),
@@ -210,6 +251,43 @@ mod tests {
     }
 
     #[test]
+    fn periods_are_version_2() {
+        for (date, byte) in [
+            (ArticleDate::month(2019, 3).unwrap(), PRECISION_MONTH),
+            (ArticleDate::year(2019).unwrap(), PRECISION_YEAR),
+        ] {
+            let record = Record {
+                date: Some(date),
+                date_origin: Some(DateOrigin::Given),
+                ..sample()
+            };
+            let bytes = encode(&record, 300);
+            // Version 2 is version 1's bytes (with the period's first day) plus the precision.
+            let day = Record {
+                date: Some(ArticleDate::from_day(date.day)),
+                ..record.clone()
+            };
+            let mut expected = encode(&day, 300);
+            expected[0] = RECORD_VERSION_PERIOD;
+            expected.push(byte);
+            assert_eq!(bytes, expected);
+            assert_eq!(decode(&bytes), Ok((record, 300)));
+            // Other precision bytes, and a period that does not start on its first day, fail.
+            let mut bad = bytes.clone();
+            *bad.last_mut().unwrap() = 3;
+            assert!(matches!(decode(&bad), Err(DecodeError::Malformed(_))));
+            let mut bad = encode(&sample(), 300);
+            bad[0] = RECORD_VERSION_PERIOD;
+            bad.push(byte);
+            assert!(matches!(decode(&bad), Err(DecodeError::Malformed(_))));
+        }
+        let mut no_date = encode(&Record::default(), 0);
+        no_date[0] = RECORD_VERSION_PERIOD;
+        no_date.push(PRECISION_YEAR);
+        assert!(matches!(decode(&no_date), Err(DecodeError::Malformed(_))));
+    }
+
+    #[test]
     fn round_trip_default() {
         let bytes = encode(&Record::default(), 0);
         assert_eq!(decode(&bytes), Ok((Record::default(), 0)));
@@ -218,8 +296,8 @@ mod tests {
     #[test]
     fn rejects_version_trailing_and_garbage() {
         let mut bytes = encode(&sample(), 1);
-        bytes[0] = 2;
-        assert_eq!(decode(&bytes), Err(DecodeError::Version(2)));
+        bytes[0] = 3;
+        assert_eq!(decode(&bytes), Err(DecodeError::Version(3)));
         let mut bytes = encode(&sample(), 1);
         bytes.push(0);
         assert!(matches!(decode(&bytes), Err(DecodeError::Malformed(_))));

@@ -46,16 +46,18 @@ pub(crate) const FACET_TAG: u8 = b'f';
 /// Version byte of every format-2 value.
 pub(crate) const VALUE_VERSION: u8 = 2;
 
-/// Normalizes a name for matching: Unicode lowercase, runs of whitespace collapsed to one space,
-/// surrounding whitespace trimmed, control characters (including NUL) removed.
+/// Normalizes a name for matching: Unicode NFC (so "Zoë" typed with a combining diaeresis is
+/// the "Zoë" of the archive), lowercase, runs of whitespace collapsed to one space, surrounding
+/// whitespace trimmed, control characters (including NUL) removed.
 ///
 /// ```
 /// assert_eq!(morgue_meta::normalize("  Qiao\t\nLONG "), "qiao long");
+/// assert_eq!(morgue_meta::normalize("Zoe\u{308}"), morgue_meta::normalize("Zo\u{eb}"));
 /// ```
 pub fn normalize(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     let mut pending_space = false;
-    for c in name.chars() {
+    for c in nfc(name).chars() {
         if c.is_whitespace() {
             pending_space = !out.is_empty();
         } else if !c.is_control() {
@@ -67,6 +69,17 @@ pub fn normalize(name: &str) -> String {
         }
     }
     out
+}
+
+/// The name in Unicode Normalization Form C (composed), borrowed when it already is (the
+/// usual case, checked quickly).
+fn nfc(name: &str) -> std::borrow::Cow<'_, str> {
+    use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
+    if is_nfc_quick(name.chars()) == IsNormalized::Yes {
+        std::borrow::Cow::Borrowed(name)
+    } else {
+        std::borrow::Cow::Owned(name.nfc().collect())
+    }
 }
 
 /// The order-preserving date key: 0 when undated, else
@@ -205,15 +218,18 @@ mod tests {
             Some(ArticleDate {
                 day: d(1969, 12, 31),
                 time: Some(86_399),
+                precision: crate::DatePrecision::Day,
             }),
             Some(ArticleDate::from_day(d(1970, 1, 1))),
             Some(ArticleDate {
                 day: d(1970, 1, 1),
                 time: Some(0),
+                precision: crate::DatePrecision::Day,
             }),
             Some(ArticleDate {
                 day: d(1970, 1, 1),
                 time: Some(1),
+                precision: crate::DatePrecision::Day,
             }),
             Some(ArticleDate::from_day(d(2017, 6, 20))),
             Some(ArticleDate::from_day(NaiveDate::MAX)),

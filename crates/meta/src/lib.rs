@@ -70,7 +70,7 @@ use tx::Tx;
 pub use keys::normalize;
 pub use morgue_store::{BlobId, OptimizeProgress, OptimizeReport};
 pub use query::{Cursor, Hit, Hits, Index, Query};
-pub use record::{ArticleDate, DateOrigin, Draft, Record};
+pub use record::{ArticleDate, DateOrigin, DatePrecision, Draft, Record};
 pub use verify::{ArchiveStats, Facet, Problem, Report};
 
 /// Result with the archive's [`Error`].

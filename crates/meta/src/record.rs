@@ -40,21 +40,40 @@ impl DateOrigin {
     }
 }
 
-/// A calendar date in UTC, with an optional time of day.
+/// How much of an [`ArticleDate`] is known: the day, or only its month or year.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DatePrecision {
+    /// The day is known (and maybe the time of day).
+    #[default]
+    Day,
+    /// Only the month: `day` is the month's first day, and there is no time.
+    Month,
+    /// Only the year: `day` is January 1, and there is no time.
+    Year,
+}
+
+/// A calendar date in UTC, with an optional time of day; or only a month or a year.
 ///
-/// Ordered chronologically; a date without a time sorts before any time on the same day.
+/// Ordered chronologically; a date without a time sorts before any time on the same day, and a
+/// month or year sorts on its first day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ArticleDate {
-    /// The calendar day.
+    /// The calendar day (the first day of the period when `precision` is a month or year).
     pub day: chrono::NaiveDate,
-    /// Seconds since midnight UTC, when the time is known (`0..86_400`).
+    /// Seconds since midnight UTC, when the time is known (`0..86_400`); `None` for a period.
     pub time: Option<u32>,
+    /// Whether the day is known, or only the month or year.
+    pub precision: DatePrecision,
 }
 
 impl ArticleDate {
     /// A date with no time of day.
     pub fn from_day(day: chrono::NaiveDate) -> Self {
-        ArticleDate { day, time: None }
+        ArticleDate {
+            day,
+            time: None,
+            precision: DatePrecision::Day,
+        }
     }
 
     /// A UTC date and time.
@@ -63,7 +82,26 @@ impl ArticleDate {
         ArticleDate {
             day: dt.date(),
             time: Some(dt.time().num_seconds_from_midnight()),
+            precision: DatePrecision::Day,
         }
+    }
+
+    /// A whole year (`None` when chrono cannot represent it).
+    pub fn year(year: i32) -> Option<Self> {
+        Some(ArticleDate {
+            day: chrono::NaiveDate::from_ymd_opt(year, 1, 1)?,
+            time: None,
+            precision: DatePrecision::Year,
+        })
+    }
+
+    /// A whole month (`None` for an invalid month).
+    pub fn month(year: i32, month: u32) -> Option<Self> {
+        Some(ArticleDate {
+            day: chrono::NaiveDate::from_ymd_opt(year, month, 1)?,
+            time: None,
+            precision: DatePrecision::Month,
+        })
     }
 
     /// The instant as a UTC date-time (midnight when no time is known).
@@ -76,11 +114,16 @@ impl ArticleDate {
 }
 
 impl fmt::Display for ArticleDate {
-    /// `YYYY-MM-DD`, or RFC 3339 (`YYYY-MM-DDTHH:MM:SSZ`) when a time is known.
+    /// `YYYY-MM-DD`, or RFC 3339 (`YYYY-MM-DDTHH:MM:SSZ`) when a time is known; `YYYY-MM` for
+    /// a month and `YYYY` for a year.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.time {
-            None => write!(f, "{}", self.day.format("%Y-%m-%d")),
-            Some(_) => write!(f, "{}", self.to_datetime().format("%Y-%m-%dT%H:%M:%SZ")),
+        match (self.precision, self.time) {
+            (DatePrecision::Year, _) => write!(f, "{}", self.day.format("%Y")),
+            (DatePrecision::Month, _) => write!(f, "{}", self.day.format("%Y-%m")),
+            (DatePrecision::Day, None) => write!(f, "{}", self.day.format("%Y-%m-%d")),
+            (DatePrecision::Day, Some(_)) => {
+                write!(f, "{}", self.to_datetime().format("%Y-%m-%dT%H:%M:%SZ"))
+            }
         }
     }
 }

@@ -274,6 +274,27 @@ impl Gen {
         self.write("empty.jsonl", b"")?;
         self.bad("empty.jsonl", "an empty JSON Lines file");
 
+        // Files of other types under an accepted name: refused, never stored as text.
+        self.write(
+            "page.txt",
+            b"<!DOCTYPE html>\n<html><head><title>Page</title></head><body>x</body></html>\n",
+        )?;
+        self.bad("page.txt", "HTML in a .txt file");
+        self.write(
+            "table.txt",
+            b"title,body,author,date\n\"Rain, again\",It rained.,Ann Lee,2019\nSun,It shone.,Bo Chan,2020\n",
+        )?;
+        self.bad("table.txt", "a CSV table in a .txt file");
+        self.write(
+            "text.json",
+            "Headline\n\nA line, {with} [brackets].\n"
+                .repeat(20)
+                .as_bytes(),
+        )?;
+        self.bad("text.json", "plain text in a .json file");
+        self.write("fake.txt.gz", b"Headline\n\nNot gzip at all.\n")?;
+        self.bad("fake.txt.gz", "a .gz file that is not gzip");
+
         // UTF-16 with a BOM: decoding it or refusing it are both fair.
         let body = self.body("UTF-16");
         let text = format!("UTF-16 Headline\n\n{body}\n");

@@ -9,6 +9,7 @@ mod errors;
 mod help;
 mod hostile;
 mod import;
+mod input_defects;
 mod lifecycle;
 mod locking;
 mod optimize;

@@ -146,6 +146,7 @@ fn dates_order_ranges_and_cursor() {
         Some(ArticleDate {
             day: day(2017, 6, d),
             time: t,
+            precision: crate::DatePrecision::Day,
         })
     };
     let batch = vec![
@@ -231,6 +232,7 @@ fn invalid_time_is_rejected() {
         Some(ArticleDate {
             day: day(2020, 1, 1),
             time: Some(86_400),
+            precision: crate::DatePrecision::Day,
         }),
     );
     assert!(matches!(

@@ -14,6 +14,7 @@ fn article(i: u32) -> Draft {
     let d = ArticleDate {
         day: day(2010, 1, 1) + chrono::Days::new(u64::from((i * 7919) % 60)),
         time: i.is_multiple_of(3).then_some(i % 86_400),
+        precision: crate::DatePrecision::Day,
     };
     let mut a = draft(&format!("article {i}"), &["Ann Lee"], &["Desk"], Some(d));
     if i.is_multiple_of(5) {
@@ -153,6 +154,7 @@ fn prepare_batch_fails_per_draft() {
     let late = ArticleDate {
         day: day(2020, 1, 1),
         time: Some(86_400),
+        precision: crate::DatePrecision::Day,
     };
     let drafts = vec![
         draft("good one", &["Ann"], &["Khmer"], None),

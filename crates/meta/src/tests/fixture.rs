@@ -25,6 +25,7 @@ fn drafts() -> Vec<Draft> {
                 date: Some(ArticleDate {
                     day: day(2017, 6, 20),
                     time: Some(45_296),
+                    precision: crate::DatePrecision::Day,
                 }),
                 date_origin: Some(DateOrigin::Given),
                 url: "https://example.invalid/one".into(),
@@ -299,6 +300,7 @@ fn a_generated_format_1_archive_upgrades_whole() {
             let date = (i % 7 != 0).then(|| ArticleDate {
                 day: day(2000 + (i % 20) as i32, 1 + i % 12, 1 + i % 28),
                 time: (i % 3 == 0).then_some(i * 13 % 86_400),
+                precision: crate::DatePrecision::Day,
             });
             let record = Record {
                 title: format!("Title {i}"),

@@ -34,8 +34,11 @@ fn date() -> impl Strategy<Value = Option<ArticleDate>> {
         )
             .prop_map(|(d, time)| Some(ArticleDate {
                 day: day(2017, 6, d),
-                time
+                time,
+                precision: crate::DatePrecision::Day,
             })),
+        Just(ArticleDate::month(2017, 6)),
+        Just(ArticleDate::year(2017)),
     ]
 }
 

@@ -1,0 +1,254 @@
+//! Input-side defects of issue 14: dates (epoch units, years and months, placeholders), reporter
+//! names, scraper shapes, files of other types, and input error messages.
+
+use std::fs;
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use crate::common::{Env, stderr};
+
+/// Writes `content` to a file named `name` in the test's directory; returns its path as text.
+fn write(env: &Env, name: &str, content: impl AsRef<[u8]>) -> String {
+    let path: PathBuf = env.dir.path().join(name);
+    fs::write(&path, content).expect("writing input");
+    path.display().to_string()
+}
+
+/// The listed article with this title.
+fn article(env: &Env, title: &str) -> Value {
+    env.list_json(&[])
+        .into_iter()
+        .find(|a| a["title"] == title)
+        .unwrap_or_else(|| panic!("no article titled {title:?}"))
+}
+
+#[test]
+fn epoch_milliseconds_periods_and_placeholders_are_read_right() {
+    let env = Env::new();
+    let input = write(
+        &env,
+        "dates.jsonl",
+        concat!(
+            r#"{"title": "ms", "body": "one", "published": 1552638600000}"#,
+            "\n",
+            r#"{"title": "ms text", "body": "two", "date": "1714557600000"}"#,
+            "\n",
+            r#"{"title": "year", "body": "three", "date": "2019"}"#,
+            "\n",
+            r#"{"title": "month", "body": "four", "date": "201903"}"#,
+            "\n",
+            r#"{"title": "month dash", "body": "five", "date": "2019-03"}"#,
+            "\n",
+            r#"{"title": "zero", "body": "six", "date": 0}"#,
+            "\n",
+            r#"{"title": "far", "body": "seven", "date": 99999999999999}"#,
+            "\n",
+            r#"{"title": "rss", "body": "eight", "date": "Fri, 15 Mar 2019 08:30:00 GMT"}"#,
+            "\n",
+        ),
+    );
+    let out = env.run(&["import", &input]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("date 0 in `date` means no date"), "{err}");
+    assert!(err.contains("implausible date 99999999999999"), "{err}");
+    let date = |title: &str| article(&env, title)["date"].clone();
+    assert_eq!(date("ms"), "2019-03-15T08:30:00Z");
+    assert_eq!(date("ms text"), "2024-05-01T10:00:00Z");
+    assert_eq!(date("year"), "2019");
+    assert_eq!(date("month"), "2019-03");
+    assert_eq!(date("month dash"), "2019-03");
+    assert_eq!(date("zero"), Value::Null);
+    assert_eq!(date("far"), Value::Null);
+    assert_eq!(
+        article(&env, "far")["extra"]["date"],
+        99_999_999_999_999_u64
+    );
+    assert_eq!(date("rss"), "2019-03-15T08:30:00Z");
+
+    // `show` does not pretend to know the day; `--since` finds a year and a month.
+    let id = article(&env, "year")["id"].as_str().unwrap().to_owned();
+    let shown = env.ok(&["show", &id]);
+    assert!(
+        shown
+            .lines()
+            .any(|l| l.starts_with("date") && l.contains(" 2019 (given)")),
+        "{shown}"
+    );
+    let mut since = env.titles(&["--since", "2019", "--until", "2019"]);
+    since.sort();
+    assert_eq!(since, ["month", "month dash", "ms", "rss", "year"]);
+    let mut march = env.titles(&["--since", "2019-03", "--until", "2019-03"]);
+    march.sort();
+    assert_eq!(march, ["month", "month dash", "ms", "rss"]);
+
+    // Export -> import into a new archive gives the same records.
+    let exported = env.ok(&["export"]);
+    let again = Env::new();
+    let file = write(&again, "export.jsonl", &exported);
+    let out = again.run(&["import", &file]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("warnings 0"), "{}", stderr(&out));
+    assert_eq!(again.ok(&["export"]), exported);
+}
+
+#[test]
+fn reporter_names_keep_their_case_and_organisations_are_outlets() {
+    let env = Env::new();
+    let lines = [
+        (r#""author": "BBC News""#, "bbc"),
+        (r#""author": "NASA JPL""#, "nasa"),
+        (r#""author": "By JOHN McDONALD, Reuters""#, "mcdonald"),
+        (r#""author": "Doe, Jane""#, "last first"),
+        (r#""author": "Jane Doe, PhD""#, "degree"),
+        (
+            r#""author": "Jane Doe and John Roe, Reuters and AP""#,
+            "two",
+        ),
+        (r#""author": "By Ann Lee in Hong Kong""#, "place"),
+    ];
+    let mut text = String::new();
+    for (author, title) in lines {
+        use std::fmt::Write as _;
+        let _ = writeln!(
+            text,
+            "{{\"title\": \"{title}\", \"body\": \"{title} body\", {author}}}"
+        );
+    }
+    let input = write(&env, "names.jsonl", text);
+    env.ok(&["import", &input]);
+    let who = |title: &str| {
+        let a = article(&env, title);
+        (
+            a["reporters"].clone(),
+            a["outlet"].as_str().unwrap_or("").to_owned(),
+        )
+    };
+    assert_eq!(who("bbc"), (serde_json::json!([]), "BBC News".into()));
+    assert_eq!(who("nasa"), (serde_json::json!([]), "NASA JPL".into()));
+    assert_eq!(
+        who("mcdonald"),
+        (serde_json::json!(["John McDonald"]), "Reuters".into())
+    );
+    assert_eq!(
+        who("last first"),
+        (serde_json::json!(["Jane Doe"]), String::new())
+    );
+    assert_eq!(
+        who("degree"),
+        (serde_json::json!(["Jane Doe"]), String::new())
+    );
+    assert_eq!(
+        who("two"),
+        (
+            serde_json::json!(["Jane Doe", "John Roe"]),
+            "Reuters and AP".into()
+        )
+    );
+    assert_eq!(
+        who("place"),
+        (serde_json::json!(["Ann Lee"]), String::new())
+    );
+    let mut doe = env.titles(&["--reporter", "jane doe"]);
+    doe.sort();
+    assert_eq!(doe, ["degree", "last first", "two"]);
+}
+
+#[test]
+fn reporter_names_match_whatever_their_unicode_form() {
+    let env = Env::new();
+    // Stored with a precomposed ë (NFC), typed with e + combining diaeresis (NFD); and the
+    // other way round.
+    let input = write(
+        &env,
+        "zoe.jsonl",
+        "{\"title\": \"nfc\", \"body\": \"one\", \"reporters\": [\"Zo\u{eb} Lee\"]}\n\
+         {\"title\": \"nfd\", \"body\": \"two\", \"reporters\": [\"Ren\u{65}\u{301}e Roe\"]}\n",
+    );
+    env.ok(&["import", &input]);
+    assert_eq!(env.titles(&["--reporter", "Zoe\u{308} Lee"]), ["nfc"]);
+    assert_eq!(env.titles(&["--reporter", "Zo\u{eb} Lee"]), ["nfc"]);
+    assert_eq!(env.titles(&["--reporter", "Ren\u{e9}e Roe"]), ["nfd"]);
+}
+
+#[test]
+fn scraper_shapes_are_read() {
+    let env = Env::new();
+    let input = write(
+        &env,
+        "newsapi.json",
+        r#"{"status": "ok", "articles": [
+            {"source": {"id": "bbc-news", "name": "BBC News"}, "author": "Jane Doe",
+             "headline": "Port strike", "publishedAt": "2019-03-15T08:30:00Z", "content": "The port shut."},
+            {"source": {"id": null, "name": "Wire"}, "authors": [{"name": "Ann Lee"}, {"name": "Bo Chan"}],
+             "title": "Rain", "pubDate": "Fri, 15 Mar 2019 08:30:00 GMT", "content": "It rained."}
+        ]}"#,
+    );
+    let out = env.run(&["import", &input]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("stored 2,"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("warnings 0"), "{}", stderr(&out));
+    let strike = article(&env, "Port strike");
+    assert_eq!(strike["outlet"], "BBC News");
+    assert_eq!(strike["reporters"], serde_json::json!(["Jane Doe"]));
+    assert_eq!(strike["date"], "2019-03-15T08:30:00Z");
+    let rain = article(&env, "Rain");
+    assert_eq!(rain["reporters"], serde_json::json!(["Ann Lee", "Bo Chan"]));
+    assert_eq!(rain["outlet"], "Wire");
+    assert_eq!(rain["date"], "2019-03-15T08:30:00Z");
+}
+
+#[test]
+fn named_files_of_other_types_are_refused() {
+    let env = Env::new();
+    let csv = write(&env, "data.csv", "title,body,author,date\nA,b,c,2019\n");
+    let html = write(
+        &env,
+        "page.html",
+        "<!DOCTYPE html>\n<html><body>x</body></html>\n",
+    );
+    let out = env.run(&["import", &csv, &html]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("data.csv: a CSV table, not an article"),
+        "{err}"
+    );
+    assert!(err.contains("page.html: HTML, not an article"), "{err}");
+    assert!(err.contains("stored 0,"), "{err}");
+    assert!(env.list_json(&[]).is_empty());
+}
+
+#[test]
+fn a_text_file_imported_as_json_is_one_error() {
+    let env = Env::new();
+    let text =
+        "Headline\n\n".to_string() + &"A line, {with} [brackets] and \"quotes\".\n".repeat(21);
+    let notes = write(&env, "notes.txt", text);
+    let out = env.run(&["import", "--format", "json", &notes]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert_eq!(err.matches("error:").count(), 1, "{err}");
+    assert!(err.contains("notes.txt: not JSON"), "{err}");
+    assert!(err.contains("failed 1"), "{err}");
+}
+
+#[test]
+fn lying_compression_suffixes_and_bad_utf8_in_json_lines_are_named() {
+    let env = Env::new();
+    let gz = write(&env, "a.txt.gz", "Headline\n\nplain text\n");
+    let zst = write(&env, "b.jsonl.zst", "{\"body\": \"x\"}\n");
+    let bad = write(
+        &env,
+        "c.jsonl",
+        b"{\"body\": \"ok\"}\n{\"body\": \"x \xFF y\"}\n",
+    );
+    let out = env.run(&["import", &gz, &zst, &bad]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("a.txt.gz: read error: not gzip"), "{err}");
+    assert!(err.contains("b.jsonl.zst: read error: not zstd"), "{err}");
+    assert!(err.contains("c.jsonl:2: invalid UTF-8 at byte 27"), "{err}");
+    assert!(err.contains("stored 1,"), "{err}");
+}
