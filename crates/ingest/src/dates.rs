@@ -1,7 +1,7 @@
 //! Dates: ISO 8601 dates and date-times, Unix seconds, and RFA image names ending in `MMDDYY`.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
-use morgue_meta::ArticleDate;
+use morgue_model::ArticleDate;
 
 /// Parses an ISO 8601 date (`2017-06-20`), date-time with or without offset
 /// (`2017-06-20T08:30:00+02:00`, `2017-06-20 08:30:00`, fractional seconds allowed; without an

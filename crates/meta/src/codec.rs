@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::record::{ArticleDate, DateOrigin, Record};
+use morgue_model::{ArticleDate, DateOrigin, Record};
 
 /// The record value format this build writes.
 pub(crate) const RECORD_VERSION: u8 = 1;

@@ -49,7 +49,6 @@ mod keys;
 mod migrate;
 mod posting;
 mod query;
-pub mod record;
 mod tx;
 mod v1;
 mod varint;
@@ -66,10 +65,11 @@ use keys::{NAME_INDEXES, State};
 use rayon::prelude::*;
 use tx::Tx;
 
-pub use keys::normalize;
+// The record types live in morgue-model (shared with the parsers and the CLI); they are part of
+// this crate's API, so they are re-exported here.
+pub use morgue_model::{ArticleDate, DateOrigin, Draft, MergePolicy, Record, normalize};
 pub use morgue_store::{BlobId, OptimizeProgress, OptimizeReport};
 pub use query::Hits;
-pub use record::{ArticleDate, DateOrigin, Draft, Record};
 
 /// Result with the archive's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -140,16 +140,6 @@ impl Default for OpenOptions {
             zstd_level: 3,
         }
     }
-}
-
-/// What to do with the metadata of a draft whose body is already stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum MergePolicy {
-    /// Fill fields of the stored record that are empty; never change non-empty ones.
-    #[default]
-    FillEmpty,
-    /// Replace every field the draft has a value for (`import --overwrite`).
-    Overwrite,
 }
 
 /// The outcome of adding one draft.
