@@ -45,6 +45,7 @@ mod block;
 mod cache;
 mod codec;
 mod engine;
+pub mod import;
 mod keys;
 mod migrate;
 mod posting;
