@@ -33,9 +33,8 @@ const SEND_ENTRIES: usize = 256;
 /// Sends the channel holds: enough for the reader to go on while a chunk is prepared.
 const SEND_CHUNKS: usize = 64;
 
-/// The limits of an import. The defaults are those of `morgue import`.
+/// The limits of an import. The defaults are those of `morgue import`; tests make them small.
 #[derive(Debug, Clone)]
-#[non_exhaustive]
 pub struct ImportOptions {
     /// What a duplicate's metadata does to the stored record.
     pub policy: MergePolicy,
