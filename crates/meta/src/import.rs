@@ -15,6 +15,40 @@
 //!
 //! Nothing here prints: the caller receives [`Event`]s (on the gathering and the committing
 //! thread in turn, never at once) and shows them as it likes.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use morgue_meta::import::{Event, ImportOptions, Item, Parsed, Source};
+//! use morgue_meta::{Archive, Draft};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let dir = tempfile::tempdir()?;
+//! let archive = Archive::open(dir.path().join("morgue"))?;
+//! let mut stored = Vec::new();
+//! let summary = archive.import(
+//!     &ImportOptions::default(),
+//!     |feed| {
+//!         // A real source reads files (morgue-ingest) on this thread.
+//!         for (line, body) in ["It rained.", "", "It rained."].into_iter().enumerate() {
+//!             let source = Source { path: Arc::from("feed.jsonl"), line: Some(line as u64 + 1), seq: 0 };
+//!             let draft = Draft { body: body.into(), ..Draft::default() };
+//!             let parsed = Parsed { draft, warnings: Vec::new() };
+//!             if !feed.push(Item::Parsed(source, Box::new(parsed))) {
+//!                 return; // the import stopped on an error, which it returns
+//!             }
+//!         }
+//!     },
+//!     |event| {
+//!         if let Event::Stored { source, id } = event {
+//!             stored.push((source.to_string(), id)); // durable now
+//!         }
+//!     },
+//! )?;
+//! assert_eq!((summary.stored, summary.duplicates, summary.failed), (1, 1, 1));
+//! assert_eq!(stored[0].0, "feed.jsonl:1");
+//! # Ok(())
+//! # }
+//! ```
 
 use std::collections::VecDeque;
 use std::sync::mpsc::{self, RecvTimeoutError, SyncSender};

@@ -7,7 +7,8 @@
 //! it in one atomic batch, so no reader ever sees one part without the others. Queries walk the
 //! chunks of the most selective index, newest first, and never scan the archive. An archive of
 //! format 1 is upgraded when first opened. docs/format.md describes every key and value byte by
-//! byte.
+//! byte. [`Archive::import`] (module [`import`]) stores a stream of articles in large batches
+//! and reports each one only once it is durable. The record types are morgue-model's, re-exported.
 //!
 //! ```
 //! use morgue_meta::{Archive, Draft, MergePolicy, Query, Record};
