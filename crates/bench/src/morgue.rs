@@ -1,20 +1,19 @@
 //! The morgue side through the library, mirroring what `morgue import` then `morgue optimize` do:
-//! read on one thread (morgue-ingest parses JSON Lines on all cores), hash and compress chunks
-//! of drafts on all cores (`Archive::prepare_batch`, which trains the archive's zstd
-//! dictionaries once it has seen enough bodies), commit from one writer all the chunks prepared
-//! meanwhile (up to a batch), then recompress what came before the dictionaries.
+//! the import runs morgue-meta's pipeline (`Archive::import`, the one `morgue import` runs: read
+//! on one thread, where morgue-ingest parses JSON Lines on all cores; hash and compress chunks of
+//! drafts on all cores, the store training the archive's zstd dictionaries once it has seen
+//! enough bodies; one committer commits, flushes and only then reports), then recompresses what
+//! came before the dictionaries.
 
 use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;
-use std::sync::mpsc;
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use morgue_ingest::{Format, Overrides};
-use morgue_meta::{
-    AddOutcome, Archive, BlobId, Draft, Hit, MergePolicy, OpenOptions, OptimizeReport, Prepared,
-    Query,
-};
+use morgue_meta::import::{Event, Flush, ImportOptions, Item, Source};
+use morgue_meta::{Archive, BlobId, Hit, OpenOptions, OptimizeReport, Query};
 
 /// What an import did.
 #[derive(Debug, Clone, Default)]
@@ -22,14 +21,11 @@ pub struct Imported {
     pub added: u64,
     pub duplicates: u64,
     pub errors: u64,
-    pub ids: Vec<BlobId>,
 }
 
-/// Drafts prepared at once, as `morgue import` does.
-const CHUNK: usize = 2_000;
-
-/// Imports a corpus file into an open archive, up to `batch` articles per transaction; flushes
-/// after every commit (as the CLI does) unless `flush_at_end`.
+/// Imports a corpus file into an open archive through the library's pipeline with the CLI's
+/// limits, except at most `batch` articles per commit; flushes after every commit (as the CLI
+/// does) unless `flush_at_end`.
 pub fn import(
     archive: &Archive,
     corpus: &Path,
@@ -37,95 +33,52 @@ pub fn import(
     flush_at_end: bool,
 ) -> Result<Imported> {
     let file = File::open(corpus).with_context(|| format!("opening {}", corpus.display()))?;
-    let name = corpus.to_string_lossy().into_owned();
+    let name: Arc<str> = Arc::from(corpus.to_string_lossy());
+    let defaults = ImportOptions::default();
     let batch = batch.max(1);
-    let chunk = CHUNK.min(batch);
-    let mut out = Imported::default();
-    let (tx, rx) = mpsc::sync_channel::<(Vec<Draft>, u64)>(batch.div_ceil(chunk));
-    std::thread::scope(|scope| -> Result<()> {
-        scope.spawn(move || {
+    let options = ImportOptions {
+        batch_articles: batch,
+        prepare_articles: defaults.prepare_articles.min(batch),
+        commit_min: defaults.commit_min.min(batch),
+        flush: if flush_at_end {
+            Flush::AtEnd
+        } else {
+            Flush::EveryCommit
+        },
+        ..defaults
+    };
+    let summary = archive.import(
+        &options,
+        |feed| {
             let entries = morgue_ingest::read(
                 &name,
                 Box::new(BufReader::with_capacity(1 << 20, file)),
                 Format::Auto,
                 &Overrides::default(),
             );
-            let mut drafts = Vec::with_capacity(chunk);
-            let mut errors = 0;
             for entry in entries {
-                match entry.outcome {
-                    Ok(parsed) => drafts.push(parsed.draft),
-                    Err(_) => errors += 1,
-                }
-                if drafts.len() == chunk {
-                    let full = std::mem::replace(&mut drafts, Vec::with_capacity(chunk));
-                    if tx.send((full, std::mem::take(&mut errors))).is_err() {
-                        return;
-                    }
-                }
-            }
-            let _ = tx.send((drafts, errors));
-        });
-        // As the CLI: a committer thread commits and flushes what was prepared while the next
-        // chunks are prepared, taking every chunk waiting (up to a batch) at once.
-        let (to_commit, committing) =
-            mpsc::sync_channel::<Vec<Prepared>>(batch.div_ceil(chunk).max(1));
-        let committer = scope.spawn(move || -> Result<(u64, u64, Vec<BlobId>)> {
-            let (mut added, mut duplicates, mut ids) = (0, 0, Vec::new());
-            let mut leftover: Option<Vec<Prepared>> = None;
-            while let Some(mut prepared) = leftover.take().or_else(|| committing.recv().ok()) {
-                while prepared.len() < batch {
-                    let Ok(more) = committing.try_recv() else {
-                        break;
-                    };
-                    if prepared.len() + more.len() > batch {
-                        leftover = Some(more);
-                        break;
-                    }
-                    prepared.extend(more);
-                }
-                for outcome in archive.commit(prepared, MergePolicy::FillEmpty)? {
-                    match outcome {
-                        AddOutcome::Added { id } => {
-                            added += 1;
-                            ids.push(id);
-                        }
-                        AddOutcome::Duplicate { .. } => duplicates += 1,
-                    }
-                }
-                if !flush_at_end {
-                    archive.flush()?;
+                let source = Source {
+                    path: name.clone(),
+                    line: entry.line,
+                    seq: 0,
+                };
+                let item = match entry.outcome {
+                    Ok(parsed) => Item::Parsed(source, Box::new(parsed)),
+                    Err(err) => Item::Failed(source, err.to_string()),
+                };
+                if !feed.push(item) {
+                    return; // the import failed: its error is returned below
                 }
             }
-            Ok((added, duplicates, ids))
-        });
-        for (drafts, errors) in rx {
-            out.errors += errors;
-            let prepared: Vec<_> = archive
-                .prepare_batch(drafts)?
-                .into_iter()
-                .filter_map(|p| {
-                    if p.is_err() {
-                        out.errors += 1;
-                    }
-                    p.ok()
-                })
-                .collect();
-            if to_commit.send(prepared).is_err() {
-                break; // the committer failed: its error is returned below
-            }
-        }
-        drop(to_commit);
-        let (added, duplicates, ids) = committer
-            .join()
-            .map_err(|_| anyhow::anyhow!("the committer thread panicked"))??;
-        out.added = added;
-        out.duplicates = duplicates;
-        out.ids = ids;
-        Ok(())
-    })?;
+        },
+        |_: Event| {},
+    )?;
     archive.flush()?;
-    Ok(out)
+    Ok(Imported {
+        added: summary.stored,
+        duplicates: summary.duplicates,
+        errors: summary.failed,
+    })
 }
 
 /// `morgue optimize` in-process: recompresses with trained dictionaries, then closes the
@@ -255,4 +208,28 @@ pub fn space(dir: &Path) -> Result<Vec<TreeSpace>> {
     }
     out.sort_by_key(|t| std::cmp::Reverse(t.key_bytes + t.value_bytes));
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn import_counts_stored_duplicates_and_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let corpus = dir.path().join("c.jsonl");
+        std::fs::write(
+            &corpus,
+            "{\"body\": \"one\"}\n{not json\n{\"body\": \"two\"}\n{\"body\": \"one\"}\n",
+        )
+        .unwrap();
+        for flush_at_end in [false, true] {
+            let archive = Archive::open(dir.path().join(format!("a{flush_at_end}"))).unwrap();
+            let imported = import(&archive, &corpus, 1, flush_at_end).unwrap();
+            assert_eq!(
+                (imported.added, imported.duplicates, imported.errors),
+                (2, 1, 1)
+            );
+        }
+    }
 }

@@ -1,9 +1,7 @@
-//! Output helpers: the article JSON object, text fitting for tables, byte sizes.
+//! Output helpers: the article JSON object (morgue-model's), text fitting for tables, byte sizes.
 
 use std::io;
 
-use morgue_meta::{BlobId, Record};
-use serde::Serialize;
 use unicode_width::{UnicodeWidthChar as _, UnicodeWidthStr as _};
 
 /// A buffered, locked standard output. Callers `flush()` it explicitly so that a write error
@@ -12,79 +10,9 @@ pub fn stdout() -> io::BufWriter<io::StdoutLock<'static>> {
     io::BufWriter::with_capacity(64 * 1024, io::stdout().lock())
 }
 
-/// One article as JSON: the shape of `list --format json`, `show --format json` and `export`
-/// (CONTRACTS.md "The JSON object shape"). Fields serialize in declaration order.
-#[derive(Debug, Serialize)]
-pub struct ArticleJson<'a> {
-    id: String,
-    title: &'a str,
-    reporters: &'a [String],
-    translators: &'a [String],
-    editors: &'a [String],
-    writers: &'a [String],
-    services: &'a [String],
-    outlet: &'a str,
-    date: Option<String>,
-    date_origin: Option<&'static str>,
-    url: &'a str,
-    image: &'a str,
-    caption: &'a str,
-    tags: &'a [String],
-    source_id: &'a str,
-    origin: &'a str,
-    imported_at: Option<String>,
-    extra: serde_json::Map<String, serde_json::Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    body: Option<&'a str>,
-}
-
-impl<'a> ArticleJson<'a> {
-    /// The object for a record, without body.
-    pub fn new(id: &BlobId, record: &'a Record) -> Self {
-        let extra = record
-            .extra
-            .iter()
-            .map(|(name, text)| {
-                // Extra values are kept as JSON text; anything else is given back as a string.
-                let value = serde_json::from_str(text)
-                    .unwrap_or_else(|_| serde_json::Value::String(text.clone()));
-                (name.clone(), value)
-            })
-            .collect();
-        ArticleJson {
-            id: id.to_string(),
-            title: &record.title,
-            reporters: &record.reporters,
-            translators: &record.translators,
-            editors: &record.editors,
-            writers: &record.writers,
-            services: &record.services,
-            outlet: &record.outlet,
-            date: record.date.map(|d| d.to_string()),
-            date_origin: record.date_origin.map(morgue_meta::DateOrigin::as_str),
-            url: &record.url,
-            image: &record.image,
-            caption: &record.caption,
-            tags: &record.tags,
-            source_id: &record.source_id,
-            origin: &record.origin,
-            imported_at: record.imported_at.and_then(timestamp),
-            extra,
-            body: None,
-        }
-    }
-
-    /// The same object with the body.
-    pub fn with_body(mut self, body: &'a str) -> Self {
-        self.body = Some(body);
-        self
-    }
-}
-
-/// Seconds since the epoch as RFC 3339 UTC (`2026-11-27T07:05:57Z`).
-pub fn timestamp(secs: i64) -> Option<String> {
-    chrono::DateTime::from_timestamp(secs, 0).map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
-}
+// The article JSON object (`list`/`show --format json`, `export`) is morgue-model's, shared with
+// the readers that take it back.
+pub use morgue_model::{ArticleJson, timestamp};
 
 /// The display width of a text on a terminal.
 pub fn width(text: &str) -> usize {
@@ -173,14 +101,5 @@ mod tests {
         assert_eq!(human_bytes(12), "12 B");
         assert_eq!(human_bytes(1536), "1.5 KiB");
         assert_eq!(human_bytes(3 << 20), "3.0 MiB");
-    }
-
-    #[test]
-    fn timestamps_are_rfc3339_utc() {
-        assert_eq!(timestamp(0).as_deref(), Some("1970-01-01T00:00:00Z"));
-        assert_eq!(
-            timestamp(1_497_916_800).as_deref(),
-            Some("2017-06-20T00:00:00Z")
-        );
     }
 }

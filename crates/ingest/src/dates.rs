@@ -3,7 +3,7 @@
 //! image names ending in `MMDDYY`.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeDelta, Utc};
-use morgue_meta::ArticleDate;
+use morgue_model::ArticleDate;
 
 /// What a date value says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -249,7 +249,7 @@ mod tests {
         ArticleDate {
             day: day(y, m, d),
             time: Some(secs),
-            precision: morgue_meta::DatePrecision::Day,
+            precision: morgue_model::DatePrecision::Day,
         }
     }
 
@@ -445,7 +445,7 @@ mod tests {
             time in proptest::option::of(0u32..86_400),
         ) {
             let day = NaiveDate::from_num_days_from_ce_opt(days as i32).unwrap();
-            let date = ArticleDate { day, time, precision: morgue_meta::DatePrecision::Day };
+            let date = ArticleDate { day, time, precision: morgue_model::DatePrecision::Day };
             proptest::prop_assert_eq!(parse_date_text(&date.to_string()), Some(date));
             // Periods: four-digit years.
             if (1..=9999).contains(&day.year()) {

@@ -1,7 +1,6 @@
 //! One JSON object -> one draft: field names of morgue's own export and of common scrapers.
 
-use chrono::DateTime;
-use morgue_meta::{DateOrigin, Draft, Record};
+use morgue_model::{DateOrigin, Draft, Record, parse_timestamp};
 use serde_json::{Map, Value};
 
 use crate::dates::{DateRead, read_date_text};
@@ -234,9 +233,9 @@ pub(crate) fn parse_json_value(value: Value) -> Result<Parsed, IngestError> {
     record.tags = fields.list_or_split(TAGS);
     record.origin = fields.string(&["origin"]).unwrap_or_default();
     if let Some(at) = fields.string(&["imported_at"]) {
-        match DateTime::parse_from_rfc3339(at.trim()) {
-            Ok(at) => record.imported_at = Some(at.timestamp()),
-            Err(_) => fields
+        match parse_timestamp(&at) {
+            Some(at) => record.imported_at = Some(at),
+            None => fields
                 .warnings
                 .push(format!("unparseable imported_at {at:?}; ignored")),
         }
@@ -458,7 +457,7 @@ fn is_own_id(id: &str, body: &str) -> bool {
 mod tests {
     use super::*;
     use chrono::NaiveDate;
-    use morgue_meta::ArticleDate;
+    use morgue_model::ArticleDate;
     use std::collections::BTreeMap;
 
     fn parse(json: &str) -> Parsed {
@@ -539,7 +538,7 @@ mod tests {
         let expected = Some(ArticleDate {
             day: NaiveDate::from_ymd_opt(2017, 6, 20).unwrap(),
             time: Some(30_600),
-            precision: morgue_meta::DatePrecision::Day,
+            precision: morgue_model::DatePrecision::Day,
         });
         assert_eq!(at(r#"{"body": "b", "date": 1497947400}"#), expected);
         assert_eq!(at(r#"{"body": "b", "published": 1497947400.9}"#), expected);

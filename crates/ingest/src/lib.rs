@@ -54,7 +54,7 @@ use std::io::{BufRead, Read};
 use std::str::FromStr;
 use std::sync::mpsc;
 
-pub use morgue_meta::{ArticleDate, DateOrigin, Draft, Record};
+pub use morgue_model::{ArticleDate, DateOrigin, Draft, Parsed, Record};
 
 use input::{Compression, Line, LineReader, Source};
 use jsonstream::{ScanError, ValueStream};
@@ -135,15 +135,6 @@ impl Overrides {
             record.date_origin = Some(DateOrigin::Given);
         }
     }
-}
-
-/// One article read from an input.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Parsed {
-    /// The article.
-    pub draft: Draft,
-    /// Things worth telling the user that did not stop the import, e.g. an unparseable date.
-    pub warnings: Vec<String>,
 }
 
 /// One article, or why it could not be read.

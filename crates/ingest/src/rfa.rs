@@ -1,6 +1,6 @@
 //! RFA plain text and plain text: headline, optional image line, body, byline, optional footer.
 
-use morgue_meta::{ArticleDate, DateOrigin, Draft};
+use morgue_model::{ArticleDate, DateOrigin, Draft};
 
 use crate::byline::read_byline;
 use crate::dates::date_from_image_name;

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use crate::record::{ArticleDate, DateOrigin, DatePrecision, Record};
+use morgue_model::{ArticleDate, DateOrigin, DatePrecision, Record};
 
 /// The record value format this build writes for a record whose date (if any) is a day.
 pub(crate) const RECORD_VERSION: u8 = 1;

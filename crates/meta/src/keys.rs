@@ -2,7 +2,7 @@
 //! correctly).
 
 use crate::codec::{day_from_epoch, days_since_epoch};
-use crate::record::{ArticleDate, Record};
+use morgue_model::{ArticleDate, Record, normalize};
 
 /// One name index: its posting chunks and facets carry `tag`.
 #[derive(Debug)]
@@ -45,42 +45,6 @@ pub(crate) const FACET_TAG: u8 = b'f';
 
 /// Version byte of every format-2 value.
 pub(crate) const VALUE_VERSION: u8 = 2;
-
-/// Normalizes a name for matching: Unicode NFC (so "Zoë" typed with a combining diaeresis is
-/// the "Zoë" of the archive), lowercase, runs of whitespace collapsed to one space, surrounding
-/// whitespace trimmed, control characters (including NUL) removed.
-///
-/// ```
-/// assert_eq!(morgue_meta::normalize("  Qiao\t\nLONG "), "qiao long");
-/// assert_eq!(morgue_meta::normalize("Zoe\u{308}"), morgue_meta::normalize("Zo\u{eb}"));
-/// ```
-pub fn normalize(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut pending_space = false;
-    for c in nfc(name).chars() {
-        if c.is_whitespace() {
-            pending_space = !out.is_empty();
-        } else if !c.is_control() {
-            if pending_space {
-                out.push(' ');
-                pending_space = false;
-            }
-            out.extend(c.to_lowercase());
-        }
-    }
-    out
-}
-
-/// The name in Unicode Normalization Form C (composed), borrowed when it already is (the
-/// usual case, checked quickly).
-fn nfc(name: &str) -> std::borrow::Cow<'_, str> {
-    use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
-    if is_nfc_quick(name.chars()) == IsNormalized::Yes {
-        std::borrow::Cow::Borrowed(name)
-    } else {
-        std::borrow::Cow::Owned(name.nfc().collect())
-    }
-}
 
 /// The order-preserving date key: 0 when undated, else
 /// `((days since 1970-01-01 + 2^31) << 17) | (seconds of day + 1, or 0 without a time)`.
@@ -194,19 +158,6 @@ pub(crate) fn index_list() -> String {
 mod tests {
     use super::*;
     use chrono::NaiveDate;
-
-    #[test]
-    fn normalisation() {
-        assert_eq!(normalize("Qiao Long"), "qiao long");
-        assert_eq!(normalize("  QIAO \t\n  LONG  "), "qiao long");
-        assert_eq!(normalize("Qi\0ao\u{7}"), "qiao");
-        assert_eq!(normalize("ÉLODIE Ärger"), "élodie ärger");
-        assert_eq!(normalize("İ"), "i\u{307}");
-        assert_eq!(normalize("a\u{a0}b"), "a b");
-        assert_eq!(normalize(" \t "), "");
-        assert_eq!(normalize("\0"), "");
-        assert!(!normalize("x\0y\u{1}").contains('\0'));
-    }
 
     #[test]
     fn date_keys_sort_like_dates() {

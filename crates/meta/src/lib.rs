@@ -7,7 +7,8 @@
 //! it in one atomic batch, so no reader ever sees one part without the others. Queries walk the
 //! chunks of the most selective index, newest first, and never scan the archive. An archive of
 //! format 1 is upgraded when first opened. docs/format.md describes every key and value byte by
-//! byte.
+//! byte. [`Archive::import`] (module [`import`]) stores a stream of articles in large batches
+//! and reports each one only once it is durable. The record types are morgue-model's, re-exported.
 //!
 //! ```
 //! use morgue_meta::{Archive, Draft, MergePolicy, Query, Record};
@@ -45,12 +46,12 @@ mod block;
 mod cache;
 mod codec;
 mod engine;
+pub mod import;
 mod keys;
 mod migrate;
 mod namecache;
 mod posting;
 mod query;
-pub mod record;
 mod tx;
 mod v1;
 mod varint;
@@ -67,10 +68,13 @@ use keys::{NAME_INDEXES, State};
 use rayon::prelude::*;
 use tx::Tx;
 
-pub use keys::normalize;
+// The record types live in morgue-model (shared with the parsers and the CLI); they are part of
+// this crate's API, so they are re-exported here.
+pub use morgue_model::{
+    ArticleDate, DateOrigin, DatePrecision, Draft, MergePolicy, Record, normalize,
+};
 pub use morgue_store::{BlobId, OptimizeProgress, OptimizeReport};
 pub use query::{Cursor, Hit, Hits, Index, Query};
-pub use record::{ArticleDate, DateOrigin, DatePrecision, Draft, Record};
 pub use verify::{ArchiveStats, Facet, Problem, Report};
 
 /// Result with the archive's [`Error`].
@@ -145,16 +149,6 @@ impl Default for OpenOptions {
             zstd_level: 3,
         }
     }
-}
-
-/// What to do with the metadata of a draft whose body is already stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum MergePolicy {
-    /// Fill fields of the stored record that are empty; never change non-empty ones.
-    #[default]
-    FillEmpty,
-    /// Replace every field the draft has a value for (`import --overwrite`).
-    Overwrite,
 }
 
 /// The outcome of adding one draft.

@@ -3,6 +3,7 @@
 mod archive;
 mod chunks;
 mod fixture;
+mod import;
 mod model;
 mod scale;
 

@@ -1,12 +1,21 @@
 //! The article record: everything morgue knows about an article besides its body.
 //!
-//! These types are the contract between the importers (`morgue-ingest`), the archive and the CLI.
-//! They carry no storage detail: the byte encoding lives in the private `codec` module (see docs/format.md).
+//! These types are the contract between the importers (`morgue-ingest`), the archive
+//! (`morgue-meta`) and the CLI. They carry no storage detail: the byte encoding lives in
+//! morgue-meta's private `codec` module (see docs/format.md).
 
 use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::MergePolicy;
+/// What to do with the metadata of a draft whose body is already stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MergePolicy {
+    /// Fill fields of the stored record that are empty; never change non-empty ones.
+    #[default]
+    FillEmpty,
+    /// Replace every field the draft has a value for (`import --overwrite`).
+    Overwrite,
+}
 
 /// Where an article's date came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
