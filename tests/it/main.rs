@@ -7,6 +7,7 @@
 
 mod common;
 
+mod cli_defects;
 mod corpus;
 mod errors;
 mod help;

@@ -253,7 +253,7 @@ pub struct ExportArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = ExportFormat::Jsonl)]
     pub format: ExportFormat,
-    /// Write to FILE instead of standard output
+    /// Write to FILE instead of standard output (`-` is standard output)
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 }

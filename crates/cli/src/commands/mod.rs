@@ -112,6 +112,11 @@ impl Ctx {
     }
 }
 
+/// `count` and the noun, singular or plural: `1 body`, `2 bodies`.
+pub fn plural(count: u64, singular: &str, plural: &str) -> String {
+    format!("{count} {}", if count == 1 { singular } else { plural })
+}
+
 /// Ends a command that wrote: flushes, and has the storage engine write its snapshot now
 /// ([`Archive::close`]): sled 0.34 writes one only when it opens, replaying its whole log since
 /// the last one, so without this the next command (a `list` after an import) would pay for it.
@@ -172,4 +177,16 @@ pub fn body(archive: &Archive, id: &BlobId) -> anyhow::Result<Vec<u8>> {
         .body(id)
         .with_context(|| format!("reading the body of {id}"))?
         .ok_or_else(|| anyhow!("article {id} has no body"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plurals_agree_with_the_count() {
+        assert_eq!(plural(1, "body", "bodies"), "1 body");
+        assert_eq!(plural(0, "body", "bodies"), "0 bodies");
+        assert_eq!(plural(2, "article", "articles"), "2 articles");
+    }
 }

@@ -1,0 +1,88 @@
+//! The command-line defects of issue 14, end to end: each test failed before its fix.
+
+use serde_json::Value;
+
+use crate::common::{EXAMPLE_ARTICLES, Env, stderr, stdout};
+use crate::hostile::torture;
+
+/// `count` JSON lines, one article each, titled `<tag> <n>`.
+fn jsonl(tag: &str, count: usize) -> String {
+    (0..count)
+        .map(|n| {
+            serde_json::json!({
+                "title": format!("{tag} {n}"),
+                "body": format!("{tag} body {n}. {}", "Words of a story. ".repeat(5)),
+            })
+            .to_string()
+                + "\n"
+        })
+        .collect()
+}
+
+/// Imports `count` articles titled `<tag> <n>` from a file in the test's directory.
+fn import_jsonl(env: &Env, tag: &str, count: usize) {
+    let input = env.dir.path().join(format!("{tag}.jsonl"));
+    std::fs::write(&input, jsonl(tag, count)).unwrap();
+    env.ok(&["-q", "import", input.to_str().unwrap()]);
+}
+
+// Item 6: export rescues every healthy article.
+
+#[test]
+fn export_writes_every_healthy_article_and_names_each_damaged_one() {
+    let env = Env::new();
+    import_jsonl(&env, "Kept", 10);
+    let damaged = [env.id_of("Kept 3"), env.id_of("Kept 7")];
+    for id in &damaged {
+        let out = torture()
+            .arg("flip-body")
+            .arg(&env.archive)
+            .arg(id)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+
+    let check = |lines: &str, err: &str| {
+        let exported: Vec<Value> = lines
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(exported.len(), 8, "{err}");
+        for id in &damaged {
+            assert!(exported.iter().all(|a| a["id"] != id.as_str()));
+            assert!(err.contains(id.as_str()), "{id} not named: {err}");
+        }
+        assert!(!err.contains("writing"), "blames writing: {err}");
+    };
+
+    // To standard output.
+    let out = env.run(&["export"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    check(&stdout(&out), &stderr(&out));
+
+    // To a file: written all the same, without its temporary name left behind.
+    let file = env.dir.path().join("rescued.jsonl");
+    let out = env.run(&["export", "-o", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    check(&std::fs::read_to_string(&file).unwrap(), &stderr(&out));
+    assert!(
+        stderr(&out).contains("exported 8 articles"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!env.dir.path().join("rescued.jsonl.partial").exists());
+}
+
+// Item 7: `-o -` is standard output.
+
+#[test]
+fn export_to_dash_writes_standard_output() {
+    let env = Env::new();
+    env.import_examples();
+    let out = env.run(&["export", "-o", "-"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out).lines().count(), EXAMPLE_ARTICLES);
+    assert_eq!(stdout(&out), env.ok(&["export"]));
+    assert!(!crate::common::workspace_root().join("-").exists());
+}
