@@ -26,6 +26,48 @@ fn import_jsonl(env: &Env, tag: &str, count: usize) {
     env.ok(&["-q", "import", input.to_str().unwrap()]);
 }
 
+// Item 5: the machine formats print every match unless --limit is given.
+
+#[test]
+fn machine_formats_print_every_match_and_the_table_keeps_its_page() {
+    let env = Env::new();
+    import_jsonl(&env, "Story", 60);
+    let ids = env.ok(&["list", "--format", "ids"]);
+    assert_eq!(ids.lines().count(), 60);
+    let jsonl = env.ok(&["list", "--format", "jsonl"]);
+    assert_eq!(jsonl.lines().count(), 60);
+    let json: Value = serde_json::from_str(&env.ok(&["list", "--format", "json"])).unwrap();
+    assert_eq!(json.as_array().map(Vec::len), Some(60));
+    let csv = env.ok(&["list", "--format", "csv"]);
+    assert_eq!(csv.lines().count(), 61, "a header and 60 rows");
+
+    // --limit still limits them, without a note.
+    let out = env.run(&["list", "--format", "ids", "--limit", "7"]);
+    assert_eq!(stdout(&out).lines().count(), 7);
+    assert_eq!(stderr(&out), "");
+
+    // The table keeps its page of 50 and says so.
+    let out = env.run(&["list"]);
+    assert_eq!(stdout(&out).lines().count(), 51, "a header and 50 rows");
+    assert!(
+        stderr(&out).contains("showing the first 50"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn limit_zero_is_a_usage_error() {
+    let env = Env::new();
+    env.import_examples();
+    for format in ["table", "ids"] {
+        let out = env.run(&["list", "--limit", "0", "--format", format]);
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(stderr(&out).contains("--all"), "{}", stderr(&out));
+        assert!(!stderr(&out).contains("no articles match"));
+    }
+}
+
 // Item 6: export rescues every healthy article.
 
 #[test]
@@ -85,4 +127,35 @@ fn export_to_dash_writes_standard_output() {
     assert_eq!(stdout(&out).lines().count(), EXAMPLE_ARTICLES);
     assert_eq!(stdout(&out), env.ok(&["export"]));
     assert!(!crate::common::workspace_root().join("-").exists());
+}
+
+// Item 8: CSV lists are JSON arrays, and extra is a column.
+
+#[test]
+fn csv_lists_are_json_arrays_and_extra_is_included() {
+    let env = Env::new();
+    let input = env.dir.path().join("semi.jsonl");
+    std::fs::write(
+        &input,
+        serde_json::json!({
+            "title": "Semicolons",
+            "body": "A body about names with semicolons in them.",
+            "reporters": ["Doe; Jane", "Roe"],
+            "desk": "coast",
+        })
+        .to_string()
+            + "\n",
+    )
+    .unwrap();
+    env.ok(&["import", input.to_str().unwrap()]);
+    let csv = env.ok(&["list", "--format", "csv"]);
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(header.last(), Some(&"extra"));
+    let row = lines.next().unwrap();
+    assert!(
+        row.contains(r#""[""Doe; Jane"",""Roe""]""#),
+        "reporters not a JSON array: {row}"
+    );
+    assert!(row.contains(r#""{""desk"":""coast""}""#), "no extra: {row}");
 }

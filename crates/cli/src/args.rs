@@ -158,10 +158,11 @@ pub struct ListArgs {
     /// Only articles dated on or before the end of this period (YYYY, YYYY-MM or YYYY-MM-DD)
     #[arg(long, value_name = "DATE", value_parser = Period::parse)]
     pub until: Option<Period>,
-    /// Print at most N articles
-    #[arg(long, value_name = "N", default_value_t = 50, conflicts_with = "all")]
-    pub limit: usize,
-    /// Print every matching article
+    /// Print at most N articles (N at least 1) [default: 50 for the table, every match for the
+    /// other formats]
+    #[arg(long, value_name = "N", value_parser = parse_limit, conflicts_with = "all")]
+    pub limit: Option<usize>,
+    /// Print every matching article, also in the table
     #[arg(long)]
     pub all: bool,
     /// Output format
@@ -265,6 +266,15 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
+/// Parses `--limit`: a whole number of at least 1 (`--all` is the way to ask for everything).
+fn parse_limit(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(0) => Err("expected at least 1 (use --all for every match)".to_owned()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("expected a whole number, found {text:?}")),
+    }
+}
+
 /// Parses a non-negative number of seconds, decimals allowed.
 fn parse_seconds(text: &str) -> Result<std::time::Duration, String> {
     let secs: f64 = text
@@ -306,6 +316,14 @@ mod tests {
                 summary: SummaryFormat::Json
             })
         ));
+    }
+
+    #[test]
+    fn limit_is_at_least_one() {
+        assert_eq!(parse_limit("3"), Ok(3));
+        assert!(parse_limit("0").is_err());
+        assert!(parse_limit("-1").is_err());
+        assert!(parse_limit("many").is_err());
     }
 
     #[test]

@@ -13,6 +13,10 @@ use crate::report::ExitStatus;
 /// Table width when stdout is not a terminal.
 const DEFAULT_WIDTH: usize = 100;
 
+/// Rows of the table when neither `--limit` nor `--all` is given. The machine formats have no
+/// default limit: a script gets every match.
+const TABLE_PAGE: usize = 50;
+
 pub fn run(args: &ListArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     if let (Some(since), Some(until)) = (args.since, args.until)
         && since.first > until.last
@@ -20,7 +24,11 @@ pub fn run(args: &ListArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         anyhow::bail!("--since {} is after --until {}", since.first, until.last);
     }
     let archive = ctx.open_existing()?;
-    let limit = if args.all { None } else { Some(args.limit) };
+    let limit = match (args.all, args.limit) {
+        (false, Some(n)) => Some(n),
+        (false, None) if args.format == ListFormat::Table => Some(TABLE_PAGE),
+        _ => None,
+    };
     let query = Query {
         reporter: args.reporter.clone(),
         service: args.service.clone(),
@@ -161,7 +169,29 @@ fn write_table(
     Ok(())
 }
 
-/// One row per article with a header; list fields joined with "; ". Returns the rows written.
+/// A list field as one CSV cell: a JSON array (`["Doe; Jane","Roe"]`), so that no name can be
+/// mistaken for two.
+fn json_list(values: &[String]) -> String {
+    serde_json::Value::from(values.to_vec()).to_string()
+}
+
+/// `extra` as one CSV cell: a JSON object of the input's other fields, as `list --format json`
+/// gives it.
+fn json_extra(record: &Record) -> String {
+    let map: serde_json::Map<String, serde_json::Value> = record
+        .extra
+        .iter()
+        .map(|(name, text)| {
+            // Extra values are kept as JSON text; anything else is given back as a string.
+            let value = serde_json::from_str(text)
+                .unwrap_or_else(|_| serde_json::Value::String(text.clone()));
+            (name.clone(), value)
+        })
+        .collect();
+    serde_json::Value::Object(map).to_string()
+}
+
+/// One row per article with a header; list fields and `extra` as JSON. Returns the rows written.
 fn write_csv(
     out: &mut impl std::io::Write,
     hits: impl Iterator<Item = anyhow::Result<Hit>>,
@@ -185,6 +215,7 @@ fn write_csv(
         "source_id",
         "origin",
         "imported_at",
+        "extra",
     ])?;
     let mut rows = 0;
     for hit in hits {
@@ -197,21 +228,22 @@ fn write_csv(
                 .map(|o| o.as_str().to_owned())
                 .unwrap_or_default(),
             r.title.clone(),
-            r.reporters.join("; "),
-            r.translators.join("; "),
-            r.editors.join("; "),
-            r.writers.join("; "),
-            r.services.join("; "),
+            json_list(&r.reporters),
+            json_list(&r.translators),
+            json_list(&r.editors),
+            json_list(&r.writers),
+            json_list(&r.services),
             r.outlet.clone(),
             r.url.clone(),
             r.image.clone(),
             r.caption.clone(),
-            r.tags.join("; "),
+            json_list(&r.tags),
             r.source_id.clone(),
             r.origin.clone(),
             r.imported_at
                 .and_then(output::timestamp)
                 .unwrap_or_default(),
+            json_extra(r),
         ])?;
         rows += 1;
     }
