@@ -1,5 +1,8 @@
 //! The command-line defects of issue 14, end to end: each test failed before its fix.
 
+use std::io::Write as _;
+use std::process::Stdio;
+
 use serde_json::Value;
 
 use crate::common::{EXAMPLE_ARTICLES, Env, stderr, stdout};
@@ -24,6 +27,48 @@ fn import_jsonl(env: &Env, tag: &str, count: usize) {
     let input = env.dir.path().join(format!("{tag}.jsonl"));
     std::fs::write(&input, jsonl(tag, count)).unwrap();
     env.ok(&["-q", "import", input.to_str().unwrap()]);
+}
+
+// Item 4: overrides are trimmed and collapsed; an empty one is a usage error.
+
+#[test]
+fn import_overrides_are_trimmed_and_collapsed() {
+    let env = Env::new();
+    env.ok(&[
+        "import",
+        "--service",
+        "  BBC   Tech ",
+        "--reporter",
+        " Mei\tLan  Fong ",
+        "examples/night-market.txt",
+    ]);
+    let articles = env.list_json(&[]);
+    assert_eq!(articles[0]["services"], serde_json::json!(["BBC Tech"]));
+    assert_eq!(
+        articles[0]["reporters"],
+        serde_json::json!(["Mei Lan Fong"])
+    );
+}
+
+#[test]
+fn an_empty_override_is_a_usage_error_and_stores_nothing() {
+    for option in ["--service", "--reporter"] {
+        for value in ["", "   "] {
+            let env = Env::new();
+            let out = env.run(&["import", option, value, "examples/night-market.txt"]);
+            assert_eq!(
+                out.status.code(),
+                Some(2),
+                "{option} {value:?}: {}",
+                stderr(&out)
+            );
+            assert!(stderr(&out).contains(option), "{}", stderr(&out));
+            assert!(
+                !env.archive.exists(),
+                "{option} {value:?} created an archive"
+            );
+        }
+    }
 }
 
 // Item 5: the machine formats print every match unless --limit is given.
@@ -158,4 +203,31 @@ fn csv_lists_are_json_arrays_and_extra_is_included() {
         "reporters not a JSON array: {row}"
     );
     assert!(row.contains(r#""{""desk"":""coast""}""#), "no extra: {row}");
+}
+
+// Item 12: a mistyped path creates no archive.
+
+#[test]
+fn a_mistyped_path_creates_no_archive() {
+    let env = Env::new();
+    let out = env.run(&["import", "/does-not-exist"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("/does-not-exist"), "{}", stderr(&out));
+    assert!(!env.archive.exists(), "an archive was created");
+
+    // Standard input has nothing to check.
+    let mut child = env
+        .std_cmd()
+        .args(["-q", "import", "--format", "text", "-"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"Piped\n\nA story read from standard input.\n")
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    assert_eq!(env.list_json(&[]).len(), 1);
 }

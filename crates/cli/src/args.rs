@@ -112,11 +112,11 @@ pub struct ImportArgs {
     /// The input format
     #[arg(long, value_enum, default_value_t = InputFormat::Auto)]
     pub format: InputFormat,
-    /// Set the service of every article imported
-    #[arg(long, value_name = "NAME")]
+    /// Set the service of every article imported (spaces trimmed and collapsed)
+    #[arg(long, value_name = "NAME", value_parser = parse_name)]
     pub service: Option<String>,
-    /// Set the reporter of every article imported
-    #[arg(long, value_name = "NAME")]
+    /// Set the reporter of every article imported (spaces trimmed and collapsed)
+    #[arg(long, value_name = "NAME", value_parser = parse_name)]
     pub reporter: Option<String>,
     /// Set the date of every article imported (YYYY-MM-DD)
     #[arg(long, value_name = "DATE", value_parser = crate::dates::parse_day)]
@@ -266,6 +266,17 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
+/// Parses a name given on the command line: spaces trimmed and runs of whitespace collapsed to
+/// one space; an empty name is refused.
+pub fn parse_name(text: &str) -> Result<String, String> {
+    let name = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if name.is_empty() {
+        Err("expected a name, found an empty value".to_owned())
+    } else {
+        Ok(name)
+    }
+}
+
 /// Parses `--limit`: a whole number of at least 1 (`--all` is the way to ask for everything).
 fn parse_limit(text: &str) -> Result<usize, String> {
     match text.trim().parse::<usize>() {
@@ -316,6 +327,17 @@ mod tests {
                 summary: SummaryFormat::Json
             })
         ));
+    }
+
+    #[test]
+    fn names_are_trimmed_and_collapsed_and_never_empty() {
+        assert_eq!(parse_name("  BBC   Tech ").as_deref(), Ok("BBC Tech"));
+        assert_eq!(
+            parse_name("Zoë\tLe\u{a0}Roux").as_deref(),
+            Ok("Zoë Le Roux")
+        );
+        assert!(parse_name("").is_err());
+        assert!(parse_name(" \t ").is_err());
     }
 
     #[test]

@@ -112,6 +112,28 @@ impl Ctx {
     }
 }
 
+/// Before `import` creates an archive: fails, creating nothing, when none of `paths` exists
+/// (standard input, `-`, always counts as there). Each missing path is reported.
+pub fn check_inputs(paths: &[PathBuf], ctx: &Ctx) -> anyhow::Result<()> {
+    let mut missing = Vec::new();
+    for path in paths {
+        if path.as_os_str() == "-" {
+            return Ok(());
+        }
+        match std::fs::metadata(path) {
+            Ok(_) => return Ok(()),
+            Err(err) => missing.push(format!("{}: {err}", path.display())),
+        }
+    }
+    for line in &missing {
+        eprintln!("{}: {line}", ctx.paint_error("error"));
+    }
+    Err(anyhow!(
+        "nothing to import, so no archive was created at {}",
+        ctx.archive_dir()?.display()
+    ))
+}
+
 /// `count` and the noun, singular or plural: `1 body`, `2 bodies`.
 pub fn plural(count: u64, singular: &str, plural: &str) -> String {
     format!("{count} {}", if count == 1 { singular } else { plural })
