@@ -5,7 +5,7 @@ use std::process::Stdio;
 
 use serde_json::Value;
 
-use crate::common::{EXAMPLE_ARTICLES, Env, stderr, stdout};
+use crate::common::{EXAMPLE_ARTICLES, Env, bare_cmd, is_full_id, stderr, stdout};
 use crate::hostile::torture;
 
 /// `count` JSON lines, one article each, titled `<tag> <n>`.
@@ -230,4 +230,136 @@ fn a_mistyped_path_creates_no_archive() {
         .unwrap();
     assert!(child.wait().unwrap().success());
     assert_eq!(env.list_json(&[]).len(), 1);
+}
+
+// Item 13: one man page per command.
+
+#[test]
+fn man_writes_a_page_for_every_command_morgue_1_names() {
+    let env = Env::new();
+    let dir = env.dir.path().join("man");
+    let out = bare_cmd()
+        .args(["man", "--dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let top = std::fs::read_to_string(dir.join("morgue.1")).unwrap();
+    // Every page morgue(1) refers to exists.
+    let mut referred = 0;
+    for part in top.split("morgue\\-").skip(1) {
+        let Some((name, _)) = part.split_once("(1)") else {
+            continue;
+        };
+        let page = dir.join(format!("morgue-{}.1", name.replace('\\', "")));
+        assert!(
+            page.is_file(),
+            "morgue(1) names {} which is missing",
+            page.display()
+        );
+        referred += 1;
+    }
+    assert!(referred >= 10, "morgue(1) refers to {referred} pages");
+    let import = std::fs::read_to_string(dir.join("morgue-import.1")).unwrap();
+    assert!(import.contains("\\-\\-reporter"), "{import}");
+
+    let out = bare_cmd().args(["man", "import"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stdout(&out), import);
+
+    let out = bare_cmd().args(["man", "nonesuch"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("nonesuch"), "{}", stderr(&out));
+}
+
+// Item 15: messages.
+
+#[test]
+fn optimize_says_what_disk_space_it_gave_back() {
+    let env = Env::new();
+    import_jsonl(&env, "Story", 3);
+    let out = env.run(&["optimize"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let line = stderr(&out);
+    assert!(line.contains("disk space"), "{line}");
+    assert!(!line.contains("0.0%)"), "a signed zero: {line}");
+    let again = stderr(&env.run(&["optimize"]));
+    assert!(again.contains("0 bodies recompressed"), "{again}");
+
+    let out = env.run(&["optimize", "--summary", "json"]);
+    let summary: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert!(
+        summary["disk_bytes_before"].as_u64().unwrap() > 0,
+        "{summary}"
+    );
+    assert!(
+        summary["disk_bytes_after"].as_u64().unwrap() > 0,
+        "{summary}"
+    );
+}
+
+#[test]
+fn a_wait_that_timed_out_says_it_waited() {
+    let env = Env::new();
+    let mut holder = env
+        .std_cmd()
+        .args(["-q", "import", "--format", "text", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut err = String::new();
+    for _ in 0..1200 {
+        err = stderr(&env.run(&["--wait", "0.3", "list"]));
+        if !err.contains("no archive at") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(
+        err.contains("is in use by another morgue process: gave up after waiting 0.3 seconds"),
+        "{err}"
+    );
+    holder
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"Held Story\n\nThe list gave up waiting.\n")
+        .unwrap();
+    assert!(holder.wait().unwrap().success());
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn an_empty_morgue_archive_counts_as_unset() {
+    // The empty variable falls back to the data directory under HOME, as no variable does.
+    let env = Env::new();
+    let home = env.dir.path().join("home");
+    std::fs::create_dir(&home).unwrap();
+    let out = bare_cmd()
+        .env("MORGUE_ARCHIVE", "")
+        .env("HOME", &home)
+        .args(["import", "examples/night-market.txt"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(home.join(".local/share/morgue").is_dir());
+}
+
+#[test]
+fn a_malformed_id_is_a_usage_error() {
+    let env = Env::new();
+    env.import_examples();
+    for args in [&["cat", "xyz1"][..], &["show", "abc"], &["rm", "not-hex"]] {
+        let out = env.run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains("hex"), "{}", stderr(&out));
+    }
+    // A well-formed id that names nothing is still a lookup failure.
+    let out = env.run(&["cat", "0000000000"]);
+    assert_eq!(out.status.code(), Some(1));
+    // Upper-case hex is well formed.
+    let ids = env.ok(&["list", "--format", "ids", "--limit", "1"]);
+    assert!(is_full_id(ids.trim()), "{ids}");
+    env.ok(&["cat", &ids[..12].to_uppercase()]);
 }

@@ -24,15 +24,11 @@ pub struct Cli {
 /// Options every command takes.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// The archive directory [default: the platform data directory, e.g.
-    /// ~/.local/share/morgue]
-    #[arg(
-        long,
-        global = true,
-        value_name = "DIR",
-        env = "MORGUE_ARCHIVE",
-        hide_env_values = true
-    )]
+    /// The archive directory [default: $MORGUE_ARCHIVE when set and not empty, else the
+    /// platform data directory, e.g. ~/.local/share/morgue]
+    // MORGUE_ARCHIVE is read by `Ctx::new`, not by clap: clap takes an empty variable for an
+    // empty `--archive` and fails with "a value is required".
+    #[arg(long, global = true, value_name = "DIR")]
     pub archive: Option<PathBuf>,
     /// Print only errors
     #[arg(short, long, global = true, conflicts_with = "verbose")]
@@ -74,8 +70,8 @@ pub enum Command {
     Export(ExportArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),
-    /// Print the man page (roff) to standard output
-    Man,
+    /// Print a man page (roff), or write them all with --dir
+    Man(ManArgs),
 }
 
 /// The input format of `import`.
@@ -182,6 +178,7 @@ pub enum ShowFormat {
 #[derive(Debug, Args)]
 pub struct ShowArgs {
     /// The article id, or a unique prefix of at least 4 hex characters
+    #[arg(value_parser = parse_id)]
     pub id: String,
     /// Output format
     #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
@@ -191,6 +188,7 @@ pub struct ShowArgs {
 #[derive(Debug, Args)]
 pub struct CatArgs {
     /// The article id, or a unique prefix of at least 4 hex characters
+    #[arg(value_parser = parse_id)]
     pub id: String,
 }
 
@@ -238,7 +236,7 @@ pub struct OptimizeArgs {
 #[derive(Debug, Args)]
 pub struct RmArgs {
     /// Ids or unique prefixes (at least 4 hex characters) of the articles to remove
-    #[arg(value_name = "ID", required = true)]
+    #[arg(value_name = "ID", required = true, value_parser = parse_id)]
     pub ids: Vec<String>,
 }
 
@@ -266,6 +264,16 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Print the page of this command (e.g. `import`) instead of morgue's
+    #[arg(value_name = "COMMAND", conflicts_with = "dir")]
+    pub command: Option<String>,
+    /// Write every page (morgue.1, morgue-import.1, ...) into DIR instead of printing one
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
 /// Parses a name given on the command line: spaces trimmed and runs of whitespace collapsed to
 /// one space; an empty name is refused.
 pub fn parse_name(text: &str) -> Result<String, String> {
@@ -283,6 +291,16 @@ fn parse_limit(text: &str) -> Result<usize, String> {
         Ok(0) => Err("expected at least 1 (use --all for every match)".to_owned()),
         Ok(n) => Ok(n),
         Err(_) => Err(format!("expected a whole number, found {text:?}")),
+    }
+}
+
+/// Checks the shape of an id or prefix: 4 to 64 hex characters. Whether it names an article is
+/// the archive's to say.
+fn parse_id(text: &str) -> Result<String, String> {
+    if (4..=64).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(text.to_owned())
+    } else {
+        Err("expected an id or id prefix of 4 to 64 hex characters".to_owned())
     }
 }
 
@@ -346,6 +364,21 @@ mod tests {
         assert!(parse_limit("0").is_err());
         assert!(parse_limit("-1").is_err());
         assert!(parse_limit("many").is_err());
+    }
+
+    #[test]
+    fn ids_are_4_to_64_hex_characters() {
+        assert!(parse_id("91b5").is_ok());
+        assert!(parse_id(&"A".repeat(64)).is_ok());
+        assert!(parse_id("abc").is_err());
+        assert!(parse_id("xyz1").is_err());
+        assert!(parse_id(&"a".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn man_takes_a_command_or_a_directory_not_both() {
+        let err = Cli::try_parse_from(["morgue", "man", "import", "--dir", "/tmp/m"]).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::ArgumentConflict);
     }
 
     #[test]

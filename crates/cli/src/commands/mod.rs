@@ -42,7 +42,11 @@ pub struct Ctx {
 impl Ctx {
     /// Builds the context from the global options.
     pub fn new(global: &GlobalArgs) -> Ctx {
-        let archive = global.archive.clone().or_else(|| {
+        // An empty MORGUE_ARCHIVE counts as unset, as an empty NO_COLOR does.
+        let from_env = std::env::var_os("MORGUE_ARCHIVE")
+            .filter(|dir| !dir.is_empty())
+            .map(PathBuf::from);
+        let archive = global.archive.clone().or(from_env).or_else(|| {
             directories::ProjectDirs::from("", "", "morgue").map(|dirs| dirs.data_dir().to_owned())
         });
         Ctx {
@@ -70,7 +74,16 @@ impl Ctx {
             wait: self.wait,
             ..OpenOptions::default()
         };
-        let archive = Archive::open_with(dir, &options)?;
+        let archive = Archive::open_with(dir, &options).map_err(|err| match (err, self.wait) {
+            (morgue_meta::Error::Store(morgue_store::Error::Locked { path }), Some(wait)) => {
+                anyhow!(
+                    "archive {} is in use by another morgue process: gave up after waiting {}",
+                    path.display(),
+                    seconds(wait)
+                )
+            }
+            (err, _) => err.into(),
+        })?;
         if let Some(from) = archive.upgraded_from()
             && !self.quiet
         {
@@ -134,6 +147,15 @@ pub fn check_inputs(paths: &[PathBuf], ctx: &Ctx) -> anyhow::Result<()> {
     ))
 }
 
+/// A duration for people: `1 second`, `2.5 seconds`.
+fn seconds(duration: Duration) -> String {
+    if duration == Duration::from_secs(1) {
+        "1 second".to_owned()
+    } else {
+        format!("{} seconds", duration.as_secs_f64())
+    }
+}
+
 /// `count` and the noun, singular or plural: `1 body`, `2 bodies`.
 pub fn plural(count: u64, singular: &str, plural: &str) -> String {
     format!("{count} {}", if count == 1 { singular } else { plural })
@@ -162,7 +184,7 @@ pub fn run(command: Command, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         Command::Rm(args) => rm::run(&args, ctx),
         Command::Export(args) => export::run(&args, ctx),
         Command::Completions(args) => completions::run(&args, ctx),
-        Command::Man => man::run(ctx),
+        Command::Man(args) => man::run(&args, ctx),
     }
 }
 
@@ -204,6 +226,13 @@ pub fn body(archive: &Archive, id: &BlobId) -> anyhow::Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn waits_are_said_in_seconds() {
+        assert_eq!(seconds(Duration::from_secs(1)), "1 second");
+        assert_eq!(seconds(Duration::from_secs(2)), "2 seconds");
+        assert_eq!(seconds(Duration::from_millis(500)), "0.5 seconds");
+    }
 
     #[test]
     fn plurals_agree_with_the_count() {
