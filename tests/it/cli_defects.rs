@@ -299,6 +299,23 @@ fn optimize_says_what_disk_space_it_gave_back() {
 }
 
 #[test]
+fn one_is_singular() {
+    let env = Env::new();
+    env.ok(&["import", "examples/night-market.txt"]);
+    let out = env.run(&["verify"]);
+    assert!(
+        stderr(&out).starts_with("ok: 1 article and "),
+        "{}",
+        stderr(&out)
+    );
+    let out = env.run(&["reindex"]);
+    assert_eq!(stderr(&out), "reindexed 1 article\n");
+    let file = env.dir.path().join("one.jsonl");
+    let out = env.run(&["export", "-o", file.to_str().unwrap()]);
+    assert_eq!(stderr(&out), "exported 1 article\n");
+}
+
+#[test]
 fn a_wait_that_timed_out_says_it_waited() {
     let env = Env::new();
     let mut holder = env
