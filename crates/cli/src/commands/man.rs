@@ -16,7 +16,7 @@ pub fn run(args: &ManArgs, _ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     if let Some(dir) = &args.dir {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         for page in pages(&top) {
-            let page = clap_mangen::Man::new(page);
+            let page = man(page);
             let path = dir.join(page.get_filename());
             page.generate_to(dir)
                 .with_context(|| format!("writing {}", path.display()))?;
@@ -34,7 +34,7 @@ pub fn run(args: &ManArgs, _ctx: &Ctx) -> anyhow::Result<ExitStatus> {
             })?,
     };
     let mut out = output::stdout();
-    clap_mangen::Man::new(page).render(&mut out)?;
+    man(page).render(&mut out)?;
     out.flush()?;
     Ok(ExitStatus::Success)
 }
@@ -45,6 +45,12 @@ fn command() -> clap::Command {
     let mut top = Cli::command().disable_help_subcommand(true);
     top.build();
     top
+}
+
+/// The page of a command, its footer naming morgue and its version (clap_mangen would name the
+/// command alone: "list ").
+fn man(page: clap::Command) -> clap_mangen::Man {
+    clap_mangen::Man::new(page).source(format!("morgue {}", env!("CARGO_PKG_VERSION")))
 }
 
 /// morgue's page, then one per command.
@@ -80,5 +86,19 @@ mod tests {
             );
         }
         assert!(!names.iter().any(|n| n == "morgue-help.1"), "{names:?}");
+    }
+
+    #[test]
+    fn a_command_page_names_morgue_and_its_version() {
+        let list = command().find_subcommand("list").cloned().unwrap();
+        let mut roff = Vec::new();
+        man(list).render(&mut roff).unwrap();
+        let roff = String::from_utf8(roff).unwrap();
+        let version = format!("morgue {}", env!("CARGO_PKG_VERSION"));
+        assert!(
+            roff.lines()
+                .any(|l| l.starts_with(".TH morgue-list 1") && l.contains(&version)),
+            "{roff}"
+        );
     }
 }
