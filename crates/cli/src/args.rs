@@ -24,15 +24,11 @@ pub struct Cli {
 /// Options every command takes.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// The archive directory [default: the platform data directory, e.g.
-    /// ~/.local/share/morgue]
-    #[arg(
-        long,
-        global = true,
-        value_name = "DIR",
-        env = "MORGUE_ARCHIVE",
-        hide_env_values = true
-    )]
+    /// The archive directory [default: $MORGUE_ARCHIVE when set and not empty, else the
+    /// platform data directory, e.g. ~/.local/share/morgue]
+    // MORGUE_ARCHIVE is read by `Ctx::new`, not by clap: clap takes an empty variable for an
+    // empty `--archive` and fails with "a value is required".
+    #[arg(long, global = true, value_name = "DIR")]
     pub archive: Option<PathBuf>,
     /// Print only errors
     #[arg(short, long, global = true, conflicts_with = "verbose")]
@@ -74,8 +70,8 @@ pub enum Command {
     Export(ExportArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),
-    /// Print the man page (roff) to standard output
-    Man,
+    /// Print a man page (roff), or write them all with --dir
+    Man(ManArgs),
 }
 
 /// The input format of `import`.
@@ -112,11 +108,11 @@ pub struct ImportArgs {
     /// The input format
     #[arg(long, value_enum, default_value_t = InputFormat::Auto)]
     pub format: InputFormat,
-    /// Set the service of every article imported
-    #[arg(long, value_name = "NAME")]
+    /// Set the service of every article imported (spaces trimmed and collapsed)
+    #[arg(long, value_name = "NAME", value_parser = parse_name)]
     pub service: Option<String>,
-    /// Set the reporter of every article imported
-    #[arg(long, value_name = "NAME")]
+    /// Set the reporter of every article imported (spaces trimmed and collapsed)
+    #[arg(long, value_name = "NAME", value_parser = parse_name)]
     pub reporter: Option<String>,
     /// Set the date of every article imported (YYYY-MM-DD)
     #[arg(long, value_name = "DATE", value_parser = crate::dates::parse_day)]
@@ -158,10 +154,11 @@ pub struct ListArgs {
     /// Only articles dated on or before the end of this period (YYYY, YYYY-MM or YYYY-MM-DD)
     #[arg(long, value_name = "DATE", value_parser = Period::parse)]
     pub until: Option<Period>,
-    /// Print at most N articles
-    #[arg(long, value_name = "N", default_value_t = 50, conflicts_with = "all")]
-    pub limit: usize,
-    /// Print every matching article
+    /// Print at most N articles (N at least 1) [default: 50 for the table, every match for the
+    /// other formats]
+    #[arg(long, value_name = "N", value_parser = parse_limit, conflicts_with = "all")]
+    pub limit: Option<usize>,
+    /// Print every matching article, also in the table
     #[arg(long)]
     pub all: bool,
     /// Output format
@@ -181,6 +178,7 @@ pub enum ShowFormat {
 #[derive(Debug, Args)]
 pub struct ShowArgs {
     /// The article id, or a unique prefix of at least 4 hex characters
+    #[arg(value_parser = parse_id)]
     pub id: String,
     /// Output format
     #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
@@ -190,6 +188,7 @@ pub struct ShowArgs {
 #[derive(Debug, Args)]
 pub struct CatArgs {
     /// The article id, or a unique prefix of at least 4 hex characters
+    #[arg(value_parser = parse_id)]
     pub id: String,
 }
 
@@ -237,7 +236,7 @@ pub struct OptimizeArgs {
 #[derive(Debug, Args)]
 pub struct RmArgs {
     /// Ids or unique prefixes (at least 4 hex characters) of the articles to remove
-    #[arg(value_name = "ID", required = true)]
+    #[arg(value_name = "ID", required = true, value_parser = parse_id)]
     pub ids: Vec<String>,
 }
 
@@ -253,7 +252,7 @@ pub struct ExportArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = ExportFormat::Jsonl)]
     pub format: ExportFormat,
-    /// Write to FILE instead of standard output
+    /// Write to FILE instead of standard output (`-` is standard output)
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 }
@@ -263,6 +262,46 @@ pub struct CompletionsArgs {
     /// The shell to write completions for
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Print the page of this command (e.g. `import`) instead of morgue's
+    #[arg(value_name = "COMMAND", conflicts_with = "dir")]
+    pub command: Option<String>,
+    /// Write every page (morgue.1, morgue-import.1, ...) into DIR instead of printing one
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+/// Parses a name given on the command line: spaces trimmed and runs of whitespace collapsed to
+/// one space; an empty name is refused.
+pub fn parse_name(text: &str) -> Result<String, String> {
+    let name = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if name.is_empty() {
+        Err("expected a name, found an empty value".to_owned())
+    } else {
+        Ok(name)
+    }
+}
+
+/// Parses `--limit`: a whole number of at least 1 (`--all` is the way to ask for everything).
+fn parse_limit(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(0) => Err("expected at least 1 (use --all for every match)".to_owned()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("expected a whole number, found {text:?}")),
+    }
+}
+
+/// Checks the shape of an id or prefix: 4 to 64 hex characters. Whether it names an article is
+/// the archive's to say.
+fn parse_id(text: &str) -> Result<String, String> {
+    if (4..=64).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(text.to_owned())
+    } else {
+        Err("expected an id or id prefix of 4 to 64 hex characters".to_owned())
+    }
 }
 
 /// Parses a non-negative number of seconds, decimals allowed.
@@ -306,6 +345,40 @@ mod tests {
                 summary: SummaryFormat::Json
             })
         ));
+    }
+
+    #[test]
+    fn names_are_trimmed_and_collapsed_and_never_empty() {
+        assert_eq!(parse_name("  BBC   Tech ").as_deref(), Ok("BBC Tech"));
+        assert_eq!(
+            parse_name("Zoë\tLe\u{a0}Roux").as_deref(),
+            Ok("Zoë Le Roux")
+        );
+        assert!(parse_name("").is_err());
+        assert!(parse_name(" \t ").is_err());
+    }
+
+    #[test]
+    fn limit_is_at_least_one() {
+        assert_eq!(parse_limit("3"), Ok(3));
+        assert!(parse_limit("0").is_err());
+        assert!(parse_limit("-1").is_err());
+        assert!(parse_limit("many").is_err());
+    }
+
+    #[test]
+    fn ids_are_4_to_64_hex_characters() {
+        assert!(parse_id("91b5").is_ok());
+        assert!(parse_id(&"A".repeat(64)).is_ok());
+        assert!(parse_id("abc").is_err());
+        assert!(parse_id("xyz1").is_err());
+        assert!(parse_id(&"a".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn man_takes_a_command_or_a_directory_not_both() {
+        let err = Cli::try_parse_from(["morgue", "man", "import", "--dir", "/tmp/m"]).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::ArgumentConflict);
     }
 
     #[test]

@@ -27,6 +27,11 @@ use crate::report::{ExitStatus, error_lines};
 const WARNINGS_SHOWN: usize = 20;
 
 pub fn run(args: &ImportArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
+    // A mistyped path must not leave a new archive behind: when there is none yet and not one
+    // input can be found, say so and create nothing.
+    if !ctx.archive_dir()?.exists() {
+        super::check_inputs(&args.paths, ctx)?;
+    }
     // Lock the archive before touching any input.
     let archive = ctx.open()?;
     let overrides = Overrides {

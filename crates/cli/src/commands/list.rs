@@ -13,6 +13,10 @@ use crate::report::ExitStatus;
 /// Table width when stdout is not a terminal.
 const DEFAULT_WIDTH: usize = 100;
 
+/// Rows of the table when neither `--limit` nor `--all` is given. The machine formats have no
+/// default limit: a script gets every match.
+const TABLE_PAGE: usize = 50;
+
 pub fn run(args: &ListArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     if let (Some(since), Some(until)) = (args.since, args.until)
         && since.first > until.last
@@ -20,7 +24,11 @@ pub fn run(args: &ListArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         anyhow::bail!("--since {} is after --until {}", since.first, until.last);
     }
     let archive = ctx.open_existing()?;
-    let limit = if args.all { None } else { Some(args.limit) };
+    let limit = match (args.all, args.limit) {
+        (false, Some(n)) => Some(n),
+        (false, None) if args.format == ListFormat::Table => Some(TABLE_PAGE),
+        _ => None,
+    };
     let query = Query {
         reporter: args.reporter.clone(),
         service: args.service.clone(),
@@ -96,39 +104,123 @@ fn table_width() -> usize {
     }
 }
 
-/// Columns: short id, date, services, reporters, title; the title takes what is left.
+/// How wide each column of the table is; `None` for a column left out.
+#[derive(Debug, PartialEq, Eq)]
+struct Layout {
+    date: Option<usize>,
+    service: Option<usize>,
+    reporters: Option<usize>,
+    title: usize,
+}
+
+const ID: usize = 12;
+const DATE: usize = 10;
+const GAP: usize = 2;
+
+/// Fits the columns into `width`. Each column wants its widest cell (header included). When
+/// that does not fit, columns get a useful minimum first (title 20, reporters 12, services 8),
+/// then a comfortable width (title 40, reporters 24, services 16), then what they want
+/// (reporters and services first: names are cut less gladly than titles). When even the
+/// minimums do not fit, services are left out, then reporters, then (when the title would get
+/// less than 10 columns beside it) the date.
+fn layout(width: usize, service_want: usize, reporters_want: usize, title_want: usize) -> Layout {
+    let mins = [
+        service_want.min(8),
+        reporters_want.min(12),
+        title_want.min(20),
+    ];
+    let comfortable = [
+        service_want.min(16),
+        reporters_want.min(24),
+        title_want.min(40),
+    ];
+    let wants = [service_want, reporters_want, title_want];
+    // Which of services, reporters and date are shown, richest first.
+    let choices = [
+        [true, true, true],
+        [false, true, true],
+        [false, false, true],
+        [false, false, false],
+    ];
+    let mut chosen = choices[choices.len() - 1];
+    for choice in choices {
+        let [service, reporters, date] = choice;
+        // The date alone beside the title leaves it less room: 10 columns.
+        let title_min = if service || reporters {
+            mins[2]
+        } else {
+            title_want.min(10)
+        };
+        let need = ID
+            + if date { GAP + DATE } else { 0 }
+            + if service { GAP + mins[0] } else { 0 }
+            + if reporters { GAP + mins[1] } else { 0 }
+            + GAP
+            + title_min;
+        if need <= width {
+            chosen = choice;
+            break;
+        }
+    }
+    let [show_service, show_reporters, show_date] = chosen;
+    let shown = [show_service, show_reporters, true];
+    let fixed =
+        ID + if show_date { GAP + DATE } else { 0 } + shown.iter().filter(|&&s| s).count() * GAP;
+    let mut widths = [0; 3];
+    let mut left = width.saturating_sub(fixed);
+    // Each stage raises the columns, in order, toward its target while room is left.
+    for (stage, order) in [
+        (mins, [0, 1, 2]),
+        (comfortable, [0, 1, 2]),
+        (wants, [1, 0, 2]),
+    ] {
+        for i in order {
+            if shown[i] && widths[i] < stage[i] {
+                let more = (stage[i] - widths[i]).min(left);
+                widths[i] += more;
+                left -= more;
+            }
+        }
+    }
+    Layout {
+        date: show_date.then_some(DATE),
+        service: show_service.then_some(widths[0]),
+        reporters: show_reporters.then_some(widths[1]),
+        title: widths[2],
+    }
+}
+
+/// Columns: short id, date, services, reporters, title, each as wide as it needs and the
+/// terminal allows ([`layout`]).
 fn write_table(
     out: &mut impl std::io::Write,
     rows: &[(&BlobId, &Record)],
     width: usize,
 ) -> std::io::Result<()> {
-    const ID: usize = 12;
-    const DATE: usize = 10;
-    const GAP: usize = 2;
-    const TITLE_MIN: usize = 20;
+    if rows.is_empty() {
+        return Ok(());
+    }
     let cell = |values: &[String]| values.join(", ");
     let services: Vec<String> = rows.iter().map(|(_, r)| cell(&r.services)).collect();
     let reporters: Vec<String> = rows.iter().map(|(_, r)| cell(&r.reporters)).collect();
-    let widest = |header: &str, cells: &[String], cap: usize| {
+    let titles: Vec<String> = rows
+        .iter()
+        .map(|(_, r)| output::truncate(&r.title, usize::MAX))
+        .collect();
+    let widest = |header: &str, cells: &[String]| {
         cells
             .iter()
-            .map(|c| output::width(c))
+            .map(|c| output::width(&output::truncate(c, usize::MAX)))
             .chain([output::width(header)])
             .max()
             .unwrap_or(0)
-            .min(cap)
     };
-    // Services and reporters take what they need up to a cap; the title keeps at least
-    // TITLE_MIN columns, the other two shrink when the terminal is narrow.
-    let avail = width.saturating_sub(ID + DATE + 4 * GAP);
-    let mut service_w = widest("SERVICE", &services, 16);
-    let mut reporter_w = widest("REPORTERS", &reporters, 24);
-    if avail.saturating_sub(service_w + reporter_w) < TITLE_MIN {
-        let budget = avail.saturating_sub(TITLE_MIN);
-        reporter_w = reporter_w.min(budget * 3 / 5);
-        service_w = service_w.min(budget - reporter_w);
-    }
-    let title_w = avail.saturating_sub(service_w + reporter_w).max(TITLE_MIN);
+    let layout = layout(
+        width,
+        widest("SERVICE", &services),
+        widest("REPORTERS", &reporters),
+        widest("TITLE", &titles),
+    );
 
     let row = |out: &mut dyn std::io::Write,
                id: &str,
@@ -136,19 +228,21 @@ fn write_table(
                service: &str,
                reporter: &str,
                title: &str| {
-        let line = format!(
-            "{}  {}  {}  {}  {}",
-            output::pad(id, ID),
-            output::pad(date, DATE),
-            output::pad(&output::truncate(service, service_w), service_w),
-            output::pad(&output::truncate(reporter, reporter_w), reporter_w),
-            output::truncate(title, title_w),
-        );
+        let mut line = output::pad(id, ID);
+        for (text, column) in [
+            (date, layout.date),
+            (service, layout.service),
+            (reporter, layout.reporters),
+        ] {
+            if let Some(w) = column {
+                line.push_str("  ");
+                line.push_str(&output::pad(&output::truncate(text, w), w));
+            }
+        }
+        line.push_str("  ");
+        line.push_str(&output::truncate(title, layout.title));
         writeln!(out, "{}", line.trim_end())
     };
-    if rows.is_empty() {
-        return Ok(());
-    }
     row(out, "ID", "DATE", "SERVICE", "REPORTERS", "TITLE")?;
     for (((id, record), service), reporter) in rows.iter().zip(&services).zip(&reporters) {
         let id = id.to_string();
@@ -161,7 +255,29 @@ fn write_table(
     Ok(())
 }
 
-/// One row per article with a header; list fields joined with "; ". Returns the rows written.
+/// A list field as one CSV cell: a JSON array (`["Doe; Jane","Roe"]`), so that no name can be
+/// mistaken for two.
+fn json_list(values: &[String]) -> String {
+    serde_json::Value::from(values.to_vec()).to_string()
+}
+
+/// `extra` as one CSV cell: a JSON object of the input's other fields, as `list --format json`
+/// gives it.
+fn json_extra(record: &Record) -> String {
+    let map: serde_json::Map<String, serde_json::Value> = record
+        .extra
+        .iter()
+        .map(|(name, text)| {
+            // Extra values are kept as JSON text; anything else is given back as a string.
+            let value = serde_json::from_str(text)
+                .unwrap_or_else(|_| serde_json::Value::String(text.clone()));
+            (name.clone(), value)
+        })
+        .collect();
+    serde_json::Value::Object(map).to_string()
+}
+
+/// One row per article with a header; list fields and `extra` as JSON. Returns the rows written.
 fn write_csv(
     out: &mut impl std::io::Write,
     hits: impl Iterator<Item = anyhow::Result<Hit>>,
@@ -185,6 +301,7 @@ fn write_csv(
         "source_id",
         "origin",
         "imported_at",
+        "extra",
     ])?;
     let mut rows = 0;
     for hit in hits {
@@ -197,21 +314,22 @@ fn write_csv(
                 .map(|o| o.as_str().to_owned())
                 .unwrap_or_default(),
             r.title.clone(),
-            r.reporters.join("; "),
-            r.translators.join("; "),
-            r.editors.join("; "),
-            r.writers.join("; "),
-            r.services.join("; "),
+            json_list(&r.reporters),
+            json_list(&r.translators),
+            json_list(&r.editors),
+            json_list(&r.writers),
+            json_list(&r.services),
             r.outlet.clone(),
             r.url.clone(),
             r.image.clone(),
             r.caption.clone(),
-            r.tags.join("; "),
+            json_list(&r.tags),
             r.source_id.clone(),
             r.origin.clone(),
             r.imported_at
                 .and_then(output::timestamp)
                 .unwrap_or_default(),
+            json_extra(r),
         ])?;
         rows += 1;
     }
@@ -275,6 +393,91 @@ mod tests {
         ] {
             assert!(lines[1].contains(part), "{part} missing in {}", lines[1]);
         }
+    }
+
+    #[test]
+    fn a_40_column_terminal_gets_rows_of_40_columns_at_most() {
+        let id = BlobId::of(b"body");
+        let rec = record(
+            "Dock Workers End Week-Long Strike at Southern Port",
+            &["Cantonese"],
+            &["Mei Lan Fong"],
+        );
+        for width in [30, 40, 50, 60] {
+            let text = table(&[(&id, &rec)], width);
+            for line in text.lines() {
+                assert!(output::width(line) <= width, "{width}: {line:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_dropped_column_leaves_no_gap() {
+        let id = BlobId::of(b"body");
+        let rec = record("Harbor Strike Ends", &["Cantonese"], &["Mei Lan Fong"]);
+        let text = table(&[(&id, &rec)], 40);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "ID            DATE        TITLE");
+        assert!(
+            lines[1].contains("2019-03-15  Harbor Strike"),
+            "a gap: {:?}",
+            lines[1]
+        );
+    }
+
+    #[test]
+    fn a_wide_terminal_shows_long_reporter_lists_whole() {
+        let id = BlobId::of(b"body");
+        let reporters = ["Mei Lan Fong", "Daniel Kerr", "Ana Ruiz", "Piet Maas"];
+        let rec = record("Harbor Strike Ends", &["Cantonese"], &reporters);
+        let text = table(&[(&id, &rec)], 200);
+        assert!(
+            text.contains("Mei Lan Fong, Daniel Kerr, Ana Ruiz, Piet Maas  Harbor Strike Ends"),
+            "{text}"
+        );
+        assert!(!text.contains('…'), "{text}");
+    }
+
+    #[test]
+    fn columns_shrink_to_their_minimums_before_one_is_dropped() {
+        // Wants: services 9, reporters 40, title 60.
+        assert_eq!(
+            layout(100, 9, 40, 60),
+            Layout {
+                date: Some(DATE),
+                service: Some(9),
+                reporters: Some(24),
+                title: 37,
+            }
+        );
+        assert_eq!(
+            layout(200, 9, 40, 60),
+            Layout {
+                date: Some(DATE),
+                service: Some(9),
+                reporters: Some(40),
+                title: 60,
+            }
+        );
+        // 12 + 2 + 10 + 2 + 12 + 2 + 20 = 60: no room for services.
+        assert_eq!(
+            layout(60, 9, 40, 60),
+            Layout {
+                date: Some(DATE),
+                service: None,
+                reporters: Some(12),
+                title: 20,
+            }
+        );
+        assert_eq!(
+            layout(40, 9, 40, 60),
+            Layout {
+                date: Some(DATE),
+                service: None,
+                reporters: None,
+                title: 14,
+            }
+        );
     }
 
     #[test]

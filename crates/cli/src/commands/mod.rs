@@ -42,7 +42,11 @@ pub struct Ctx {
 impl Ctx {
     /// Builds the context from the global options.
     pub fn new(global: &GlobalArgs) -> Ctx {
-        let archive = global.archive.clone().or_else(|| {
+        // An empty MORGUE_ARCHIVE counts as unset, as an empty NO_COLOR does.
+        let from_env = std::env::var_os("MORGUE_ARCHIVE")
+            .filter(|dir| !dir.is_empty())
+            .map(PathBuf::from);
+        let archive = global.archive.clone().or(from_env).or_else(|| {
             directories::ProjectDirs::from("", "", "morgue").map(|dirs| dirs.data_dir().to_owned())
         });
         Ctx {
@@ -70,7 +74,16 @@ impl Ctx {
             wait: self.wait,
             ..OpenOptions::default()
         };
-        let archive = Archive::open_with(dir, &options)?;
+        let archive = Archive::open_with(dir, &options).map_err(|err| match (err, self.wait) {
+            (morgue_meta::Error::Store(morgue_store::Error::Locked { path }), Some(wait)) => {
+                anyhow!(
+                    "archive {} is in use by another morgue process: gave up after waiting {}",
+                    path.display(),
+                    seconds(wait)
+                )
+            }
+            (err, _) => err.into(),
+        })?;
         if let Some(from) = archive.upgraded_from()
             && !self.quiet
         {
@@ -112,6 +125,42 @@ impl Ctx {
     }
 }
 
+/// Before `import` creates an archive: fails, creating nothing, when none of `paths` exists
+/// (standard input, `-`, always counts as there). Each missing path is reported.
+pub fn check_inputs(paths: &[PathBuf], ctx: &Ctx) -> anyhow::Result<()> {
+    let mut missing = Vec::new();
+    for path in paths {
+        if path.as_os_str() == "-" {
+            return Ok(());
+        }
+        match std::fs::metadata(path) {
+            Ok(_) => return Ok(()),
+            Err(err) => missing.push(format!("{}: {err}", path.display())),
+        }
+    }
+    for line in &missing {
+        eprintln!("{}: {line}", ctx.paint_error("error"));
+    }
+    Err(anyhow!(
+        "nothing to import, so no archive was created at {}",
+        ctx.archive_dir()?.display()
+    ))
+}
+
+/// A duration for people: `1 second`, `2.5 seconds`.
+fn seconds(duration: Duration) -> String {
+    if duration == Duration::from_secs(1) {
+        "1 second".to_owned()
+    } else {
+        format!("{} seconds", duration.as_secs_f64())
+    }
+}
+
+/// `count` and the noun, singular or plural: `1 body`, `2 bodies`.
+pub fn plural(count: u64, singular: &str, plural: &str) -> String {
+    format!("{count} {}", if count == 1 { singular } else { plural })
+}
+
 /// Ends a command that wrote: flushes, and has the storage engine write its snapshot now
 /// ([`Archive::close`]): sled 0.34 writes one only when it opens, replaying its whole log since
 /// the last one, so without this the next command (a `list` after an import) would pay for it.
@@ -135,7 +184,7 @@ pub fn run(command: Command, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         Command::Rm(args) => rm::run(&args, ctx),
         Command::Export(args) => export::run(&args, ctx),
         Command::Completions(args) => completions::run(&args, ctx),
-        Command::Man => man::run(ctx),
+        Command::Man(args) => man::run(&args, ctx),
     }
 }
 
@@ -172,4 +221,23 @@ pub fn body(archive: &Archive, id: &BlobId) -> anyhow::Result<Vec<u8>> {
         .body(id)
         .with_context(|| format!("reading the body of {id}"))?
         .ok_or_else(|| anyhow!("article {id} has no body"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_are_said_in_seconds() {
+        assert_eq!(seconds(Duration::from_secs(1)), "1 second");
+        assert_eq!(seconds(Duration::from_secs(2)), "2 seconds");
+        assert_eq!(seconds(Duration::from_millis(500)), "0.5 seconds");
+    }
+
+    #[test]
+    fn plurals_agree_with_the_count() {
+        assert_eq!(plural(1, "body", "bodies"), "1 body");
+        assert_eq!(plural(0, "body", "bodies"), "0 bodies");
+        assert_eq!(plural(2, "article", "articles"), "2 articles");
+    }
 }

@@ -34,10 +34,14 @@ struct SummaryJson {
     pack_files_compacted: u64,
     /// Bodies left as they were because they no longer match their id.
     corrupted: Vec<String>,
+    /// Bytes of the archive directory on disk before the run (the sum of its files' lengths).
+    disk_bytes_before: u64,
+    /// Bytes of the archive directory on disk after it.
+    disk_bytes_after: u64,
 }
 
 impl SummaryJson {
-    fn of(report: &OptimizeReport) -> SummaryJson {
+    fn of(report: &OptimizeReport, disk_bytes_before: u64, disk_bytes_after: u64) -> SummaryJson {
         SummaryJson {
             recompressed: report.recompressed,
             bytes_before: report.bytes_before,
@@ -46,30 +50,65 @@ impl SummaryJson {
             index_entries_dropped: report.entries_dropped,
             pack_files_compacted: u64::from(report.files_compacted),
             corrupted: report.corrupted.iter().map(ToString::to_string).collect(),
+            disk_bytes_before,
+            disk_bytes_after,
         }
     }
 
     /// One line for people.
     fn line(&self) -> String {
-        let change = if self.bytes_before == 0 {
-            String::new()
-        } else {
-            let percent = (self.bytes_after as f64 / self.bytes_before as f64 - 1.0) * 100.0;
-            format!(" ({percent:+.1}%)")
+        let change = change(self.bytes_before, self.bytes_after);
+        let disk = match self.disk_bytes_before.checked_sub(self.disk_bytes_after) {
+            Some(0) | None => "nothing given back".to_owned(),
+            Some(freed) => format!("{} given back", human_bytes(freed)),
         };
-        let n = self.dictionaries_trained;
         format!(
-            "optimized: {} bodies recompressed, stored bytes {} -> {}{change}, {n} dictionar{} trained",
-            self.recompressed,
+            "optimized: {} recompressed, stored bytes {} -> {}{change}, {} trained; \
+             disk space {} -> {} ({disk})",
+            super::plural(self.recompressed, "body", "bodies"),
             human_bytes(self.bytes_before),
             human_bytes(self.bytes_after),
-            if n == 1 { "y" } else { "ies" },
+            super::plural(self.dictionaries_trained, "dictionary", "dictionaries"),
+            human_bytes(self.disk_bytes_before),
+            human_bytes(self.disk_bytes_after),
         )
     }
 }
 
+/// The change from `before` to `after` in percent, as ` (-25.0%)`; a change too small to show
+/// in one decimal is said in words rather than as a signed zero.
+fn change(before: u64, after: u64) -> String {
+    if before == 0 {
+        return String::new();
+    }
+    if before == after {
+        return " (unchanged)".to_owned();
+    }
+    let percent = (after as f64 / before as f64 - 1.0) * 100.0;
+    if percent.abs() < 0.05 {
+        let way = if after < before { "smaller" } else { "larger" };
+        format!(" (under 0.1% {way})")
+    } else {
+        format!(" ({percent:+.1}%)")
+    }
+}
+
+/// The size on disk of a directory: the sum of the lengths of its files, at any depth. A file
+/// that vanishes while it is measured counts for nothing.
+fn dir_bytes(dir: &std::path::Path) -> u64 {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_type().is_file())
+        .filter_map(|entry| entry.metadata().ok())
+        .map(|meta| meta.len())
+        .sum()
+}
+
 pub fn run(args: &OptimizeArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     let archive = ctx.open_existing()?;
+    let dir = ctx.archive_dir()?.to_owned();
+    let disk_before = dir_bytes(&dir);
     let bar = progress_bar(ctx);
     let mut on_progress = |p: OptimizeProgress| {
         if bar.length() != Some(p.total) {
@@ -82,7 +121,7 @@ pub fn run(args: &OptimizeArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     let report = outcome.context("optimizing the archive")?;
     super::close(archive)?;
 
-    let summary = SummaryJson::of(&report);
+    let summary = SummaryJson::of(&report, disk_before, dir_bytes(&dir));
     for id in &summary.corrupted {
         eprintln!(
             "{}: the body of {id} is corrupted: left as it was",
@@ -129,34 +168,54 @@ fn progress_bar(ctx: &Ctx) -> ProgressBar {
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_summary_line_gives_the_change_in_percent() {
-        let summary = SummaryJson {
-            recompressed: 3,
-            bytes_before: 2048,
-            bytes_after: 1536,
-            dictionaries_trained: 1,
+    fn summary(recompressed: u64, before: u64, after: u64, dicts: u64) -> SummaryJson {
+        SummaryJson {
+            recompressed,
+            bytes_before: before,
+            bytes_after: after,
+            dictionaries_trained: dicts,
             index_entries_dropped: 0,
             pack_files_compacted: 0,
             corrupted: Vec::new(),
-        };
+            disk_bytes_before: 3 << 20,
+            disk_bytes_after: 2 << 20,
+        }
+    }
+
+    #[test]
+    fn the_summary_line_gives_the_change_in_percent_and_the_space_given_back() {
         assert_eq!(
-            summary.line(),
+            summary(3, 2048, 1536, 1).line(),
             "optimized: 3 bodies recompressed, stored bytes 2.0 KiB -> 1.5 KiB (-25.0%), \
-             1 dictionary trained"
+             1 dictionary trained; disk space 3.0 MiB -> 2.0 MiB (1.0 MiB given back)"
         );
         let nothing = SummaryJson {
-            recompressed: 0,
-            bytes_before: 0,
-            bytes_after: 0,
-            dictionaries_trained: 0,
-            index_entries_dropped: 0,
-            pack_files_compacted: 0,
-            corrupted: Vec::new(),
+            disk_bytes_before: 4096,
+            disk_bytes_after: 4096,
+            ..summary(0, 0, 0, 0)
         };
         assert_eq!(
             nothing.line(),
-            "optimized: 0 bodies recompressed, stored bytes 0 B -> 0 B, 0 dictionaries trained"
+            "optimized: 0 bodies recompressed, stored bytes 0 B -> 0 B, 0 dictionaries trained; \
+             disk space 4.0 KiB -> 4.0 KiB (nothing given back)"
         );
+    }
+
+    #[test]
+    fn one_body_is_singular() {
+        assert!(
+            summary(1, 2048, 1536, 2)
+                .line()
+                .starts_with("optimized: 1 body recompressed,")
+        );
+    }
+
+    #[test]
+    fn a_tiny_change_is_not_a_signed_zero() {
+        assert_eq!(change(100_000, 99_990), " (under 0.1% smaller)");
+        assert_eq!(change(100_000, 100_010), " (under 0.1% larger)");
+        assert_eq!(change(100_000, 100_000), " (unchanged)");
+        assert_eq!(change(1000, 1500), " (+50.0%)");
+        assert_eq!(change(0, 10), "");
     }
 }

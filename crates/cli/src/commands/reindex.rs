@@ -10,7 +10,7 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     let n = archive.reindex().context("rebuilding the indexes")?;
     super::close(archive)?;
     if !ctx.quiet {
-        eprintln!("reindexed {n} articles");
+        eprintln!("reindexed {}", super::plural(n, "article", "articles"));
     }
     Ok(ExitStatus::Success)
 }

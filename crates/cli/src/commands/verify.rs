@@ -24,18 +24,19 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     if n == 0 {
         if !ctx.quiet {
             eprintln!(
-                "ok: {} articles and {} index entries checked, no problems",
-                report.articles, report.index_entries
+                "ok: {} and {} checked, no problems",
+                super::plural(report.articles, "article", "articles"),
+                super::plural(report.index_entries, "index entry", "index entries"),
             );
         }
         Ok(ExitStatus::Success)
     } else {
         eprintln!(
-            "{}: {n} problem{} found in {} articles and {} index entries",
+            "{}: {} found in {} and {}",
             ctx.paint_error("error"),
-            if n == 1 { "" } else { "s" },
-            report.articles,
-            report.index_entries,
+            super::plural(n as u64, "problem", "problems"),
+            super::plural(report.articles, "article", "articles"),
+            super::plural(report.index_entries, "index entry", "index entries"),
         );
         if report.problems.iter().any(|p| p.what.contains("index")) {
             eprintln!("hint: `morgue reindex` rebuilds the indexes from the records");

@@ -4,6 +4,7 @@
 
 mod common;
 
+mod cli_defects;
 mod corpus;
 mod errors;
 mod help;

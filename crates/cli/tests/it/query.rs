@@ -334,11 +334,12 @@ fn unknown_and_invalid_ids_are_errors() {
     // (An example id starting with ten zeros would be a one in 10^12 accident.)
     assert_eq!(out.status.code(), Some(1));
     insta::assert_snapshot!("unknown_id", stderr(&out));
+    // A malformed id is a usage error, as other malformed values are.
     let out = env.run(&["show", "xyz"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     insta::assert_snapshot!("invalid_id", stderr(&out));
     let out = env.run(&["cat", "abc"]);
-    assert_eq!(out.status.code(), Some(1), "three hex digits are too short");
+    assert_eq!(out.status.code(), Some(2), "three hex digits are too short");
 }
 
 #[test]
