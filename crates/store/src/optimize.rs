@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use crate::engine::engine_error;
+use crate::dir::engine_error;
 use crate::error::{Error, Result};
 use crate::format::{self, CODEC_RAW, CODEC_ZSTD, CODEC_ZSTD_DICT, PACK_SLOTS, Pack, Slot};
 use crate::frame;
@@ -66,9 +66,7 @@ impl Store {
     /// Works in steps of one atomic commit each: interrupted, it loses nothing, and running
     /// it again finishes the work. Other writers may commit between steps. Not durable until
     /// [`Store::flush`]. A later [`Store::close`] also rewrites sled's files afresh (sled never
-    /// gives back the space of what was overwritten: see [`Database::compact_on_close`]).
-    ///
-    /// [`Database::compact_on_close`]: crate::engine::Database::compact_on_close
+    /// gives back the space of what was overwritten or deleted).
     pub fn optimize(&self, progress: &mut dyn FnMut(OptimizeProgress)) -> Result<OptimizeReport> {
         let mut report = OptimizeReport {
             bytes_before: self.cache().state.stored_bytes,

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::Duration;
 
-use crate::engine::{BLOB_TREE, Database, TREE, engine_error};
+use crate::dir::{Database, TREE, engine_error};
 use crate::error::{Error, Result};
 use crate::format::{
     self, ENTRY_LEN, Pack, Run, Slot, State, TAG_DICT, TAG_GROUP, TAG_PACK, TAG_RUNS,
@@ -14,6 +14,7 @@ use crate::format::{
 use crate::frame::{self, Dict};
 use crate::id::{BlobId, Prefix};
 use crate::packfile::{Files, RECORD_HEADER_LEN, header_id, record_header};
+use crate::view::{Legacy, View};
 
 /// A sequence number: the position of a body in the archive, given densely (0, 1, 2, …) by
 /// the store when it first stores the body, never reused for another body.
@@ -190,46 +191,53 @@ impl Store {
         Store::open_with(dir, &Options::default())
     }
 
-    /// Opens the archive at `dir` with `options`: [`Database::open`] then [`Store::on`]. A
-    /// format-1 archive that holds only blobs is upgraded first (see [`crate::engine`]); one
-    /// with article records is refused with [`Error::UpgradeNeedsArchive`].
+    /// Opens the archive at `dir` with `options`. A format-1 archive that holds only blobs is
+    /// upgraded first; one with article records is refused with [`Error::UpgradeNeedsArchive`]
+    /// (the caller that owns the records upgrades it with [`Store::open_upgrading`]).
     pub fn open_with(dir: impl AsRef<Path>, options: &Options) -> Result<Store> {
+        Store::open_upgrading(dir, options, crate::migrate::upgrade_blobs).map(|(store, _)| store)
+    }
+
+    /// Opens the archive at `dir` like [`Store::open_with`], upgrading a format-1 archive with
+    /// `upgrade`: it gets the (empty) format-2 store and the [`Legacy`] trees, and copies what
+    /// it keeps into the store through [`Store::writer`]. Only once it returns `Ok` is
+    /// everything flushed and the header changed to the current version (atomically); then
+    /// the format-1 trees are dropped. When it fails, or the process dies meanwhile, the
+    /// archive stays format 1 and the next open starts the upgrade over, on an empty store.
+    ///
+    /// Returns the store and the version it was upgraded from (`None`: it was current).
+    /// A current archive never calls `upgrade`; one that still holds format-1 trees (an
+    /// upgrade interrupted after its header change) has them dropped.
+    pub fn open_upgrading<E: From<Error>>(
+        dir: impl AsRef<Path>,
+        options: &Options,
+        upgrade: impl FnOnce(&Store, &Legacy) -> Result<(), E>,
+    ) -> Result<(Store, Option<u32>), E> {
         let db = Database::open(dir.as_ref(), options)?;
-        if db.version() < crate::FORMAT_VERSION {
-            crate::migrate::upgrade_blobs(&db, options.zstd_level)?;
+        let version = db.version();
+        if version == crate::FORMAT_VERSION {
+            crate::migrate::drop_legacy_trees(&db)?;
+            return Ok((Store::on(db, options.zstd_level)?, None));
         }
-        Store::on(&db, options.zstd_level)
+        // Whatever an interrupted upgrade left in the shared tree: the upgrade starts over.
+        db.sled()
+            .open_tree(TREE)
+            .and_then(|t| t.clear())
+            .map_err(engine_error)?;
+        let store = Store::on(db.clone(), options.zstd_level)?;
+        upgrade(&store, &Legacy::new(db.clone()))?;
+        store.flush()?;
+        db.set_version(crate::FORMAT_VERSION)?;
+        crate::migrate::drop_legacy_trees(&db)?;
+        db.flush()?;
+        Ok((store, Some(version)))
     }
 
     /// The store of an open database: the `morgue` tree (created, with an empty store state, if
-    /// missing). New frames are compressed at `zstd_level`. A database has one store: while one
-    /// is alive, this returns it (an error when it was opened with another level).
-    ///
-    /// On a database of format 2, a `blobs` tree left by an interrupted upgrade is dropped.
-    /// On one of format 1 nothing of format 1 is touched: the caller upgrades it (clearing
-    /// any leftover `morgue` tree first, before calling this).
-    pub fn on(db: &Database, zstd_level: i32) -> Result<Store> {
-        // One store per database, whoever asks: they share the writer lock and the caches.
-        let mut slot = db.store_slot();
-        if let Some(inner) = slot.upgrade() {
-            if inner.level != zstd_level {
-                return Err(Error::Engine(format!(
-                    "the store of {} is open already, with zstd level {} (not {zstd_level})",
-                    db.path().display(),
-                    inner.level
-                )));
-            }
-            return Ok(Store { inner });
-        }
-        if db.version() == crate::FORMAT_VERSION
-            && db
-                .sled()
-                .tree_names()
-                .iter()
-                .any(|n| n.as_ref() == BLOB_TREE.as_bytes())
-        {
-            db.sled().drop_tree(BLOB_TREE).map_err(engine_error)?;
-        }
+    /// missing). New frames are compressed at `zstd_level`. On a database of format 1 nothing
+    /// of format 1 is touched: the caller upgrades it (clearing any leftover `morgue` tree
+    /// first, before calling this).
+    pub(crate) fn on(db: Database, zstd_level: i32) -> Result<Store> {
         let tree = db.sled().open_tree(TREE).map_err(engine_error)?;
         let files = Files::new(db.path());
         if tree
@@ -259,29 +267,35 @@ impl Store {
         }
         let cache = load(&tree, zstd_level)?;
         files.recover(cache.state.file, cache.state.file_len)?;
-        let inner = Arc::new(Shared {
-            tree,
-            db: db.clone(),
-            level: zstd_level,
-            writer: Mutex::new(()),
-            state_lock: Mutex::new(()),
-            cache: RwLock::new(Arc::new(cache)),
-            files,
-            ids: Mutex::default(),
-            samples: Mutex::default(),
-        });
-        *slot = Arc::downgrade(&inner);
-        Ok(Store { inner })
+        Ok(Store {
+            inner: Arc::new(Shared {
+                tree,
+                db,
+                level: zstd_level,
+                writer: Mutex::new(()),
+                state_lock: Mutex::new(()),
+                cache: RwLock::new(Arc::new(cache)),
+                files,
+                ids: Mutex::default(),
+                samples: Mutex::default(),
+            }),
+        })
     }
 
-    /// The `morgue` tree: the store's keys (uppercase tags) and the callers' (lowercase tags,
-    /// written through [`crate::Writer::put`]), for reading the latter.
-    pub fn tree(&self) -> &sled::Tree {
+    /// A read view of the callers' keys (lowercase tags) of the shared tree, written through
+    /// [`crate::Writer::put`]. Drop it before [`Store::close`].
+    pub fn view(&self) -> View {
+        View::callers(self.inner.tree.clone())
+    }
+
+    /// The shared tree, whole (the store's own keys and the callers'), for tests that damage it.
+    #[cfg(test)]
+    pub(crate) fn tree(&self) -> &sled::Tree {
         &self.inner.tree
     }
 
     /// The database this store lives in.
-    pub fn database(&self) -> &Database {
+    pub(crate) fn database(&self) -> &Database {
         &self.inner.db
     }
 
@@ -290,20 +304,24 @@ impl Store {
         self.inner.db.path()
     }
 
+    /// The size on disk of the archive directory: the sum of the lengths of its files.
+    pub fn disk_bytes(&self) -> Result<u64> {
+        self.inner.db.disk_bytes()
+    }
+
     /// Makes everything written so far durable.
     pub fn flush(&self) -> Result<()> {
         self.inner.db.flush()
     }
 
     /// Flushes and closes the archive, leaving a fresh sled snapshot behind so that the next
-    /// open does not replay the log ([`Database::close`]). For the end of a command that wrote.
-    /// This must be the last handle: no clone of this store, no other [`Database`] handle or
-    /// sled tree of it alive ([`Error::Engine`] otherwise, after a flush).
+    /// open does not replay the log (and, after [`Store::optimize`], with sled rewritten
+    /// afresh). For the end of a command that wrote. This must be the last handle: no clone
+    /// of this store and no [`View`] of it alive ([`Error::StillOpen`] otherwise, after a
+    /// flush).
     pub fn close(self) -> Result<()> {
         self.flush()?;
-        let shared = Arc::try_unwrap(self.inner).map_err(|_| {
-            Error::Engine("close: other handles of the store are still alive".into())
-        })?;
+        let shared = Arc::try_unwrap(self.inner).map_err(|_| Error::StillOpen)?;
         let Shared { tree, db, .. } = shared;
         drop(tree);
         db.close()
@@ -336,7 +354,7 @@ impl Store {
         let ids = self.put_many(&[bytes])?;
         ids.into_iter()
             .next()
-            .ok_or_else(|| Error::Engine("put stored nothing".into()))
+            .ok_or_else(|| Error::Internal("put stored nothing".into()))
     }
 
     /// Stores `bodies` (group "") in one commit; their ids in the same order.
@@ -491,7 +509,8 @@ impl Store {
     }
 
     /// The ids of all stored bodies, in id order.
-    pub fn ids(&self) -> impl Iterator<Item = Result<BlobId>> + '_ {
+    #[cfg(test)]
+    pub(crate) fn ids(&self) -> impl Iterator<Item = Result<BlobId>> + '_ {
         let ids: Result<Vec<BlobId>> = self.live().map(|r| r.map(|(_, id)| id)).collect();
         let out: Vec<Result<BlobId>> = match ids {
             Ok(mut ids) => {

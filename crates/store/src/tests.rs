@@ -3,11 +3,11 @@
 use std::fs;
 use std::path::Path;
 
-use crate::engine::{Database, LOCK_FILE};
+use crate::dir::{Database, LOCK_FILE};
 use crate::format;
 use crate::header::{HEADER_FILE, header_bytes};
 use crate::writer::TRAIN_MIN_BYTES;
-use crate::{BlobId, Error, Options, Store};
+use crate::{BlobId, Error, Key, Options, Store};
 
 fn no_create() -> Options {
     Options {
@@ -125,7 +125,7 @@ fn newer_format_is_refused_with_both_versions() {
 fn database_and_store_share_one_directory() {
     let dir = tempfile::tempdir().unwrap();
     let db = Database::open(dir.path(), &Options::default()).unwrap();
-    let store = Store::on(&db, 3).unwrap();
+    let store = Store::on(db.clone(), 3).unwrap();
     let id = store.put(b"x").unwrap();
     assert_eq!(id, BlobId::of(b"x"));
     assert!(db.disk_bytes().unwrap() > 0);
@@ -493,7 +493,7 @@ fn sled_held_by_a_stray_tree_is_locked_not_an_io_error() {
 fn too_large_blob_is_refused() {
     // Built without filling a GiB: the check is on the length alone.
     let err =
-        crate::codec::check_len(usize::try_from(crate::MAX_BLOB_BYTES).unwrap() + 1).unwrap_err();
+        crate::frame::check_len(usize::try_from(crate::MAX_BLOB_BYTES).unwrap() + 1).unwrap_err();
     assert!(
         matches!(err, Error::TooLarge { len, max } if len == max + 1 && max == 1 << 30),
         "{err:?}"
@@ -781,7 +781,7 @@ fn upgrades_the_v1_fixture() {
     {
         let db = Database::open(dir.path(), &no_create()).unwrap();
         assert_eq!(db.version(), 1);
-        let v1 = db.sled().open_tree(crate::engine::BLOB_TREE).unwrap();
+        let v1 = db.sled().open_tree(crate::migrate::BLOB_TREE).unwrap();
         let codecs: Vec<u8> = fixture_blobs()
             .iter()
             .map(|b| v1.get(BlobId::of(b).as_bytes()).unwrap().unwrap()[1])
@@ -789,7 +789,7 @@ fn upgrades_the_v1_fixture() {
         assert_eq!(codecs, [0, 0, 1]);
         for b in fixture_blobs() {
             assert_eq!(
-                crate::engine::v1_blob(&db, &BlobId::of(&b)).unwrap(),
+                crate::migrate::v1_blob(&db, &BlobId::of(&b)).unwrap(),
                 Some(b.clone())
             );
         }
@@ -836,7 +836,7 @@ fn interrupted_upgrades_finish() {
     {
         // A partial upgrade: some of the `morgue` tree written, header still 1.
         let db = Database::open(dir.path(), &no_create()).unwrap();
-        let store = Store::on(&db, 3).unwrap();
+        let store = Store::on(db.clone(), 3).unwrap();
         store.put(b"left over by a crash").unwrap();
         store.flush().unwrap();
         assert_eq!(db.version(), 1);
@@ -853,9 +853,9 @@ fn interrupted_upgrades_finish() {
     let dir = copy_of_v1_fixture();
     {
         // Header rewritten, v1 tree not yet dropped.
+        drop(Store::open_with(dir.path(), &no_create()).unwrap());
         let db = Database::open(dir.path(), &no_create()).unwrap();
-        crate::migrate::upgrade_blobs(&db, 3).unwrap();
-        let v1 = db.sled().open_tree(crate::engine::BLOB_TREE).unwrap();
+        let v1 = db.sled().open_tree(crate::migrate::BLOB_TREE).unwrap();
         v1.insert(b"x", b"y".as_slice()).unwrap();
         db.flush().unwrap();
     }
@@ -895,7 +895,7 @@ fn v1_archive_with_records_is_refused() {
     let db = Database::open(dir.path(), &no_create()).unwrap();
     assert_eq!(db.version(), 1);
     assert!(
-        crate::engine::v1_blob(&db, &BlobId::of(b"tiny"))
+        crate::migrate::v1_blob(&db, &BlobId::of(b"tiny"))
             .unwrap()
             .is_some()
     );
@@ -1014,9 +1014,9 @@ fn writer_places_finds_removes_and_commits_with_caller_keys() {
     assert_eq!(w.find(&old).unwrap(), None);
     assert!(!w.remove(1000).unwrap());
     // Caller keys.
-    w.put(b"r1".to_vec(), b"one".to_vec());
-    w.put(b"r2".to_vec(), b"two".to_vec());
-    w.delete(b"r2".to_vec());
+    w.put(Key::new(b"r1".to_vec()).unwrap(), b"one".to_vec());
+    w.put(Key::new(b"r2".to_vec()).unwrap(), b"two".to_vec());
+    w.delete(Key::new(b"r2".to_vec()).unwrap());
     assert_eq!(w.staged(b"r1"), Some(Some(&b"one"[..])));
     assert_eq!(w.staged(b"r2"), Some(None));
     assert_eq!(w.staged(b"r3"), None);
@@ -1086,13 +1086,14 @@ fn a_failed_commit_leaves_nothing() {
         w.place(blob).unwrap();
     }
     assert!(w.remove(0).unwrap());
-    w.put(b"rkey".to_vec(), b"v".to_vec());
-    w.put(b"Bad".to_vec(), b"v".to_vec());
-    let err = w.commit().unwrap_err();
+    w.put(Key::new(b"rkey".to_vec()).unwrap(), b"v".to_vec());
+    // A key of the store's is refused when it is made, and the writer is given up.
+    let err = Key::new(b"Bad".to_vec()).unwrap_err();
     assert!(
         matches!(err, Error::ForeignKey { ref key } if key == b"Bad"),
         "{err:?}"
     );
+    drop(w);
     // Nothing written but the new group's name (stored at prepare time).
     let after: Vec<_> = store
         .tree()
@@ -1377,24 +1378,6 @@ fn verify_finds_a_lost_index_chunk_and_wrong_counts() {
     assert!(!report.is_clean());
 }
 
-#[test]
-fn one_store_per_database() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = Database::open(dir.path(), &Options::default()).unwrap();
-    let first = Store::on(&db, 3).unwrap();
-    let second = Store::on(&db, 3).unwrap();
-    let one = first.put(b"through the first").unwrap();
-    // The second sees the first's commit in its caches, and continues the sequence.
-    assert_eq!(second.seq_of(&one).unwrap(), Some(0));
-    let two = second.put(b"through the second").unwrap();
-    assert_eq!(first.seq_of(&two).unwrap(), Some(1));
-    assert!(matches!(Store::on(&db, 19), Err(Error::Engine(_))));
-    drop((first, second));
-    // Once none is alive, another level is fine.
-    let third = Store::on(&db, 19).unwrap();
-    assert_eq!(third.stats().unwrap().blobs, 2);
-}
-
 /// Readers racing commits that merge index runs always find what was committed before.
 #[test]
 fn readers_never_miss_a_body_while_runs_merge() {
@@ -1474,7 +1457,7 @@ fn close_leaves_a_snapshot_of_everything_written() {
     let other = store.clone();
     let err = other.close().unwrap_err();
     assert!(
-        matches!(err, Error::Engine(ref m) if m.contains("still alive")),
+        matches!(err, Error::StillOpen) && err.to_string().contains("still alive"),
         "{err}"
     );
     assert!(store.contains(&ids[0]).unwrap());
@@ -1789,7 +1772,7 @@ fn compaction_copies_every_key_of_every_tree() {
 /// reads back whole, and what an interrupted compaction leaves is cleaned at open.
 #[test]
 fn close_after_optimize_compacts_sled() {
-    use crate::engine::SLED_POINTER_FILE;
+    use crate::compaction::SLED_POINTER_FILE;
 
     let dir = tempfile::tempdir().unwrap();
     let bodies: Vec<Vec<u8>> = (0..700).map(article).collect();
@@ -1883,7 +1866,7 @@ fn a_lost_store_state_never_cuts_the_pack_files() {
     );
     // A pointer to a missing sled directory is damage too, not a new empty database.
     fs::write(
-        dir.path().join(crate::engine::SLED_POINTER_FILE),
+        dir.path().join(crate::compaction::SLED_POINTER_FILE),
         "sled.00000007\n",
     )
     .unwrap();
@@ -1914,7 +1897,7 @@ fn compact_child() {
 fn a_crash_at_any_step_of_a_compaction_loses_nothing() {
     use std::process::{Command, Stdio};
 
-    use crate::engine::SLED_POINTER_FILE;
+    use crate::compaction::SLED_POINTER_FILE;
 
     let steps = [
         "copying",
@@ -1937,7 +1920,10 @@ fn a_crash_at_any_step_of_a_compaction_loses_nothing() {
                     store.put_many(part).unwrap();
                 }
                 let mut w = store.writer();
-                w.put(b"record".to_vec(), b"of the caller".to_vec());
+                w.put(
+                    Key::new(b"record".to_vec()).unwrap(),
+                    b"of the caller".to_vec(),
+                );
                 w.commit().unwrap();
                 if compacted_before {
                     store.optimize(&mut |_| {}).unwrap();

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use rayon::prelude::*;
 
 use crate::VerifyReport;
-use crate::engine::engine_error;
+use crate::dir::engine_error;
 use crate::error::{Error, Result};
 use crate::format::{
     self, PACK_SLOTS, Pack, Slot, State, TAG_DICT, TAG_GROUP, TAG_INDEX, TAG_PACK, TAG_RUNS,

@@ -7,14 +7,14 @@ use std::sync::{Arc, MutexGuard, PoisonError};
 
 use rayon::prelude::*;
 
-use crate::codec::check_len;
-use crate::engine::engine_error;
+use crate::dir::engine_error;
 use crate::error::{Error, Result};
 use crate::format::{self, Entry, PACK_SLOTS, Pack, Run, Slot, State, TAG_PACK, TAG_RUNS};
-use crate::frame::{self, Compressors, Dict};
+use crate::frame::{self, Compressors, Dict, check_len};
 use crate::id::BlobId;
 use crate::packfile::{FILE_BYTES, FILE_MAGIC, RECORD_HEADER_LEN, record_header};
 use crate::store::{Cache, Groups, Seq, Store};
+use crate::view::Key;
 
 /// A body hashed and compressed by [`Store::prepare_batch`], ready for [`Writer::place`].
 #[derive(Clone, PartialEq, Eq)]
@@ -142,7 +142,7 @@ impl Store {
         }
         out.into_iter()
             .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| Error::Engine("a body of the batch was not encoded".into()))
+            .ok_or_else(|| Error::Internal("a body of the batch was not encoded".into()))
     }
 
     /// The group number of each name, storing new groups.
@@ -253,7 +253,7 @@ impl Store {
         let _state = self.lock_state();
         let cache = self.cache();
         let Some((name, current)) = cache.groups.list.get(usize::from(group)).cloned() else {
-            return Err(Error::Engine(format!("no group {group}")));
+            return Err(Error::Internal(format!("no group {group}")));
         };
         if current != 0 && !replace {
             return Ok(current);
@@ -265,7 +265,7 @@ impl Store {
         let mut state = cache.state;
         state.next_dict = id
             .checked_add(1)
-            .ok_or_else(|| Error::Engine("no dictionary ids left".into()))?;
+            .ok_or_else(|| Error::Internal("no dictionary ids left".into()))?;
         let mut batch = sled::Batch::default();
         batch.insert(&format::key_dict(id), format::encode_dict(&dict.bytes));
         batch.insert(&format::key_group(group), format::encode_group(id, &name));
@@ -309,7 +309,6 @@ impl Store {
             raw: 0,
             stored: 0,
             keys: BTreeMap::new(),
-            foreign: None,
             rebuild: None,
             new_file: false,
             removed: false,
@@ -414,7 +413,6 @@ pub struct Writer<'s> {
     raw: i64,
     stored: i64,
     keys: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
-    foreign: Option<Vec<u8>>,
     /// Set by optimize: the index is replaced by this one run (entries sorted).
     pub(crate) rebuild: Option<Vec<Entry>>,
     /// Set by optimize: this commit's frames start a new pack file (the active one is being
@@ -443,7 +441,7 @@ impl Writer<'_> {
         }
         self.packs
             .get_mut(&pack)
-            .ok_or_else(|| Error::Engine("pack vanished".into()))
+            .ok_or_else(|| Error::Internal("pack vanished".into()))
     }
 
     /// Places `blob`: when its body is stored (live) or staged already, where it is;
@@ -600,32 +598,27 @@ impl Writer<'_> {
                 self.stored += i64::from(slot.frame_len) - before;
                 Ok(())
             }
-            _ => Err(Error::Engine(format!("slot {seq} changed under optimize"))),
+            _ => Err(Error::Internal(format!(
+                "slot {seq} changed under optimize"
+            ))),
         }
     }
 
-    /// Stages a caller's key: its first byte must be a lowercase tag (b'a'..=b'z'), else the
-    /// commit fails with [`Error::ForeignKey`].
-    pub fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
-        if !matches!(key.first(), Some(b'a'..=b'z')) {
-            self.foreign.get_or_insert(key);
-            return;
-        }
-        self.keys.insert(key, Some(value));
+    /// Stages `value` under a caller's key (read back through [`Store::view`] once committed).
+    pub fn put(&mut self, key: Key, value: Vec<u8>) {
+        self.keys.insert(key.into_bytes(), Some(value));
     }
 
-    /// Stages the deletion of a caller's key (same rule as [`Writer::put`]).
-    pub fn delete(&mut self, key: Vec<u8>) {
-        if !matches!(key.first(), Some(b'a'..=b'z')) {
-            self.foreign.get_or_insert(key);
-            return;
-        }
-        self.keys.insert(key, None);
+    /// Stages the deletion of a caller's key.
+    pub fn delete(&mut self, key: Key) {
+        self.keys.insert(key.into_bytes(), None);
     }
 
     /// What this writer staged for a caller key: `None` when nothing, `Some(None)` when a
     /// deletion, `Some(Some(value))` when a value.
-    pub fn staged(&self, key: &[u8]) -> Option<Option<&[u8]>> {
+    #[cfg(test)]
+    #[allow(clippy::option_option)]
+    pub(crate) fn staged(&self, key: &[u8]) -> Option<Option<&[u8]>> {
         self.keys.get(key).map(Option::as_deref)
     }
 
@@ -633,9 +626,6 @@ impl Writer<'_> {
     /// the store state), then updates the store's caches. On error nothing was written and
     /// the caches are as before. Not durable until [`Store::flush`].
     pub fn commit(mut self) -> Result<()> {
-        if let Some(key) = self.foreign {
-            return Err(Error::ForeignKey { key });
-        }
         let store = self.store;
         let tree = &store.inner.tree;
         // The frames first: appended to the active pack file and synced, so that sled never
@@ -735,7 +725,7 @@ impl Writer<'_> {
         if len > FILE_MAGIC.len() as u64 && (self.new_file || len + pending as u64 > FILE_BYTES) {
             file = file
                 .checked_add(1)
-                .ok_or_else(|| Error::Engine("no pack file numbers left".into()))?;
+                .ok_or_else(|| Error::Internal("no pack file numbers left".into()))?;
             len = 0;
         }
         let start = len;
@@ -827,7 +817,7 @@ fn write_run(batch: &mut sled::Batch, state: &mut State, entries: &[Entry]) -> R
     let run = state.next_run;
     state.next_run = run
         .checked_add(1)
-        .ok_or_else(|| Error::Engine("no index run ids left".into()))?;
+        .ok_or_else(|| Error::Internal("no index run ids left".into()))?;
     let (chunks, firsts) = format::chunks_of(entries);
     for (c, value) in chunks.into_iter().enumerate() {
         batch.insert(&format::key_chunk(run, c as u32), value);
