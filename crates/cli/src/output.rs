@@ -13,7 +13,8 @@ pub fn stdout() -> io::BufWriter<io::StdoutLock<'static>> {
 }
 
 /// One article as JSON: the shape of `list --format json`, `show --format json` and `export`
-/// (CONTRACTS.md "The JSON object shape"). Fields serialize in declaration order.
+/// (docs/cli.md, `list`: "The object has, in this order, …"). Fields serialize in declaration
+/// order.
 #[derive(Debug, Serialize)]
 pub struct ArticleJson<'a> {
     id: String,

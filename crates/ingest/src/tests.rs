@@ -535,7 +535,7 @@ fn format_names() {
     assert!("xml".parse::<Format>().is_err());
 }
 
-/// Serialises a record and body in the export shape of CONTRACTS.md.
+/// Serialises a record and body in the export shape (docs/cli.md, `list` and `export`).
 fn export_object(record: &Record, body: &str) -> serde_json::Value {
     let id = blake3::hash(body.as_bytes()).to_hex().to_string();
     let mut extra = serde_json::Map::new();
