@@ -7,9 +7,10 @@ use crate::dir::engine_error;
 use crate::error::{Error, Result};
 use crate::format::{self, CODEC_RAW, CODEC_ZSTD, CODEC_ZSTD_DICT, PACK_SLOTS, Pack, Slot};
 use crate::frame;
+use crate::index::{self, read_run};
 use crate::packfile::RECORD_HEADER_LEN;
 use crate::store::{Seq, Store, pack_number};
-use crate::writer::{PreparedBlob, read_run};
+use crate::writer::PreparedBlob;
 
 /// Live bodies a group needs before optimize trains a dictionary for it.
 pub(crate) const OPTIMIZE_TRAIN_MIN: u64 = 1000;
@@ -142,7 +143,7 @@ impl Store {
                 entries.clear();
                 for item in self.live() {
                     let (seq, id) = item?;
-                    entries.push((format::prefix_of(&id), seq));
+                    entries.push((index::prefix_of(&id), seq));
                 }
                 entries.sort_unstable();
             }
@@ -269,7 +270,7 @@ impl Store {
     }
 
     /// The entries of every run of the id index whose body is live (once each).
-    fn merged_runs(&self, runs: &[format::Run]) -> Result<Vec<format::Entry>> {
+    fn merged_runs(&self, runs: &[index::Run]) -> Result<Vec<index::Entry>> {
         let live: HashSet<Seq> = self.live_slots()?.into_iter().map(|s| s.seq).collect();
         let mut entries = Vec::with_capacity(live.len());
         for run in runs {

@@ -8,11 +8,10 @@ use std::time::Duration;
 
 use crate::dir::{Database, TREE, engine_error};
 use crate::error::{Error, Result};
-use crate::format::{
-    self, ENTRY_LEN, Pack, Run, Slot, State, TAG_DICT, TAG_GROUP, TAG_PACK, TAG_RUNS,
-};
+use crate::format::{self, Pack, Slot, State, TAG_DICT, TAG_GROUP, TAG_PACK};
 use crate::frame::{self, Dict};
 use crate::id::{BlobId, Prefix};
+use crate::index::{self, Missing, Run, candidates_in, prefix_range, read_runs};
 use crate::packfile::{Files, RECORD_HEADER_LEN, header_id, record_header};
 use crate::view::{Legacy, View};
 
@@ -116,7 +115,7 @@ pub(crate) struct Shared {
     /// Ids of live seqs recently confirmed by [`Store::id_at`].
     pub(crate) ids: Mutex<IdCache>,
     /// Bodies kept for dictionaries not trained yet.
-    pub(crate) samples: Mutex<crate::writer::Samples>,
+    pub(crate) samples: Mutex<crate::train::Samples>,
 }
 
 /// At most this many seq -> id pairs are kept by [`IdCache`] (about 2.5 MB); when full, it starts
@@ -439,7 +438,7 @@ impl Store {
     /// Whether the index maps `id` (its 8-byte prefix) to `seq`: the check of an id read from
     /// a record, against the copy of its prefix the index keeps.
     pub(crate) fn indexed(&self, id: &BlobId, seq: Seq) -> Result<bool> {
-        let p = format::prefix_of(id);
+        let p = index::prefix_of(id);
         Ok(self.candidates(p, p)?.contains(&seq))
     }
 
@@ -590,14 +589,14 @@ impl Store {
     /// The live slot of `id`. [`Error::Corrupted`] when a slot that may be its (an index
     /// candidate) is damaged and no other is its.
     pub(crate) fn locate_id(&self, id: &BlobId) -> Result<Option<Located>> {
-        let p = format::prefix_of(id);
+        let p = index::prefix_of(id);
         let mut damaged = false;
         for seq in self.candidates(p, p)? {
             match self.locate_seq(seq) {
                 Ok(Some(loc)) if loc.id == *id => return Ok(Some(loc)),
                 // The index says this slot's id starts like `id`: a record saying otherwise
                 // is damaged (or the index is).
-                Ok(Some(loc)) if format::prefix_of(&loc.id) != p => damaged = true,
+                Ok(Some(loc)) if index::prefix_of(&loc.id) != p => damaged = true,
                 Ok(_) => {}
                 Err(Error::Damaged { .. }) => damaged = true,
                 Err(e) => return Err(e),
@@ -706,108 +705,6 @@ impl Store {
     }
 }
 
-/// A walk of the index met a missing chunk (its run replaced meanwhile): retry or fail with
-/// the error.
-pub(crate) struct Missing(pub(crate) Error);
-
-/// [`candidates_in`] for each of `prefixes` (sorted, distinct), reading each chunk once: the
-/// sequence numbers of the entries of each prefix, newest run first.
-pub(crate) fn candidates_many(
-    tree: &sled::Tree,
-    runs: &[Run],
-    prefixes: &[u64],
-) -> Result<HashMap<u64, Vec<Seq>>, Missing> {
-    let mut out: HashMap<u64, Vec<Seq>> = HashMap::new();
-    for run in runs.iter().rev() {
-        let mut by_chunk: std::collections::BTreeMap<usize, Vec<u64>> =
-            std::collections::BTreeMap::new();
-        for &p in prefixes {
-            let start = run.firsts.partition_point(|f| *f < p).saturating_sub(1);
-            for (c, first) in run.firsts.iter().enumerate().skip(start) {
-                if *first > p {
-                    break;
-                }
-                by_chunk.entry(c).or_default().push(p);
-            }
-        }
-        for (c, wanted) in by_chunk {
-            let value = read_chunk(tree, run, c)?;
-            let raw = format::chunk_entries(|| chunk_name(run, c), &value).map_err(Missing)?;
-            let n = raw.len() / ENTRY_LEN;
-            for p in wanted {
-                for i in lower_bound(raw, n, p)..n {
-                    let (prefix, seq) = format::entry_at(raw, i);
-                    if prefix != p {
-                        break;
-                    }
-                    out.entry(p).or_default().push(seq);
-                }
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// The sequence numbers of the entries with a prefix in `lo..=hi` in `runs`, newest first.
-pub(crate) fn candidates_in(
-    tree: &sled::Tree,
-    runs: &[Run],
-    lo: u64,
-    hi: u64,
-) -> Result<Vec<Seq>, Missing> {
-    let mut out = Vec::new();
-    for run in runs.iter().rev() {
-        let start = run.firsts.partition_point(|f| *f < lo).saturating_sub(1);
-        for (c, first) in run.firsts.iter().enumerate().skip(start) {
-            if *first > hi {
-                break;
-            }
-            let value = read_chunk(tree, run, c)?;
-            let raw = format::chunk_entries(|| chunk_name(run, c), &value).map_err(Missing)?;
-            let n = raw.len() / ENTRY_LEN;
-            for i in lower_bound(raw, n, lo)..n {
-                let (prefix, seq) = format::entry_at(raw, i);
-                if prefix > hi {
-                    break;
-                }
-                out.push(seq);
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// "index run R chunk C", for messages.
-fn chunk_name(run: &Run, c: usize) -> String {
-    format!("index run {} chunk {c}", run.run)
-}
-
-/// Chunk `c` of `run`; [`Missing`] when it is not there (a merge replaced the run meanwhile).
-fn read_chunk(tree: &sled::Tree, run: &Run, c: usize) -> Result<sled::IVec, Missing> {
-    let key = format::key_chunk(run.run, u32::try_from(c).unwrap_or(u32::MAX));
-    tree.get(key)
-        .map_err(|e| Missing(engine_error(e)))?
-        .ok_or_else(|| {
-            Missing(Error::Damaged {
-                what: format!("{} (missing)", chunk_name(run, c)),
-            })
-        })
-}
-
-/// The first of the `n` entries of `raw` (sorted by prefix) whose prefix is `>= p`.
-fn lower_bound(raw: &[u8], n: usize, p: u64) -> usize {
-    let (mut a, mut b) = (0, n);
-    while a < b {
-        let mid = usize::midpoint(a, b);
-        if format::entry_at(raw, mid).0 < p {
-            a = mid + 1;
-        } else {
-            b = mid;
-        }
-    }
-    a
-}
-
 /// A record that cannot be read or does not match its slot.
 pub(crate) fn damaged_record(seq: Seq) -> Error {
     Error::Damaged {
@@ -815,36 +712,11 @@ pub(crate) fn damaged_record(seq: Seq) -> Error {
     }
 }
 
-/// The range of 8-byte index prefixes a hex prefix covers.
-fn prefix_range(prefix: &Prefix) -> (u64, u64) {
-    let mut lo = [0u8; 8];
-    let mut hi = [0xFFu8; 8];
-    for (i, b) in prefix.bytes.iter().take(8).enumerate() {
-        lo[i] = *b;
-        hi[i] = *b;
-    }
-    if let Some(h) = prefix.half
-        && prefix.bytes.len() < 8
-    {
-        lo[prefix.bytes.len()] = h << 4;
-        hi[prefix.bytes.len()] = (h << 4) | 0x0F;
-    }
-    (u64::from_be_bytes(lo), u64::from_be_bytes(hi))
-}
-
 /// The pack number of an `N` or `B` key.
 pub(crate) fn pack_number(key: &[u8]) -> Option<u32> {
     match key {
         [_, a, b, c, d] => Some(u32::from_be_bytes([*a, *b, *c, *d])),
         _ => None,
-    }
-}
-
-/// The run directory in the tree (none: no runs).
-fn read_runs(tree: &sled::Tree) -> Result<Vec<Run>> {
-    match tree.get([TAG_RUNS]).map_err(engine_error)? {
-        Some(v) => format::decode_runs(&v),
-        None => Ok(Vec::new()),
     }
 }
 
@@ -899,33 +771,4 @@ fn load(tree: &sled::Tree, level: i32) -> Result<Cache> {
         dicts: Arc::new(dicts),
         groups: Arc::new(groups),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn prefix_ranges() {
-        let p = Prefix::parse("abcd").unwrap();
-        assert_eq!(
-            prefix_range(&p),
-            (0xABCD_0000_0000_0000, 0xABCD_FFFF_FFFF_FFFF)
-        );
-        let p = Prefix::parse("abcde").unwrap();
-        assert_eq!(
-            prefix_range(&p),
-            (0xABCD_E000_0000_0000, 0xABCD_EFFF_FFFF_FFFF)
-        );
-        let p = Prefix::parse(&"1".repeat(40)).unwrap();
-        assert_eq!(
-            prefix_range(&p),
-            (0x1111_1111_1111_1111, 0x1111_1111_1111_1111)
-        );
-        let p = Prefix::parse(&"1".repeat(17)).unwrap();
-        assert_eq!(
-            prefix_range(&p),
-            (0x1111_1111_1111_1111, 0x1111_1111_1111_1111)
-        );
-    }
 }

@@ -4,10 +4,10 @@ use std::fs;
 use std::path::Path;
 
 use crate::dir::{Database, LOCK_FILE};
-use crate::format;
 use crate::header::{HEADER_FILE, header_bytes};
-use crate::writer::TRAIN_MIN_BYTES;
+use crate::train::TRAIN_MIN_BYTES;
 use crate::{BlobId, Error, Key, Options, Store};
+use crate::{format, index};
 
 fn no_create() -> Options {
     Options {
@@ -1341,7 +1341,7 @@ fn verify_finds_a_lost_index_chunk_and_wrong_counts() {
     let ids = store.put_many(&refs).unwrap();
     assert!(store.verify().unwrap().is_clean());
     let run = store.cache().runs[0].run;
-    store.tree().remove(format::key_chunk(run, 0)).unwrap();
+    store.tree().remove(index::key_chunk(run, 0)).unwrap();
     let report = store.verify().unwrap();
     let mut sorted = ids.clone();
     sorted.sort();
@@ -1369,7 +1369,7 @@ fn verify_finds_a_lost_index_chunk_and_wrong_counts() {
     let store = Store::open(dir.path()).unwrap();
     store.put_many(&refs).unwrap();
     let run = store.cache().runs[0].run;
-    let key = format::key_chunk(run, 0);
+    let key = index::key_chunk(run, 0);
     let mut chunk = store.tree().get(key).unwrap().unwrap().to_vec();
     chunk[12] ^= 1; // the seq of the first entry
     store.tree().insert(key, chunk).unwrap();

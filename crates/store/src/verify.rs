@@ -12,6 +12,7 @@ use crate::format::{
     TAG_STATE,
 };
 use crate::id::BlobId;
+use crate::index;
 use crate::store::{Located, Store, pack_number};
 
 /// What one pack contributes to the report.
@@ -63,10 +64,10 @@ pub(crate) fn verify(store: &Store) -> Result<VerifyReport> {
         for c in 0..run.firsts.len() as u32 {
             let what = || format!("index run {} chunk {c}", run.run);
             match tree
-                .get(format::key_chunk(run.run, c))
+                .get(index::key_chunk(run.run, c))
                 .map_err(engine_error)?
             {
-                Some(v) => match format::decode_chunk(what, &v) {
+                Some(v) => match index::decode_chunk(what, &v) {
                     Ok(chunk) => {
                         if chunk.first().map(|e| e.0) != run.firsts.get(c as usize).copied()
                             || !chunk.is_sorted()
@@ -125,7 +126,7 @@ pub(crate) fn verify(store: &Store) -> Result<VerifyReport> {
             match (slots.get(i), check.ids.get(i)) {
                 // A removed body's entry stays until optimize (a dead entry).
                 (Some(slot), _) if slot.is_removed() => {}
-                (Some(_), Some(Some(id))) if format::prefix_of(id) == prefix => {}
+                (Some(_), Some(Some(id))) if index::prefix_of(id) == prefix => {}
                 // A damaged record is reported already.
                 (Some(_), Some(None)) => {}
                 _ => bad_entries += 1,
@@ -136,7 +137,7 @@ pub(crate) fn verify(store: &Store) -> Result<VerifyReport> {
         for (i, id) in check.ids.iter().enumerate() {
             let Some(id) = id else { continue };
             let seq = base + i as u32;
-            let indexed = here.binary_search(&(seq, format::prefix_of(id))).is_ok();
+            let indexed = here.binary_search(&(seq, index::prefix_of(id))).is_ok();
             let corrupted = check.corrupted.contains(id);
             // A corrupted body whose record names an id the index does not have at its seq,
             // while the index has another: the record header itself is damaged, and its id
