@@ -82,11 +82,12 @@ pub enum Error {
         /// The limit.
         max: u64,
     },
-    /// A value the store keeps about its bodies (a pack, an id block, an index chunk, the run
+    /// A value the store keeps about its bodies (a slot table, an id block, an index chunk, the run
     /// directory, the store state, a dictionary or a group) does not decode.
     #[error("archive value {what} is damaged")]
     Damaged {
-        /// Which value, e.g. `pack 12` or `index run 3 chunk 0`.
+        /// Which value, e.g. `pack 12` (slot table 12: the message keeps its old word) or
+        /// `index run 3 chunk 0`.
         what: String,
     },
     /// A format-1 archive that holds article records: only the archive layer (morgue-meta, the

@@ -9,8 +9,8 @@ pub(crate) const VERSION: u8 = 2;
 
 /// Tag of the store state.
 pub(crate) const TAG_STATE: u8 = b'S';
-/// Tag of a pack of bodies.
-pub(crate) const TAG_PACK: u8 = b'B';
+/// Tag of a slot table of bodies.
+pub(crate) const TAG_SLOTS: u8 = b'B';
 /// Tag of an index chunk.
 pub(crate) const TAG_INDEX: u8 = b'I';
 /// Tag of the run directory.
@@ -20,8 +20,8 @@ pub(crate) const TAG_DICT: u8 = b'D';
 /// Tag of a group.
 pub(crate) const TAG_GROUP: u8 = b'G';
 
-/// Slots in a pack's slot table.
-pub(crate) const PACK_SLOTS: u32 = 64;
+/// Slots in a slot table.
+pub(crate) const TABLE_SLOTS: u32 = 64;
 /// Codec of a slot: the body as is.
 pub(crate) const CODEC_RAW: u8 = 0x00;
 /// Codec of a slot: one zstd frame without a dictionary.
@@ -31,11 +31,11 @@ pub(crate) const CODEC_ZSTD_DICT: u8 = 0x02;
 /// Codec of a slot: removed (no frame).
 pub(crate) const CODEC_REMOVED: u8 = 0xFF;
 
-/// Length of a slot in a pack's slot table.
+/// Length of a slot in a slot table.
 pub(crate) const SLOT_HEADER_LEN: usize = 27;
-/// The pack that holds sequence number `seq`, and its slot there.
-pub(crate) fn pack_of(seq: u32) -> (u32, usize) {
-    (seq / PACK_SLOTS, (seq % PACK_SLOTS) as usize)
+/// The slot table that holds sequence number `seq`, and its slot there.
+pub(crate) fn table_of(seq: u32) -> (u32, usize) {
+    (seq / TABLE_SLOTS, (seq % TABLE_SLOTS) as usize)
 }
 
 /// `[tag]`.
@@ -43,16 +43,16 @@ pub(crate) fn key_state() -> [u8; 1] {
     [TAG_STATE]
 }
 
-/// `[tag][pack u32]` for a pack's slot table (`B`) or a dictionary (`D`).
-pub(crate) fn key_pack(tag: u8, pack: u32) -> [u8; 5] {
+/// `[tag][n u32]`: slot table `n` (`B`) or dictionary `n` (`D`).
+pub(crate) fn key_numbered(tag: u8, n: u32) -> [u8; 5] {
     let mut k = [tag, 0, 0, 0, 0];
-    k[1..].copy_from_slice(&pack.to_be_bytes());
+    k[1..].copy_from_slice(&n.to_be_bytes());
     k
 }
 
 /// `D` dict(u32).
 pub(crate) fn key_dict(dict: u32) -> [u8; 5] {
-    key_pack(TAG_DICT, dict)
+    key_numbered(TAG_DICT, dict)
 }
 
 /// `G` group(u16).
@@ -171,7 +171,7 @@ impl State {
     }
 }
 
-/// The header of one slot of a pack.
+/// The header of one slot of a slot table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Slot {
     /// How the frame encodes the body.
@@ -207,20 +207,21 @@ impl Slot {
     }
 }
 
-/// A decoded pack: its slot table.
+/// A decoded slot table (`B`): where the frames of up to 64 consecutive seqs are.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Pack {
+pub(crate) struct SlotTable {
     pub(crate) slots: Vec<Slot>,
 }
 
-impl Pack {
-    /// Decodes a pack value (`B`).
-    pub(crate) fn decode(pack: u32, value: &[u8]) -> Result<Pack> {
-        let bad = || damaged(format!("pack {pack}"));
+impl SlotTable {
+    /// Decodes a slot table value (`B`).
+    pub(crate) fn decode(table: u32, value: &[u8]) -> Result<SlotTable> {
+        let bad = || damaged(format!("pack {table}"));
         let mut r = Reader { rest: value };
         r.version().ok_or_else(bad)?;
         let n = r.u8().ok_or_else(bad)?;
-        if n == 0 || u32::from(n) > PACK_SLOTS || r.rest.len() != SLOT_HEADER_LEN * usize::from(n) {
+        if n == 0 || u32::from(n) > TABLE_SLOTS || r.rest.len() != SLOT_HEADER_LEN * usize::from(n)
+        {
             return Err(bad());
         }
         let mut slots = Vec::with_capacity(n.into());
@@ -239,12 +240,12 @@ impl Pack {
             .ok_or_else(bad)?;
             slots.push(slot);
         }
-        Ok(Pack { slots })
+        Ok(SlotTable { slots })
     }
 }
 
-/// Encodes a pack's slot table (`B`).
-pub(crate) fn encode_pack(slots: &[Slot]) -> Vec<u8> {
+/// Encodes a slot table (`B`).
+pub(crate) fn encode_slot_table(slots: &[Slot]) -> Vec<u8> {
     let mut v = Vec::with_capacity(2 + SLOT_HEADER_LEN * slots.len());
     v.push(VERSION);
     v.push(slots.len() as u8);
@@ -344,23 +345,23 @@ mod tests {
     #[test]
     fn keys_pinned() {
         assert_eq!(key_state(), *b"S");
-        assert_eq!(key_pack(TAG_PACK, 0x0102_0304), [b'B', 1, 2, 3, 4]);
+        assert_eq!(key_numbered(TAG_SLOTS, 0x0102_0304), [b'B', 1, 2, 3, 4]);
         assert_eq!(
             crate::index::key_chunk(3, 0x10),
             [b'I', 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0x10]
         );
         assert_eq!(key_dict(1), [b'D', 0, 0, 0, 1]);
         assert_eq!(key_group(0x0102), [b'G', 1, 2]);
-        assert_eq!(pack_of(0), (0, 0));
-        assert_eq!(pack_of(63), (0, 63));
-        assert_eq!(pack_of(64), (1, 0));
-        assert_eq!(pack_of(u32::MAX), (u32::MAX / 64, 63));
+        assert_eq!(table_of(0), (0, 0));
+        assert_eq!(table_of(63), (0, 63));
+        assert_eq!(table_of(64), (1, 0));
+        assert_eq!(table_of(u32::MAX), (u32::MAX / 64, 63));
     }
 
-    /// One pack's slot table, byte by byte: a raw slot, a removed slot and a zstd slot with a
+    /// One slot table, byte by byte: a raw slot, a removed slot and a zstd slot with a
     /// dictionary.
     #[test]
-    fn pack_pinned() {
+    fn slot_table_pinned() {
         let slots = [
             Slot {
                 codec: CODEC_RAW,
@@ -382,7 +383,7 @@ mod tests {
                 offset: 0x0102,
             },
         ];
-        let v = encode_pack(&slots);
+        let v = encode_slot_table(&slots);
         #[rustfmt::skip]
         let expected = [
             2, 3,
@@ -391,18 +392,18 @@ mod tests {
             0x02, 0, 2, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 2,
         ];
         assert_eq!(v, expected);
-        let pack = Pack::decode(7, &v).unwrap();
-        assert_eq!(pack.slots, slots);
+        let table = SlotTable::decode(7, &v).unwrap();
+        assert_eq!(table.slots, slots);
         // Any change of length is damage.
-        assert!(Pack::decode(7, &v[..v.len() - 1]).is_err());
+        assert!(SlotTable::decode(7, &v[..v.len() - 1]).is_err());
         let mut long = v.clone();
         long.push(0);
         assert!(matches!(
-            Pack::decode(7, &long),
+            SlotTable::decode(7, &long),
             Err(Error::Damaged { ref what }) if what == "pack 7"
         ));
-        assert!(Pack::decode(7, &[2, 0]).is_err());
-        assert!(Pack::decode(7, &[2, 65]).is_err());
+        assert!(SlotTable::decode(7, &[2, 0]).is_err());
+        assert!(SlotTable::decode(7, &[2, 65]).is_err());
     }
 
     #[test]

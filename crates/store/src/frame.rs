@@ -1,4 +1,4 @@
-//! Frames: how one body is encoded in a pack slot (raw, or one zstd frame with or without a
+//! Frames: how one body is encoded in a slot (raw, or one zstd frame with or without a
 //! dictionary), and the zstd dictionaries, prepared once per dictionary id.
 //!
 //! zstd frames are written without checksum, dictionary id or content size (the slot header

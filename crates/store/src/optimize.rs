@@ -5,19 +5,19 @@ use std::collections::{BTreeMap, HashSet};
 
 use crate::dir::engine_error;
 use crate::error::{Error, Result};
-use crate::format::{self, CODEC_RAW, CODEC_ZSTD, CODEC_ZSTD_DICT, PACK_SLOTS, Pack, Slot};
+use crate::format::{self, CODEC_RAW, CODEC_ZSTD, CODEC_ZSTD_DICT, Slot, SlotTable, TABLE_SLOTS};
 use crate::frame;
 use crate::index::{self, read_run};
 use crate::packfile::RECORD_HEADER_LEN;
-use crate::store::{Seq, Store, pack_number};
+use crate::store::{Seq, Store, key_number};
 use crate::writer::PreparedBlob;
 
 /// Live bodies a group needs before optimize trains a dictionary for it.
 pub(crate) const OPTIMIZE_TRAIN_MIN: u64 = 1000;
 /// Bodies optimize trains a dictionary on, at most.
 pub(crate) const OPTIMIZE_SAMPLES: u64 = 2000;
-/// Packs recompressed per commit.
-const PACKS_PER_STEP: usize = 16;
+/// Slot tables recompressed per commit.
+const TABLES_PER_STEP: usize = 16;
 
 /// How far [`Store::optimize`] is: called after each step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,14 +107,14 @@ impl Store {
             }
         }
 
-        // 2. Recompression, a few packs per commit.
-        let mut by_pack: BTreeMap<u32, Vec<LiveSlot>> = BTreeMap::new();
+        // 2. Recompression, a few slot tables per commit.
+        let mut by_table: BTreeMap<u32, Vec<LiveSlot>> = BTreeMap::new();
         for s in slots {
-            by_pack.entry(s.seq / PACK_SLOTS).or_default().push(s);
+            by_table.entry(s.seq / TABLE_SLOTS).or_default().push(s);
         }
-        let packs: Vec<Vec<LiveSlot>> = by_pack.into_values().collect();
+        let tables: Vec<Vec<LiveSlot>> = by_table.into_values().collect();
         let mut done = 0;
-        for step in packs.chunks(PACKS_PER_STEP) {
+        for step in tables.chunks(TABLES_PER_STEP) {
             let cache = self.cache();
             let todo: Vec<LiveSlot> = step
                 .iter()
@@ -228,7 +228,7 @@ impl Store {
             .into_iter()
             .filter(|s| victims.contains(&s.slot.file))
             .collect();
-        for step in moving.chunks(PACKS_PER_STEP * PACK_SLOTS as usize) {
+        for step in moving.chunks(TABLES_PER_STEP * TABLE_SLOTS as usize) {
             let mut writer = self.writer();
             writer.new_file = self.cache().state.file == active && victims.contains(&active);
             for s in step {
@@ -287,16 +287,16 @@ impl Store {
     fn live_slots(&self) -> Result<Vec<LiveSlot>> {
         let tree = &self.inner.tree;
         let mut out = Vec::new();
-        for kv in tree.scan_prefix([format::TAG_PACK]) {
+        for kv in tree.scan_prefix([format::TAG_SLOTS]) {
             let (key, value) = kv.map_err(engine_error)?;
-            let Some(pack) = pack_number(&key) else {
+            let Some(table) = key_number(&key) else {
                 continue;
             };
-            let decoded = Pack::decode(pack, &value)?;
+            let decoded = SlotTable::decode(table, &value)?;
             for (i, slot) in decoded.slots.iter().enumerate() {
                 if !slot.is_removed() {
                     out.push(LiveSlot {
-                        seq: pack * PACK_SLOTS + i as u32,
+                        seq: table * TABLE_SLOTS + i as u32,
                         slot: *slot,
                     });
                 }

@@ -1,4 +1,4 @@
-//! The blob store: bodies in packs of 64 sequence numbers, the id index, reads.
+//! The blob store: bodies in slot tables of 64 sequence numbers, the id index, reads.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::dir::{Database, TREE, engine_error};
 use crate::error::{Error, Result};
-use crate::format::{self, Pack, Slot, State, TAG_DICT, TAG_GROUP, TAG_PACK};
+use crate::format::{self, Slot, SlotTable, State, TAG_DICT, TAG_GROUP, TAG_SLOTS};
 use crate::frame::{self, Dict};
 use crate::id::{BlobId, Prefix};
 use crate::index::{self, Missing, Run, candidates_in, prefix_range, read_runs};
@@ -55,7 +55,7 @@ pub struct VerifyReport {
     pub unindexed: Vec<BlobId>,
     /// Index entries that point at no slot, or at a slot of another id.
     pub bad_index_entries: u64,
-    /// Values that do not decode (packs, id blocks, index chunks, the state…), described.
+    /// Values that do not decode (slot tables, index chunks, the state…), described.
     pub damaged: Vec<String>,
 }
 
@@ -463,28 +463,28 @@ impl Store {
     pub fn live(&self) -> impl Iterator<Item = Result<(Seq, BlobId)>> + '_ {
         self.inner
             .tree
-            .scan_prefix([TAG_PACK])
-            .flat_map(move |kv| match self.live_of_pack(kv) {
+            .scan_prefix([TAG_SLOTS])
+            .flat_map(move |kv| match self.live_of_table(kv) {
                 Ok(v) => v,
                 Err(e) => vec![Err(e)],
             })
     }
 
-    fn live_of_pack(
+    fn live_of_table(
         &self,
         kv: sled::Result<(sled::IVec, sled::IVec)>,
     ) -> Result<Vec<Result<(Seq, BlobId)>>> {
         let (key, value) = kv.map_err(engine_error)?;
-        let pack = pack_number(&key).ok_or_else(|| Error::Damaged {
+        let table = key_number(&key).ok_or_else(|| Error::Damaged {
             what: format!("key {key:02x?}"),
         })?;
-        let slots = Pack::decode(pack, &value)?.slots;
+        let slots = SlotTable::decode(table, &value)?.slots;
         Ok(slots
             .iter()
             .enumerate()
             .filter(|(_, slot)| !slot.is_removed())
             .map(|(i, slot)| {
-                let seq = pack * format::PACK_SLOTS + i as u32;
+                let seq = table * format::TABLE_SLOTS + i as u32;
                 match self.record_id(seq, slot)? {
                     Some(id) => Ok((seq, id)),
                     None => Err(damaged_record(seq)),
@@ -563,16 +563,16 @@ impl Store {
     /// The live slot at `seq`: `None` when there is none (never used, or removed);
     /// [`Error::Damaged`] when its slot table or record does not decode.
     pub(crate) fn locate_seq(&self, seq: Seq) -> Result<Option<Located>> {
-        let (pack, i) = format::pack_of(seq);
+        let (table, i) = format::table_of(seq);
         let Some(value) = self
             .inner
             .tree
-            .get(format::key_pack(TAG_PACK, pack))
+            .get(format::key_numbered(TAG_SLOTS, table))
             .map_err(engine_error)?
         else {
             return Ok(None);
         };
-        let decoded = Pack::decode(pack, &value)?;
+        let decoded = SlotTable::decode(table, &value)?;
         match decoded.slots.get(i) {
             Some(slot) if !slot.is_removed() => match self.record_id(seq, slot)? {
                 Some(id) => Ok(Some(Located {
@@ -712,8 +712,8 @@ pub(crate) fn damaged_record(seq: Seq) -> Error {
     }
 }
 
-/// The pack number of an `N` or `B` key.
-pub(crate) fn pack_number(key: &[u8]) -> Option<u32> {
+/// The slot table number of an `N` or `B` key.
+pub(crate) fn key_number(key: &[u8]) -> Option<u32> {
     match key {
         [_, a, b, c, d] => Some(u32::from_be_bytes([*a, *b, *c, *d])),
         _ => None,
@@ -737,7 +737,7 @@ fn load(tree: &sled::Tree, level: i32) -> Result<Cache> {
     let mut dicts = HashMap::new();
     for kv in tree.scan_prefix([TAG_DICT]) {
         let (k, v) = kv.map_err(engine_error)?;
-        let id = pack_number(&k).ok_or_else(|| Error::Damaged {
+        let id = key_number(&k).ok_or_else(|| Error::Damaged {
             what: format!("key {k:02x?}"),
         })?;
         let bytes = format::decode_dict(id, &v)?.to_vec();

@@ -200,8 +200,8 @@ fn damage_file(store: &Store, id: &BlobId, f: impl FnOnce(&mut Vec<u8>, std::ops
 /// the offset of the body's slot in it.
 fn damage_slot(store: &Store, id: &BlobId, f: impl FnOnce(&mut Vec<u8>, usize)) {
     let seq = store.seq_of(id).unwrap().unwrap();
-    let (pack, i) = format::pack_of(seq);
-    let key = format::key_pack(format::TAG_PACK, pack);
+    let (table, i) = format::table_of(seq);
+    let key = format::key_numbered(format::TAG_SLOTS, table);
     let mut value = store.tree().get(key).unwrap().unwrap().to_vec();
     f(&mut value, 2 + format::SLOT_HEADER_LEN * i);
     store.tree().insert(key, value).unwrap();
@@ -270,7 +270,7 @@ fn damaged_frames_are_corrupted_never_wrong_bytes() {
         ),
     ];
     for (i, (what, damage)) in damages.into_iter().enumerate() {
-        // Each in its own archive: some damage a whole pack.
+        // Each in its own archive: some damage a whole slot table.
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         let neighbour = store.put(b"an untouched neighbour").unwrap();
@@ -996,7 +996,7 @@ fn writer_places_finds_removes_and_commits_with_caller_keys() {
         assert!(placed.new);
         seqs.push(placed.seq);
     }
-    // Dense, after the one stored body, across a pack boundary.
+    // Dense, after the one stored body, across a slot table boundary.
     assert_eq!(seqs, (1..71).collect::<Vec<u32>>());
     // Staged bodies are found, and placing one again is no new body.
     assert_eq!(w.find(&prepared[5].id).unwrap(), Some(6));

@@ -8,16 +8,16 @@ use crate::VerifyReport;
 use crate::dir::engine_error;
 use crate::error::{Error, Result};
 use crate::format::{
-    self, PACK_SLOTS, Pack, Slot, State, TAG_DICT, TAG_GROUP, TAG_INDEX, TAG_PACK, TAG_RUNS,
+    self, Slot, SlotTable, State, TABLE_SLOTS, TAG_DICT, TAG_GROUP, TAG_INDEX, TAG_RUNS, TAG_SLOTS,
     TAG_STATE,
 };
 use crate::id::BlobId;
 use crate::index;
-use crate::store::{Located, Store, pack_number};
+use crate::store::{Located, Store, key_number};
 
-/// What one pack contributes to the report.
+/// What one slot table contributes to the report.
 #[derive(Default)]
-struct PackCheck {
+struct TableCheck {
     checked: u64,
     corrupted: Vec<BlobId>,
     live: u64,
@@ -42,7 +42,7 @@ pub(crate) fn verify(store: &Store) -> Result<VerifyReport> {
         let ok = match key.first() {
             Some(b'a'..=b'z') => continue,
             Some(&TAG_STATE | &TAG_RUNS) => key.len() == 1,
-            Some(&TAG_PACK | &TAG_DICT) => key.len() == 5,
+            Some(&TAG_SLOTS | &TAG_DICT) => key.len() == 5,
             Some(&TAG_GROUP) => key.len() == 3,
             Some(&TAG_INDEX) => {
                 key.len() == 13
@@ -86,41 +86,41 @@ pub(crate) fn verify(store: &Store) -> Result<VerifyReport> {
     entries.sort_unstable();
 
     // The slot tables and records, in parallel: bodies decoded and re-hashed.
-    let mut packs = Vec::new();
-    for kv in tree.scan_prefix([TAG_PACK]) {
+    let mut tables = Vec::new();
+    for kv in tree.scan_prefix([TAG_SLOTS]) {
         let (key, value) = kv.map_err(engine_error)?;
-        let Some(pack) = pack_number(&key) else {
+        let Some(table) = key_number(&key) else {
             continue; // reported above
         };
-        match Pack::decode(pack, &value) {
-            Ok(decoded) => packs.push((pack, decoded.slots)),
+        match SlotTable::decode(table, &value) {
+            Ok(decoded) => tables.push((table, decoded.slots)),
             Err(Error::Damaged { what }) => report.damaged.push(what),
             Err(e) => return Err(e),
         }
     }
-    let checks: Vec<Result<PackCheck>> = packs
+    let checks: Vec<Result<TableCheck>> = tables
         .par_iter()
-        .map(|(pack, slots)| check_pack(store, *pack, slots))
+        .map(|(table, slots)| check_table(store, *table, slots))
         .collect();
     let (mut live, mut raw, mut stored, mut end) = (0u64, 0u64, 0u64, 0u64);
     let mut cursor = 0;
     let mut bad_entries = 0u64;
-    for ((pack, slots), check) in packs.iter().zip(checks) {
+    for ((table, slots), check) in tables.iter().zip(checks) {
         let check = check?;
         report.checked += check.checked;
         report.damaged.extend(check.damaged);
         live += check.live;
         raw += check.raw;
         stored += check.stored;
-        let base = pack * PACK_SLOTS;
+        let base = table * TABLE_SLOTS;
         end = end.max(u64::from(base) + slots.len() as u64);
-        // Entries before this pack name no slot.
+        // Entries before this slot table name no slot.
         while cursor < entries.len() && entries[cursor].0 < base {
             bad_entries += 1;
             cursor += 1;
         }
         let start = cursor;
-        while cursor < entries.len() && entries[cursor].0 < base + PACK_SLOTS {
+        while cursor < entries.len() && entries[cursor].0 < base + TABLE_SLOTS {
             let (seq, prefix) = entries[cursor];
             let i = (seq - base) as usize;
             match (slots.get(i), check.ids.get(i)) {
@@ -197,14 +197,14 @@ pub(crate) fn verify(store: &Store) -> Result<VerifyReport> {
     Ok(report)
 }
 
-fn check_pack(store: &Store, pack: u32, slots: &[Slot]) -> Result<PackCheck> {
-    let mut check = PackCheck::default();
+fn check_table(store: &Store, table: u32, slots: &[Slot]) -> Result<TableCheck> {
+    let mut check = TableCheck::default();
     for (i, slot) in slots.iter().enumerate() {
         if slot.is_removed() {
             check.ids.push(None);
             continue;
         }
-        let seq = pack * PACK_SLOTS + i as u32;
+        let seq = table * TABLE_SLOTS + i as u32;
         check.checked += 1;
         check.live += 1;
         check.raw += u64::from(slot.raw_len);

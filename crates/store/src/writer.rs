@@ -9,7 +9,7 @@ use rayon::prelude::*;
 
 use crate::dir::engine_error;
 use crate::error::{Error, Result};
-use crate::format::{self, PACK_SLOTS, Pack, Slot, State, TAG_PACK, TAG_RUNS};
+use crate::format::{self, Slot, SlotTable, State, TABLE_SLOTS, TAG_RUNS, TAG_SLOTS};
 use crate::frame::{Compressors, Dict, check_len};
 use crate::id::BlobId;
 use crate::index::{self, Entry};
@@ -195,7 +195,7 @@ impl Store {
             _guard: guard,
             next_seq: cache.state.next_seq,
             cache,
-            packs: BTreeMap::new(),
+            tables: BTreeMap::new(),
             staged_ids: HashMap::new(),
             new_entries: Vec::new(),
             live: 0,
@@ -209,9 +209,9 @@ impl Store {
     }
 }
 
-/// A pack being edited by a writer.
+/// A slot table being edited by a writer.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct PackEdit {
+pub(crate) struct TableEdit {
     pub(crate) slots: Vec<Slot>,
     /// The frame to append for each slot placed or recoded by this writer.
     pub(crate) frames: Vec<Option<Vec<u8>>>,
@@ -226,7 +226,7 @@ pub struct Writer<'s> {
     _guard: MutexGuard<'s, ()>,
     cache: Arc<Cache>,
     next_seq: Seq,
-    pub(crate) packs: BTreeMap<u32, PackEdit>,
+    pub(crate) tables: BTreeMap<u32, TableEdit>,
     staged_ids: HashMap<BlobId, Seq>,
     new_entries: Vec<Entry>,
     live: i64,
@@ -246,21 +246,21 @@ impl fmt::Debug for Writer<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Writer")
             .field("next_seq", &self.next_seq)
-            .field("packs", &self.packs.len())
+            .field("packs", &self.tables.len())
             .field("keys", &self.keys.len())
             .finish_non_exhaustive()
     }
 }
 
 impl Writer<'_> {
-    /// The pack `pack` as this writer sees it, loaded on first use.
-    pub(crate) fn pack_mut(&mut self, pack: u32) -> Result<&mut PackEdit> {
-        if !self.packs.contains_key(&pack) {
-            let edit = load_pack(self.store, pack)?;
-            self.packs.insert(pack, edit);
+    /// The slot table `table` as this writer sees it, loaded on first use.
+    pub(crate) fn table_mut(&mut self, table: u32) -> Result<&mut TableEdit> {
+        if !self.tables.contains_key(&table) {
+            let edit = load_table(self.store, table)?;
+            self.tables.insert(table, edit);
         }
-        self.packs
-            .get_mut(&pack)
+        self.tables
+            .get_mut(&table)
             .ok_or_else(|| Error::Internal("pack vanished".into()))
     }
 
@@ -313,16 +313,16 @@ impl Writer<'_> {
         }
         let seq = self.next_seq;
         let next = seq.checked_add(1).ok_or(Error::Full)?;
-        let (pack, i) = format::pack_of(seq);
+        let (table, i) = format::table_of(seq);
         let edit = if i == 0 {
-            self.packs.entry(pack).or_default()
+            self.tables.entry(table).or_default()
         } else {
-            self.pack_mut(pack)?
+            self.table_mut(table)?
         };
         if edit.slots.len() != i || edit.ids.len() != i {
             return Err(Error::Damaged {
                 what: format!(
-                    "pack {pack} (holds {} slots, expected {i})",
+                    "pack {table} (holds {} slots, expected {i})",
                     edit.slots.len()
                 ),
             });
@@ -366,8 +366,8 @@ impl Writer<'_> {
         if seq >= self.next_seq {
             return Ok(None);
         }
-        let (pack, i) = format::pack_of(seq);
-        if let Some(edit) = self.packs.get(&pack) {
+        let (table, i) = format::table_of(seq);
+        if let Some(edit) = self.tables.get(&table) {
             return Ok(match (edit.slots.get(i), edit.ids.get(i)) {
                 (Some(slot), Some(id)) if !slot.is_removed() => Some(*id),
                 _ => None,
@@ -382,8 +382,8 @@ impl Writer<'_> {
         if seq >= self.next_seq {
             return Ok(false);
         }
-        let (pack, i) = format::pack_of(seq);
-        let edit = self.pack_mut(pack)?;
+        let (table, i) = format::table_of(seq);
+        let edit = self.table_mut(table)?;
         let (Some(slot), Some(id)) = (edit.slots.get_mut(i), edit.ids.get(i).copied()) else {
             return Ok(false);
         };
@@ -407,8 +407,8 @@ impl Writer<'_> {
     /// Replaces the frame of the live slot `seq` with `blob`'s (which must be the same body):
     /// for optimize.
     pub(crate) fn recode(&mut self, seq: Seq, blob: PreparedBlob) -> Result<()> {
-        let (pack, i) = format::pack_of(seq);
-        let edit = self.pack_mut(pack)?;
+        let (table, i) = format::table_of(seq);
+        let edit = self.table_mut(table)?;
         match (edit.slots.get_mut(i), edit.ids.get(i)) {
             (Some(slot), Some(id)) if *id == blob.id && !slot.is_removed() => {
                 let before = i64::from(slot.frame_len);
@@ -458,11 +458,11 @@ impl Writer<'_> {
                 None => batch.remove(key),
             }
         }
-        for (pack, edit) in &self.packs {
+        for (table, edit) in &self.tables {
             if edit.slots_changed {
                 batch.insert(
-                    &format::key_pack(TAG_PACK, *pack),
-                    format::encode_pack(&edit.slots),
+                    &format::key_numbered(TAG_SLOTS, *table),
+                    format::encode_slot_table(&edit.slots),
                 );
             }
         }
@@ -518,7 +518,7 @@ impl Writer<'_> {
         let state = self.cache.state;
         let (mut file, mut len) = (state.file, state.file_len);
         let pending: usize = self
-            .packs
+            .tables
             .values()
             .flat_map(|e| e.frames.iter().flatten())
             .map(|f| RECORD_HEADER_LEN + f.len())
@@ -537,15 +537,15 @@ impl Writer<'_> {
         if len == 0 {
             buf.extend_from_slice(&FILE_MAGIC);
         }
-        for (pack, edit) in &mut self.packs {
-            let PackEdit {
+        for (table, edit) in &mut self.tables {
+            let TableEdit {
                 slots, frames, ids, ..
             } = edit;
             for (i, (slot, frame)) in slots.iter_mut().zip(frames.iter()).enumerate() {
                 let Some(frame) = frame else { continue };
                 slot.file = file;
                 slot.offset = start + buf.len() as u64;
-                let seq = pack * PACK_SLOTS + i as u32;
+                let seq = table * TABLE_SLOTS + i as u32;
                 buf.extend_from_slice(&record_header(&ids[i], seq, slot));
                 buf.extend_from_slice(frame);
             }
@@ -564,29 +564,29 @@ fn apply_delta(value: u64, delta: i64) -> Result<u64> {
         })
 }
 
-/// Loads the slot table of `pack` and the ids of its live slots for editing (an empty edit
+/// Loads the slot table of `table` and the ids of its live slots for editing (an empty edit
 /// when it does not exist yet). A slot whose record is damaged gets the id of zeros: it is
 /// left as it is, and no lookup finds it.
-pub(crate) fn load_pack(store: &Store, pack: u32) -> Result<PackEdit> {
+pub(crate) fn load_table(store: &Store, table: u32) -> Result<TableEdit> {
     let Some(value) = store
         .inner
         .tree
-        .get(format::key_pack(TAG_PACK, pack))
+        .get(format::key_numbered(TAG_SLOTS, table))
         .map_err(engine_error)?
     else {
-        return Ok(PackEdit::default());
+        return Ok(TableEdit::default());
     };
-    let decoded = Pack::decode(pack, &value)?;
+    let decoded = SlotTable::decode(table, &value)?;
     let mut ids = Vec::with_capacity(decoded.slots.len());
     for (i, slot) in decoded.slots.iter().enumerate() {
         let id = if slot.is_removed() {
             None
         } else {
-            store.record_id(pack * PACK_SLOTS + i as u32, slot)?
+            store.record_id(table * TABLE_SLOTS + i as u32, slot)?
         };
         ids.push(id.unwrap_or(BlobId::from_bytes([0; 32])));
     }
-    Ok(PackEdit {
+    Ok(TableEdit {
         frames: vec![None; decoded.slots.len()],
         slots: decoded.slots,
         ids,
