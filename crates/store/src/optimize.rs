@@ -101,7 +101,7 @@ impl Store {
                 }
             }
             let refs: Vec<&[u8]> = samples.iter().map(Vec::as_slice).collect();
-            if let Some(bytes) = frame::train(&refs, self.inner.level) {
+            if let Some(bytes) = frame::train(&refs, self.level()) {
                 self.install_dict(*group, bytes, false)?;
                 report.dicts_trained += 1;
             }
@@ -156,7 +156,7 @@ impl Store {
         }
         report.bytes_after = self.cache().state.stored_bytes;
         // sled never gives back space: a close after optimize rewrites it afresh.
-        self.inner.db.compact_on_close();
+        self.database().compact_on_close();
         report.corrupted.sort_unstable();
         report.corrupted.dedup();
         Ok(report)
@@ -207,7 +207,7 @@ impl Store {
             *live.entry(s.slot.file).or_default() +=
                 (RECORD_HEADER_LEN as u64) + u64::from(s.slot.frame_len);
         }
-        let files = &self.inner.files;
+        let files = self.files();
         let mut victims = Vec::new();
         for n in files.numbers()? {
             let size = files.len(n)?.unwrap_or(0);
@@ -274,7 +274,7 @@ impl Store {
         let live: HashSet<Seq> = self.live_slots()?.into_iter().map(|s| s.seq).collect();
         let mut entries = Vec::with_capacity(live.len());
         for run in runs {
-            let mut chunk = read_run(&self.inner.tree, run)?;
+            let mut chunk = read_run(self.tree(), run)?;
             chunk.retain(|(_, seq)| live.contains(seq));
             entries.append(&mut chunk);
         }
@@ -285,7 +285,7 @@ impl Store {
 
     /// Every live slot header, in sequence order.
     fn live_slots(&self) -> Result<Vec<LiveSlot>> {
-        let tree = &self.inner.tree;
+        let tree = self.tree();
         let mut out = Vec::new();
         for kv in tree.scan_prefix([format::TAG_SLOTS]) {
             let (key, value) = kv.map_err(engine_error)?;

@@ -87,7 +87,7 @@ pub struct Stats {
 /// releases the directory.
 #[derive(Clone)]
 pub struct Store {
-    pub(crate) inner: Arc<Shared>,
+    inner: Arc<Shared>,
 }
 
 impl fmt::Debug for Store {
@@ -100,22 +100,22 @@ impl fmt::Debug for Store {
 }
 
 /// What every clone of a [`Store`] shares.
-pub(crate) struct Shared {
+struct Shared {
     // The tree first: it is dropped before the database it belongs to.
-    pub(crate) tree: sled::Tree,
-    pub(crate) db: Database,
-    pub(crate) level: i32,
+    tree: sled::Tree,
+    db: Database,
+    level: i32,
     /// Held by the one [`crate::Writer`].
-    pub(crate) writer: Mutex<()>,
+    writer: Mutex<()>,
     /// Held while the state `S` is written and the cache replaced (a commit, a dictionary).
-    pub(crate) state_lock: Mutex<()>,
-    pub(crate) cache: RwLock<Arc<Cache>>,
+    state_lock: Mutex<()>,
+    cache: RwLock<Arc<Cache>>,
     /// The pack files holding the frames.
-    pub(crate) files: Files,
+    files: Files,
     /// Ids of live seqs recently confirmed by [`Store::id_at`].
-    pub(crate) ids: Mutex<IdCache>,
+    ids: Mutex<IdCache>,
     /// Bodies kept for dictionaries not trained yet.
-    pub(crate) samples: Mutex<crate::train::Samples>,
+    samples: Mutex<crate::train::Samples>,
 }
 
 /// At most this many seq -> id pairs are kept by [`IdCache`] (about 2.5 MB); when full, it starts
@@ -287,10 +287,43 @@ impl Store {
         View::callers(self.inner.tree.clone())
     }
 
-    /// The shared tree, whole (the store's own keys and the callers'), for tests that damage it.
-    #[cfg(test)]
+    /// The shared tree, whole (the store's own keys and the callers').
     pub(crate) fn tree(&self) -> &sled::Tree {
         &self.inner.tree
+    }
+
+    /// The zstd level of new frames.
+    pub(crate) fn level(&self) -> i32 {
+        self.inner.level
+    }
+
+    /// The pack files.
+    pub(crate) fn files(&self) -> &Files {
+        &self.inner.files
+    }
+
+    /// The bodies kept for dictionaries not trained yet.
+    pub(crate) fn samples(&self) -> MutexGuard<'_, crate::train::Samples> {
+        self.inner
+            .samples
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Held while the state `S` is written and the cache replaced (a commit, a dictionary).
+    pub(crate) fn lock_state(&self) -> MutexGuard<'_, ()> {
+        self.inner
+            .state_lock
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Held by the one [`crate::Writer`].
+    pub(crate) fn lock_writer(&self) -> MutexGuard<'_, ()> {
+        self.inner
+            .writer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The database this store lives in.

@@ -188,7 +188,7 @@ fn put_is_idempotent() {
 /// file's bytes and the range of the frame's record (header, then frame) in it.
 fn damage_file(store: &Store, id: &BlobId, f: impl FnOnce(&mut Vec<u8>, std::ops::Range<usize>)) {
     let slot = slot_of(store, id);
-    let path = store.inner.files.path(slot.file);
+    let path = store.files().path(slot.file);
     let mut bytes = fs::read(&path).unwrap();
     let start = slot.offset as usize;
     let end = start + crate::packfile::RECORD_HEADER_LEN + slot.frame_len as usize;
@@ -1291,7 +1291,7 @@ fn optimize_changes_codecs_but_no_body_byte_nor_any_seq() {
     assert!(report.corrupted.is_empty());
     // The frames were all rewritten: the old pack files were garbage, and are gone.
     assert!(report.files_compacted >= 1, "{report:?}");
-    let files = store.inner.files.numbers().unwrap();
+    let files = store.files().numbers().unwrap();
     assert!(files[0] > 0, "{files:?}");
     let last = steps.last().unwrap();
     assert_eq!(
@@ -1325,7 +1325,7 @@ fn optimize_changes_codecs_but_no_body_byte_nor_any_seq() {
     let again = store.optimize(&mut |_| {}).unwrap();
     assert_eq!((again.recompressed, again.dicts_trained), (0, 0));
     assert_eq!(again.files_compacted, 0);
-    assert_eq!(store.inner.files.numbers().unwrap(), files);
+    assert_eq!(store.files().numbers().unwrap(), files);
     assert_eq!(again.bytes_after, report.bytes_after);
     drop(store);
     let store = Store::open(dir.path()).unwrap();
@@ -1559,16 +1559,16 @@ fn uncommitted_pack_bytes_are_cut_off_at_open() {
         let s = store.cache().state;
         // Several files already: the tests roll over at 256 KiB.
         assert!(s.file > 0, "{s:?}");
-        let path = store.inner.files.path(s.file);
+        let path = store.files().path(s.file);
         let mut f = fs::OpenOptions::new().append(true).open(&path).unwrap();
         std::io::Write::write_all(&mut f, b"half a record of a commit that never happened")
             .unwrap();
-        fs::write(store.inner.files.path(s.file + 1), b"a file it started").unwrap();
+        fs::write(store.files().path(s.file + 1), b"a file it started").unwrap();
         (s.file, s.file_len)
     };
     let store = Store::open(dir.path()).unwrap();
-    assert_eq!(store.inner.files.len(file).unwrap(), Some(len));
-    assert_eq!(store.inner.files.len(file + 1).unwrap(), None);
+    assert_eq!(store.files().len(file).unwrap(), Some(len));
+    assert_eq!(store.files().len(file + 1).unwrap(), None);
     assert!(store.verify().unwrap().is_clean());
     store.put_many(&refs[1200..]).unwrap();
     for (body, id) in bodies
@@ -1578,7 +1578,7 @@ fn uncommitted_pack_bytes_are_cut_off_at_open() {
     {
         assert_eq!(store.get(&id).unwrap().as_ref(), Some(body));
     }
-    let files = store.inner.files.numbers().unwrap();
+    let files = store.files().numbers().unwrap();
     assert_eq!(files, (0..=store.cache().state.file).collect::<Vec<_>>());
     assert!(store.verify().unwrap().is_clean());
 }
@@ -1675,16 +1675,16 @@ fn optimize_compacts_the_active_pack_file() {
     let bodies: Vec<Vec<u8>> = (0..200).map(article).collect();
     let refs: Vec<&[u8]> = bodies.iter().map(Vec::as_slice).collect();
     let ids = store.put_many(&refs).unwrap();
-    assert_eq!(store.inner.files.numbers().unwrap(), [0]);
-    let size = store.inner.files.len(0).unwrap().unwrap();
+    assert_eq!(store.files().numbers().unwrap(), [0]);
+    let size = store.files().len(0).unwrap().unwrap();
     for id in ids.iter().take(150) {
         assert!(store.remove(id).unwrap());
     }
     let seqs: Vec<(u32, BlobId)> = store.live().collect::<Result<_, _>>().unwrap();
     let report = store.optimize(&mut |_| {}).unwrap();
     assert_eq!(report.files_compacted, 1, "{report:?}");
-    assert_eq!(store.inner.files.numbers().unwrap(), [1]);
-    let new_size = store.inner.files.len(1).unwrap().unwrap();
+    assert_eq!(store.files().numbers().unwrap(), [1]);
+    let new_size = store.files().len(1).unwrap().unwrap();
     assert!(new_size * 3 < size, "{size} -> {new_size}");
     assert_eq!(store.live().collect::<Result<Vec<_>, _>>().unwrap(), seqs);
     for (body, id) in bodies.iter().zip(&ids).skip(150) {

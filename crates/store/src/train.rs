@@ -2,7 +2,7 @@
 //! copies of bodies kept meanwhile ([`Samples`]), and the small commit that installs one.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, PoisonError};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -39,11 +39,7 @@ impl Store {
                 per_group.entry(*g).or_default().push(body);
             }
         }
-        let mut samples = self
-            .inner
-            .samples
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut samples = self.samples();
         let mut wanted: Vec<(u16, Vec<Vec<u8>>)> = Vec::new();
         let mut trained_now: Vec<u16> = Vec::new();
         for (g, bodies) in per_group {
@@ -73,7 +69,7 @@ impl Store {
             .into_par_iter()
             .map(|(g, bodies)| {
                 let samples = spread(bodies.iter().map(Vec::as_slice), TRAIN_SAMPLES);
-                (g, frame::train(&samples, self.inner.level))
+                (g, frame::train(&samples, self.level()))
             })
             .collect();
         for (g, dict) in trained {
@@ -96,7 +92,7 @@ impl Store {
             return Ok(current);
         }
         let id = cache.state.next_dict;
-        let dict = Dict::new(id, bytes, self.inner.level);
+        let dict = Dict::new(id, bytes, self.level());
         // Used at once by the batch that trained it; and zstd must take it.
         dict.encoder()?;
         let mut state = cache.state;
@@ -107,7 +103,7 @@ impl Store {
         batch.insert(&format::key_dict(id), format::encode_dict(&dict.bytes));
         batch.insert(&format::key_group(group), format::encode_group(id, &name));
         batch.insert(&format::key_state(), state.encode());
-        self.inner.tree.apply_batch(batch).map_err(engine_error)?;
+        self.tree().apply_batch(batch).map_err(engine_error)?;
         let mut groups: Groups = (*cache.groups).clone();
         groups.list[usize::from(group)].1 = id;
         let mut dicts = (*cache.dicts).clone();

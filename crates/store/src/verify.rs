@@ -29,7 +29,7 @@ struct TableCheck {
 }
 
 pub(crate) fn verify(store: &Store) -> Result<VerifyReport> {
-    let tree = &store.inner.tree;
+    let tree = store.tree();
     // Writers wait: the check sees one state of the archive.
     let _writer = store.writer();
     let cache = store.cache();
@@ -184,7 +184,7 @@ pub(crate) fn verify(store: &Store) -> Result<VerifyReport> {
     }
     // The active pack file holds at least what was committed.
     let s = cache.state;
-    let files = &store.inner.files;
+    let files = store.files();
     if s.file_len > 0 && files.len(s.file)?.unwrap_or(0) < s.file_len {
         report.damaged.push(format!(
             "pack file {} (shorter than the {} bytes committed)",

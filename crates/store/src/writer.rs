@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use std::sync::{Arc, MutexGuard, PoisonError};
+use std::sync::{Arc, MutexGuard};
 
 use rayon::prelude::*;
 
@@ -97,7 +97,7 @@ impl Store {
             })
             .collect();
         work.sort_by_key(|(i, _, _, dict)| (dict.map_or(0, |d| d.id), *i));
-        let level = self.inner.level;
+        let level = self.level();
         // A few chunks per thread, each with its own zstd contexts (creating one costs more
         // than compressing an article).
         let chunk = work
@@ -158,7 +158,7 @@ impl Store {
                 groups.list.push(((*name).to_owned(), 0));
             }
         }
-        self.inner.tree.apply_batch(batch).map_err(engine_error)?;
+        self.tree().apply_batch(batch).map_err(engine_error)?;
         let out = names
             .iter()
             .map(|n| groups.by_name.get(*n).copied().unwrap_or(0))
@@ -170,13 +170,6 @@ impl Store {
         Ok(out)
     }
 
-    pub(crate) fn lock_state(&self) -> MutexGuard<'_, ()> {
-        self.inner
-            .state_lock
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-    }
-
     /// The writer: takes the store's writer mutex (waiting for another writer to finish).
     /// Everything it stages is written by [`Writer::commit`] in one atomic batch; dropping it
     /// without committing writes nothing.
@@ -184,11 +177,7 @@ impl Store {
     /// While a thread holds a writer, it must not call the store's writing methods
     /// ([`Store::put`], [`Store::remove`], …): they wait for the writer.
     pub fn writer(&self) -> Writer<'_> {
-        let guard = self
-            .inner
-            .writer
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let guard = self.lock_writer();
         let cache = self.cache();
         Writer {
             store: self,
@@ -282,7 +271,7 @@ impl Writer<'_> {
         prefixes.sort_unstable();
         prefixes.dedup();
         let candidates =
-            crate::index::candidates_many(&self.store.inner.tree, &self.cache.runs, &prefixes)
+            crate::index::candidates_many(self.store.tree(), &self.cache.runs, &prefixes)
                 .map_err(|m| m.0)?;
         let mut out = Vec::with_capacity(blobs.len());
         for blob in blobs {
@@ -351,7 +340,7 @@ impl Writer<'_> {
             return Ok(Some(*seq));
         }
         let p = index::prefix_of(id);
-        let seqs = crate::index::candidates_in(&self.store.inner.tree, &self.cache.runs, p, p)
+        let seqs = crate::index::candidates_in(self.store.tree(), &self.cache.runs, p, p)
             .map_err(|m| m.0)?;
         for seq in seqs {
             if self.live_id(seq)? == Some(*id) {
@@ -447,7 +436,7 @@ impl Writer<'_> {
     /// the caches are as before. Not durable until [`Store::flush`].
     pub fn commit(mut self) -> Result<()> {
         let store = self.store;
-        let tree = &store.inner.tree;
+        let tree = store.tree();
         // The frames first: appended to the active pack file and synced, so that sled never
         // points at bytes that are not durable.
         let (file, file_len) = self.append_frames()?;
@@ -550,7 +539,7 @@ impl Writer<'_> {
                 buf.extend_from_slice(frame);
             }
         }
-        self.store.inner.files.write_at(file, start, &buf)?;
+        self.store.files().write_at(file, start, &buf)?;
         len = start + buf.len() as u64;
         Ok((file, len))
     }
@@ -569,8 +558,7 @@ fn apply_delta(value: u64, delta: i64) -> Result<u64> {
 /// left as it is, and no lookup finds it.
 pub(crate) fn load_table(store: &Store, table: u32) -> Result<TableEdit> {
     let Some(value) = store
-        .inner
-        .tree
+        .tree()
         .get(format::key_numbered(TAG_SLOTS, table))
         .map_err(engine_error)?
     else {
