@@ -16,23 +16,27 @@ const ARCHIVE_TREES: &[u8] = b"meta:";
 /// Bodies per commit of the upgrade.
 const BATCH: usize = 1000;
 
-/// Upgrades a format-1 archive that holds blobs only (the `upgrade` of
-/// [`Store::open_with`]): stores every v1 blob (in id order, group "") through the commit
-/// path.
-///
-/// [`Error::UpgradeNeedsArchive`] when the v1 trees of morgue-meta (`meta:…`) hold anything;
-/// [`Error::Corrupted`] when a v1 blob does not decode to its id (nothing is changed then).
-pub(crate) fn upgrade_blobs(store: &Store, legacy: &Legacy) -> Result<()> {
-    let sled = store.database().sled();
+/// [`Error::UpgradeNeedsArchive`] when the format-1 trees of morgue-meta (`meta:…`) hold
+/// anything: [`Store::open_with`] leaves such an archive as it is.
+pub(crate) fn refuse_archive_trees(db: &Database) -> Result<()> {
+    let sled = db.sled();
     for name in sled.tree_names() {
         if name.starts_with(ARCHIVE_TREES)
             && !sled.open_tree(&name).map_err(engine_error)?.is_empty()
         {
             return Err(Error::UpgradeNeedsArchive {
-                path: store.path().to_path_buf(),
+                path: db.path().to_path_buf(),
             });
         }
     }
+    Ok(())
+}
+
+/// Upgrades a format-1 archive that holds blobs only (the `upgrade` of
+/// [`Store::open_with`]): stores every v1 blob (in id order, group "") through the commit
+/// path. [`Error::Corrupted`] when a v1 blob does not decode to its id (the archive stays
+/// format 1).
+pub(crate) fn upgrade_blobs(store: &Store, legacy: &Legacy) -> Result<()> {
     let blobs = legacy.tree(BLOB_TREE)?;
     let mut bodies: Vec<Vec<u8>> = Vec::with_capacity(BATCH);
     let mut iter = blobs.scan_prefix(b"");

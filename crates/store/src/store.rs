@@ -194,7 +194,13 @@ impl Store {
     /// upgraded first; one with article records is refused with [`Error::UpgradeNeedsArchive`]
     /// (the caller that owns the records upgrades it with [`Store::open_upgrading`]).
     pub fn open_with(dir: impl AsRef<Path>, options: &Options) -> Result<Store> {
-        Store::open_upgrading(dir, options, crate::migrate::upgrade_blobs).map(|(store, _)| store)
+        Store::open_inner(
+            dir.as_ref(),
+            options,
+            crate::migrate::refuse_archive_trees,
+            crate::migrate::upgrade_blobs,
+        )
+        .map(|(store, _)| store)
     }
 
     /// Opens the archive at `dir` like [`Store::open_with`], upgrading a format-1 archive with
@@ -212,12 +218,24 @@ impl Store {
         options: &Options,
         upgrade: impl FnOnce(&Store, &Legacy) -> Result<(), E>,
     ) -> Result<(Store, Option<u32>), E> {
-        let db = Database::open(dir.as_ref(), options)?;
+        Store::open_inner(dir.as_ref(), options, |_| Ok(()), upgrade)
+    }
+
+    /// [`Store::open_upgrading`], with `check` of a format-1 database before anything of it is
+    /// touched.
+    fn open_inner<E: From<Error>>(
+        dir: &Path,
+        options: &Options,
+        check: impl FnOnce(&Database) -> Result<()>,
+        upgrade: impl FnOnce(&Store, &Legacy) -> Result<(), E>,
+    ) -> Result<(Store, Option<u32>), E> {
+        let db = Database::open(dir, options)?;
         let version = db.version();
         if version == crate::FORMAT_VERSION {
             crate::migrate::drop_legacy_trees(&db)?;
             return Ok((Store::on(db, options.zstd_level)?, None));
         }
+        check(&db)?;
         // Whatever an interrupted upgrade left in the shared tree: the upgrade starts over.
         db.sled()
             .open_tree(TREE)
