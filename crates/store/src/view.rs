@@ -269,3 +269,52 @@ impl Legacy {
         crate::migrate::v1_blob(&self.db, id)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Store;
+
+    fn keys(iter: impl Iterator<Item = Result<(Value, Value)>>) -> Vec<Vec<u8>> {
+        iter.map(|kv| kv.unwrap().0.to_vec()).collect()
+    }
+
+    #[test]
+    fn keys_of_the_store_are_refused_and_hidden() {
+        for bad in [&b""[..], b"S", b"B\0\0\0\0", b"{", b"\xff"] {
+            assert!(
+                matches!(Key::new(bad), Err(Error::ForeignKey { ref key }) if key == bad),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(Key::new(b"a".to_vec()).unwrap().as_bytes(), b"a");
+        assert_eq!(Key::new(b"z\xff".to_vec()).unwrap().as_bytes(), b"z\xff");
+
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store.put(b"a body").unwrap();
+        let mut w = store.writer();
+        for k in [&b"a1"[..], b"m", b"r\0", b"r\x01", b"z\xff"] {
+            w.put(Key::new(k).unwrap(), k.to_vec());
+        }
+        w.commit().unwrap();
+        let view = store.view();
+        // The store's own keys (`S`, `B`, `G`, …) are there, but not in the view.
+        assert!(store.tree().get("S").unwrap().is_some());
+        assert_eq!(view.get("S").unwrap(), None);
+        assert_eq!(view.scan_prefix("B").count(), 0);
+        assert_eq!(
+            keys(view.scan_prefix(b"")),
+            [&b"a1"[..], b"m", b"r\0", b"r\x01", b"z\xff"]
+        );
+        // Ranges are cut to the callers' keys, either way.
+        assert_eq!(keys(view.range::<&[u8], _>(..)).len(), 5);
+        assert_eq!(keys(view.range(&b"A"[..]..&b"n"[..])), [&b"a1"[..], b"m"]);
+        assert_eq!(
+            keys(view.range(&b"r"[..]..).rev()),
+            [&b"z\xff"[..], b"r\x01", b"r\0"]
+        );
+        assert_eq!(view.range(&b"n"[..]..&b"m"[..]).count(), 0);
+        assert_eq!(view.get("m").unwrap().as_deref(), Some(&b"m"[..]));
+    }
+}
