@@ -871,6 +871,56 @@ fn interrupted_upgrades_finish() {
     assert!(store.verify().unwrap().is_clean());
 }
 
+/// A caller's upgrade marks the archive upgraded only once it succeeded: a failed one leaves
+/// format 1 (and the next open starts over on an empty store); one that succeeds gets the
+/// legacy trees and bodies, and the format-1 trees are dropped.
+#[test]
+fn open_upgrading_marks_the_version_only_after_success() {
+    let dir = copy_of_v1_fixture();
+    let failed = Store::open_upgrading(dir.path(), &no_create(), |store, legacy| {
+        assert!(legacy.blob(&BlobId::of(b"tiny"))?.is_some());
+        store.put(b"half an upgrade")?;
+        Err(Error::Internal("the caller's migration failed".into()))
+    });
+    assert!(matches!(failed, Err(Error::Internal(_))), "{failed:?}");
+    assert_eq!(
+        fs::read(dir.path().join(HEADER_FILE)).unwrap(),
+        header_bytes(1)
+    );
+    let (store, from) = Store::open_upgrading(dir.path(), &no_create(), |store, legacy| {
+        // Started over: nothing of the failed attempt is left.
+        assert_eq!(store.stats()?.blobs, 0);
+        let blobs = legacy.tree(crate::migrate::BLOB_TREE)?;
+        assert_eq!(blobs.scan_prefix(b"").count(), fixture_blobs().len());
+        let bodies: Vec<Vec<u8>> = fixture_blobs();
+        let refs: Vec<&[u8]> = bodies.iter().map(Vec::as_slice).collect();
+        store.put_many(&refs)?;
+        Ok::<(), Error>(())
+    })
+    .unwrap();
+    assert_eq!(from, Some(1));
+    assert_eq!(store.stats().unwrap().blobs, 3);
+    assert!(!store.contains(&BlobId::of(b"half an upgrade")).unwrap());
+    assert_eq!(
+        fs::read(dir.path().join(HEADER_FILE)).unwrap(),
+        header_bytes(2)
+    );
+    assert!(
+        !store
+            .database()
+            .sled()
+            .tree_names()
+            .iter()
+            .any(|n| n.as_ref() == b"blobs")
+    );
+    drop(store);
+    let (_, from) = Store::open_upgrading(dir.path(), &no_create(), |_, _| -> Result<(), Error> {
+        panic!("a current archive is not upgraded")
+    })
+    .unwrap();
+    assert_eq!(from, None);
+}
+
 /// A v1 archive with article records is the archive layer's to upgrade.
 #[test]
 fn v1_archive_with_records_is_refused() {
