@@ -13,8 +13,7 @@ use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
 use morgue_meta::{Archive, BlobId, Error, Query};
-use morgue_store::Options;
-use morgue_store::engine::{Database, TREE};
+use morgue_store::{Key, Store};
 
 /// Key of record block 0.
 const BLOCK_0: [u8; 5] = [b'r', 0, 0, 0, 0];
@@ -47,7 +46,9 @@ static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
         .collect();
     created.flush().expect("flush");
     drop(created);
-    let block = tree(&archive)
+    let block = Store::open(&archive)
+        .expect("open store")
+        .view()
         .get(BLOCK_0)
         .expect("read block")
         .expect("record block 0 exists")
@@ -60,15 +61,12 @@ static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
     }
 });
 
-fn tree(archive: &std::path::Path) -> morgue_store::engine::sled::Tree {
-    let db = Database::open(archive, &Options::default()).expect("open database");
-    db.sled().open_tree(TREE).expect("the morgue tree")
-}
-
 fn write_block(archive: &std::path::Path, value: &[u8]) {
-    let tree = tree(archive);
-    tree.insert(BLOCK_0, value).expect("write block");
-    tree.flush().expect("flush");
+    let store = Store::open(archive).expect("open store");
+    let mut writer = store.writer();
+    writer.put(Key::new(BLOCK_0).expect("a key of ours"), value.to_vec());
+    writer.commit().expect("write block");
+    store.flush().expect("flush");
 }
 
 fuzz_target!(|data: &[u8]| {

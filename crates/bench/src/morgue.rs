@@ -164,17 +164,24 @@ fn tag_name(tag: u8) -> &'static str {
 /// Keys and bytes per sled tree of an archive, per key tag in format 2's one tree, and the pack
 /// files (for "where do the bytes on disk go").
 pub fn space(dir: &Path) -> Result<Vec<TreeSpace>> {
-    let options = morgue_store::Options {
-        create: false,
-        ..morgue_store::Options::default()
+    // sled opened directly (the archive is closed): in the directory the `SLED` pointer file
+    // names, else in the archive directory (docs/format.md).
+    if !dir.join(morgue_store::HEADER_FILE).is_file() {
+        anyhow::bail!("no archive at {}", dir.display());
+    }
+    let at = match std::fs::read_to_string(dir.join("SLED")) {
+        Ok(name) => dir.join(name.trim_end()),
+        Err(_) => dir.to_path_buf(),
     };
-    let db = morgue_store::engine::Database::open(dir, &options)
-        .with_context(|| format!("opening {}", dir.display()))?;
+    let db = sled::Config::new()
+        .path(&at)
+        .open()
+        .with_context(|| format!("opening sled in {}", at.display()))?;
     let mut out: Vec<TreeSpace> = Vec::new();
-    for name in db.sled().tree_names() {
-        let tree = db.sled().open_tree(&name)?;
+    for name in db.tree_names() {
+        let tree = db.open_tree(&name)?;
         let tree_name = String::from_utf8_lossy(&name).into_owned();
-        let tagged = tree_name == morgue_store::engine::TREE;
+        let tagged = tree_name == "morgue";
         let mut per_tag = std::collections::BTreeMap::<Option<u8>, TreeSpace>::new();
         for kv in &tree {
             let (k, v) = kv?;

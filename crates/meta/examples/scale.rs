@@ -65,9 +65,14 @@ fn query_only(dir: &str) -> Result<(), Box<dyn std::error::Error>> {
 
 /// Keys and bytes (keys + values) per key tag of the `morgue` tree.
 fn breakdown(dir: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
-    use morgue_store::engine::{Database, TREE};
-    let db = Database::open(dir, &morgue_store::Options::default())?;
-    let tree = db.sled().open_tree(TREE)?;
+    // sled opened directly (the archive is closed): where the `SLED` pointer file says, else
+    // in the archive directory (docs/format.md).
+    let at = match std::fs::read_to_string(dir.join("SLED")) {
+        Ok(name) => dir.join(name.trim_end()),
+        Err(_) => dir.to_path_buf(),
+    };
+    let db = sled::open(at)?;
+    let tree = db.open_tree("morgue")?;
     let mut tags: std::collections::BTreeMap<u8, (u64, u64)> = std::collections::BTreeMap::new();
     for kv in &tree {
         let (k, v) = kv?;

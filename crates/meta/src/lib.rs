@@ -59,11 +59,10 @@ mod verify;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
 
 use block::Block;
 use cache::BlockCache;
-use engine::{Database, PreparedBlob, Seq, Store, sled};
+use engine::{Key, PreparedBlob, Seq, Store, View};
 use keys::{NAME_INDEXES, State};
 use rayon::prelude::*;
 use tx::Tx;
@@ -117,11 +116,6 @@ pub enum Error {
 /// memory, decoded, for the next commit (an import's batches touch most chunks each time).
 const BULK_COMMIT: usize = 1000;
 
-/// Maps a sled error to the archive's error.
-fn engine_err(e: sled::Error) -> Error {
-    Error::Store(engine::engine_error(e))
-}
-
 /// The error for a stored value under `key` that does not decode.
 fn corrupted(key: &[u8]) -> Error {
     Error::CorruptedValue {
@@ -129,27 +123,9 @@ fn corrupted(key: &[u8]) -> Error {
     }
 }
 
-/// How to open an archive.
-#[derive(Debug, Clone)]
-pub struct OpenOptions {
-    /// Create the archive when missing (default true). Commands that only read pass false and get
-    /// `Error::Store(morgue_store::Error::NoArchive { .. })` on a missing archive.
-    pub create: bool,
-    /// Wait up to this long for another process to release the archive (default: fail at once).
-    pub wait: Option<Duration>,
-    /// zstd level for new bodies.
-    pub zstd_level: i32,
-}
-
-impl Default for OpenOptions {
-    fn default() -> Self {
-        OpenOptions {
-            create: true,
-            wait: None,
-            zstd_level: 3,
-        }
-    }
-}
+/// How to open an archive: the store's options (`create`: commands that only read pass false and
+/// get `Error::Store(morgue_store::Error::NoArchive { .. })` on a missing archive).
+pub use morgue_store::Options as OpenOptions;
 
 /// The outcome of adding one draft.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -236,10 +212,9 @@ impl Prepared {
 
 /// The archive: bodies, records and indexes in one directory. `Send + Sync`.
 pub struct Archive {
-    db: Database,
     store: Store,
-    /// The `morgue` tree: the store's keys and ours.
-    tree: sled::Tree,
+    /// Our keys of the store's shared tree.
+    tree: View,
     blocks: BlockCache,
     /// Serializes this archive's writers (taken before the store's writer), so that `reindex`
     /// never races a commit.
@@ -344,40 +319,19 @@ impl Archive {
     /// archive was indexed with (or a rebuild was interrupted), the indexes are rebuilt before
     /// returning.
     pub fn open_with(dir: impl AsRef<Path>, options: &OpenOptions) -> Result<Archive> {
-        let store_options = morgue_store::Options {
-            create: options.create,
-            wait: options.wait,
-            zstd_level: options.zstd_level,
-        };
-        let db = Database::open(dir.as_ref(), &store_options)?;
-        let version = db.version();
-        if version == 1 {
-            // Whatever an interrupted upgrade left: the upgrade starts over.
-            db.sled()
-                .open_tree(engine::TREE)
-                .and_then(|t| t.clear())
-                .map_err(engine_err)?;
-        }
-        let store = Store::on(&db, options.zstd_level)?;
-        let archive = Archive {
-            tree: store.tree().clone(),
-            store,
-            db,
-            blocks: BlockCache::default(),
-            writer: Mutex::new(()),
-            postings: Mutex::new(namecache::NameCache::with_cap(namecache::NAME_CACHE_BYTES)),
-            upgraded_from: None,
-        };
-        if version == 1 {
-            migrate::upgrade(&archive)?;
+        let dir = dir.as_ref();
+        let (store, upgraded_from) = Store::open_upgrading(dir, options, |store, legacy| {
+            migrate::upgrade(&Archive::on(store.clone()), legacy)
+        })?;
+        let archive = Archive::on(store);
+        if upgraded_from.is_some() {
             // Close (leaving a sled snapshot of the new format behind, so that later opens do
             // not replay the upgrade's log) and open again.
             archive.close()?;
             let mut archive = Archive::open_with(dir, options)?;
-            archive.upgraded_from = Some(1);
+            archive.upgraded_from = upgraded_from;
             return Ok(archive);
         }
-        migrate::drop_v1_trees(&archive.db)?;
         let wanted = keys::index_list();
         match archive.state_value() {
             Ok(Some(state)) if state.indexes == wanted => {}
@@ -388,7 +342,7 @@ impl Archive {
                     indexes: wanted,
                     ..State::default()
                 };
-                w.put(keys::STATE_KEY.to_vec(), state.encode());
+                w.put(Key::new(keys::STATE_KEY)?, state.encode());
                 w.commit()?;
             }
             // Another index list, an interrupted rebuild, a lost or damaged state: rebuild.
@@ -398,6 +352,18 @@ impl Archive {
             Err(e) => return Err(e),
         }
         Ok(archive)
+    }
+
+    /// The archive on an open store.
+    fn on(store: Store) -> Archive {
+        Archive {
+            tree: store.view(),
+            store,
+            blocks: BlockCache::default(),
+            writer: Mutex::new(()),
+            postings: Mutex::new(namecache::NameCache::with_cap(namecache::NAME_CACHE_BYTES)),
+            upgraded_from: None,
+        }
     }
 
     /// `Some(1)` when this open upgraded an archive of format 1 to format 2.
@@ -416,7 +382,7 @@ impl Archive {
 
     /// The stored meta state, if any.
     fn state_value(&self) -> Result<Option<State>> {
-        match self.tree.get(keys::STATE_KEY).map_err(engine_err)? {
+        match self.tree.get(keys::STATE_KEY).map_err(Error::Store)? {
             None => Ok(None),
             Some(v) => State::decode(&v)
                 .map(Some)
@@ -426,7 +392,7 @@ impl Archive {
 
     /// The archive directory.
     pub fn path(&self) -> &Path {
-        self.db.path()
+        self.store.path()
     }
 
     /// Adds one draft in its own commit.
@@ -560,7 +526,7 @@ impl Archive {
     /// Reads and decodes record block `block` from the tree (empty when absent).
     fn load_block(&self, block: u32) -> Result<Block> {
         let key = block::key(block);
-        match self.tree.get(key).map_err(engine_err)? {
+        match self.tree.get(key).map_err(Error::Store)? {
             None => Ok(Block::default()),
             Some(v) => Block::decode(&v).map_err(|_| corrupted(&key)),
         }
@@ -638,7 +604,7 @@ impl Archive {
                 }
                 let (k, v) = match blocks.next()? {
                     Ok(kv) => kv,
-                    Err(e) => return Some(Err(engine_err(e))),
+                    Err(e) => return Some(Err(Error::Store(e))),
                 };
                 let Some(b) = block::parse_key(&k) else {
                     return Some(Err(corrupted(&k)));
@@ -671,7 +637,7 @@ impl Archive {
             .tree
             .scan_prefix([keys::FACET_TAG, NAME_INDEXES[index].tag])
         {
-            let (_, v) = kv.map_err(engine_err)?;
+            let (_, v) = kv.map_err(Error::Store)?;
             if let Some((count, name)) = keys::parse_facet(&v) {
                 out.push(Facet {
                     name: name.to_string(),
@@ -693,7 +659,7 @@ impl Archive {
 
     /// Makes everything committed so far durable.
     pub fn flush(&self) -> Result<()> {
-        self.db.flush()?;
+        self.store.flush()?;
         Ok(())
     }
 
@@ -703,11 +669,8 @@ impl Archive {
     /// slower. Fails (after flushing) when another handle of the same archive is alive in this
     /// process.
     pub fn close(self) -> Result<()> {
-        let Archive {
-            db, store, tree, ..
-        } = self;
+        let Archive { store, tree, .. } = self;
         drop(tree);
-        drop(db);
         store.close()?;
         Ok(())
     }

@@ -1,16 +1,17 @@
-//! The upgrade of a format-1 archive to format 2, at `Archive::open`.
+//! The upgrade of a format-1 archive to format 2, at `Archive::open`, run by
+//! [`morgue_store::Store::open_upgrading`].
 //!
 //! Every format-1 record is re-imported, in id order, with its body, through the format-2
-//! commit path in batches (the records exactly as stored, `imported_at` included); then the
-//! archive is flushed, the header says version 2 (atomic rename) and the format-1 trees are
-//! dropped. Until the header says 2, a crash leaves a format-1 archive whose `morgue` tree the
-//! next open clears before starting over; after it, the next open drops the format-1 trees
-//! left.
+//! commit path in batches (the records exactly as stored, `imported_at` included). Once that
+//! succeeded, the store flushes the archive, makes the header say version 2 (atomic rename)
+//! and drops the format-1 trees. Until the header says 2, a crash leaves a format-1 archive
+//! whose `morgue` tree the next open clears before starting over; after it, the next open
+//! drops the format-1 trees left.
 
-use crate::engine::{Database, sled, v1_blob};
-use crate::{
-    Archive, BlobId, MergePolicy, Prepared, Result, codec, engine_err, group_of, keys, v1,
-};
+use morgue_store::Legacy;
+
+use crate::engine::Key;
+use crate::{Archive, BlobId, Error, MergePolicy, Prepared, Result, codec, group_of, keys, v1};
 
 /// Articles per upgrade batch.
 const BATCH: usize = 2000;
@@ -20,22 +21,18 @@ const BATCH: usize = 2000;
 /// A record that does not decode, or whose body is missing or corrupted, cannot be carried
 /// over and is left behind (format 1's `verify` reported those already); so is a body without
 /// a record.
-pub(crate) fn upgrade(archive: &Archive) -> Result<()> {
-    let records = archive
-        .db
-        .sled()
-        .open_tree(v1::RECORDS_TREE)
-        .map_err(engine_err)?;
+pub(crate) fn upgrade(archive: &Archive, legacy: &Legacy) -> Result<()> {
+    let records = legacy.tree(v1::RECORDS_TREE)?;
     let mut batch: Vec<(Vec<u8>, crate::Record)> = Vec::with_capacity(BATCH);
-    for kv in &records {
-        let (k, v) = kv.map_err(engine_err)?;
+    for kv in records.scan_prefix(b"") {
+        let (k, v) = kv.map_err(Error::Store)?;
         let Ok(id) = <[u8; 32]>::try_from(&*k).map(BlobId::from_bytes) else {
             continue;
         };
         let Ok((record, _)) = codec::decode(&v) else {
             continue;
         };
-        let body = match v1_blob(&archive.db, &id) {
+        let body = match legacy.blob(&id) {
             Ok(Some(body)) => body,
             Ok(None) | Err(morgue_store::Error::Corrupted { .. }) => continue,
             Err(e) => return Err(e.into()),
@@ -46,11 +43,7 @@ pub(crate) fn upgrade(archive: &Archive) -> Result<()> {
         }
     }
     import(archive, batch)?;
-    drop(records);
-    keep_spellings(archive)?;
-    archive.flush()?;
-    archive.db.set_version(morgue_store::FORMAT_VERSION)?;
-    drop_v1_trees(&archive.db)
+    keep_spellings(archive, legacy)
 }
 
 /// Commits one batch of format-1 articles, records unchanged.
@@ -76,16 +69,12 @@ fn import(archive: &Archive, batch: Vec<(Vec<u8>, crate::Record)>) -> Result<()>
 
 /// Gives every facet the spelling format 1 had first seen (the re-import ran in id order, not
 /// in the order the articles came).
-fn keep_spellings(archive: &Archive) -> Result<()> {
-    let facets = archive
-        .db
-        .sled()
-        .open_tree(v1::FACETS_TREE)
-        .map_err(engine_err)?;
+fn keep_spellings(archive: &Archive, legacy: &Legacy) -> Result<()> {
+    let facets = legacy.tree(v1::FACETS_TREE)?;
     let _guard = archive.lock();
     let mut w = archive.store.writer();
-    for kv in &facets {
-        let (k, v) = kv.map_err(engine_err)?;
+    for kv in facets.scan_prefix(b"") {
+        let (k, v) = kv.map_err(Error::Store)?;
         let (Some((&tag, name)), Some(display)) = (k.split_first(), v.get(9..)) else {
             continue;
         };
@@ -97,30 +86,13 @@ fn keep_spellings(archive: &Archive) -> Result<()> {
             continue;
         };
         let key = keys::facet_key(def.1, name);
-        let current = archive.tree.get(&key).map_err(engine_err)?;
+        let current = archive.tree.get(&key).map_err(Error::Store)?;
         if let Some((count, first)) = current.as_deref().and_then(keys::parse_facet)
             && first != display
         {
-            w.put(key, keys::facet_value(count, display));
+            w.put(Key::new(key)?, keys::facet_value(count, display));
         }
     }
     w.commit()?;
-    Ok(())
-}
-
-/// Drops whatever format-1 trees a database of format 2 still holds (an upgrade interrupted
-/// after its header change).
-pub(crate) fn drop_v1_trees(db: &Database) -> Result<()> {
-    let names = db.sled().tree_names();
-    for tree in v1::TREES {
-        if names.iter().any(|n| n.as_ref() == tree.as_bytes()) {
-            drop_tree(db.sled(), tree)?;
-        }
-    }
-    Ok(())
-}
-
-fn drop_tree(db: &sled::Db, name: &str) -> Result<()> {
-    db.drop_tree(name).map_err(engine_err)?;
     Ok(())
 }

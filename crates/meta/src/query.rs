@@ -2,9 +2,7 @@
 
 use crate::keys::{self, DATE_TAG, NAME_INDEXES};
 use crate::posting::{self, Pos};
-use crate::{
-    Archive, BlobId, Error, Record, Result, Seq, corrupted, decode_record, engine_err, normalize,
-};
+use crate::{Archive, BlobId, Error, Record, Result, Seq, corrupted, decode_record, normalize};
 
 /// A metadata query. All given criteria must match; results come newest first (articles of the
 /// same date key: the last stored first), articles without a date last.
@@ -169,7 +167,7 @@ impl Hits<'_> {
         let Some(kv) = range.next_back() else {
             return Ok(false);
         };
-        let (k, v) = kv.map_err(engine_err)?;
+        let (k, v) = kv.map_err(Error::Store)?;
         let start = match posting::parse_key(&k) {
             Some((p, start)) if p == prefix.as_slice() => start,
             _ => return Err(corrupted(&k)),
@@ -357,7 +355,7 @@ impl Archive {
         Ok(self
             .tree
             .get(key)
-            .map_err(engine_err)?
+            .map_err(Error::Store)?
             .and_then(|v| keys::parse_facet(&v).map(|(c, _)| c))
             .unwrap_or(0))
     }

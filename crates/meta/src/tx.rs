@@ -5,13 +5,13 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Bound;
 
 use crate::block::{self, Block};
-use crate::engine::{Seq, Writer, sled};
+use crate::engine::{Key, Seq, Value, View, Writer};
 use crate::keys::{self, DATE_TAG, NAME_INDEXES, State};
 use crate::posting::{self, Committed, Pos};
-use crate::{Archive, Error, Indexed, Result, corrupted, engine_err};
+use crate::{Archive, Error, Indexed, Result, corrupted};
 
 /// The committed posting chunks, read from the tree.
-pub(crate) struct Chunks<'a>(pub &'a sled::Tree);
+pub(crate) struct Chunks<'a>(pub &'a View);
 
 impl Chunks<'_> {
     fn decode(key: &[u8], value: &[u8]) -> Result<Vec<Pos>> {
@@ -20,9 +20,9 @@ impl Chunks<'_> {
 }
 
 impl posting::Scan for Chunks<'_> {
-    type Value = sled::IVec;
+    type Value = Value;
 
-    fn scan<'s>(&'s self, prefix: &[u8], from: Pos) -> posting::ChunkIter<'s, sled::IVec, Error> {
+    fn scan<'s>(&'s self, prefix: &[u8], from: Pos) -> posting::ChunkIter<'s, Value, Error> {
         let prefix = prefix.to_vec();
         let mut end = prefix.clone();
         // Every key of the name is below prefix + 13 x 0xff.
@@ -31,7 +31,7 @@ impl posting::Scan for Chunks<'_> {
             self.0
                 .range(posting::key(&prefix, from)..end)
                 .map(move |kv| {
-                    let (k, v) = kv.map_err(engine_err)?;
+                    let (k, v) = kv.map_err(Error::Store)?;
                     match posting::parse_key(&k) {
                         Some((p, start)) if p == prefix => Ok((start, v)),
                         _ => Err(corrupted(&k)),
@@ -72,12 +72,12 @@ impl Committed for Chunks<'_> {
 /// The first chunk of `kvs` (keys of the name `prefix`) whose start is not in `skip`: its start
 /// and entries. A key of another name, or an undecodable one, is corruption.
 fn first_unskipped(
-    kvs: impl Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>,
+    kvs: impl Iterator<Item = morgue_store::Result<(Value, Value)>>,
     prefix: &[u8],
     skip: &BTreeSet<Pos>,
 ) -> Result<Option<(Pos, Vec<Pos>)>> {
     for kv in kvs {
-        let (k, v) = kv.map_err(engine_err)?;
+        let (k, v) = kv.map_err(Error::Store)?;
         match posting::parse_key(&k) {
             Some((p, start)) if p == prefix => {
                 if !skip.contains(&start) {
@@ -276,35 +276,35 @@ impl<'a> Tx<'a> {
             }
             let key = block::key(b).to_vec();
             if block.is_empty() {
-                w.delete(key);
+                w.delete(Key::new(key)?);
             } else {
-                w.put(key, block.encode_with(compressor.as_mut()));
+                w.put(Key::new(key)?, block.encode_with(compressor.as_mut()));
             }
             touched.push(b);
         }
         for (key, value) in writes {
             match value {
-                Some(v) => w.put(key, v),
-                None => w.delete(key),
+                Some(v) => w.put(Key::new(key)?, v),
+                None => w.delete(Key::new(key)?),
             }
         }
         for (key, (delta, display)) in self.facets {
             if delta == 0 {
                 continue;
             }
-            let old = self.archive.tree.get(&key).map_err(engine_err)?;
+            let old = self.archive.tree.get(&key).map_err(Error::Store)?;
             let (count, display) = match old.as_deref().and_then(keys::parse_facet) {
                 Some((count, first)) => (count, first.to_string()),
                 None => (0, display),
             };
             let count = count.saturating_add_signed(delta);
             if count == 0 {
-                w.delete(key);
+                w.delete(Key::new(key)?);
             } else {
-                w.put(key, keys::facet_value(count, &display));
+                w.put(Key::new(key)?, keys::facet_value(count, &display));
             }
         }
-        w.put(keys::STATE_KEY.to_vec(), self.state.encode());
+        w.put(Key::new(keys::STATE_KEY)?, self.state.encode());
         Ok(Finished {
             blocks: touched,
             names,
@@ -321,10 +321,10 @@ pub(crate) struct Finished {
 }
 
 /// Every committed chunk of the name with chunk prefix `prefix`, decoded.
-fn load_name(tree: &sled::Tree, prefix: &[u8]) -> Result<posting::NameChunks> {
+fn load_name(tree: &View, prefix: &[u8]) -> Result<posting::NameChunks> {
     let mut chunks = posting::NameChunks::new();
     for kv in tree.scan_prefix(prefix) {
-        let (k, v) = kv.map_err(engine_err)?;
+        let (k, v) = kv.map_err(Error::Store)?;
         match posting::parse_key(&k) {
             Some((p, start)) if p == prefix => {
                 chunks.insert(start, Chunks::decode(&k, &v)?);

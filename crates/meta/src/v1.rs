@@ -7,15 +7,15 @@
 
 /// The tree of records: id (32 bytes) -> record value.
 pub(crate) const RECORDS_TREE: &str = "meta:records";
-/// The tree of bodies (morgue-store format 1): id -> blob value.
-pub(crate) const BLOB_TREE: &str = "blobs";
 /// The tree of facets: `[tag] + normalized name` -> `[01][count u64 BE][first spelling]`.
 pub(crate) const FACETS_TREE: &str = "meta:facets";
 /// Format-1 facet tags and the format-2 index tags they became (reporter, service).
 pub(crate) const FACET_TAGS: &[(u8, u8)] = &[(1, b'r'), (2, b's')];
-/// Every tree format 1 wrote: dropped once the upgrade is durable.
+/// Every tree format 1 wrote (`blobs`: morgue-store's): the store drops them once the upgrade
+/// is durable.
+#[cfg(test)]
 pub(crate) const TREES: &[&str] = &[
-    BLOB_TREE,
+    "blobs",
     RECORDS_TREE,
     "meta:index:date",
     "meta:index:reporter",

@@ -3,10 +3,11 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::block::{self, Block};
+use crate::engine::Key;
 use crate::engine::Seq;
 use crate::keys::{self, DATE_TAG, NAME_INDEXES, State};
 use crate::posting::{self, Pos};
-use crate::{Archive, BlobId, Indexed, Result, codec, engine_err};
+use crate::{Archive, BlobId, Error, Indexed, Result, codec};
 
 /// A name with its article count.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -150,7 +151,7 @@ impl Archive {
         let state = self.state_value()?.unwrap_or_default();
         let mut per_year: BTreeMap<i32, u64> = BTreeMap::new();
         for kv in self.tree.scan_prefix(posting::prefix(DATE_TAG, "")) {
-            let (_, v) = kv.map_err(engine_err)?;
+            let (_, v) = kv.map_err(Error::Store)?;
             // A damaged chunk is skipped here: verify reports it.
             for (dk, _) in posting::decode(&v).unwrap_or_default() {
                 if let Some(day) = keys::day_of_key(dk) {
@@ -163,7 +164,7 @@ impl Archive {
             articles: state.articles,
             raw_bytes: state.raw_bytes,
             stored_bytes: self.store.stats()?.stored_bytes,
-            disk_bytes: self.db.disk_bytes()?,
+            disk_bytes: self.store.disk_bytes()?,
             per_service: self.services()?,
             per_year: per_year.into_iter().collect(),
         })
@@ -184,7 +185,7 @@ impl Archive {
 
         // Records -> bodies.
         for kv in self.tree.scan_prefix([block::TAG]) {
-            let (k, v) = kv.map_err(engine_err)?;
+            let (k, v) = kv.map_err(Error::Store)?;
             let (Some(b), Ok(decoded)) = (block::parse_key(&k), Block::decode(&v)) else {
                 report.problems.push(Problem::archive_wide(format!(
                     "record block {} does not decode",
@@ -254,7 +255,7 @@ impl Archive {
         // Posting entries -> records.
         let mut previous: Option<(Vec<u8>, Pos)> = None;
         for kv in self.tree.scan_prefix([posting::TAG]) {
-            let (k, v) = kv.map_err(engine_err)?;
+            let (k, v) = kv.map_err(Error::Store)?;
             let parsed = posting::parse_key(&k)
                 .and_then(|(p, start)| Some((p, start, posting::parse_prefix(p)?)));
             let Some((prefix, start, (tag, norm))) = parsed else {
@@ -354,7 +355,7 @@ impl Archive {
 
         // Facets and counters.
         for kv in self.tree.scan_prefix([keys::FACET_TAG]) {
-            let (k, v) = kv.map_err(engine_err)?;
+            let (k, v) = kv.map_err(Error::Store)?;
             let (tag, name) = match k.get(1..) {
                 Some([tag, name @ ..]) => (*tag, String::from_utf8_lossy(name).into_owned()),
                 _ => (0, String::new()),
@@ -447,15 +448,15 @@ impl Archive {
         };
         state.indexes = String::new();
         let mut w = self.store.writer();
-        w.put(keys::STATE_KEY.to_vec(), state.encode());
+        w.put(Key::new(keys::STATE_KEY)?, state.encode());
         w.commit()?;
-        self.db.flush()?;
+        self.store.flush()?;
 
         // Clear the chunks and facets.
         let mut stale = Vec::new();
         for tag in [posting::TAG, keys::FACET_TAG] {
-            for k in self.tree.scan_prefix([tag]).keys() {
-                stale.push(k.map_err(engine_err)?.to_vec());
+            for kv in self.tree.scan_prefix([tag]) {
+                stale.push(Key::new(kv.map_err(Error::Store)?.0.to_vec())?);
             }
         }
         for keys in stale.chunks(REINDEX_BATCH) {
@@ -474,7 +475,7 @@ impl Archive {
         };
         let mut postings: HashMap<Vec<u8>, Vec<Pos>> = HashMap::new();
         for kv in self.tree.scan_prefix([block::TAG]) {
-            let (k, v) = kv.map_err(engine_err)?;
+            let (k, v) = kv.map_err(Error::Store)?;
             let (Some(b), Ok(decoded)) = (block::parse_key(&k), Block::decode(&v)) else {
                 continue;
             };
@@ -520,14 +521,14 @@ impl Archive {
         for batch in writes.chunks(REINDEX_BATCH) {
             let mut w = self.store.writer();
             for (k, v) in batch {
-                w.put(k.clone(), v.clone());
+                w.put(Key::new(k.clone())?, v.clone());
             }
             w.commit()?;
         }
         let mut w = self.store.writer();
-        w.put(keys::STATE_KEY.to_vec(), totals.encode());
+        w.put(Key::new(keys::STATE_KEY)?, totals.encode());
         w.commit()?;
-        self.db.flush()?;
+        self.store.flush()?;
         Ok(totals.articles)
     }
 }

@@ -76,7 +76,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             println!("  prepare {t_prep:.3} s, place+commit {t_commit:.3} s, flush {t_flush:.3} s");
             let took = start.elapsed();
             let stats = store.stats()?;
-            let disk = store.database().disk_bytes()?;
+            let disk = store.disk_bytes()?;
             println!(
                 "groups {grouped}: import {:.3} s ({:.0} bodies/s); {} bodies, frames {} B ({:.2}x), \
                  disk {} B ({:.0} B/body)",
@@ -156,47 +156,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             report.dicts_trained,
             report.bytes_before,
             report.bytes_after,
-            store.database().disk_bytes()?
+            store.disk_bytes()?
         );
-        // What a copy of the tree into a fresh sled database takes (the live data, rewritten once).
-        for one_batch in [true, false] {
-            let copy = tempfile::tempdir()?;
-            let db = morgue_store::engine::sled::Config::new()
-                .path(copy.path())
-                .cache_capacity(128 << 20)
-                .open()?;
-            let tree = db.open_tree("morgue")?;
-            let mut live_bytes = 0;
-            let mut batch = morgue_store::engine::sled::Batch::default();
-            for kv in store.tree() {
-                let (k, v) = kv?;
-                live_bytes += k.len() + v.len();
-                if one_batch {
-                    batch.insert(k, v);
-                } else {
-                    tree.insert(k, v)?;
-                }
-            }
-            tree.apply_batch(batch)?;
-            db.flush()?;
-            drop(tree);
-            drop(db);
-            let du = std::process::Command::new("du")
-                .args(["-sb"])
-                .arg(copy.path())
-                .output()?;
-            println!(
-                "  copy (one batch {one_batch}): keys+values {live_bytes} B, on disk {}",
-                String::from_utf8_lossy(&du.stdout).trim()
-            );
-        }
         let t = Instant::now();
         store.close()?;
         let store = Store::open(dir.path())?;
         println!(
             "  close after optimize (sled rewritten afresh): {:.1} ms, disk {} B",
             t.elapsed().as_secs_f64() * 1e3,
-            store.database().disk_bytes()?
+            store.disk_bytes()?
         );
         let du = std::process::Command::new("du")
             .args(["-ab"])

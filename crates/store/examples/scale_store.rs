@@ -93,7 +93,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "{done} bodies: {:.1} s ({:.0}/s), disk {} MB, peak RSS {:.0} MB, {} stored",
                 start.elapsed().as_secs_f64(),
                 done as f64 / start.elapsed().as_secs_f64(),
-                store.database().disk_bytes()? >> 20,
+                store.disk_bytes()? >> 20,
                 peak_rss_mb(),
                 store.stats()?.blobs
             );
@@ -107,7 +107,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "close {:.0} ms, open {:.1} ms, disk {} MB",
         t.elapsed().as_secs_f64() * 1e3,
         t_open.elapsed().as_secs_f64() * 1e3,
-        store.database().disk_bytes()? >> 20
+        store.disk_bytes()? >> 20
     );
     Ok(())
 }

@@ -82,11 +82,12 @@ pub enum Error {
         /// The limit.
         max: u64,
     },
-    /// A value the store keeps about its bodies (a pack, an id block, an index chunk, the run
+    /// A value the store keeps about its bodies (a slot table, an id block, an index chunk, the run
     /// directory, the store state, a dictionary or a group) does not decode.
     #[error("archive value {what} is damaged")]
     Damaged {
-        /// Which value, e.g. `pack 12` or `index run 3 chunk 0`.
+        /// Which value, e.g. `pack 12` (slot table 12: the message keeps its old word) or
+        /// `index run 3 chunk 0`.
         what: String,
     },
     /// A format-1 archive that holds article records: only the archive layer (morgue-meta, the
@@ -99,16 +100,35 @@ pub enum Error {
     /// Every sequence number (2^32) is taken.
     #[error("the archive is full: every sequence number is taken")]
     Full,
-    /// A caller key given to [`crate::Writer::put`] or [`crate::Writer::delete`] that does not
-    /// start with a lowercase tag (b'a'..=b'z').
+    /// Bytes given to [`crate::Key::new`] that do not start with a lowercase tag
+    /// (b'a'..=b'z'): the store keeps its own keys under the other first bytes.
     #[error("key {key:02x?} does not start with a lowercase tag")]
     ForeignKey {
         /// The key.
         key: Vec<u8>,
     },
-    /// The storage engine failed.
-    #[error("storage engine: {0}")]
-    Engine(String),
+    /// [`crate::Store::close`] while other handles of the archive (clones of the store, views)
+    /// are alive: the archive was flushed and stays open in them.
+    #[error("close: other handles of the archive are still alive")]
+    StillOpen,
+    /// zstd failed to compress a body.
+    #[error("zstd compression failed: {source}")]
+    Compression {
+        /// zstd's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The storage engine (sled) failed.
+    #[error("storage engine: {source}")]
+    Engine {
+        /// The engine's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A broken invariant of the store: a bug in morgue-store, not a fault of the caller or of
+    /// the data.
+    #[error("internal error in the store: {0}")]
+    Internal(String),
 }
 
 impl Error {

@@ -3,15 +3,14 @@
 //! `docs/format.md` has the byte tables.
 
 use crate::error::{Error, Result};
-use crate::id::BlobId;
 
 /// The format-version byte every value starts with.
 pub(crate) const VERSION: u8 = 2;
 
 /// Tag of the store state.
 pub(crate) const TAG_STATE: u8 = b'S';
-/// Tag of a pack of bodies.
-pub(crate) const TAG_PACK: u8 = b'B';
+/// Tag of a slot table of bodies.
+pub(crate) const TAG_SLOTS: u8 = b'B';
 /// Tag of an index chunk.
 pub(crate) const TAG_INDEX: u8 = b'I';
 /// Tag of the run directory.
@@ -21,11 +20,8 @@ pub(crate) const TAG_DICT: u8 = b'D';
 /// Tag of a group.
 pub(crate) const TAG_GROUP: u8 = b'G';
 
-/// Slots in a pack's slot table.
-pub(crate) const PACK_SLOTS: u32 = 64;
-/// Index entries in a chunk, at most.
-pub(crate) const CHUNK_ENTRIES: usize = 4096;
-
+/// Slots in a slot table.
+pub(crate) const TABLE_SLOTS: u32 = 64;
 /// Codec of a slot: the body as is.
 pub(crate) const CODEC_RAW: u8 = 0x00;
 /// Codec of a slot: one zstd frame without a dictionary.
@@ -35,14 +31,11 @@ pub(crate) const CODEC_ZSTD_DICT: u8 = 0x02;
 /// Codec of a slot: removed (no frame).
 pub(crate) const CODEC_REMOVED: u8 = 0xFF;
 
-/// Length of a slot in a pack's slot table.
+/// Length of a slot in a slot table.
 pub(crate) const SLOT_HEADER_LEN: usize = 27;
-/// Length of an index entry.
-pub(crate) const ENTRY_LEN: usize = 12;
-
-/// The pack that holds sequence number `seq`, and its slot there.
-pub(crate) fn pack_of(seq: u32) -> (u32, usize) {
-    (seq / PACK_SLOTS, (seq % PACK_SLOTS) as usize)
+/// The slot table that holds sequence number `seq`, and its slot there.
+pub(crate) fn table_of(seq: u32) -> (u32, usize) {
+    (seq / TABLE_SLOTS, (seq % TABLE_SLOTS) as usize)
 }
 
 /// `[tag]`.
@@ -50,25 +43,16 @@ pub(crate) fn key_state() -> [u8; 1] {
     [TAG_STATE]
 }
 
-/// `[tag][pack u32]` for a pack's slot table (`B`) or a dictionary (`D`).
-pub(crate) fn key_pack(tag: u8, pack: u32) -> [u8; 5] {
+/// `[tag][n u32]`: slot table `n` (`B`) or dictionary `n` (`D`).
+pub(crate) fn key_numbered(tag: u8, n: u32) -> [u8; 5] {
     let mut k = [tag, 0, 0, 0, 0];
-    k[1..].copy_from_slice(&pack.to_be_bytes());
-    k
-}
-
-/// `I` run(u64) chunk(u32).
-pub(crate) fn key_chunk(run: u64, chunk: u32) -> [u8; 13] {
-    let mut k = [0; 13];
-    k[0] = TAG_INDEX;
-    k[1..9].copy_from_slice(&run.to_be_bytes());
-    k[9..].copy_from_slice(&chunk.to_be_bytes());
+    k[1..].copy_from_slice(&n.to_be_bytes());
     k
 }
 
 /// `D` dict(u32).
 pub(crate) fn key_dict(dict: u32) -> [u8; 5] {
-    key_pack(TAG_DICT, dict)
+    key_numbered(TAG_DICT, dict)
 }
 
 /// `G` group(u16).
@@ -77,17 +61,17 @@ pub(crate) fn key_group(group: u16) -> [u8; 3] {
     [TAG_GROUP, g[0], g[1]]
 }
 
-fn damaged(what: impl Into<String>) -> Error {
+pub(crate) fn damaged(what: impl Into<String>) -> Error {
     Error::Damaged { what: what.into() }
 }
 
 /// A big-endian reader over a value.
-struct Reader<'a> {
-    rest: &'a [u8],
+pub(crate) struct Reader<'a> {
+    pub(crate) rest: &'a [u8],
 }
 
 impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+    pub(crate) fn take(&mut self, n: usize) -> Option<&'a [u8]> {
         if self.rest.len() < n {
             return None;
         }
@@ -95,20 +79,20 @@ impl<'a> Reader<'a> {
         self.rest = tail;
         Some(head)
     }
-    fn u8(&mut self) -> Option<u8> {
+    pub(crate) fn u8(&mut self) -> Option<u8> {
         self.take(1).map(|b| b[0])
     }
-    fn u16(&mut self) -> Option<u16> {
+    pub(crate) fn u16(&mut self) -> Option<u16> {
         self.take(2)?.try_into().ok().map(u16::from_be_bytes)
     }
-    fn u32(&mut self) -> Option<u32> {
+    pub(crate) fn u32(&mut self) -> Option<u32> {
         self.take(4)?.try_into().ok().map(u32::from_be_bytes)
     }
-    fn u64(&mut self) -> Option<u64> {
+    pub(crate) fn u64(&mut self) -> Option<u64> {
         self.take(8)?.try_into().ok().map(u64::from_be_bytes)
     }
     /// The version byte, checked.
-    fn version(&mut self) -> Option<()> {
+    pub(crate) fn version(&mut self) -> Option<()> {
         (self.u8()? == VERSION).then_some(())
     }
 }
@@ -187,7 +171,7 @@ impl State {
     }
 }
 
-/// The header of one slot of a pack.
+/// The header of one slot of a slot table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Slot {
     /// How the frame encodes the body.
@@ -223,20 +207,21 @@ impl Slot {
     }
 }
 
-/// A decoded pack: its slot table.
+/// A decoded slot table (`B`): where the frames of up to 64 consecutive seqs are.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Pack {
+pub(crate) struct SlotTable {
     pub(crate) slots: Vec<Slot>,
 }
 
-impl Pack {
-    /// Decodes a pack value (`B`).
-    pub(crate) fn decode(pack: u32, value: &[u8]) -> Result<Pack> {
-        let bad = || damaged(format!("pack {pack}"));
+impl SlotTable {
+    /// Decodes a slot table value (`B`).
+    pub(crate) fn decode(table: u32, value: &[u8]) -> Result<SlotTable> {
+        let bad = || damaged(format!("pack {table}"));
         let mut r = Reader { rest: value };
         r.version().ok_or_else(bad)?;
         let n = r.u8().ok_or_else(bad)?;
-        if n == 0 || u32::from(n) > PACK_SLOTS || r.rest.len() != SLOT_HEADER_LEN * usize::from(n) {
+        if n == 0 || u32::from(n) > TABLE_SLOTS || r.rest.len() != SLOT_HEADER_LEN * usize::from(n)
+        {
             return Err(bad());
         }
         let mut slots = Vec::with_capacity(n.into());
@@ -255,12 +240,12 @@ impl Pack {
             .ok_or_else(bad)?;
             slots.push(slot);
         }
-        Ok(Pack { slots })
+        Ok(SlotTable { slots })
     }
 }
 
-/// Encodes a pack's slot table (`B`).
-pub(crate) fn encode_pack(slots: &[Slot]) -> Vec<u8> {
+/// Encodes a slot table (`B`).
+pub(crate) fn encode_slot_table(slots: &[Slot]) -> Vec<u8> {
     let mut v = Vec::with_capacity(2 + SLOT_HEADER_LEN * slots.len());
     v.push(VERSION);
     v.push(slots.len() as u8);
@@ -274,112 +259,6 @@ pub(crate) fn encode_pack(slots: &[Slot]) -> Vec<u8> {
         v.extend_from_slice(&s.offset.to_be_bytes());
     }
     v
-}
-
-/// An index entry: the first 8 bytes of an id and its sequence number.
-pub(crate) type Entry = (u64, u32);
-
-/// The first 8 bytes of an id, as the index keeps them.
-pub(crate) fn prefix_of(id: &BlobId) -> u64 {
-    let b = id.as_bytes();
-    u64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
-}
-
-/// Encodes an index chunk (`I`) of sorted entries.
-pub(crate) fn encode_chunk(entries: &[Entry]) -> Vec<u8> {
-    let mut v = Vec::with_capacity(1 + ENTRY_LEN * entries.len());
-    v.push(VERSION);
-    for (prefix, seq) in entries {
-        v.extend_from_slice(&prefix.to_be_bytes());
-        v.extend_from_slice(&seq.to_be_bytes());
-    }
-    v
-}
-
-/// The entries of an index chunk value, checked for length and version (not for order).
-pub(crate) fn chunk_entries(what: impl FnOnce() -> String, value: &[u8]) -> Result<&[u8]> {
-    match value.split_first() {
-        Some((&VERSION, rest)) if rest.len() % ENTRY_LEN == 0 && !rest.is_empty() => Ok(rest),
-        _ => Err(damaged(what())),
-    }
-}
-
-/// Entry `i` of the raw entries of a chunk.
-pub(crate) fn entry_at(raw: &[u8], i: usize) -> Entry {
-    let e = &raw[i * ENTRY_LEN..(i + 1) * ENTRY_LEN];
-    let mut p = [0; 8];
-    p.copy_from_slice(&e[..8]);
-    let mut s = [0; 4];
-    s.copy_from_slice(&e[8..]);
-    (u64::from_be_bytes(p), u32::from_be_bytes(s))
-}
-
-/// Decodes all entries of a chunk.
-pub(crate) fn decode_chunk(what: impl FnOnce() -> String, value: &[u8]) -> Result<Vec<Entry>> {
-    let raw = chunk_entries(what, value)?;
-    Ok((0..raw.len() / ENTRY_LEN)
-        .map(|i| entry_at(raw, i))
-        .collect())
-}
-
-/// One run of the index, as the directory describes it.
-#[allow(clippy::struct_field_names)]
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Run {
-    pub(crate) run: u64,
-    pub(crate) entries: u64,
-    /// The prefix of the first entry of each chunk.
-    pub(crate) firsts: Vec<u64>,
-}
-
-/// Encodes the run directory (`J`), oldest run first.
-pub(crate) fn encode_runs(runs: &[Run]) -> Vec<u8> {
-    let mut v = Vec::with_capacity(5 + runs.iter().map(|r| 20 + 8 * r.firsts.len()).sum::<usize>());
-    v.push(VERSION);
-    v.extend_from_slice(&(runs.len() as u32).to_be_bytes());
-    for r in runs {
-        v.extend_from_slice(&r.run.to_be_bytes());
-        v.extend_from_slice(&r.entries.to_be_bytes());
-        v.extend_from_slice(&(r.firsts.len() as u32).to_be_bytes());
-        for f in &r.firsts {
-            v.extend_from_slice(&f.to_be_bytes());
-        }
-    }
-    v
-}
-
-/// Decodes the run directory.
-pub(crate) fn decode_runs(value: &[u8]) -> Result<Vec<Run>> {
-    let mut r = Reader { rest: value };
-    let parse = |r: &mut Reader<'_>| {
-        r.version()?;
-        let k = r.u32()?;
-        let mut runs = Vec::new();
-        for _ in 0..k {
-            let run = r.u64()?;
-            let entries = r.u64()?;
-            let chunks = r.u32()?;
-            if chunks as usize > r.rest.len() / 8 {
-                return None;
-            }
-            let firsts = (0..chunks).map(|_| r.u64()).collect::<Option<Vec<u64>>>()?;
-            runs.push(Run {
-                run,
-                entries,
-                firsts,
-            });
-        }
-        r.rest.is_empty().then_some(runs)
-    };
-    parse(&mut r).ok_or_else(|| damaged("index run directory"))
-}
-
-/// Splits sorted entries into chunks: the chunk values and the first prefix of each.
-pub(crate) fn chunks_of(entries: &[Entry]) -> (Vec<Vec<u8>>, Vec<u64>) {
-    entries
-        .chunks(CHUNK_ENTRIES)
-        .map(|c| (encode_chunk(c), c[0].0))
-        .unzip()
 }
 
 /// Encodes a dictionary value (`D`).
@@ -466,23 +345,23 @@ mod tests {
     #[test]
     fn keys_pinned() {
         assert_eq!(key_state(), *b"S");
-        assert_eq!(key_pack(TAG_PACK, 0x0102_0304), [b'B', 1, 2, 3, 4]);
+        assert_eq!(key_numbered(TAG_SLOTS, 0x0102_0304), [b'B', 1, 2, 3, 4]);
         assert_eq!(
-            key_chunk(3, 0x10),
+            crate::index::key_chunk(3, 0x10),
             [b'I', 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0x10]
         );
         assert_eq!(key_dict(1), [b'D', 0, 0, 0, 1]);
         assert_eq!(key_group(0x0102), [b'G', 1, 2]);
-        assert_eq!(pack_of(0), (0, 0));
-        assert_eq!(pack_of(63), (0, 63));
-        assert_eq!(pack_of(64), (1, 0));
-        assert_eq!(pack_of(u32::MAX), (u32::MAX / 64, 63));
+        assert_eq!(table_of(0), (0, 0));
+        assert_eq!(table_of(63), (0, 63));
+        assert_eq!(table_of(64), (1, 0));
+        assert_eq!(table_of(u32::MAX), (u32::MAX / 64, 63));
     }
 
-    /// One pack's slot table, byte by byte: a raw slot, a removed slot and a zstd slot with a
+    /// One slot table, byte by byte: a raw slot, a removed slot and a zstd slot with a
     /// dictionary.
     #[test]
-    fn pack_pinned() {
+    fn slot_table_pinned() {
         let slots = [
             Slot {
                 codec: CODEC_RAW,
@@ -504,7 +383,7 @@ mod tests {
                 offset: 0x0102,
             },
         ];
-        let v = encode_pack(&slots);
+        let v = encode_slot_table(&slots);
         #[rustfmt::skip]
         let expected = [
             2, 3,
@@ -513,72 +392,18 @@ mod tests {
             0x02, 0, 2, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 2,
         ];
         assert_eq!(v, expected);
-        let pack = Pack::decode(7, &v).unwrap();
-        assert_eq!(pack.slots, slots);
+        let table = SlotTable::decode(7, &v).unwrap();
+        assert_eq!(table.slots, slots);
         // Any change of length is damage.
-        assert!(Pack::decode(7, &v[..v.len() - 1]).is_err());
+        assert!(SlotTable::decode(7, &v[..v.len() - 1]).is_err());
         let mut long = v.clone();
         long.push(0);
         assert!(matches!(
-            Pack::decode(7, &long),
+            SlotTable::decode(7, &long),
             Err(Error::Damaged { ref what }) if what == "pack 7"
         ));
-        assert!(Pack::decode(7, &[2, 0]).is_err());
-        assert!(Pack::decode(7, &[2, 65]).is_err());
-    }
-
-    /// One index chunk, byte by byte.
-    #[test]
-    fn chunk_pinned() {
-        let entries = [(0x0102_0304_0506_0708, 9), (0x0102_0304_0506_0708, 10)];
-        let v = encode_chunk(&entries);
-        #[rustfmt::skip]
-        let expected = [
-            2,
-            1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 9,
-            1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 10,
-        ];
-        assert_eq!(v, expected);
-        assert_eq!(decode_chunk(String::new, &v).unwrap(), entries);
-        assert!(decode_chunk(String::new, &v[..24]).is_err());
-        assert!(decode_chunk(String::new, &[2]).is_err());
-        let many: Vec<Entry> = (0..=(CHUNK_ENTRIES as u32))
-            .map(|i| (u64::from(i), i))
-            .collect();
-        let (chunks, firsts) = chunks_of(&many);
-        assert_eq!(firsts, [0, CHUNK_ENTRIES as u64]);
-        assert_eq!(chunks[1].len(), 1 + ENTRY_LEN);
-    }
-
-    /// The run directory, byte by byte.
-    #[test]
-    fn runs_pinned() {
-        let runs = [
-            Run {
-                run: 1,
-                entries: 2,
-                firsts: vec![0x0A],
-            },
-            Run {
-                run: 4,
-                entries: 0,
-                firsts: vec![],
-            },
-        ];
-        let v = encode_runs(&runs);
-        #[rustfmt::skip]
-        let expected = [
-            2, 0, 0, 0, 2,
-            0, 0, 0, 0, 0, 0, 0, 1,  0, 0, 0, 0, 0, 0, 0, 2,  0, 0, 0, 1,  0, 0, 0, 0, 0, 0, 0, 0x0A,
-            0, 0, 0, 0, 0, 0, 0, 4,  0, 0, 0, 0, 0, 0, 0, 0,  0, 0, 0, 0,
-        ];
-        assert_eq!(v, expected);
-        assert_eq!(decode_runs(&v).unwrap(), runs);
-        assert!(decode_runs(&v[..v.len() - 1]).is_err());
-        // A chunk count larger than the value can hold is refused before allocating.
-        let mut huge = v.clone();
-        huge[21..25].copy_from_slice(&u32::MAX.to_be_bytes());
-        assert!(decode_runs(&huge).is_err());
+        assert!(SlotTable::decode(7, &[2, 0]).is_err());
+        assert!(SlotTable::decode(7, &[2, 65]).is_err());
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Frames: how one body is encoded in a pack slot (raw, or one zstd frame with or without a
+//! Frames: how one body is encoded in a slot (raw, or one zstd frame with or without a
 //! dictionary), and the zstd dictionaries, prepared once per dictionary id.
 //!
 //! zstd frames are written without checksum, dictionary id or content size (the slot header
@@ -14,9 +14,23 @@ use zstd::bulk::Compressor;
 use zstd::dict::{DecoderDictionary, EncoderDictionary};
 use zstd::zstd_safe::{CParameter, DCtx};
 
-use crate::codec::MAX_BLOB_BYTES;
 use crate::error::{Error, Result};
 use crate::format::{CODEC_RAW, CODEC_ZSTD, CODEC_ZSTD_DICT, Slot};
+
+/// The largest blob the store accepts (1 GiB). A stored value that records a larger length is
+/// corrupted by definition, so a damaged value never allocates more than this.
+pub const MAX_BLOB_BYTES: u64 = 1 << 30;
+
+/// Rejects blobs longer than [`MAX_BLOB_BYTES`].
+pub(crate) fn check_len(len: usize) -> Result<u32> {
+    match u32::try_from(len) {
+        Ok(n) if u64::from(n) <= MAX_BLOB_BYTES => Ok(n),
+        _ => Err(Error::TooLarge {
+            len: len as u64,
+            max: MAX_BLOB_BYTES,
+        }),
+    }
+}
 
 /// No zstd frame expands by more than this factor (an RLE block is 4 bytes for 128 KiB,
 /// 32768:1); a recorded length beyond it is damage, refused before any allocation.
@@ -123,7 +137,7 @@ impl<'d> Compressors<'d> {
         group: u16,
         dict: Option<&'d Dict>,
     ) -> Result<(Slot, Vec<u8>)> {
-        let failed = |e: io::Error| Error::Engine(format!("zstd compression failed: {e}"));
+        let failed = |e: io::Error| Error::Compression { source: e };
         let compressed = if let Some(d) = dict {
             let c = match self.with.entry(d.id) {
                 std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),

@@ -1,4 +1,4 @@
-//! morgue-store: a content-addressed, compressed body store on [sled], the storage layer of
+//! morgue-store: a content-addressed, compressed body store on sled, the storage layer of
 //! morgue.
 //!
 //! A body is named by its [`BlobId`], the blake3 hash of its bytes, and gets a sequence
@@ -57,40 +57,71 @@
 //! # }
 //! ```
 //!
-//! A crate that keeps its own keys next to the bodies uses the [`engine`] module.
+//! A crate that keeps its own keys next to the bodies (morgue-meta keeps its records there)
+//! writes them with [`Writer::put`] under a [`Key`] (a lowercase first byte: the store's own
+//! keys have the others) in the same commit as the bodies, and reads them through a [`View`]:
+//!
+//! ```
+//! use morgue_store::{Key, Store};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let dir = tempfile::tempdir()?;
+//! let store = Store::open(dir.path().join("archive"))?;
+//! let prepared = store.prepare_batch(&[(b"body of an article", "a service")])?;
+//! let mut writer = store.writer();
+//! let placed = writer.place_many(prepared)?;
+//! writer.put(Key::new(format!("r{}", placed[0].seq))?, b"its record".to_vec());
+//! writer.commit()?;                                     // bodies and keys: one atomic batch
+//!
+//! let view = store.view();
+//! assert_eq!(view.get(b"r0")?.as_deref(), Some(&b"its record"[..]));
+//! assert_eq!(view.scan_prefix(b"r").count(), 1);
+//! assert!(Key::new(b"S".to_vec()).is_err());            // the store's own keys are not ours
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! A format-1 archive whose trees hold more than bodies is upgraded by its owner through
+//! [`Store::open_upgrading`], which reads the old trees ([`Legacy`]) and marks the archive
+//! upgraded only once the owner's migration succeeded.
 #![deny(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
-mod codec;
-pub mod engine;
+mod compaction;
+mod dir;
 mod error;
 mod format;
 mod frame;
 mod header;
 mod id;
+mod index;
 mod migrate;
 mod optimize;
 mod packfile;
 mod store;
+mod train;
+mod v1;
 mod verify;
+mod view;
 mod writer;
 
 #[cfg(test)]
 mod tests;
 
-pub use codec::MAX_BLOB_BYTES;
 pub use error::{Error, Result};
+pub use frame::MAX_BLOB_BYTES;
 pub use header::{FORMAT_VERSION, HEADER_FILE};
 pub use id::{BlobId, MIN_PREFIX_LEN};
 pub use optimize::{OptimizeProgress, OptimizeReport};
 pub use store::{Options, Seq, Stats, Store, VerifyReport};
+pub use view::{Iter, Key, Legacy, Value, View};
 pub use writer::{Placed, PreparedBlob, Writer};
 
 /// Handles are shared between threads (the CLI prepares blobs in parallel).
 const _: () = {
     const fn send_sync<T: Send + Sync>() {}
     send_sync::<Store>();
-    send_sync::<engine::Database>();
+    send_sync::<View>();
     send_sync::<PreparedBlob>();
     send_sync::<Error>();
 };

@@ -3,20 +3,21 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use crate::engine::engine_error;
+use crate::dir::engine_error;
 use crate::error::{Error, Result};
-use crate::format::{self, CODEC_RAW, CODEC_ZSTD, CODEC_ZSTD_DICT, PACK_SLOTS, Pack, Slot};
+use crate::format::{self, CODEC_RAW, CODEC_ZSTD, CODEC_ZSTD_DICT, Slot, SlotTable, TABLE_SLOTS};
 use crate::frame;
+use crate::index::{self, read_run};
 use crate::packfile::RECORD_HEADER_LEN;
-use crate::store::{Seq, Store, pack_number};
-use crate::writer::{PreparedBlob, read_run};
+use crate::store::{Seq, Store, key_number};
+use crate::writer::PreparedBlob;
 
 /// Live bodies a group needs before optimize trains a dictionary for it.
 pub(crate) const OPTIMIZE_TRAIN_MIN: u64 = 1000;
 /// Bodies optimize trains a dictionary on, at most.
 pub(crate) const OPTIMIZE_SAMPLES: u64 = 2000;
-/// Packs recompressed per commit.
-const PACKS_PER_STEP: usize = 16;
+/// Slot tables recompressed per commit.
+const TABLES_PER_STEP: usize = 16;
 
 /// How far [`Store::optimize`] is: called after each step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,9 +67,7 @@ impl Store {
     /// Works in steps of one atomic commit each: interrupted, it loses nothing, and running
     /// it again finishes the work. Other writers may commit between steps. Not durable until
     /// [`Store::flush`]. A later [`Store::close`] also rewrites sled's files afresh (sled never
-    /// gives back the space of what was overwritten: see [`Database::compact_on_close`]).
-    ///
-    /// [`Database::compact_on_close`]: crate::engine::Database::compact_on_close
+    /// gives back the space of what was overwritten or deleted).
     pub fn optimize(&self, progress: &mut dyn FnMut(OptimizeProgress)) -> Result<OptimizeReport> {
         let mut report = OptimizeReport {
             bytes_before: self.cache().state.stored_bytes,
@@ -102,20 +101,20 @@ impl Store {
                 }
             }
             let refs: Vec<&[u8]> = samples.iter().map(Vec::as_slice).collect();
-            if let Some(bytes) = frame::train(&refs, self.inner.level) {
+            if let Some(bytes) = frame::train(&refs, self.level()) {
                 self.install_dict(*group, bytes, false)?;
                 report.dicts_trained += 1;
             }
         }
 
-        // 2. Recompression, a few packs per commit.
-        let mut by_pack: BTreeMap<u32, Vec<LiveSlot>> = BTreeMap::new();
+        // 2. Recompression, a few slot tables per commit.
+        let mut by_table: BTreeMap<u32, Vec<LiveSlot>> = BTreeMap::new();
         for s in slots {
-            by_pack.entry(s.seq / PACK_SLOTS).or_default().push(s);
+            by_table.entry(s.seq / TABLE_SLOTS).or_default().push(s);
         }
-        let packs: Vec<Vec<LiveSlot>> = by_pack.into_values().collect();
+        let tables: Vec<Vec<LiveSlot>> = by_table.into_values().collect();
         let mut done = 0;
-        for step in packs.chunks(PACKS_PER_STEP) {
+        for step in tables.chunks(TABLES_PER_STEP) {
             let cache = self.cache();
             let todo: Vec<LiveSlot> = step
                 .iter()
@@ -144,7 +143,7 @@ impl Store {
                 entries.clear();
                 for item in self.live() {
                     let (seq, id) = item?;
-                    entries.push((format::prefix_of(&id), seq));
+                    entries.push((index::prefix_of(&id), seq));
                 }
                 entries.sort_unstable();
             }
@@ -157,7 +156,7 @@ impl Store {
         }
         report.bytes_after = self.cache().state.stored_bytes;
         // sled never gives back space: a close after optimize rewrites it afresh.
-        self.inner.db.compact_on_close();
+        self.database().compact_on_close();
         report.corrupted.sort_unstable();
         report.corrupted.dedup();
         Ok(report)
@@ -208,7 +207,7 @@ impl Store {
             *live.entry(s.slot.file).or_default() +=
                 (RECORD_HEADER_LEN as u64) + u64::from(s.slot.frame_len);
         }
-        let files = &self.inner.files;
+        let files = self.files();
         let mut victims = Vec::new();
         for n in files.numbers()? {
             let size = files.len(n)?.unwrap_or(0);
@@ -229,7 +228,7 @@ impl Store {
             .into_iter()
             .filter(|s| victims.contains(&s.slot.file))
             .collect();
-        for step in moving.chunks(PACKS_PER_STEP * PACK_SLOTS as usize) {
+        for step in moving.chunks(TABLES_PER_STEP * TABLE_SLOTS as usize) {
             let mut writer = self.writer();
             writer.new_file = self.cache().state.file == active && victims.contains(&active);
             for s in step {
@@ -271,11 +270,11 @@ impl Store {
     }
 
     /// The entries of every run of the id index whose body is live (once each).
-    fn merged_runs(&self, runs: &[format::Run]) -> Result<Vec<format::Entry>> {
+    fn merged_runs(&self, runs: &[index::Run]) -> Result<Vec<index::Entry>> {
         let live: HashSet<Seq> = self.live_slots()?.into_iter().map(|s| s.seq).collect();
         let mut entries = Vec::with_capacity(live.len());
         for run in runs {
-            let mut chunk = read_run(&self.inner.tree, run)?;
+            let mut chunk = read_run(self.tree(), run)?;
             chunk.retain(|(_, seq)| live.contains(seq));
             entries.append(&mut chunk);
         }
@@ -286,18 +285,18 @@ impl Store {
 
     /// Every live slot header, in sequence order.
     fn live_slots(&self) -> Result<Vec<LiveSlot>> {
-        let tree = &self.inner.tree;
+        let tree = self.tree();
         let mut out = Vec::new();
-        for kv in tree.scan_prefix([format::TAG_PACK]) {
+        for kv in tree.scan_prefix([format::TAG_SLOTS]) {
             let (key, value) = kv.map_err(engine_error)?;
-            let Some(pack) = pack_number(&key) else {
+            let Some(table) = key_number(&key) else {
                 continue;
             };
-            let decoded = Pack::decode(pack, &value)?;
+            let decoded = SlotTable::decode(table, &value)?;
             for (i, slot) in decoded.slots.iter().enumerate() {
                 if !slot.is_removed() {
                     out.push(LiveSlot {
-                        seq: pack * PACK_SLOTS + i as u32,
+                        seq: table * TABLE_SLOTS + i as u32,
                         slot: *slot,
                     });
                 }

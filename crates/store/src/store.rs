@@ -1,4 +1,4 @@
-//! The blob store: bodies in packs of 64 sequence numbers, the id index, reads.
+//! The blob store: bodies in slot tables of 64 sequence numbers, the id index, reads.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -6,14 +6,14 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::Duration;
 
-use crate::engine::{BLOB_TREE, Database, TREE, engine_error};
+use crate::dir::{Database, TREE, engine_error};
 use crate::error::{Error, Result};
-use crate::format::{
-    self, ENTRY_LEN, Pack, Run, Slot, State, TAG_DICT, TAG_GROUP, TAG_PACK, TAG_RUNS,
-};
+use crate::format::{self, Slot, SlotTable, State, TAG_DICT, TAG_GROUP, TAG_SLOTS};
 use crate::frame::{self, Dict};
 use crate::id::{BlobId, Prefix};
+use crate::index::{self, Missing, Run, candidates_in, prefix_range, read_runs};
 use crate::packfile::{Files, RECORD_HEADER_LEN, header_id, record_header};
+use crate::view::{Legacy, View};
 
 /// A sequence number: the position of a body in the archive, given densely (0, 1, 2, …) by
 /// the store when it first stores the body, never reused for another body.
@@ -55,7 +55,7 @@ pub struct VerifyReport {
     pub unindexed: Vec<BlobId>,
     /// Index entries that point at no slot, or at a slot of another id.
     pub bad_index_entries: u64,
-    /// Values that do not decode (packs, id blocks, index chunks, the state…), described.
+    /// Values that do not decode (slot tables, index chunks, the state…), described.
     pub damaged: Vec<String>,
 }
 
@@ -87,7 +87,7 @@ pub struct Stats {
 /// releases the directory.
 #[derive(Clone)]
 pub struct Store {
-    pub(crate) inner: Arc<Shared>,
+    inner: Arc<Shared>,
 }
 
 impl fmt::Debug for Store {
@@ -100,22 +100,22 @@ impl fmt::Debug for Store {
 }
 
 /// What every clone of a [`Store`] shares.
-pub(crate) struct Shared {
+struct Shared {
     // The tree first: it is dropped before the database it belongs to.
-    pub(crate) tree: sled::Tree,
-    pub(crate) db: Database,
-    pub(crate) level: i32,
+    tree: sled::Tree,
+    db: Database,
+    level: i32,
     /// Held by the one [`crate::Writer`].
-    pub(crate) writer: Mutex<()>,
+    writer: Mutex<()>,
     /// Held while the state `S` is written and the cache replaced (a commit, a dictionary).
-    pub(crate) state_lock: Mutex<()>,
-    pub(crate) cache: RwLock<Arc<Cache>>,
+    state_lock: Mutex<()>,
+    cache: RwLock<Arc<Cache>>,
     /// The pack files holding the frames.
-    pub(crate) files: Files,
+    files: Files,
     /// Ids of live seqs recently confirmed by [`Store::id_at`].
-    pub(crate) ids: Mutex<IdCache>,
+    ids: Mutex<IdCache>,
     /// Bodies kept for dictionaries not trained yet.
-    pub(crate) samples: Mutex<crate::writer::Samples>,
+    samples: Mutex<crate::train::Samples>,
 }
 
 /// At most this many seq -> id pairs are kept by [`IdCache`] (about 2.5 MB); when full, it starts
@@ -190,46 +190,71 @@ impl Store {
         Store::open_with(dir, &Options::default())
     }
 
-    /// Opens the archive at `dir` with `options`: [`Database::open`] then [`Store::on`]. A
-    /// format-1 archive that holds only blobs is upgraded first (see [`crate::engine`]); one
-    /// with article records is refused with [`Error::UpgradeNeedsArchive`].
+    /// Opens the archive at `dir` with `options`. A format-1 archive that holds only blobs is
+    /// upgraded first; one with article records is refused with [`Error::UpgradeNeedsArchive`]
+    /// (the caller that owns the records upgrades it with [`Store::open_upgrading`]).
     pub fn open_with(dir: impl AsRef<Path>, options: &Options) -> Result<Store> {
-        let db = Database::open(dir.as_ref(), options)?;
-        if db.version() < crate::FORMAT_VERSION {
-            crate::migrate::upgrade_blobs(&db, options.zstd_level)?;
+        Store::open_inner(
+            dir.as_ref(),
+            options,
+            crate::migrate::refuse_archive_trees,
+            crate::migrate::upgrade_blobs,
+        )
+        .map(|(store, _)| store)
+    }
+
+    /// Opens the archive at `dir` like [`Store::open_with`], upgrading a format-1 archive with
+    /// `upgrade`: it gets the (empty) format-2 store and the [`Legacy`] trees, and copies what
+    /// it keeps into the store through [`Store::writer`]. Only once it returns `Ok` is
+    /// everything flushed and the header changed to the current version (atomically); then
+    /// the format-1 trees are dropped. When it fails, or the process dies meanwhile, the
+    /// archive stays format 1 and the next open starts the upgrade over, on an empty store.
+    ///
+    /// Returns the store and the version it was upgraded from (`None`: it was current).
+    /// A current archive never calls `upgrade`; one that still holds format-1 trees (an
+    /// upgrade interrupted after its header change) has them dropped.
+    pub fn open_upgrading<E: From<Error>>(
+        dir: impl AsRef<Path>,
+        options: &Options,
+        upgrade: impl FnOnce(&Store, &Legacy) -> Result<(), E>,
+    ) -> Result<(Store, Option<u32>), E> {
+        Store::open_inner(dir.as_ref(), options, |_| Ok(()), upgrade)
+    }
+
+    /// [`Store::open_upgrading`], with `check` of a format-1 database before anything of it is
+    /// touched.
+    fn open_inner<E: From<Error>>(
+        dir: &Path,
+        options: &Options,
+        check: impl FnOnce(&Database) -> Result<()>,
+        upgrade: impl FnOnce(&Store, &Legacy) -> Result<(), E>,
+    ) -> Result<(Store, Option<u32>), E> {
+        let db = Database::open(dir, options)?;
+        let version = db.version();
+        if version == crate::FORMAT_VERSION {
+            crate::migrate::drop_legacy_trees(&db)?;
+            return Ok((Store::on(db, options.zstd_level)?, None));
         }
-        Store::on(&db, options.zstd_level)
+        check(&db)?;
+        // Whatever an interrupted upgrade left in the shared tree: the upgrade starts over.
+        db.sled()
+            .open_tree(TREE)
+            .and_then(|t| t.clear())
+            .map_err(engine_error)?;
+        let store = Store::on(db.clone(), options.zstd_level)?;
+        upgrade(&store, &Legacy::new(db.clone()))?;
+        store.flush()?;
+        db.set_version(crate::FORMAT_VERSION)?;
+        crate::migrate::drop_legacy_trees(&db)?;
+        db.flush()?;
+        Ok((store, Some(version)))
     }
 
     /// The store of an open database: the `morgue` tree (created, with an empty store state, if
-    /// missing). New frames are compressed at `zstd_level`. A database has one store: while one
-    /// is alive, this returns it (an error when it was opened with another level).
-    ///
-    /// On a database of format 2, a `blobs` tree left by an interrupted upgrade is dropped.
-    /// On one of format 1 nothing of format 1 is touched: the caller upgrades it (clearing
-    /// any leftover `morgue` tree first, before calling this).
-    pub fn on(db: &Database, zstd_level: i32) -> Result<Store> {
-        // One store per database, whoever asks: they share the writer lock and the caches.
-        let mut slot = db.store_slot();
-        if let Some(inner) = slot.upgrade() {
-            if inner.level != zstd_level {
-                return Err(Error::Engine(format!(
-                    "the store of {} is open already, with zstd level {} (not {zstd_level})",
-                    db.path().display(),
-                    inner.level
-                )));
-            }
-            return Ok(Store { inner });
-        }
-        if db.version() == crate::FORMAT_VERSION
-            && db
-                .sled()
-                .tree_names()
-                .iter()
-                .any(|n| n.as_ref() == BLOB_TREE.as_bytes())
-        {
-            db.sled().drop_tree(BLOB_TREE).map_err(engine_error)?;
-        }
+    /// missing). New frames are compressed at `zstd_level`. On a database of format 1 nothing
+    /// of format 1 is touched: the caller upgrades it (clearing any leftover `morgue` tree
+    /// first, before calling this).
+    pub(crate) fn on(db: Database, zstd_level: i32) -> Result<Store> {
         let tree = db.sled().open_tree(TREE).map_err(engine_error)?;
         let files = Files::new(db.path());
         if tree
@@ -259,29 +284,68 @@ impl Store {
         }
         let cache = load(&tree, zstd_level)?;
         files.recover(cache.state.file, cache.state.file_len)?;
-        let inner = Arc::new(Shared {
-            tree,
-            db: db.clone(),
-            level: zstd_level,
-            writer: Mutex::new(()),
-            state_lock: Mutex::new(()),
-            cache: RwLock::new(Arc::new(cache)),
-            files,
-            ids: Mutex::default(),
-            samples: Mutex::default(),
-        });
-        *slot = Arc::downgrade(&inner);
-        Ok(Store { inner })
+        Ok(Store {
+            inner: Arc::new(Shared {
+                tree,
+                db,
+                level: zstd_level,
+                writer: Mutex::new(()),
+                state_lock: Mutex::new(()),
+                cache: RwLock::new(Arc::new(cache)),
+                files,
+                ids: Mutex::default(),
+                samples: Mutex::default(),
+            }),
+        })
     }
 
-    /// The `morgue` tree: the store's keys (uppercase tags) and the callers' (lowercase tags,
-    /// written through [`crate::Writer::put`]), for reading the latter.
-    pub fn tree(&self) -> &sled::Tree {
+    /// A read view of the callers' keys (lowercase tags) of the shared tree, written through
+    /// [`crate::Writer::put`]. Drop it before [`Store::close`].
+    pub fn view(&self) -> View {
+        View::callers(self.inner.tree.clone())
+    }
+
+    /// The shared tree, whole (the store's own keys and the callers').
+    pub(crate) fn tree(&self) -> &sled::Tree {
         &self.inner.tree
     }
 
+    /// The zstd level of new frames.
+    pub(crate) fn level(&self) -> i32 {
+        self.inner.level
+    }
+
+    /// The pack files.
+    pub(crate) fn files(&self) -> &Files {
+        &self.inner.files
+    }
+
+    /// The bodies kept for dictionaries not trained yet.
+    pub(crate) fn samples(&self) -> MutexGuard<'_, crate::train::Samples> {
+        self.inner
+            .samples
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Held while the state `S` is written and the cache replaced (a commit, a dictionary).
+    pub(crate) fn lock_state(&self) -> MutexGuard<'_, ()> {
+        self.inner
+            .state_lock
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Held by the one [`crate::Writer`].
+    pub(crate) fn lock_writer(&self) -> MutexGuard<'_, ()> {
+        self.inner
+            .writer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// The database this store lives in.
-    pub fn database(&self) -> &Database {
+    pub(crate) fn database(&self) -> &Database {
         &self.inner.db
     }
 
@@ -290,20 +354,24 @@ impl Store {
         self.inner.db.path()
     }
 
+    /// The size on disk of the archive directory: the sum of the lengths of its files.
+    pub fn disk_bytes(&self) -> Result<u64> {
+        self.inner.db.disk_bytes()
+    }
+
     /// Makes everything written so far durable.
     pub fn flush(&self) -> Result<()> {
         self.inner.db.flush()
     }
 
     /// Flushes and closes the archive, leaving a fresh sled snapshot behind so that the next
-    /// open does not replay the log ([`Database::close`]). For the end of a command that wrote.
-    /// This must be the last handle: no clone of this store, no other [`Database`] handle or
-    /// sled tree of it alive ([`Error::Engine`] otherwise, after a flush).
+    /// open does not replay the log (and, after [`Store::optimize`], with sled rewritten
+    /// afresh). For the end of a command that wrote. This must be the last handle: no clone
+    /// of this store and no [`View`] of it alive ([`Error::StillOpen`] otherwise, after a
+    /// flush).
     pub fn close(self) -> Result<()> {
         self.flush()?;
-        let shared = Arc::try_unwrap(self.inner).map_err(|_| {
-            Error::Engine("close: other handles of the store are still alive".into())
-        })?;
+        let shared = Arc::try_unwrap(self.inner).map_err(|_| Error::StillOpen)?;
         let Shared { tree, db, .. } = shared;
         drop(tree);
         db.close()
@@ -336,7 +404,7 @@ impl Store {
         let ids = self.put_many(&[bytes])?;
         ids.into_iter()
             .next()
-            .ok_or_else(|| Error::Engine("put stored nothing".into()))
+            .ok_or_else(|| Error::Internal("put stored nothing".into()))
     }
 
     /// Stores `bodies` (group "") in one commit; their ids in the same order.
@@ -421,7 +489,7 @@ impl Store {
     /// Whether the index maps `id` (its 8-byte prefix) to `seq`: the check of an id read from
     /// a record, against the copy of its prefix the index keeps.
     pub(crate) fn indexed(&self, id: &BlobId, seq: Seq) -> Result<bool> {
-        let p = format::prefix_of(id);
+        let p = index::prefix_of(id);
         Ok(self.candidates(p, p)?.contains(&seq))
     }
 
@@ -446,28 +514,28 @@ impl Store {
     pub fn live(&self) -> impl Iterator<Item = Result<(Seq, BlobId)>> + '_ {
         self.inner
             .tree
-            .scan_prefix([TAG_PACK])
-            .flat_map(move |kv| match self.live_of_pack(kv) {
+            .scan_prefix([TAG_SLOTS])
+            .flat_map(move |kv| match self.live_of_table(kv) {
                 Ok(v) => v,
                 Err(e) => vec![Err(e)],
             })
     }
 
-    fn live_of_pack(
+    fn live_of_table(
         &self,
         kv: sled::Result<(sled::IVec, sled::IVec)>,
     ) -> Result<Vec<Result<(Seq, BlobId)>>> {
         let (key, value) = kv.map_err(engine_error)?;
-        let pack = pack_number(&key).ok_or_else(|| Error::Damaged {
+        let table = key_number(&key).ok_or_else(|| Error::Damaged {
             what: format!("key {key:02x?}"),
         })?;
-        let slots = Pack::decode(pack, &value)?.slots;
+        let slots = SlotTable::decode(table, &value)?.slots;
         Ok(slots
             .iter()
             .enumerate()
             .filter(|(_, slot)| !slot.is_removed())
             .map(|(i, slot)| {
-                let seq = pack * format::PACK_SLOTS + i as u32;
+                let seq = table * format::TABLE_SLOTS + i as u32;
                 match self.record_id(seq, slot)? {
                     Some(id) => Ok((seq, id)),
                     None => Err(damaged_record(seq)),
@@ -491,7 +559,8 @@ impl Store {
     }
 
     /// The ids of all stored bodies, in id order.
-    pub fn ids(&self) -> impl Iterator<Item = Result<BlobId>> + '_ {
+    #[cfg(test)]
+    pub(crate) fn ids(&self) -> impl Iterator<Item = Result<BlobId>> + '_ {
         let ids: Result<Vec<BlobId>> = self.live().map(|r| r.map(|(_, id)| id)).collect();
         let out: Vec<Result<BlobId>> = match ids {
             Ok(mut ids) => {
@@ -545,16 +614,16 @@ impl Store {
     /// The live slot at `seq`: `None` when there is none (never used, or removed);
     /// [`Error::Damaged`] when its slot table or record does not decode.
     pub(crate) fn locate_seq(&self, seq: Seq) -> Result<Option<Located>> {
-        let (pack, i) = format::pack_of(seq);
+        let (table, i) = format::table_of(seq);
         let Some(value) = self
             .inner
             .tree
-            .get(format::key_pack(TAG_PACK, pack))
+            .get(format::key_numbered(TAG_SLOTS, table))
             .map_err(engine_error)?
         else {
             return Ok(None);
         };
-        let decoded = Pack::decode(pack, &value)?;
+        let decoded = SlotTable::decode(table, &value)?;
         match decoded.slots.get(i) {
             Some(slot) if !slot.is_removed() => match self.record_id(seq, slot)? {
                 Some(id) => Ok(Some(Located {
@@ -571,14 +640,14 @@ impl Store {
     /// The live slot of `id`. [`Error::Corrupted`] when a slot that may be its (an index
     /// candidate) is damaged and no other is its.
     pub(crate) fn locate_id(&self, id: &BlobId) -> Result<Option<Located>> {
-        let p = format::prefix_of(id);
+        let p = index::prefix_of(id);
         let mut damaged = false;
         for seq in self.candidates(p, p)? {
             match self.locate_seq(seq) {
                 Ok(Some(loc)) if loc.id == *id => return Ok(Some(loc)),
                 // The index says this slot's id starts like `id`: a record saying otherwise
                 // is damaged (or the index is).
-                Ok(Some(loc)) if format::prefix_of(&loc.id) != p => damaged = true,
+                Ok(Some(loc)) if index::prefix_of(&loc.id) != p => damaged = true,
                 Ok(_) => {}
                 Err(Error::Damaged { .. }) => damaged = true,
                 Err(e) => return Err(e),
@@ -687,108 +756,6 @@ impl Store {
     }
 }
 
-/// A walk of the index met a missing chunk (its run replaced meanwhile): retry or fail with
-/// the error.
-pub(crate) struct Missing(pub(crate) Error);
-
-/// [`candidates_in`] for each of `prefixes` (sorted, distinct), reading each chunk once: the
-/// sequence numbers of the entries of each prefix, newest run first.
-pub(crate) fn candidates_many(
-    tree: &sled::Tree,
-    runs: &[Run],
-    prefixes: &[u64],
-) -> Result<HashMap<u64, Vec<Seq>>, Missing> {
-    let mut out: HashMap<u64, Vec<Seq>> = HashMap::new();
-    for run in runs.iter().rev() {
-        let mut by_chunk: std::collections::BTreeMap<usize, Vec<u64>> =
-            std::collections::BTreeMap::new();
-        for &p in prefixes {
-            let start = run.firsts.partition_point(|f| *f < p).saturating_sub(1);
-            for (c, first) in run.firsts.iter().enumerate().skip(start) {
-                if *first > p {
-                    break;
-                }
-                by_chunk.entry(c).or_default().push(p);
-            }
-        }
-        for (c, wanted) in by_chunk {
-            let value = read_chunk(tree, run, c)?;
-            let raw = format::chunk_entries(|| chunk_name(run, c), &value).map_err(Missing)?;
-            let n = raw.len() / ENTRY_LEN;
-            for p in wanted {
-                for i in lower_bound(raw, n, p)..n {
-                    let (prefix, seq) = format::entry_at(raw, i);
-                    if prefix != p {
-                        break;
-                    }
-                    out.entry(p).or_default().push(seq);
-                }
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// The sequence numbers of the entries with a prefix in `lo..=hi` in `runs`, newest first.
-pub(crate) fn candidates_in(
-    tree: &sled::Tree,
-    runs: &[Run],
-    lo: u64,
-    hi: u64,
-) -> Result<Vec<Seq>, Missing> {
-    let mut out = Vec::new();
-    for run in runs.iter().rev() {
-        let start = run.firsts.partition_point(|f| *f < lo).saturating_sub(1);
-        for (c, first) in run.firsts.iter().enumerate().skip(start) {
-            if *first > hi {
-                break;
-            }
-            let value = read_chunk(tree, run, c)?;
-            let raw = format::chunk_entries(|| chunk_name(run, c), &value).map_err(Missing)?;
-            let n = raw.len() / ENTRY_LEN;
-            for i in lower_bound(raw, n, lo)..n {
-                let (prefix, seq) = format::entry_at(raw, i);
-                if prefix > hi {
-                    break;
-                }
-                out.push(seq);
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// "index run R chunk C", for messages.
-fn chunk_name(run: &Run, c: usize) -> String {
-    format!("index run {} chunk {c}", run.run)
-}
-
-/// Chunk `c` of `run`; [`Missing`] when it is not there (a merge replaced the run meanwhile).
-fn read_chunk(tree: &sled::Tree, run: &Run, c: usize) -> Result<sled::IVec, Missing> {
-    let key = format::key_chunk(run.run, u32::try_from(c).unwrap_or(u32::MAX));
-    tree.get(key)
-        .map_err(|e| Missing(engine_error(e)))?
-        .ok_or_else(|| {
-            Missing(Error::Damaged {
-                what: format!("{} (missing)", chunk_name(run, c)),
-            })
-        })
-}
-
-/// The first of the `n` entries of `raw` (sorted by prefix) whose prefix is `>= p`.
-fn lower_bound(raw: &[u8], n: usize, p: u64) -> usize {
-    let (mut a, mut b) = (0, n);
-    while a < b {
-        let mid = usize::midpoint(a, b);
-        if format::entry_at(raw, mid).0 < p {
-            a = mid + 1;
-        } else {
-            b = mid;
-        }
-    }
-    a
-}
-
 /// A record that cannot be read or does not match its slot.
 pub(crate) fn damaged_record(seq: Seq) -> Error {
     Error::Damaged {
@@ -796,36 +763,11 @@ pub(crate) fn damaged_record(seq: Seq) -> Error {
     }
 }
 
-/// The range of 8-byte index prefixes a hex prefix covers.
-fn prefix_range(prefix: &Prefix) -> (u64, u64) {
-    let mut lo = [0u8; 8];
-    let mut hi = [0xFFu8; 8];
-    for (i, b) in prefix.bytes.iter().take(8).enumerate() {
-        lo[i] = *b;
-        hi[i] = *b;
-    }
-    if let Some(h) = prefix.half
-        && prefix.bytes.len() < 8
-    {
-        lo[prefix.bytes.len()] = h << 4;
-        hi[prefix.bytes.len()] = (h << 4) | 0x0F;
-    }
-    (u64::from_be_bytes(lo), u64::from_be_bytes(hi))
-}
-
-/// The pack number of an `N` or `B` key.
-pub(crate) fn pack_number(key: &[u8]) -> Option<u32> {
+/// The slot table number of an `N` or `B` key.
+pub(crate) fn key_number(key: &[u8]) -> Option<u32> {
     match key {
         [_, a, b, c, d] => Some(u32::from_be_bytes([*a, *b, *c, *d])),
         _ => None,
-    }
-}
-
-/// The run directory in the tree (none: no runs).
-fn read_runs(tree: &sled::Tree) -> Result<Vec<Run>> {
-    match tree.get([TAG_RUNS]).map_err(engine_error)? {
-        Some(v) => format::decode_runs(&v),
-        None => Ok(Vec::new()),
     }
 }
 
@@ -846,7 +788,7 @@ fn load(tree: &sled::Tree, level: i32) -> Result<Cache> {
     let mut dicts = HashMap::new();
     for kv in tree.scan_prefix([TAG_DICT]) {
         let (k, v) = kv.map_err(engine_error)?;
-        let id = pack_number(&k).ok_or_else(|| Error::Damaged {
+        let id = key_number(&k).ok_or_else(|| Error::Damaged {
             what: format!("key {k:02x?}"),
         })?;
         let bytes = format::decode_dict(id, &v)?.to_vec();
@@ -880,33 +822,4 @@ fn load(tree: &sled::Tree, level: i32) -> Result<Cache> {
         dicts: Arc::new(dicts),
         groups: Arc::new(groups),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn prefix_ranges() {
-        let p = Prefix::parse("abcd").unwrap();
-        assert_eq!(
-            prefix_range(&p),
-            (0xABCD_0000_0000_0000, 0xABCD_FFFF_FFFF_FFFF)
-        );
-        let p = Prefix::parse("abcde").unwrap();
-        assert_eq!(
-            prefix_range(&p),
-            (0xABCD_E000_0000_0000, 0xABCD_EFFF_FFFF_FFFF)
-        );
-        let p = Prefix::parse(&"1".repeat(40)).unwrap();
-        assert_eq!(
-            prefix_range(&p),
-            (0x1111_1111_1111_1111, 0x1111_1111_1111_1111)
-        );
-        let p = Prefix::parse(&"1".repeat(17)).unwrap();
-        assert_eq!(
-            prefix_range(&p),
-            (0x1111_1111_1111_1111, 0x1111_1111_1111_1111)
-        );
-    }
 }

@@ -3,11 +3,11 @@
 use std::fs;
 use std::path::Path;
 
-use crate::engine::{Database, LOCK_FILE};
-use crate::format;
+use crate::dir::{Database, LOCK_FILE};
 use crate::header::{HEADER_FILE, header_bytes};
-use crate::writer::TRAIN_MIN_BYTES;
-use crate::{BlobId, Error, Options, Store};
+use crate::train::TRAIN_MIN_BYTES;
+use crate::{BlobId, Error, Key, Options, Store};
+use crate::{format, index};
 
 fn no_create() -> Options {
     Options {
@@ -125,7 +125,7 @@ fn newer_format_is_refused_with_both_versions() {
 fn database_and_store_share_one_directory() {
     let dir = tempfile::tempdir().unwrap();
     let db = Database::open(dir.path(), &Options::default()).unwrap();
-    let store = Store::on(&db, 3).unwrap();
+    let store = Store::on(db.clone(), 3).unwrap();
     let id = store.put(b"x").unwrap();
     assert_eq!(id, BlobId::of(b"x"));
     assert!(db.disk_bytes().unwrap() > 0);
@@ -188,7 +188,7 @@ fn put_is_idempotent() {
 /// file's bytes and the range of the frame's record (header, then frame) in it.
 fn damage_file(store: &Store, id: &BlobId, f: impl FnOnce(&mut Vec<u8>, std::ops::Range<usize>)) {
     let slot = slot_of(store, id);
-    let path = store.inner.files.path(slot.file);
+    let path = store.files().path(slot.file);
     let mut bytes = fs::read(&path).unwrap();
     let start = slot.offset as usize;
     let end = start + crate::packfile::RECORD_HEADER_LEN + slot.frame_len as usize;
@@ -200,8 +200,8 @@ fn damage_file(store: &Store, id: &BlobId, f: impl FnOnce(&mut Vec<u8>, std::ops
 /// the offset of the body's slot in it.
 fn damage_slot(store: &Store, id: &BlobId, f: impl FnOnce(&mut Vec<u8>, usize)) {
     let seq = store.seq_of(id).unwrap().unwrap();
-    let (pack, i) = format::pack_of(seq);
-    let key = format::key_pack(format::TAG_PACK, pack);
+    let (table, i) = format::table_of(seq);
+    let key = format::key_numbered(format::TAG_SLOTS, table);
     let mut value = store.tree().get(key).unwrap().unwrap().to_vec();
     f(&mut value, 2 + format::SLOT_HEADER_LEN * i);
     store.tree().insert(key, value).unwrap();
@@ -270,7 +270,7 @@ fn damaged_frames_are_corrupted_never_wrong_bytes() {
         ),
     ];
     for (i, (what, damage)) in damages.into_iter().enumerate() {
-        // Each in its own archive: some damage a whole pack.
+        // Each in its own archive: some damage a whole slot table.
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         let neighbour = store.put(b"an untouched neighbour").unwrap();
@@ -493,7 +493,7 @@ fn sled_held_by_a_stray_tree_is_locked_not_an_io_error() {
 fn too_large_blob_is_refused() {
     // Built without filling a GiB: the check is on the length alone.
     let err =
-        crate::codec::check_len(usize::try_from(crate::MAX_BLOB_BYTES).unwrap() + 1).unwrap_err();
+        crate::frame::check_len(usize::try_from(crate::MAX_BLOB_BYTES).unwrap() + 1).unwrap_err();
     assert!(
         matches!(err, Error::TooLarge { len, max } if len == max + 1 && max == 1 << 30),
         "{err:?}"
@@ -781,7 +781,7 @@ fn upgrades_the_v1_fixture() {
     {
         let db = Database::open(dir.path(), &no_create()).unwrap();
         assert_eq!(db.version(), 1);
-        let v1 = db.sled().open_tree(crate::engine::BLOB_TREE).unwrap();
+        let v1 = db.sled().open_tree(crate::migrate::BLOB_TREE).unwrap();
         let codecs: Vec<u8> = fixture_blobs()
             .iter()
             .map(|b| v1.get(BlobId::of(b).as_bytes()).unwrap().unwrap()[1])
@@ -789,7 +789,7 @@ fn upgrades_the_v1_fixture() {
         assert_eq!(codecs, [0, 0, 1]);
         for b in fixture_blobs() {
             assert_eq!(
-                crate::engine::v1_blob(&db, &BlobId::of(&b)).unwrap(),
+                crate::migrate::v1_blob(&db, &BlobId::of(&b)).unwrap(),
                 Some(b.clone())
             );
         }
@@ -836,7 +836,7 @@ fn interrupted_upgrades_finish() {
     {
         // A partial upgrade: some of the `morgue` tree written, header still 1.
         let db = Database::open(dir.path(), &no_create()).unwrap();
-        let store = Store::on(&db, 3).unwrap();
+        let store = Store::on(db.clone(), 3).unwrap();
         store.put(b"left over by a crash").unwrap();
         store.flush().unwrap();
         assert_eq!(db.version(), 1);
@@ -853,9 +853,9 @@ fn interrupted_upgrades_finish() {
     let dir = copy_of_v1_fixture();
     {
         // Header rewritten, v1 tree not yet dropped.
+        drop(Store::open_with(dir.path(), &no_create()).unwrap());
         let db = Database::open(dir.path(), &no_create()).unwrap();
-        crate::migrate::upgrade_blobs(&db, 3).unwrap();
-        let v1 = db.sled().open_tree(crate::engine::BLOB_TREE).unwrap();
+        let v1 = db.sled().open_tree(crate::migrate::BLOB_TREE).unwrap();
         v1.insert(b"x", b"y".as_slice()).unwrap();
         db.flush().unwrap();
     }
@@ -869,6 +869,56 @@ fn interrupted_upgrades_finish() {
             .any(|n| n.as_ref() == b"blobs")
     );
     assert!(store.verify().unwrap().is_clean());
+}
+
+/// A caller's upgrade marks the archive upgraded only once it succeeded: a failed one leaves
+/// format 1 (and the next open starts over on an empty store); one that succeeds gets the
+/// legacy trees and bodies, and the format-1 trees are dropped.
+#[test]
+fn open_upgrading_marks_the_version_only_after_success() {
+    let dir = copy_of_v1_fixture();
+    let failed = Store::open_upgrading(dir.path(), &no_create(), |store, legacy| {
+        assert!(legacy.blob(&BlobId::of(b"tiny"))?.is_some());
+        store.put(b"half an upgrade")?;
+        Err(Error::Internal("the caller's migration failed".into()))
+    });
+    assert!(matches!(failed, Err(Error::Internal(_))), "{failed:?}");
+    assert_eq!(
+        fs::read(dir.path().join(HEADER_FILE)).unwrap(),
+        header_bytes(1)
+    );
+    let (store, from) = Store::open_upgrading(dir.path(), &no_create(), |store, legacy| {
+        // Started over: nothing of the failed attempt is left.
+        assert_eq!(store.stats()?.blobs, 0);
+        let blobs = legacy.tree(crate::migrate::BLOB_TREE)?;
+        assert_eq!(blobs.scan_prefix(b"").count(), fixture_blobs().len());
+        let bodies: Vec<Vec<u8>> = fixture_blobs();
+        let refs: Vec<&[u8]> = bodies.iter().map(Vec::as_slice).collect();
+        store.put_many(&refs)?;
+        Ok::<(), Error>(())
+    })
+    .unwrap();
+    assert_eq!(from, Some(1));
+    assert_eq!(store.stats().unwrap().blobs, 3);
+    assert!(!store.contains(&BlobId::of(b"half an upgrade")).unwrap());
+    assert_eq!(
+        fs::read(dir.path().join(HEADER_FILE)).unwrap(),
+        header_bytes(2)
+    );
+    assert!(
+        !store
+            .database()
+            .sled()
+            .tree_names()
+            .iter()
+            .any(|n| n.as_ref() == b"blobs")
+    );
+    drop(store);
+    let (_, from) = Store::open_upgrading(dir.path(), &no_create(), |_, _| -> Result<(), Error> {
+        panic!("a current archive is not upgraded")
+    })
+    .unwrap();
+    assert_eq!(from, None);
 }
 
 /// A v1 archive with article records is the archive layer's to upgrade.
@@ -895,7 +945,7 @@ fn v1_archive_with_records_is_refused() {
     let db = Database::open(dir.path(), &no_create()).unwrap();
     assert_eq!(db.version(), 1);
     assert!(
-        crate::engine::v1_blob(&db, &BlobId::of(b"tiny"))
+        crate::migrate::v1_blob(&db, &BlobId::of(b"tiny"))
             .unwrap()
             .is_some()
     );
@@ -996,7 +1046,7 @@ fn writer_places_finds_removes_and_commits_with_caller_keys() {
         assert!(placed.new);
         seqs.push(placed.seq);
     }
-    // Dense, after the one stored body, across a pack boundary.
+    // Dense, after the one stored body, across a slot table boundary.
     assert_eq!(seqs, (1..71).collect::<Vec<u32>>());
     // Staged bodies are found, and placing one again is no new body.
     assert_eq!(w.find(&prepared[5].id).unwrap(), Some(6));
@@ -1014,9 +1064,9 @@ fn writer_places_finds_removes_and_commits_with_caller_keys() {
     assert_eq!(w.find(&old).unwrap(), None);
     assert!(!w.remove(1000).unwrap());
     // Caller keys.
-    w.put(b"r1".to_vec(), b"one".to_vec());
-    w.put(b"r2".to_vec(), b"two".to_vec());
-    w.delete(b"r2".to_vec());
+    w.put(Key::new(b"r1".to_vec()).unwrap(), b"one".to_vec());
+    w.put(Key::new(b"r2".to_vec()).unwrap(), b"two".to_vec());
+    w.delete(Key::new(b"r2".to_vec()).unwrap());
     assert_eq!(w.staged(b"r1"), Some(Some(&b"one"[..])));
     assert_eq!(w.staged(b"r2"), Some(None));
     assert_eq!(w.staged(b"r3"), None);
@@ -1086,13 +1136,14 @@ fn a_failed_commit_leaves_nothing() {
         w.place(blob).unwrap();
     }
     assert!(w.remove(0).unwrap());
-    w.put(b"rkey".to_vec(), b"v".to_vec());
-    w.put(b"Bad".to_vec(), b"v".to_vec());
-    let err = w.commit().unwrap_err();
+    w.put(Key::new(b"rkey".to_vec()).unwrap(), b"v".to_vec());
+    // A key of the store's is refused when it is made, and the writer is given up.
+    let err = Key::new(b"Bad".to_vec()).unwrap_err();
     assert!(
         matches!(err, Error::ForeignKey { ref key } if key == b"Bad"),
         "{err:?}"
     );
+    drop(w);
     // Nothing written but the new group's name (stored at prepare time).
     let after: Vec<_> = store
         .tree()
@@ -1290,7 +1341,7 @@ fn optimize_changes_codecs_but_no_body_byte_nor_any_seq() {
     assert!(report.corrupted.is_empty());
     // The frames were all rewritten: the old pack files were garbage, and are gone.
     assert!(report.files_compacted >= 1, "{report:?}");
-    let files = store.inner.files.numbers().unwrap();
+    let files = store.files().numbers().unwrap();
     assert!(files[0] > 0, "{files:?}");
     let last = steps.last().unwrap();
     assert_eq!(
@@ -1324,7 +1375,7 @@ fn optimize_changes_codecs_but_no_body_byte_nor_any_seq() {
     let again = store.optimize(&mut |_| {}).unwrap();
     assert_eq!((again.recompressed, again.dicts_trained), (0, 0));
     assert_eq!(again.files_compacted, 0);
-    assert_eq!(store.inner.files.numbers().unwrap(), files);
+    assert_eq!(store.files().numbers().unwrap(), files);
     assert_eq!(again.bytes_after, report.bytes_after);
     drop(store);
     let store = Store::open(dir.path()).unwrap();
@@ -1340,7 +1391,7 @@ fn verify_finds_a_lost_index_chunk_and_wrong_counts() {
     let ids = store.put_many(&refs).unwrap();
     assert!(store.verify().unwrap().is_clean());
     let run = store.cache().runs[0].run;
-    store.tree().remove(format::key_chunk(run, 0)).unwrap();
+    store.tree().remove(index::key_chunk(run, 0)).unwrap();
     let report = store.verify().unwrap();
     let mut sorted = ids.clone();
     sorted.sort();
@@ -1368,31 +1419,13 @@ fn verify_finds_a_lost_index_chunk_and_wrong_counts() {
     let store = Store::open(dir.path()).unwrap();
     store.put_many(&refs).unwrap();
     let run = store.cache().runs[0].run;
-    let key = format::key_chunk(run, 0);
+    let key = index::key_chunk(run, 0);
     let mut chunk = store.tree().get(key).unwrap().unwrap().to_vec();
     chunk[12] ^= 1; // the seq of the first entry
     store.tree().insert(key, chunk).unwrap();
     let report = store.verify().unwrap();
     assert!(report.bad_index_entries >= 1, "{report:?}");
     assert!(!report.is_clean());
-}
-
-#[test]
-fn one_store_per_database() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = Database::open(dir.path(), &Options::default()).unwrap();
-    let first = Store::on(&db, 3).unwrap();
-    let second = Store::on(&db, 3).unwrap();
-    let one = first.put(b"through the first").unwrap();
-    // The second sees the first's commit in its caches, and continues the sequence.
-    assert_eq!(second.seq_of(&one).unwrap(), Some(0));
-    let two = second.put(b"through the second").unwrap();
-    assert_eq!(first.seq_of(&two).unwrap(), Some(1));
-    assert!(matches!(Store::on(&db, 19), Err(Error::Engine(_))));
-    drop((first, second));
-    // Once none is alive, another level is fine.
-    let third = Store::on(&db, 19).unwrap();
-    assert_eq!(third.stats().unwrap().blobs, 2);
 }
 
 /// Readers racing commits that merge index runs always find what was committed before.
@@ -1474,7 +1507,7 @@ fn close_leaves_a_snapshot_of_everything_written() {
     let other = store.clone();
     let err = other.close().unwrap_err();
     assert!(
-        matches!(err, Error::Engine(ref m) if m.contains("still alive")),
+        matches!(err, Error::StillOpen) && err.to_string().contains("still alive"),
         "{err}"
     );
     assert!(store.contains(&ids[0]).unwrap());
@@ -1576,16 +1609,16 @@ fn uncommitted_pack_bytes_are_cut_off_at_open() {
         let s = store.cache().state;
         // Several files already: the tests roll over at 256 KiB.
         assert!(s.file > 0, "{s:?}");
-        let path = store.inner.files.path(s.file);
+        let path = store.files().path(s.file);
         let mut f = fs::OpenOptions::new().append(true).open(&path).unwrap();
         std::io::Write::write_all(&mut f, b"half a record of a commit that never happened")
             .unwrap();
-        fs::write(store.inner.files.path(s.file + 1), b"a file it started").unwrap();
+        fs::write(store.files().path(s.file + 1), b"a file it started").unwrap();
         (s.file, s.file_len)
     };
     let store = Store::open(dir.path()).unwrap();
-    assert_eq!(store.inner.files.len(file).unwrap(), Some(len));
-    assert_eq!(store.inner.files.len(file + 1).unwrap(), None);
+    assert_eq!(store.files().len(file).unwrap(), Some(len));
+    assert_eq!(store.files().len(file + 1).unwrap(), None);
     assert!(store.verify().unwrap().is_clean());
     store.put_many(&refs[1200..]).unwrap();
     for (body, id) in bodies
@@ -1595,7 +1628,7 @@ fn uncommitted_pack_bytes_are_cut_off_at_open() {
     {
         assert_eq!(store.get(&id).unwrap().as_ref(), Some(body));
     }
-    let files = store.inner.files.numbers().unwrap();
+    let files = store.files().numbers().unwrap();
     assert_eq!(files, (0..=store.cache().state.file).collect::<Vec<_>>());
     assert!(store.verify().unwrap().is_clean());
 }
@@ -1692,16 +1725,16 @@ fn optimize_compacts_the_active_pack_file() {
     let bodies: Vec<Vec<u8>> = (0..200).map(article).collect();
     let refs: Vec<&[u8]> = bodies.iter().map(Vec::as_slice).collect();
     let ids = store.put_many(&refs).unwrap();
-    assert_eq!(store.inner.files.numbers().unwrap(), [0]);
-    let size = store.inner.files.len(0).unwrap().unwrap();
+    assert_eq!(store.files().numbers().unwrap(), [0]);
+    let size = store.files().len(0).unwrap().unwrap();
     for id in ids.iter().take(150) {
         assert!(store.remove(id).unwrap());
     }
     let seqs: Vec<(u32, BlobId)> = store.live().collect::<Result<_, _>>().unwrap();
     let report = store.optimize(&mut |_| {}).unwrap();
     assert_eq!(report.files_compacted, 1, "{report:?}");
-    assert_eq!(store.inner.files.numbers().unwrap(), [1]);
-    let new_size = store.inner.files.len(1).unwrap().unwrap();
+    assert_eq!(store.files().numbers().unwrap(), [1]);
+    let new_size = store.files().len(1).unwrap().unwrap();
     assert!(new_size * 3 < size, "{size} -> {new_size}");
     assert_eq!(store.live().collect::<Result<Vec<_>, _>>().unwrap(), seqs);
     for (body, id) in bodies.iter().zip(&ids).skip(150) {
@@ -1789,7 +1822,7 @@ fn compaction_copies_every_key_of_every_tree() {
 /// reads back whole, and what an interrupted compaction leaves is cleaned at open.
 #[test]
 fn close_after_optimize_compacts_sled() {
-    use crate::engine::SLED_POINTER_FILE;
+    use crate::compaction::SLED_POINTER_FILE;
 
     let dir = tempfile::tempdir().unwrap();
     let bodies: Vec<Vec<u8>> = (0..700).map(article).collect();
@@ -1883,7 +1916,7 @@ fn a_lost_store_state_never_cuts_the_pack_files() {
     );
     // A pointer to a missing sled directory is damage too, not a new empty database.
     fs::write(
-        dir.path().join(crate::engine::SLED_POINTER_FILE),
+        dir.path().join(crate::compaction::SLED_POINTER_FILE),
         "sled.00000007\n",
     )
     .unwrap();
@@ -1914,7 +1947,7 @@ fn compact_child() {
 fn a_crash_at_any_step_of_a_compaction_loses_nothing() {
     use std::process::{Command, Stdio};
 
-    use crate::engine::SLED_POINTER_FILE;
+    use crate::compaction::SLED_POINTER_FILE;
 
     /// SIGABRT on Linux and the BSDs: what `std::process::abort` raises.
     const SIGABRT: i32 = 6;
@@ -1939,7 +1972,10 @@ fn a_crash_at_any_step_of_a_compaction_loses_nothing() {
                     store.put_many(part).unwrap();
                 }
                 let mut w = store.writer();
-                w.put(b"record".to_vec(), b"of the caller".to_vec());
+                w.put(
+                    Key::new(b"record".to_vec()).unwrap(),
+                    b"of the caller".to_vec(),
+                );
                 w.commit().unwrap();
                 if compacted_before {
                     store.optimize(&mut |_| {}).unwrap();

@@ -5,18 +5,19 @@ use std::collections::HashSet;
 use rayon::prelude::*;
 
 use crate::VerifyReport;
-use crate::engine::engine_error;
+use crate::dir::engine_error;
 use crate::error::{Error, Result};
 use crate::format::{
-    self, PACK_SLOTS, Pack, Slot, State, TAG_DICT, TAG_GROUP, TAG_INDEX, TAG_PACK, TAG_RUNS,
+    self, Slot, SlotTable, State, TABLE_SLOTS, TAG_DICT, TAG_GROUP, TAG_INDEX, TAG_RUNS, TAG_SLOTS,
     TAG_STATE,
 };
 use crate::id::BlobId;
-use crate::store::{Located, Store, pack_number};
+use crate::index;
+use crate::store::{Located, Store, key_number};
 
-/// What one pack contributes to the report.
+/// What one slot table contributes to the report.
 #[derive(Default)]
-struct PackCheck {
+struct TableCheck {
     checked: u64,
     corrupted: Vec<BlobId>,
     live: u64,
@@ -28,7 +29,7 @@ struct PackCheck {
 }
 
 pub(crate) fn verify(store: &Store) -> Result<VerifyReport> {
-    let tree = &store.inner.tree;
+    let tree = store.tree();
     // Writers wait: the check sees one state of the archive.
     let _writer = store.writer();
     let cache = store.cache();
@@ -41,7 +42,7 @@ pub(crate) fn verify(store: &Store) -> Result<VerifyReport> {
         let ok = match key.first() {
             Some(b'a'..=b'z') => continue,
             Some(&TAG_STATE | &TAG_RUNS) => key.len() == 1,
-            Some(&TAG_PACK | &TAG_DICT) => key.len() == 5,
+            Some(&TAG_SLOTS | &TAG_DICT) => key.len() == 5,
             Some(&TAG_GROUP) => key.len() == 3,
             Some(&TAG_INDEX) => {
                 key.len() == 13
@@ -63,10 +64,10 @@ pub(crate) fn verify(store: &Store) -> Result<VerifyReport> {
         for c in 0..run.firsts.len() as u32 {
             let what = || format!("index run {} chunk {c}", run.run);
             match tree
-                .get(format::key_chunk(run.run, c))
+                .get(index::key_chunk(run.run, c))
                 .map_err(engine_error)?
             {
-                Some(v) => match format::decode_chunk(what, &v) {
+                Some(v) => match index::decode_chunk(what, &v) {
                     Ok(chunk) => {
                         if chunk.first().map(|e| e.0) != run.firsts.get(c as usize).copied()
                             || !chunk.is_sorted()
@@ -85,47 +86,47 @@ pub(crate) fn verify(store: &Store) -> Result<VerifyReport> {
     entries.sort_unstable();
 
     // The slot tables and records, in parallel: bodies decoded and re-hashed.
-    let mut packs = Vec::new();
-    for kv in tree.scan_prefix([TAG_PACK]) {
+    let mut tables = Vec::new();
+    for kv in tree.scan_prefix([TAG_SLOTS]) {
         let (key, value) = kv.map_err(engine_error)?;
-        let Some(pack) = pack_number(&key) else {
+        let Some(table) = key_number(&key) else {
             continue; // reported above
         };
-        match Pack::decode(pack, &value) {
-            Ok(decoded) => packs.push((pack, decoded.slots)),
+        match SlotTable::decode(table, &value) {
+            Ok(decoded) => tables.push((table, decoded.slots)),
             Err(Error::Damaged { what }) => report.damaged.push(what),
             Err(e) => return Err(e),
         }
     }
-    let checks: Vec<Result<PackCheck>> = packs
+    let checks: Vec<Result<TableCheck>> = tables
         .par_iter()
-        .map(|(pack, slots)| check_pack(store, *pack, slots))
+        .map(|(table, slots)| check_table(store, *table, slots))
         .collect();
     let (mut live, mut raw, mut stored, mut end) = (0u64, 0u64, 0u64, 0u64);
     let mut cursor = 0;
     let mut bad_entries = 0u64;
-    for ((pack, slots), check) in packs.iter().zip(checks) {
+    for ((table, slots), check) in tables.iter().zip(checks) {
         let check = check?;
         report.checked += check.checked;
         report.damaged.extend(check.damaged);
         live += check.live;
         raw += check.raw;
         stored += check.stored;
-        let base = pack * PACK_SLOTS;
+        let base = table * TABLE_SLOTS;
         end = end.max(u64::from(base) + slots.len() as u64);
-        // Entries before this pack name no slot.
+        // Entries before this slot table name no slot.
         while cursor < entries.len() && entries[cursor].0 < base {
             bad_entries += 1;
             cursor += 1;
         }
         let start = cursor;
-        while cursor < entries.len() && entries[cursor].0 < base + PACK_SLOTS {
+        while cursor < entries.len() && entries[cursor].0 < base + TABLE_SLOTS {
             let (seq, prefix) = entries[cursor];
             let i = (seq - base) as usize;
             match (slots.get(i), check.ids.get(i)) {
                 // A removed body's entry stays until optimize (a dead entry).
                 (Some(slot), _) if slot.is_removed() => {}
-                (Some(_), Some(Some(id))) if format::prefix_of(id) == prefix => {}
+                (Some(_), Some(Some(id))) if index::prefix_of(id) == prefix => {}
                 // A damaged record is reported already.
                 (Some(_), Some(None)) => {}
                 _ => bad_entries += 1,
@@ -136,7 +137,7 @@ pub(crate) fn verify(store: &Store) -> Result<VerifyReport> {
         for (i, id) in check.ids.iter().enumerate() {
             let Some(id) = id else { continue };
             let seq = base + i as u32;
-            let indexed = here.binary_search(&(seq, format::prefix_of(id))).is_ok();
+            let indexed = here.binary_search(&(seq, index::prefix_of(id))).is_ok();
             let corrupted = check.corrupted.contains(id);
             // A corrupted body whose record names an id the index does not have at its seq,
             // while the index has another: the record header itself is damaged, and its id
@@ -183,7 +184,7 @@ pub(crate) fn verify(store: &Store) -> Result<VerifyReport> {
     }
     // The active pack file holds at least what was committed.
     let s = cache.state;
-    let files = &store.inner.files;
+    let files = store.files();
     if s.file_len > 0 && files.len(s.file)?.unwrap_or(0) < s.file_len {
         report.damaged.push(format!(
             "pack file {} (shorter than the {} bytes committed)",
@@ -196,14 +197,14 @@ pub(crate) fn verify(store: &Store) -> Result<VerifyReport> {
     Ok(report)
 }
 
-fn check_pack(store: &Store, pack: u32, slots: &[Slot]) -> Result<PackCheck> {
-    let mut check = PackCheck::default();
+fn check_table(store: &Store, table: u32, slots: &[Slot]) -> Result<TableCheck> {
+    let mut check = TableCheck::default();
     for (i, slot) in slots.iter().enumerate() {
         if slot.is_removed() {
             check.ids.push(None);
             continue;
         }
-        let seq = pack * PACK_SLOTS + i as u32;
+        let seq = table * TABLE_SLOTS + i as u32;
         check.checked += 1;
         check.live += 1;
         check.raw += u64::from(slot.raw_len);

@@ -3,18 +3,19 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use std::sync::{Arc, MutexGuard, PoisonError};
+use std::sync::{Arc, MutexGuard};
 
 use rayon::prelude::*;
 
-use crate::codec::check_len;
-use crate::engine::engine_error;
+use crate::dir::engine_error;
 use crate::error::{Error, Result};
-use crate::format::{self, Entry, PACK_SLOTS, Pack, Run, Slot, State, TAG_PACK, TAG_RUNS};
-use crate::frame::{self, Compressors, Dict};
+use crate::format::{self, Slot, SlotTable, State, TABLE_SLOTS, TAG_RUNS, TAG_SLOTS};
+use crate::frame::{Compressors, Dict, check_len};
 use crate::id::BlobId;
+use crate::index::{self, Entry};
 use crate::packfile::{FILE_BYTES, FILE_MAGIC, RECORD_HEADER_LEN, record_header};
-use crate::store::{Cache, Groups, Seq, Store};
+use crate::store::{Cache, Seq, Store};
+use crate::view::Key;
 
 /// A body hashed and compressed by [`Store::prepare_batch`], ready for [`Writer::place`].
 #[derive(Clone, PartialEq, Eq)]
@@ -58,16 +59,6 @@ pub struct Placed {
     pub new: bool,
 }
 
-/// Bodies of a batch before the store trains a dictionary for the default group on them
-/// (and at least [`TRAIN_MIN_BYTES`] of them).
-pub(crate) const TRAIN_DEFAULT_MIN: usize = 500;
-/// Bytes of a batch before the store trains a dictionary for the default group.
-pub(crate) const TRAIN_MIN_BYTES: usize = 256 << 10;
-/// Bodies of one group in a batch before the store trains that group's own dictionary.
-pub(crate) const TRAIN_GROUP_MIN: usize = 1000;
-/// Bodies a dictionary is trained on, at most (at prepare time).
-pub(crate) const TRAIN_SAMPLES: usize = 1000;
-
 impl Store {
     /// Hashes and compresses `items` — each a body and its group (an opaque name; "" is the
     /// default group) — on all cores, outside any lock. Each body is compressed with its
@@ -106,7 +97,7 @@ impl Store {
             })
             .collect();
         work.sort_by_key(|(i, _, _, dict)| (dict.map_or(0, |d| d.id), *i));
-        let level = self.inner.level;
+        let level = self.level();
         // A few chunks per thread, each with its own zstd contexts (creating one costs more
         // than compressing an article).
         let chunk = work
@@ -142,7 +133,7 @@ impl Store {
         }
         out.into_iter()
             .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| Error::Engine("a body of the batch was not encoded".into()))
+            .ok_or_else(|| Error::Internal("a body of the batch was not encoded".into()))
     }
 
     /// The group number of each name, storing new groups.
@@ -167,7 +158,7 @@ impl Store {
                 groups.list.push(((*name).to_owned(), 0));
             }
         }
-        self.inner.tree.apply_batch(batch).map_err(engine_error)?;
+        self.tree().apply_batch(batch).map_err(engine_error)?;
         let out = names
             .iter()
             .map(|n| groups.by_name.get(*n).copied().unwrap_or(0))
@@ -179,111 +170,6 @@ impl Store {
         Ok(out)
     }
 
-    pub(crate) fn lock_state(&self) -> MutexGuard<'_, ()> {
-        self.inner
-            .state_lock
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Trains the dictionaries the policy asks for before a batch is compressed: each group
-    /// without its own dictionary once [`TRAIN_GROUP_MIN`] of its bodies have been prepared
-    /// (in this batch and earlier ones of this process), and the default group, when it has
-    /// none, once the bodies left to it (those of groups without a dictionary of their own,
-    /// counting the ones trained now) reach [`TRAIN_DEFAULT_MIN`] and [`TRAIN_MIN_BYTES`]. Until
-    /// then, copies of up to [`TRAIN_SAMPLES`] of their bodies wait in [`Samples`], so that
-    /// small batches train the same dictionaries as large ones.
-    fn train_for_batch(&self, items: &[(&[u8], &str)], groups: &[u16]) -> Result<()> {
-        let cache = self.cache();
-        let own = |g: u16| cache.groups.list.get(usize::from(g)).map_or(0, |(_, d)| *d);
-        let mut per_group: BTreeMap<u16, Vec<&[u8]>> = BTreeMap::new();
-        for ((body, _), g) in items.iter().zip(groups) {
-            if *g != 0 && own(*g) == 0 {
-                per_group.entry(*g).or_default().push(body);
-            }
-        }
-        let mut samples = self
-            .inner
-            .samples
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        let mut wanted: Vec<(u16, Vec<Vec<u8>>)> = Vec::new();
-        let mut trained_now: Vec<u16> = Vec::new();
-        for (g, bodies) in per_group {
-            let bytes = bodies.iter().map(|b| b.len()).sum();
-            if let Some(all) = samples.add(g, &bodies, bytes, TRAIN_GROUP_MIN, 0) {
-                wanted.push((g, all));
-                trained_now.push(g);
-            }
-        }
-        if own(0) == 0 {
-            let left: Vec<&[u8]> = items
-                .iter()
-                .zip(groups)
-                .filter(|(_, g)| own(**g) == 0 && !trained_now.contains(*g))
-                .map(|((b, _), _)| *b)
-                .collect();
-            let bytes = left.iter().map(|b| b.len()).sum();
-            if let Some(all) = samples.add(0, &left, bytes, TRAIN_DEFAULT_MIN, TRAIN_MIN_BYTES) {
-                wanted.push((0, all));
-            }
-        }
-        drop(samples);
-        if wanted.is_empty() {
-            return Ok(());
-        }
-        let trained: Vec<(u16, Option<Vec<u8>>)> = wanted
-            .into_par_iter()
-            .map(|(g, bodies)| {
-                let samples = spread(bodies.iter().map(Vec::as_slice), TRAIN_SAMPLES);
-                (g, frame::train(&samples, self.inner.level))
-            })
-            .collect();
-        for (g, dict) in trained {
-            if let Some(dict) = dict {
-                self.install_dict(g, dict, false)?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Stores a trained dictionary as the dictionary of `group` (`D`, `G` and `S` in one small
-    /// commit). Unless `replace`, a group that got a dictionary meanwhile keeps it.
-    pub(crate) fn install_dict(&self, group: u16, bytes: Vec<u8>, replace: bool) -> Result<u32> {
-        let _state = self.lock_state();
-        let cache = self.cache();
-        let Some((name, current)) = cache.groups.list.get(usize::from(group)).cloned() else {
-            return Err(Error::Engine(format!("no group {group}")));
-        };
-        if current != 0 && !replace {
-            return Ok(current);
-        }
-        let id = cache.state.next_dict;
-        let dict = Dict::new(id, bytes, self.inner.level);
-        // Used at once by the batch that trained it; and zstd must take it.
-        dict.encoder()?;
-        let mut state = cache.state;
-        state.next_dict = id
-            .checked_add(1)
-            .ok_or_else(|| Error::Engine("no dictionary ids left".into()))?;
-        let mut batch = sled::Batch::default();
-        batch.insert(&format::key_dict(id), format::encode_dict(&dict.bytes));
-        batch.insert(&format::key_group(group), format::encode_group(id, &name));
-        batch.insert(&format::key_state(), state.encode());
-        self.inner.tree.apply_batch(batch).map_err(engine_error)?;
-        let mut groups: Groups = (*cache.groups).clone();
-        groups.list[usize::from(group)].1 = id;
-        let mut dicts = (*cache.dicts).clone();
-        dicts.insert(id, Arc::new(dict));
-        self.set_cache(Cache {
-            state,
-            runs: Arc::clone(&cache.runs),
-            dicts: Arc::new(dicts),
-            groups: Arc::new(groups),
-        });
-        Ok(id)
-    }
-
     /// The writer: takes the store's writer mutex (waiting for another writer to finish).
     /// Everything it stages is written by [`Writer::commit`] in one atomic batch; dropping it
     /// without committing writes nothing.
@@ -291,25 +177,20 @@ impl Store {
     /// While a thread holds a writer, it must not call the store's writing methods
     /// ([`Store::put`], [`Store::remove`], …): they wait for the writer.
     pub fn writer(&self) -> Writer<'_> {
-        let guard = self
-            .inner
-            .writer
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let guard = self.lock_writer();
         let cache = self.cache();
         Writer {
             store: self,
             _guard: guard,
             next_seq: cache.state.next_seq,
             cache,
-            packs: BTreeMap::new(),
+            tables: BTreeMap::new(),
             staged_ids: HashMap::new(),
             new_entries: Vec::new(),
             live: 0,
             raw: 0,
             stored: 0,
             keys: BTreeMap::new(),
-            foreign: None,
             rebuild: None,
             new_file: false,
             removed: false,
@@ -317,82 +198,9 @@ impl Store {
     }
 }
 
-/// Up to `n` of `items`, spread evenly.
-fn spread<'a>(items: impl ExactSizeIterator<Item = &'a [u8]>, n: usize) -> Vec<&'a [u8]> {
-    let len = items.len();
-    let step = len.div_ceil(n.max(1)).max(1);
-    items.step_by(step).collect()
-}
-
-/// Copies of bodies kept for the dictionaries not trained yet, per group (0: the bodies left
-/// to the default group), between the batches of one process: at most [`TRAIN_SAMPLES`] bodies
-/// per group, and [`SAMPLE_BYTES`] in all.
-#[derive(Debug, Default)]
-pub(crate) struct Samples {
-    groups: BTreeMap<u16, Waiting>,
-    /// Bytes of the bodies kept.
-    kept_bytes: usize,
-}
-
-/// What was seen of one group.
-#[derive(Debug, Default)]
-struct Waiting {
-    /// Bodies prepared so far, and their bytes.
-    seen: usize,
-    seen_bytes: usize,
-    kept: Vec<Vec<u8>>,
-}
-
-/// Bytes of bodies [`Samples`] keeps at most.
-pub(crate) const SAMPLE_BYTES: usize = 16 << 20;
-
-impl Samples {
-    /// Counts `bodies` (of `bytes` bytes) as seen for `group`. Once the group has seen `min`
-    /// bodies and `min_bytes`, returns the bodies to train its dictionary on (those kept
-    /// before, then these) and forgets the group; until then keeps copies of some.
-    pub(crate) fn add(
-        &mut self,
-        group: u16,
-        bodies: &[&[u8]],
-        bytes: usize,
-        min: usize,
-        min_bytes: usize,
-    ) -> Option<Vec<Vec<u8>>> {
-        if bodies.is_empty() {
-            return None;
-        }
-        let waiting = self.groups.entry(group).or_default();
-        waiting.seen += bodies.len();
-        waiting.seen_bytes += bytes;
-        if waiting.seen >= min && waiting.seen_bytes >= min_bytes {
-            let waiting = self.groups.remove(&group)?;
-            self.kept_bytes -= waiting.kept.iter().map(Vec::len).sum::<usize>();
-            let mut all = waiting.kept;
-            // The batch's own bodies, evenly, up to what training takes.
-            let room = TRAIN_SAMPLES
-                .saturating_sub(all.len())
-                .max(TRAIN_SAMPLES / 2);
-            all.extend(
-                spread(bodies.iter().copied(), room)
-                    .into_iter()
-                    .map(<[u8]>::to_vec),
-            );
-            return Some(all);
-        }
-        for body in bodies {
-            if waiting.kept.len() >= TRAIN_SAMPLES || self.kept_bytes + body.len() > SAMPLE_BYTES {
-                break;
-            }
-            self.kept_bytes += body.len();
-            waiting.kept.push(body.to_vec());
-        }
-        None
-    }
-}
-
-/// A pack being edited by a writer.
+/// A slot table being edited by a writer.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct PackEdit {
+pub(crate) struct TableEdit {
     pub(crate) slots: Vec<Slot>,
     /// The frame to append for each slot placed or recoded by this writer.
     pub(crate) frames: Vec<Option<Vec<u8>>>,
@@ -407,14 +215,13 @@ pub struct Writer<'s> {
     _guard: MutexGuard<'s, ()>,
     cache: Arc<Cache>,
     next_seq: Seq,
-    pub(crate) packs: BTreeMap<u32, PackEdit>,
+    pub(crate) tables: BTreeMap<u32, TableEdit>,
     staged_ids: HashMap<BlobId, Seq>,
     new_entries: Vec<Entry>,
     live: i64,
     raw: i64,
     stored: i64,
     keys: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
-    foreign: Option<Vec<u8>>,
     /// Set by optimize: the index is replaced by this one run (entries sorted).
     pub(crate) rebuild: Option<Vec<Entry>>,
     /// Set by optimize: this commit's frames start a new pack file (the active one is being
@@ -428,22 +235,22 @@ impl fmt::Debug for Writer<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Writer")
             .field("next_seq", &self.next_seq)
-            .field("packs", &self.packs.len())
+            .field("packs", &self.tables.len())
             .field("keys", &self.keys.len())
             .finish_non_exhaustive()
     }
 }
 
 impl Writer<'_> {
-    /// The pack `pack` as this writer sees it, loaded on first use.
-    pub(crate) fn pack_mut(&mut self, pack: u32) -> Result<&mut PackEdit> {
-        if !self.packs.contains_key(&pack) {
-            let edit = load_pack(self.store, pack)?;
-            self.packs.insert(pack, edit);
+    /// The slot table `table` as this writer sees it, loaded on first use.
+    pub(crate) fn table_mut(&mut self, table: u32) -> Result<&mut TableEdit> {
+        if !self.tables.contains_key(&table) {
+            let edit = load_table(self.store, table)?;
+            self.tables.insert(table, edit);
         }
-        self.packs
-            .get_mut(&pack)
-            .ok_or_else(|| Error::Engine("pack vanished".into()))
+        self.tables
+            .get_mut(&table)
+            .ok_or_else(|| Error::Internal("pack vanished".into()))
     }
 
     /// Places `blob`: when its body is stored (live) or staged already, where it is;
@@ -459,18 +266,18 @@ impl Writer<'_> {
         let mut prefixes: Vec<u64> = blobs
             .iter()
             .filter(|b| !self.staged_ids.contains_key(&b.id))
-            .map(|b| format::prefix_of(&b.id))
+            .map(|b| index::prefix_of(&b.id))
             .collect();
         prefixes.sort_unstable();
         prefixes.dedup();
         let candidates =
-            crate::store::candidates_many(&self.store.inner.tree, &self.cache.runs, &prefixes)
+            crate::index::candidates_many(self.store.tree(), &self.cache.runs, &prefixes)
                 .map_err(|m| m.0)?;
         let mut out = Vec::with_capacity(blobs.len());
         for blob in blobs {
             let mut found = self.staged_ids.get(&blob.id).copied();
             if found.is_none()
-                && let Some(seqs) = candidates.get(&format::prefix_of(&blob.id))
+                && let Some(seqs) = candidates.get(&index::prefix_of(&blob.id))
             {
                 for &seq in seqs {
                     if self.live_id(seq)? == Some(blob.id) {
@@ -495,16 +302,16 @@ impl Writer<'_> {
         }
         let seq = self.next_seq;
         let next = seq.checked_add(1).ok_or(Error::Full)?;
-        let (pack, i) = format::pack_of(seq);
+        let (table, i) = format::table_of(seq);
         let edit = if i == 0 {
-            self.packs.entry(pack).or_default()
+            self.tables.entry(table).or_default()
         } else {
-            self.pack_mut(pack)?
+            self.table_mut(table)?
         };
         if edit.slots.len() != i || edit.ids.len() != i {
             return Err(Error::Damaged {
                 what: format!(
-                    "pack {pack} (holds {} slots, expected {i})",
+                    "pack {table} (holds {} slots, expected {i})",
                     edit.slots.len()
                 ),
             });
@@ -515,7 +322,7 @@ impl Writer<'_> {
         edit.slots_changed = true;
         self.next_seq = next;
         self.staged_ids.insert(blob.id, seq);
-        self.new_entries.push((format::prefix_of(&blob.id), seq));
+        self.new_entries.push((index::prefix_of(&blob.id), seq));
         self.live += 1;
         self.raw += blob.raw_len as i64;
         self.stored += i64::from(blob.slot.frame_len);
@@ -532,8 +339,8 @@ impl Writer<'_> {
         if let Some(seq) = self.staged_ids.get(id) {
             return Ok(Some(*seq));
         }
-        let p = format::prefix_of(id);
-        let seqs = crate::store::candidates_in(&self.store.inner.tree, &self.cache.runs, p, p)
+        let p = index::prefix_of(id);
+        let seqs = crate::index::candidates_in(self.store.tree(), &self.cache.runs, p, p)
             .map_err(|m| m.0)?;
         for seq in seqs {
             if self.live_id(seq)? == Some(*id) {
@@ -548,8 +355,8 @@ impl Writer<'_> {
         if seq >= self.next_seq {
             return Ok(None);
         }
-        let (pack, i) = format::pack_of(seq);
-        if let Some(edit) = self.packs.get(&pack) {
+        let (table, i) = format::table_of(seq);
+        if let Some(edit) = self.tables.get(&table) {
             return Ok(match (edit.slots.get(i), edit.ids.get(i)) {
                 (Some(slot), Some(id)) if !slot.is_removed() => Some(*id),
                 _ => None,
@@ -564,8 +371,8 @@ impl Writer<'_> {
         if seq >= self.next_seq {
             return Ok(false);
         }
-        let (pack, i) = format::pack_of(seq);
-        let edit = self.pack_mut(pack)?;
+        let (table, i) = format::table_of(seq);
+        let edit = self.table_mut(table)?;
         let (Some(slot), Some(id)) = (edit.slots.get_mut(i), edit.ids.get(i).copied()) else {
             return Ok(false);
         };
@@ -589,8 +396,8 @@ impl Writer<'_> {
     /// Replaces the frame of the live slot `seq` with `blob`'s (which must be the same body):
     /// for optimize.
     pub(crate) fn recode(&mut self, seq: Seq, blob: PreparedBlob) -> Result<()> {
-        let (pack, i) = format::pack_of(seq);
-        let edit = self.pack_mut(pack)?;
+        let (table, i) = format::table_of(seq);
+        let edit = self.table_mut(table)?;
         match (edit.slots.get_mut(i), edit.ids.get(i)) {
             (Some(slot), Some(id)) if *id == blob.id && !slot.is_removed() => {
                 let before = i64::from(slot.frame_len);
@@ -600,32 +407,27 @@ impl Writer<'_> {
                 self.stored += i64::from(slot.frame_len) - before;
                 Ok(())
             }
-            _ => Err(Error::Engine(format!("slot {seq} changed under optimize"))),
+            _ => Err(Error::Internal(format!(
+                "slot {seq} changed under optimize"
+            ))),
         }
     }
 
-    /// Stages a caller's key: its first byte must be a lowercase tag (b'a'..=b'z'), else the
-    /// commit fails with [`Error::ForeignKey`].
-    pub fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
-        if !matches!(key.first(), Some(b'a'..=b'z')) {
-            self.foreign.get_or_insert(key);
-            return;
-        }
-        self.keys.insert(key, Some(value));
+    /// Stages `value` under a caller's key (read back through [`Store::view`] once committed).
+    pub fn put(&mut self, key: Key, value: Vec<u8>) {
+        self.keys.insert(key.into_bytes(), Some(value));
     }
 
-    /// Stages the deletion of a caller's key (same rule as [`Writer::put`]).
-    pub fn delete(&mut self, key: Vec<u8>) {
-        if !matches!(key.first(), Some(b'a'..=b'z')) {
-            self.foreign.get_or_insert(key);
-            return;
-        }
-        self.keys.insert(key, None);
+    /// Stages the deletion of a caller's key.
+    pub fn delete(&mut self, key: Key) {
+        self.keys.insert(key.into_bytes(), None);
     }
 
     /// What this writer staged for a caller key: `None` when nothing, `Some(None)` when a
     /// deletion, `Some(Some(value))` when a value.
-    pub fn staged(&self, key: &[u8]) -> Option<Option<&[u8]>> {
+    #[cfg(test)]
+    #[allow(clippy::option_option)]
+    pub(crate) fn staged(&self, key: &[u8]) -> Option<Option<&[u8]>> {
         self.keys.get(key).map(Option::as_deref)
     }
 
@@ -633,11 +435,8 @@ impl Writer<'_> {
     /// the store state), then updates the store's caches. On error nothing was written and
     /// the caches are as before. Not durable until [`Store::flush`].
     pub fn commit(mut self) -> Result<()> {
-        if let Some(key) = self.foreign {
-            return Err(Error::ForeignKey { key });
-        }
         let store = self.store;
-        let tree = &store.inner.tree;
+        let tree = store.tree();
         // The frames first: appended to the active pack file and synced, so that sled never
         // points at bytes that are not durable.
         let (file, file_len) = self.append_frames()?;
@@ -648,11 +447,11 @@ impl Writer<'_> {
                 None => batch.remove(key),
             }
         }
-        for (pack, edit) in &self.packs {
+        for (table, edit) in &self.tables {
             if edit.slots_changed {
                 batch.insert(
-                    &format::key_pack(TAG_PACK, *pack),
-                    format::encode_pack(&edit.slots),
+                    &format::key_numbered(TAG_SLOTS, *table),
+                    format::encode_slot_table(&edit.slots),
                 );
             }
         }
@@ -669,32 +468,16 @@ impl Writer<'_> {
         state.live = apply_delta(state.live, self.live)?;
         state.raw_bytes = apply_delta(state.raw_bytes, self.raw)?;
         state.stored_bytes = apply_delta(state.stored_bytes, self.stored)?;
-        let mut runs: Vec<Run> = (*current.runs).clone();
-        if let Some(entries) = self.rebuild {
-            for run in &runs {
-                remove_run(&mut batch, run);
-            }
-            runs.clear();
-            if !entries.is_empty() {
-                runs.push(write_run(&mut batch, &mut state, &entries)?);
-            }
-        } else if !self.new_entries.is_empty() {
-            let mut newest = self.new_entries;
-            newest.sort_unstable();
-            // Merge while the second newest is at most twice the newest.
-            while let Some(prev) = runs.last() {
-                if prev.entries > 2 * newest.len() as u64 {
-                    break;
-                }
-                let old = read_run(tree, prev)?;
-                newest = merge(&old, &newest);
-                remove_run(&mut batch, prev);
-                runs.pop();
-            }
-            runs.push(write_run(&mut batch, &mut state, &newest)?);
-        }
+        let runs = index::stage(
+            tree,
+            &mut batch,
+            &mut state,
+            &current.runs,
+            self.new_entries,
+            self.rebuild,
+        )?;
         if runs != *current.runs {
-            batch.insert(&[TAG_RUNS], format::encode_runs(&runs));
+            batch.insert(&[TAG_RUNS], index::encode_runs(&runs));
         }
         if state != current.state {
             batch.insert(&format::key_state(), state.encode());
@@ -724,7 +507,7 @@ impl Writer<'_> {
         let state = self.cache.state;
         let (mut file, mut len) = (state.file, state.file_len);
         let pending: usize = self
-            .packs
+            .tables
             .values()
             .flat_map(|e| e.frames.iter().flatten())
             .map(|f| RECORD_HEADER_LEN + f.len())
@@ -735,7 +518,7 @@ impl Writer<'_> {
         if len > FILE_MAGIC.len() as u64 && (self.new_file || len + pending as u64 > FILE_BYTES) {
             file = file
                 .checked_add(1)
-                .ok_or_else(|| Error::Engine("no pack file numbers left".into()))?;
+                .ok_or_else(|| Error::Internal("no pack file numbers left".into()))?;
             len = 0;
         }
         let start = len;
@@ -743,20 +526,20 @@ impl Writer<'_> {
         if len == 0 {
             buf.extend_from_slice(&FILE_MAGIC);
         }
-        for (pack, edit) in &mut self.packs {
-            let PackEdit {
+        for (table, edit) in &mut self.tables {
+            let TableEdit {
                 slots, frames, ids, ..
             } = edit;
             for (i, (slot, frame)) in slots.iter_mut().zip(frames.iter()).enumerate() {
                 let Some(frame) = frame else { continue };
                 slot.file = file;
                 slot.offset = start + buf.len() as u64;
-                let seq = pack * PACK_SLOTS + i as u32;
+                let seq = table * TABLE_SLOTS + i as u32;
                 buf.extend_from_slice(&record_header(&ids[i], seq, slot));
                 buf.extend_from_slice(frame);
             }
         }
-        self.store.inner.files.write_at(file, start, &buf)?;
+        self.store.files().write_at(file, start, &buf)?;
         len = start + buf.len() as u64;
         Ok((file, len))
     }
@@ -770,158 +553,31 @@ fn apply_delta(value: u64, delta: i64) -> Result<u64> {
         })
 }
 
-/// Loads the slot table of `pack` and the ids of its live slots for editing (an empty edit
+/// Loads the slot table of `table` and the ids of its live slots for editing (an empty edit
 /// when it does not exist yet). A slot whose record is damaged gets the id of zeros: it is
 /// left as it is, and no lookup finds it.
-pub(crate) fn load_pack(store: &Store, pack: u32) -> Result<PackEdit> {
+pub(crate) fn load_table(store: &Store, table: u32) -> Result<TableEdit> {
     let Some(value) = store
-        .inner
-        .tree
-        .get(format::key_pack(TAG_PACK, pack))
+        .tree()
+        .get(format::key_numbered(TAG_SLOTS, table))
         .map_err(engine_error)?
     else {
-        return Ok(PackEdit::default());
+        return Ok(TableEdit::default());
     };
-    let decoded = Pack::decode(pack, &value)?;
+    let decoded = SlotTable::decode(table, &value)?;
     let mut ids = Vec::with_capacity(decoded.slots.len());
     for (i, slot) in decoded.slots.iter().enumerate() {
         let id = if slot.is_removed() {
             None
         } else {
-            store.record_id(pack * PACK_SLOTS + i as u32, slot)?
+            store.record_id(table * TABLE_SLOTS + i as u32, slot)?
         };
         ids.push(id.unwrap_or(BlobId::from_bytes([0; 32])));
     }
-    Ok(PackEdit {
+    Ok(TableEdit {
         frames: vec![None; decoded.slots.len()],
         slots: decoded.slots,
         ids,
         slots_changed: false,
     })
-}
-
-/// All entries of `run`, in order.
-pub(crate) fn read_run(tree: &sled::Tree, run: &Run) -> Result<Vec<Entry>> {
-    let mut out = Vec::with_capacity(usize::try_from(run.entries).unwrap_or(0));
-    for c in 0..run.firsts.len() as u32 {
-        let what = || format!("index run {} chunk {c}", run.run);
-        let value = tree
-            .get(format::key_chunk(run.run, c))
-            .map_err(engine_error)?
-            .ok_or_else(|| Error::Damaged {
-                what: format!("{} (missing)", what()),
-            })?;
-        out.extend(format::decode_chunk(what, &value)?);
-    }
-    Ok(out)
-}
-
-fn remove_run(batch: &mut sled::Batch, run: &Run) {
-    for c in 0..run.firsts.len() as u32 {
-        batch.remove(&format::key_chunk(run.run, c));
-    }
-}
-
-/// Stages a new run of `entries` (sorted) and returns its directory entry.
-fn write_run(batch: &mut sled::Batch, state: &mut State, entries: &[Entry]) -> Result<Run> {
-    let run = state.next_run;
-    state.next_run = run
-        .checked_add(1)
-        .ok_or_else(|| Error::Engine("no index run ids left".into()))?;
-    let (chunks, firsts) = format::chunks_of(entries);
-    for (c, value) in chunks.into_iter().enumerate() {
-        batch.insert(&format::key_chunk(run, c as u32), value);
-    }
-    Ok(Run {
-        run,
-        entries: entries.len() as u64,
-        firsts,
-    })
-}
-
-/// Merges two sorted runs.
-fn merge(a: &[Entry], b: &[Entry]) -> Vec<Entry> {
-    let mut out = Vec::with_capacity(a.len() + b.len());
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() && j < b.len() {
-        if a[i] <= b[j] {
-            out.push(a[i]);
-            i += 1;
-        } else {
-            out.push(b[j]);
-            j += 1;
-        }
-    }
-    out.extend_from_slice(&a[i..]);
-    out.extend_from_slice(&b[j..]);
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn merge_keeps_order() {
-        assert_eq!(
-            merge(&[(1, 0), (3, 1), (3, 5)], &[(0, 9), (3, 2), (4, 4)]),
-            [(0, 9), (1, 0), (3, 1), (3, 2), (3, 5), (4, 4)]
-        );
-    }
-
-    #[test]
-    fn samples_wait_until_a_group_has_enough_then_train_on_all_it_kept() {
-        let mut samples = Samples::default();
-        let bodies: Vec<Vec<u8>> = (0..1500u32).map(|i| i.to_le_bytes().repeat(8)).collect();
-        let refs: Vec<&[u8]> = bodies.iter().map(Vec::as_slice).collect();
-        // 600 + 399 bodies of group 3: not yet; their copies wait.
-        assert!(samples.add(3, &refs[..600], 600 * 32, 1000, 0).is_none());
-        assert!(samples.add(3, &refs[600..999], 399 * 32, 1000, 0).is_none());
-        assert_eq!(samples.kept_bytes, 999 * 32);
-        // Another group's count is its own.
-        assert!(samples.add(4, &refs[..10], 320, 1000, 0).is_none());
-        // The 1,000th body of group 3: everything kept, then the batch, and the group is
-        // forgotten (its bytes given back).
-        let all = samples.add(3, &refs[999..1000], 32, 1000, 0).unwrap();
-        assert_eq!(all.len(), 1000);
-        assert_eq!(all[0], bodies[0]);
-        assert_eq!(all[999], bodies[999]);
-        assert_eq!(samples.kept_bytes, 10 * 32);
-        assert!(!samples.groups.contains_key(&3));
-        // A byte minimum holds back a group with enough bodies.
-        assert!(
-            samples
-                .add(5, &refs[..600], 600 * 32, 500, 1 << 20)
-                .is_none()
-        );
-        assert!(
-            samples.add(5, &[], 0, 500, 0).is_none(),
-            "nothing new, nothing done"
-        );
-    }
-
-    #[test]
-    fn samples_keep_at_most_a_training_set_per_group_and_bounded_bytes() {
-        let mut samples = Samples::default();
-        let big = vec![7u8; 1 << 20];
-        let refs: Vec<&[u8]> = std::iter::repeat_n(big.as_slice(), 40).collect();
-        for g in 1..=3 {
-            assert!(samples.add(g, &refs, 40 << 20, 10_000, 0).is_none());
-        }
-        assert!(samples.kept_bytes <= SAMPLE_BYTES, "{}", samples.kept_bytes);
-        let small = [1u8; 8];
-        let many: Vec<&[u8]> = std::iter::repeat_n(&small[..], 3 * TRAIN_SAMPLES).collect();
-        let mut samples = Samples::default();
-        assert!(samples.add(9, &many, many.len() * 8, 10_000, 0).is_none());
-        assert_eq!(samples.groups[&9].kept.len(), TRAIN_SAMPLES);
-        assert_eq!(samples.groups[&9].seen, 3 * TRAIN_SAMPLES);
-    }
-
-    #[test]
-    fn spread_takes_evenly() {
-        let items: Vec<Vec<u8>> = (0..10u8).map(|i| vec![i]).collect();
-        let s = spread(items.iter().map(Vec::as_slice), 3);
-        assert_eq!(s, [&[0u8][..], &[4], &[8]]);
-        assert_eq!(spread(items.iter().map(Vec::as_slice), 100).len(), 10);
-    }
 }

@@ -13,7 +13,6 @@ use std::fs;
 use std::path::Path;
 
 use morgue_store::Store;
-use morgue_store::engine::sled;
 
 /// The snapshot files of an archive directory.
 fn snapshots(dir: &Path) -> Vec<String> {

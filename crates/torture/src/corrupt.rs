@@ -15,8 +15,10 @@ use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail};
-use morgue_store::engine::{Database, TREE, engine_error, sled};
-use morgue_store::{BlobId, Options};
+use morgue_store::BlobId;
+
+/// The one sled tree of format 2.
+const TREE: &str = "morgue";
 
 /// Articles per `B` slot table and per `r` block.
 const PACK: u32 = 64;
@@ -115,7 +117,7 @@ pub fn delete_entries(archive: &Path, target: Target, id: &BlobId) -> Result<usi
         Target::Postings(index) => {
             let prefix: Vec<u8> = std::iter::once(b'x').chain(index).collect();
             for item in tree.scan_prefix(&prefix) {
-                let (key, value) = item.map_err(engine_error)?;
+                let (key, value) = item?;
                 let entries = posting_entries(&value)
                     .with_context(|| format!("posting chunk {key:?} does not parse"))?;
                 if entries.iter().any(|&(_, s)| s == u64::from(seq)) {
@@ -126,7 +128,7 @@ pub fn delete_entries(archive: &Path, target: Target, id: &BlobId) -> Result<usi
         Target::IdIndex => {
             let prefix = u64::from_be_bytes(id.as_bytes()[..8].try_into()?);
             for item in tree.scan_prefix([b'I']) {
-                let (key, value) = item.map_err(engine_error)?;
+                let (key, value) = item?;
                 if id_index_entries(&value).any(|entry| entry == (prefix, seq)) {
                     doomed.push(key);
                 }
@@ -135,11 +137,11 @@ pub fn delete_entries(archive: &Path, target: Target, id: &BlobId) -> Result<usi
     }
     let mut deleted = 0;
     for key in &doomed {
-        if tree.remove(key).map_err(engine_error)?.is_some() {
+        if tree.remove(key)?.is_some() {
             deleted += 1;
         }
     }
-    db.sled().flush().map_err(engine_error)?;
+    db.flush()?;
     Ok(deleted)
 }
 
@@ -149,16 +151,16 @@ pub fn delete_entries(archive: &Path, target: Target, id: &BlobId) -> Result<usi
 pub fn tree_names(archive: &Path) -> Result<Vec<String>> {
     let db = open(archive)?;
     let mut out = Vec::new();
-    for name in db.sled().tree_names() {
+    for name in db.tree_names() {
         let name = String::from_utf8_lossy(&name).into_owned();
         if name == "__sled__default" {
             continue;
         }
-        let tree = db.sled().open_tree(&name).map_err(engine_error)?;
+        let tree = db.open_tree(&name)?;
         if name == TREE {
             let mut tags: BTreeMap<u8, u64> = BTreeMap::new();
             for item in tree.iter().keys() {
-                let key = item.map_err(engine_error)?;
+                let key = item?;
                 *tags.entry(key.first().copied().unwrap_or(0)).or_default() += 1;
             }
             for (tag, n) in tags {
@@ -188,16 +190,35 @@ pub fn tree_names(archive: &Path) -> Result<Vec<String>> {
     Ok(out)
 }
 
-fn open(archive: &Path) -> Result<Database> {
-    let options = Options {
-        create: false,
-        ..Options::default()
+/// The archive's sled database, opened directly (sled's own lock keeps a morgue process out
+/// meanwhile): in the directory the `SLED` pointer file names, else in the archive directory
+/// (docs/format.md).
+fn open(archive: &Path) -> Result<sled::Db> {
+    if !archive.join(morgue_store::HEADER_FILE).is_file() {
+        bail!("no archive at {}", archive.display());
+    }
+    let at = match std::fs::read_to_string(archive.join("SLED")) {
+        Ok(name) => archive.join(name.trim_end()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => archive.to_path_buf(),
+        Err(e) => return Err(e).context(format!("reading {}/SLED", archive.display())),
     };
-    Database::open(archive, &options).with_context(|| format!("opening {}", archive.display()))
+    match sled::Config::new().path(&at).open() {
+        Ok(db) => Ok(db),
+        Err(sled::Error::Io(e))
+            if e.kind() == std::io::ErrorKind::WouldBlock
+                || e.to_string().contains("could not acquire lock") =>
+        {
+            bail!(
+                "archive {} is in use by another morgue process",
+                archive.display()
+            )
+        }
+        Err(e) => Err(e).with_context(|| format!("opening sled in {}", at.display())),
+    }
 }
 
-fn tree(db: &Database) -> Result<sled::Tree> {
-    Ok(db.sled().open_tree(TREE).map_err(engine_error)?)
+fn tree(db: &sled::Db) -> Result<sled::Tree> {
+    Ok(db.open_tree(TREE)?)
 }
 
 /// `tag` then a big-endian u32.
@@ -216,7 +237,7 @@ fn pack_path(archive: &Path, file: u32) -> PathBuf {
 fn locate(archive: &Path, tree: &sled::Tree, id: &BlobId) -> Result<Option<Located>> {
     let mut files: BTreeMap<u32, File> = BTreeMap::new();
     for item in tree.scan_prefix([b'B']) {
-        let (key, value) = item.map_err(engine_error)?;
+        let (key, value) = item?;
         let Ok(pack) = <[u8; 4]>::try_from(&key[1..]) else {
             bail!("malformed slot table key {key:?}");
         };

@@ -214,7 +214,7 @@ fn a_batch_with_its_own_duplicates_and_optimize() {
 mod hostile {
     use proptest::prelude::*;
 
-    use super::super::draft;
+    use super::super::{draft, poke};
     use crate::block::{self, Block};
     use crate::{Archive, MergePolicy, Query, keys, posting};
 
@@ -238,12 +238,12 @@ mod hostile {
                 .collect();
             a.add_batch(batch, MergePolicy::FillEmpty).unwrap();
             // Block 1: seqs without bodies; block 0: slot 1's record bytes replaced.
-            a.tree.insert(block::key(1), raw).unwrap();
+            poke(&a, block::key(1), raw);
             let mut b0 = Block::decode(&a.tree.get(block::key(0)).unwrap().unwrap()).unwrap();
             b0.set(1, Some(record));
-            a.tree.insert(block::key(0), b0.encode()).unwrap();
-            a.tree.insert(posting::key(&posting::prefix(b'r', "zed"), (0, 2)), chunk).unwrap();
-            a.tree.insert(keys::facet_key(b'r', "zed"), facet).unwrap();
+            poke(&a, block::key(0), b0.encode());
+            poke(&a, posting::key(&posting::prefix(b'r', "zed"), (0, 2)), chunk);
+            poke(&a, keys::facet_key(b'r', "zed"), facet);
             a.blocks.clear();
             let _ = a.iter().count();
             let _ = a.query(&Query::default()).map(Iterator::count);
@@ -252,7 +252,7 @@ mod hostile {
             let _ = a.reporters();
             let _ = a.stats();
             prop_assert!(a.verify().is_ok());
-            a.tree.insert(keys::STATE_KEY, state).unwrap();
+            poke(&a, keys::STATE_KEY, state);
             prop_assert!(a.verify().is_ok());
             let _ = a.stats();
             prop_assert!(a.reindex().is_ok());

@@ -1,5 +1,5 @@
 //! The value format of the format-1 blob tree, kept to read format-1 archives for their
-//! upgrade (the encoder only for tests), and the length limit of bodies.
+//! upgrade (the encoder only for tests).
 //!
 //! ```text
 //! offset  size  field
@@ -15,7 +15,11 @@ use std::io;
 
 use zstd::bulk::Decompressor;
 
+use crate::MAX_BLOB_BYTES;
+#[cfg(test)]
 use crate::error::{Error, Result};
+#[cfg(test)]
+use crate::frame::check_len;
 
 /// The value format version of format 1.
 pub(crate) const VALUE_VERSION: u8 = 1;
@@ -25,10 +29,6 @@ pub(crate) const CODEC_RAW: u8 = 0;
 pub(crate) const CODEC_ZSTD: u8 = 1;
 /// Length of the value header before the payload.
 pub(crate) const VALUE_HEADER_LEN: usize = 6;
-
-/// The largest blob the store accepts (1 GiB). A stored value that records a larger length is
-/// corrupted by definition, so a damaged value never allocates more than this.
-pub const MAX_BLOB_BYTES: u64 = 1 << 30;
 
 /// No zstd frame expands by more than this factor (an RLE block is 4 bytes for 128 KiB,
 /// 32768:1); a recorded length beyond it is damage, refused before any allocation.
@@ -56,23 +56,11 @@ pub(crate) enum Damage {
     },
 }
 
-/// Rejects blobs longer than [`MAX_BLOB_BYTES`].
-pub(crate) fn check_len(len: usize) -> Result<u32> {
-    match u32::try_from(len) {
-        Ok(n) if u64::from(n) <= MAX_BLOB_BYTES => Ok(n),
-        _ => Err(Error::TooLarge {
-            len: len as u64,
-            max: MAX_BLOB_BYTES,
-        }),
-    }
-}
-
 /// Encodes `blob` as a stored value of format 1 (tests write format-1 values with it): zstd at `level`, or raw when zstd does not make it smaller.
 #[cfg(test)]
 pub(crate) fn encode(blob: &[u8], level: i32) -> Result<Vec<u8>> {
     let len = check_len(blob.len())?;
-    let compressed = compress(blob, level)
-        .map_err(|e| Error::Engine(format!("zstd compression failed: {e}")))?;
+    let compressed = compress(blob, level).map_err(|e| Error::Compression { source: e })?;
     let (codec, payload) = if compressed.len() < blob.len() {
         (CODEC_ZSTD, compressed.as_slice())
     } else {
