@@ -181,8 +181,10 @@ impl Located {
     }
 }
 
-/// A retry after a concurrent commit replaced what a read was walking.
-const READ_ATTEMPTS: usize = 4;
+/// Walks of the id index, at most, while concurrent commits keep replacing the runs under them
+/// (each retry means a commit went through meanwhile; a chunk missing from a directory that did
+/// not change is damage at once).
+const READ_ATTEMPTS: usize = 1000;
 
 impl Store {
     /// Opens the archive at `dir`, creating it (and the directory) when missing.
@@ -663,9 +665,10 @@ impl Store {
     /// first. Retries when a commit replaced a run under the walk.
     ///
     /// A chunk found missing means a commit merged its run away after this reader took the
-    /// cached run directory (the cache is replaced just after the commit's batch): the walk is
-    /// retried with the directory read from the tree, which a sled batch replaces together
-    /// with the chunks. Only a chunk missing from that directory too is damage.
+    /// run directory (the cached one, replaced just after the commit's batch, or one read from
+    /// the tree, which a sled batch replaces together with the chunks): the walk is retried
+    /// with the directory read from the tree again, as long as it changed. A chunk missing
+    /// while the directory stays the same is damage.
     pub(crate) fn candidates(&self, lo: u64, hi: u64) -> Result<Vec<Seq>> {
         let mut runs = Arc::clone(&self.cache().runs);
         let mut attempt = 0;
@@ -673,11 +676,15 @@ impl Store {
             match candidates_in(&self.inner.tree, &runs, lo, hi) {
                 Ok(seqs) => return Ok(seqs),
                 Err(Missing(what)) => {
+                    let fresh = read_runs(&self.inner.tree)?;
+                    // The directory still lists the run that lost its chunk: no commit merged
+                    // it away (run numbers are never reused), so the chunk is really gone.
                     attempt += 1;
-                    if attempt >= READ_ATTEMPTS {
+                    if fresh == *runs || attempt >= READ_ATTEMPTS {
                         return Err(what);
                     }
-                    runs = Arc::new(read_runs(&self.inner.tree)?);
+                    runs = Arc::new(fresh);
+                    std::thread::yield_now();
                 }
             }
         }
