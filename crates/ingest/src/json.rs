@@ -206,7 +206,7 @@ pub(crate) fn parse_json_value(value: Value) -> Result<Parsed, IngestError> {
             DateRead::Unknown => Some(format!("date {raw} in `{name}` means no date")),
             DateRead::Implausible { unit, date } => Some(format!(
                 "implausible date {raw} in `{name}` (as Unix {unit}: {}; accepted are 1800-01-01 \
-                 to a day from now)",
+                 to a day from now, not within three years of 1970)",
                 date.as_deref().unwrap_or("out of range")
             )),
             DateRead::Unparseable => Some(format!("unparseable date {raw} in `{name}`")),
@@ -626,7 +626,7 @@ mod tests {
             p.warnings,
             [
                 "implausible date 99999999999999 in `published` (as Unix milliseconds: \
-                 5138-11-16T09:46:39Z; accepted are 1800-01-01 to a day from now); imported \
+                 5138-11-16T09:46:39Z; accepted are 1800-01-01 to a day from now, not within three years of 1970); imported \
                  without a date"
             ]
         );

@@ -113,6 +113,25 @@ impl ArticleDate {
         })
     }
 
+    /// The date without its time of day, as much of it as is known: `YYYY-MM-DD`, or `YYYY-MM`
+    /// for a month and `YYYY` for a year (the table's DATE column).
+    ///
+    /// ```
+    /// use morgue_model::ArticleDate;
+    /// assert_eq!(ArticleDate::year(2019).unwrap().day_text(), "2019");
+    /// assert_eq!(ArticleDate::month(2019, 3).unwrap().day_text(), "2019-03");
+    /// let day = chrono::NaiveDate::from_ymd_opt(2019, 3, 15).unwrap();
+    /// assert_eq!(ArticleDate::from_datetime(day.and_hms_opt(8, 30, 0).unwrap()).day_text(), "2019-03-15");
+    /// ```
+    pub fn day_text(self) -> String {
+        let format = match self.precision {
+            DatePrecision::Day => "%Y-%m-%d",
+            DatePrecision::Month => "%Y-%m",
+            DatePrecision::Year => "%Y",
+        };
+        self.day.format(format).to_string()
+    }
+
     /// The instant as a UTC date-time (midnight when no time is known).
     pub fn to_datetime(self) -> chrono::NaiveDateTime {
         let secs = self.time.unwrap_or(0).min(86_399);

@@ -248,7 +248,7 @@ fn write_table(
         let id = id.to_string();
         let date = record
             .date
-            .map(|d| d.day.format("%Y-%m-%d").to_string())
+            .map(morgue_meta::ArticleDate::day_text)
             .unwrap_or_default();
         row(out, &id[..ID], &date, service, reporter, &record.title)?;
     }

@@ -76,6 +76,19 @@ fn epoch_milliseconds_periods_and_placeholders_are_read_right() {
             .any(|l| l.starts_with("date") && l.contains(" 2019 (given)")),
         "{shown}"
     );
+    // The table's DATE column says no more than is known either.
+    let table = env.ok(&["list", "--since", "2019", "--until", "2019"]);
+    let row = |title: &str| {
+        table
+            .lines()
+            .find(|l| l.trim_end().ends_with(title))
+            .unwrap_or_else(|| panic!("no row {title}: {table}"))
+            .to_owned()
+    };
+    assert!(row("year").contains(" 2019 "), "{table}");
+    assert!(!row("year").contains("2019-01-01"), "{table}");
+    assert!(row("month").contains(" 2019-03 "), "{table}");
+    assert!(row("ms").contains(" 2019-03-15 "), "{table}");
     let mut since = env.titles(&["--since", "2019", "--until", "2019"]);
     since.sort();
     assert_eq!(since, ["month", "month dash", "ms", "rss", "year"]);
