@@ -202,18 +202,29 @@ fn open(archive: &Path) -> Result<sled::Db> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => archive.to_path_buf(),
         Err(e) => return Err(e).context(format!("reading {}/SLED", archive.display())),
     };
-    match sled::Config::new().path(&at).open() {
-        Ok(db) => Ok(db),
-        Err(sled::Error::Io(e))
-            if e.kind() == std::io::ErrorKind::WouldBlock
-                || e.to_string().contains("could not acquire lock") =>
-        {
-            bail!(
-                "archive {} is in use by another morgue process",
-                archive.display()
-            )
+    // sled keeps its file lock until its background threads have let go of a database dropped
+    // just before (up to its flush interval): a lock held is waited for, a few seconds at most,
+    // as `morgue --wait` does. No flusher thread here: the functions flush themselves.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match sled::Config::new().path(&at).flush_every_ms(None).open() {
+            Ok(db) => return Ok(db),
+            Err(sled::Error::Io(e))
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.to_string().contains("could not acquire lock") =>
+            {
+                if std::time::Instant::now() >= deadline {
+                    bail!(
+                        "archive {} is in use by another morgue process",
+                        archive.display()
+                    )
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Err(e) => {
+                return Err(e).with_context(|| format!("opening sled in {}", at.display()));
+            }
         }
-        Err(e) => Err(e).with_context(|| format!("opening sled in {}", at.display())),
     }
 }
 
