@@ -255,82 +255,47 @@ fn write_table(
     Ok(())
 }
 
-/// A list field as one CSV cell: a JSON array (`["Doe; Jane","Roe"]`), so that no name can be
-/// mistaken for two.
-fn json_list(values: &[String]) -> String {
-    serde_json::Value::from(values.to_vec()).to_string()
-}
+/// The CSV columns, in order: the fields of the article JSON object (morgue-model's one
+/// encoder), date first.
+const CSV_COLUMNS: [&str; 18] = [
+    "id",
+    "date",
+    "date_origin",
+    "title",
+    "reporters",
+    "translators",
+    "editors",
+    "writers",
+    "services",
+    "outlet",
+    "url",
+    "image",
+    "caption",
+    "tags",
+    "source_id",
+    "origin",
+    "imported_at",
+    "extra",
+];
 
-/// `extra` as one CSV cell: a JSON object of the input's other fields, as `list --format json`
-/// gives it.
-fn json_extra(record: &Record) -> String {
-    let map: serde_json::Map<String, serde_json::Value> = record
-        .extra
-        .iter()
-        .map(|(name, text)| {
-            // Extra values are kept as JSON text; anything else is given back as a string.
-            let value = serde_json::from_str(text)
-                .unwrap_or_else(|_| serde_json::Value::String(text.clone()));
-            (name.clone(), value)
-        })
-        .collect();
-    serde_json::Value::Object(map).to_string()
-}
-
-/// One row per article with a header; list fields and `extra` as JSON. Returns the rows written.
+/// One row per article with a header. Each cell is the field of the article JSON object: text
+/// as it is, list fields and `extra` as JSON (`["Doe; Jane","Roe"]`: no name can be mistaken
+/// for two), an absent date empty. Returns the rows written.
 fn write_csv(
     out: &mut impl std::io::Write,
     hits: impl Iterator<Item = anyhow::Result<Hit>>,
 ) -> anyhow::Result<usize> {
     let mut writer = csv::Writer::from_writer(out);
-    writer.write_record([
-        "id",
-        "date",
-        "date_origin",
-        "title",
-        "reporters",
-        "translators",
-        "editors",
-        "writers",
-        "services",
-        "outlet",
-        "url",
-        "image",
-        "caption",
-        "tags",
-        "source_id",
-        "origin",
-        "imported_at",
-        "extra",
-    ])?;
+    writer.write_record(CSV_COLUMNS)?;
     let mut rows = 0;
     for hit in hits {
         let hit = hit?;
-        let r = &hit.record;
-        writer.write_record([
-            hit.id.to_string(),
-            r.date.map(|d| d.to_string()).unwrap_or_default(),
-            r.date_origin
-                .map(|o| o.as_str().to_owned())
-                .unwrap_or_default(),
-            r.title.clone(),
-            json_list(&r.reporters),
-            json_list(&r.translators),
-            json_list(&r.editors),
-            json_list(&r.writers),
-            json_list(&r.services),
-            r.outlet.clone(),
-            r.url.clone(),
-            r.image.clone(),
-            r.caption.clone(),
-            json_list(&r.tags),
-            r.source_id.clone(),
-            r.origin.clone(),
-            r.imported_at
-                .and_then(output::timestamp)
-                .unwrap_or_default(),
-            json_extra(r),
-        ])?;
+        let object = serde_json::to_value(ArticleJson::new(&hit.id, &hit.record))?;
+        writer.write_record(CSV_COLUMNS.map(|column| match &object[column] {
+            serde_json::Value::Null => String::new(),
+            serde_json::Value::String(text) => text.clone(),
+            value => value.to_string(),
+        }))?;
         rows += 1;
     }
     writer.flush()?;
