@@ -256,27 +256,14 @@ fn write_table(
 }
 
 /// The CSV columns, in order: the fields of the article JSON object (morgue-model's one
-/// encoder), date first.
-const CSV_COLUMNS: [&str; 18] = [
-    "id",
-    "date",
-    "date_origin",
-    "title",
-    "reporters",
-    "translators",
-    "editors",
-    "writers",
-    "services",
-    "outlet",
-    "url",
-    "image",
-    "caption",
-    "tags",
-    "source_id",
-    "origin",
-    "imported_at",
-    "extra",
-];
+/// encoder) with the date first and without the body.
+fn csv_columns() -> Vec<&'static str> {
+    let first = ["id", "date", "date_origin"];
+    let rest = morgue_model::FIELDS
+        .into_iter()
+        .filter(|field| !first.contains(field) && *field != "body");
+    first.into_iter().chain(rest).collect()
+}
 
 /// One row per article with a header. Each cell is the field of the article JSON object: text
 /// as it is, list fields and `extra` as JSON (`["Doe; Jane","Roe"]`: no name can be mistaken
@@ -286,12 +273,13 @@ fn write_csv(
     hits: impl Iterator<Item = anyhow::Result<Hit>>,
 ) -> anyhow::Result<usize> {
     let mut writer = csv::Writer::from_writer(out);
-    writer.write_record(CSV_COLUMNS)?;
+    let columns = csv_columns();
+    writer.write_record(&columns)?;
     let mut rows = 0;
     for hit in hits {
         let hit = hit?;
         let object = serde_json::to_value(ArticleJson::new(&hit.id, &hit.record))?;
-        writer.write_record(CSV_COLUMNS.map(|column| match &object[column] {
+        writer.write_record(columns.iter().map(|&column| match &object[column] {
             serde_json::Value::Null => String::new(),
             serde_json::Value::String(text) => text.clone(),
             value => value.to_string(),
