@@ -212,6 +212,7 @@ impl TextQuery {
         let mut join = false;
         let mut last_was_atom = false;
         let mut last_excluded = false;
+        let mut last_or = 0;
         for item in items {
             match item {
                 Item::Or(at) => {
@@ -223,6 +224,7 @@ impl TextQuery {
                     }
                     join = true;
                     last_was_atom = false;
+                    last_or = at;
                 }
                 Item::Atom {
                     at,
@@ -252,8 +254,7 @@ impl TextQuery {
             }
         }
         if join {
-            let at = query.chars().count();
-            return Err(QueryError::DanglingOr { at });
+            return Err(QueryError::DanglingOr { at: last_or });
         }
         if groups.is_empty() {
             return Err(if excluded.is_empty() {

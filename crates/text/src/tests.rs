@@ -288,7 +288,7 @@ fn parse_errors_say_what_is_wrong() {
     assert_eq!(e("\"open"), QueryError::UnclosedQuote { at: 1 });
     assert_eq!(e("a \"b c"), QueryError::UnclosedQuote { at: 3 });
     assert_eq!(e("OR a"), QueryError::DanglingOr { at: 1 });
-    assert_eq!(e("a OR"), QueryError::DanglingOr { at: 4 });
+    assert_eq!(e("a OR"), QueryError::DanglingOr { at: 3 });
     assert_eq!(e("a OR OR b"), QueryError::DanglingOr { at: 6 });
     assert_eq!(e("-a OR b"), QueryError::ExcludedAlternative { at: 4 });
     assert_eq!(e("a OR -b"), QueryError::ExcludedAlternative { at: 6 });

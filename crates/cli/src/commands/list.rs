@@ -73,7 +73,13 @@ pub fn run(args: &ListArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
                 shown += 1;
             }
         }
-        ListFormat::Csv => shown = write_csv(&mut out, hits.by_ref().take(wanted))?,
+        ListFormat::Csv => {
+            let rows = hits
+                .by_ref()
+                .take(wanted)
+                .map(|hit| hit.map(|h| (h.id, h.record, Vec::new())));
+            shown = write_csv(&mut out, &[], rows)?;
+        }
         ListFormat::Ids => {
             for hit in hits.by_ref().take(wanted) {
                 writeln!(out, "{}", hit?.id)?;
@@ -94,7 +100,7 @@ pub fn run(args: &ListArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     Ok(ExitStatus::Success)
 }
 
-fn table_width() -> usize {
+pub(super) fn table_width() -> usize {
     let stdout = std::io::stdout();
     if stdout.is_terminal() {
         terminal_size::terminal_size_of(&stdout)
@@ -277,38 +283,44 @@ fn json_extra(record: &Record) -> String {
     serde_json::Value::Object(map).to_string()
 }
 
-/// One row per article with a header; list fields and `extra` as JSON. Returns the rows written.
-fn write_csv(
+/// One row per article with a header; list fields and `extra` as JSON, then the `more` columns
+/// (`search`'s score and snippet). Returns the rows written.
+pub(super) fn write_csv<R: std::borrow::Borrow<Record>>(
     out: &mut impl std::io::Write,
-    hits: impl Iterator<Item = anyhow::Result<Hit>>,
+    more: &[&str],
+    rows: impl Iterator<Item = anyhow::Result<(BlobId, R, Vec<String>)>>,
 ) -> anyhow::Result<usize> {
     let mut writer = csv::Writer::from_writer(out);
-    writer.write_record([
-        "id",
-        "date",
-        "date_origin",
-        "title",
-        "reporters",
-        "translators",
-        "editors",
-        "writers",
-        "services",
-        "outlet",
-        "url",
-        "image",
-        "caption",
-        "tags",
-        "source_id",
-        "origin",
-        "imported_at",
-        "extra",
-    ])?;
-    let mut rows = 0;
-    for hit in hits {
-        let hit = hit?;
-        let r = &hit.record;
-        writer.write_record([
-            hit.id.to_string(),
+    writer.write_record(
+        [
+            "id",
+            "date",
+            "date_origin",
+            "title",
+            "reporters",
+            "translators",
+            "editors",
+            "writers",
+            "services",
+            "outlet",
+            "url",
+            "image",
+            "caption",
+            "tags",
+            "source_id",
+            "origin",
+            "imported_at",
+            "extra",
+        ]
+        .iter()
+        .chain(more),
+    )?;
+    let mut written = 0;
+    for row in rows {
+        let (id, record, extra_cells) = row?;
+        let r: &Record = record.borrow();
+        let cells = [
+            id.to_string(),
             r.date.map(|d| d.to_string()).unwrap_or_default(),
             r.date_origin
                 .map(|o| o.as_str().to_owned())
@@ -330,11 +342,12 @@ fn write_csv(
                 .and_then(output::timestamp)
                 .unwrap_or_default(),
             json_extra(r),
-        ])?;
-        rows += 1;
+        ];
+        writer.write_record(cells.iter().chain(&extra_cells))?;
+        written += 1;
     }
     writer.flush()?;
-    Ok(rows)
+    Ok(written)
 }
 
 #[cfg(test)]
