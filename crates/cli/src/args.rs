@@ -196,7 +196,8 @@ pub enum SearchSort {
 #[derive(Debug, Args)]
 pub struct SearchArgs {
     /// The query: words, "phrases", OR, -word, word*, title:word, body:word (see below)
-    #[arg(value_name = "QUERY", value_parser = parse_query)]
+    // A query may start with `-` (an exclusion): never an option.
+    #[arg(value_name = "QUERY", value_parser = parse_query, allow_hyphen_values = true)]
     pub query: morgue_meta::TextQuery,
     /// Only articles by this reporter (case-insensitive)
     #[arg(long, value_name = "NAME")]

@@ -6,9 +6,9 @@
 //! sequence number below which it covers every article. The first write to an archive without an
 //! index (or with an index of another analyzer version) builds it; a write after a crash catches
 //! up from the sequence number its last commit recorded. Removals, and records whose title a
-//! duplicate filled, are re-indexed at the next sync; should the process die first, the count of
-//! documents no longer matches the archive's and the sync reconciles the two sets of sequence
-//! numbers.
+//! duplicate filled, are re-indexed at the next sync. Should the process die first, a missed
+//! removal leaves the count of documents above the archive's and the sync reconciles the two
+//! sets of sequence numbers; a missed title stays stale until `reindex`.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
