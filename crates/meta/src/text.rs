@@ -336,6 +336,11 @@ impl Archive {
                     own = i;
                     &own
                 }
+                // An archive of no article may lack it (a process killed between creating the
+                // archive and its index): the next write builds it, and nothing is unfound.
+                Err(morgue_text::Error::Missing { .. }) if self.record_seqs()?.is_empty() => {
+                    return Ok(Vec::new());
+                }
                 Err(morgue_text::Error::Missing { .. }) => {
                     return Ok(vec![format!(
                         "text index {} is missing (morgue reindex builds it)",
