@@ -48,6 +48,9 @@ pub enum Command {
     Import(ImportArgs),
     /// List articles, newest first
     List(ListArgs),
+    /// Find articles by the words of their title and body, best first
+    #[command(after_long_help = SEARCH_SYNTAX)]
+    Search(SearchArgs),
     /// Print an article's metadata and body
     Show(ShowArgs),
     /// Print an article's body, byte for byte as stored
@@ -60,7 +63,7 @@ pub enum Command {
     Stats(StatsArgs),
     /// Check every body against its id and every index entry both ways
     Verify,
-    /// Rebuild the indexes from the records
+    /// Rebuild the indexes (and the full-text index) from the records
     Reindex,
     /// Make the archive smaller: train dictionaries, recompress bodies, reclaim space
     Optimize(OptimizeArgs),
@@ -164,6 +167,67 @@ pub struct ListArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = ListFormat::Table)]
     pub format: ListFormat,
+}
+
+/// The query syntax, after `morgue search --help`.
+const SEARCH_SYNTAX: &str = "\
+Query syntax:
+  dalai lama          every word must occur (in the title or the body)
+  \"interest rates\"    the words in this order
+  opec OR cartel      either word (OR in capitals)
+  -mortgage           exclude articles with the word (also -\"a phrase\")
+  tibet*              words that start with tibet
+  title:strike        in the title only (also body:, title:\"a phrase\")
+Words match without regard to case or accents (Vavra finds Vávra). Chinese, Japanese, Korean,
+Thai, Lao, Khmer and Burmese text matches as a string: 水电站 finds the texts that contain it.
+No stemming: rates does not find rate (use rate*).
+In the json, jsonl and csv formats, each hit has a score (BM25) and a snippet of its body with
+the matched words between [ and ].";
+
+/// The order of `search`'s hits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SearchSort {
+    /// Best match first (BM25)
+    Relevance,
+    /// Newest first, as `list` orders
+    Date,
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// The query: words, "phrases", OR, -word, word*, title:word, body:word (see below)
+    // A query may start with `-` (an exclusion): never an option.
+    #[arg(value_name = "QUERY", value_parser = parse_query, allow_hyphen_values = true)]
+    pub query: morgue_meta::TextQuery,
+    /// Only articles by this reporter (case-insensitive)
+    #[arg(long, value_name = "NAME")]
+    pub reporter: Option<String>,
+    /// Only articles of this service (case-insensitive)
+    #[arg(long, value_name = "NAME")]
+    pub service: Option<String>,
+    /// Only articles dated on or after the start of this period (YYYY, YYYY-MM or YYYY-MM-DD)
+    #[arg(long, value_name = "DATE", value_parser = Period::parse)]
+    pub since: Option<Period>,
+    /// Only articles dated on or before the end of this period (YYYY, YYYY-MM or YYYY-MM-DD)
+    #[arg(long, value_name = "DATE", value_parser = Period::parse)]
+    pub until: Option<Period>,
+    /// Print at most N articles (N at least 1) [default: 50]
+    #[arg(long, value_name = "N", value_parser = parse_limit, conflicts_with = "all")]
+    pub limit: Option<usize>,
+    /// Print every matching article
+    #[arg(long)]
+    pub all: bool,
+    /// The order of the hits
+    #[arg(long, value_enum, default_value_t = SearchSort::Relevance)]
+    pub sort: SearchSort,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+}
+
+/// Parses a search query; a malformed one is a usage error that says what is wrong.
+fn parse_query(text: &str) -> Result<morgue_meta::TextQuery, String> {
+    morgue_meta::TextQuery::parse(text).map_err(|e| e.to_string())
 }
 
 /// Output formats of `show`.

@@ -208,6 +208,9 @@ pub enum ImportError {
     /// Flushing a commit to disk failed.
     #[error("writing the archive to disk")]
     Flush(#[source] Error),
+    /// Bringing the full-text index up to date failed (what was reported is durable).
+    #[error("updating the text index")]
+    Text(#[source] Error),
 }
 
 /// The reader's end of an import: [`Feed::push`] each item read; items go on in chunks, or at
@@ -255,7 +258,7 @@ impl Archive {
         S: FnOnce(&mut Feed<'_>) + Send,
         E: FnMut(Event) + Send,
     {
-        self.import_with(options, source, on_event, &Archive::flush)
+        self.import_with(options, source, on_event, &Archive::flush_store)
     }
 
     /// [`Archive::import`] with the flush given (tests watch it).
@@ -714,8 +717,12 @@ impl<E: FnMut(Event) + Send> Committer<'_, '_, E> {
             Flush::AtEnd => self.pending.push((sources, outcomes)),
             Flush::EveryCommit => {
                 (pipeline.flush)(pipeline.archive).map_err(ImportError::Flush)?;
-                // Durable now: report.
+                // Durable now: report, then index (acknowledgements never wait on it).
                 self.report(sources, outcomes);
+                pipeline
+                    .archive
+                    .sync_text(&mut |_, _| {})
+                    .map_err(ImportError::Text)?;
             }
         }
         Ok(())
@@ -731,6 +738,10 @@ impl<E: FnMut(Event) + Send> Committer<'_, '_, E> {
         for (sources, outcomes) in std::mem::take(&mut self.pending) {
             self.report(sources, outcomes);
         }
+        pipeline
+            .archive
+            .sync_text(&mut |_, _| {})
+            .map_err(ImportError::Text)?;
         Ok(())
     }
 

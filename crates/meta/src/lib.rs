@@ -52,6 +52,7 @@ mod migrate;
 mod namecache;
 mod posting;
 mod query;
+mod text;
 mod tx;
 mod v1;
 mod varint;
@@ -75,6 +76,9 @@ pub use morgue_model::{
 pub use morgue_store::{BlobId, OptimizeProgress, OptimizeReport};
 pub use query::{Cursor, Hit, Hits, Index, Query};
 pub use verify::{ArchiveStats, Facet, Problem, Report};
+// The full-text index's query and snippet types, for embedders.
+pub use morgue_text::{QueryError, Snippet, TextQuery};
+pub use text::{SearchHit, SearchOptions, SearchOrder, TEXT_DIR, TextSync};
 
 /// Result with the archive's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -107,6 +111,15 @@ pub enum Error {
     /// A draft whose metadata cannot be stored (e.g. a time of day beyond 86,399 seconds).
     #[error("invalid record: {0}")]
     InvalidRecord(String),
+    /// The full-text index failed (I/O, a damaged index) or a query string does not parse.
+    #[error(transparent)]
+    Text(Box<morgue_text::Error>),
+    /// A search on an archive whose text index was never built.
+    #[error("the archive at {} has no text index yet: run `morgue reindex` to build it", dir.display())]
+    NoTextIndex {
+        /// The archive directory.
+        dir: std::path::PathBuf,
+    },
     /// A broken invariant of morgue-meta itself: a bug, not bad input or a damaged archive.
     #[error("internal error (a bug in morgue, please report it): {0}")]
     Internal(&'static str),
@@ -226,6 +239,8 @@ pub struct Archive {
     /// ([`namecache::NAME_CACHE_BYTES`]): the least recently committed names are dropped first.
     postings: Mutex<namecache::NameCache>,
     upgraded_from: Option<u32>,
+    /// The full-text index (module `text`), opened when first needed.
+    text: Mutex<text::TextState>,
 }
 
 impl std::fmt::Debug for Archive {
@@ -351,6 +366,10 @@ impl Archive {
             }
             Err(e) => return Err(e),
         }
+        if options.create {
+            // Opened for writing: the full-text index is built, or catches up, now.
+            archive.sync_text(&mut |_, _| {})?;
+        }
         Ok(archive)
     }
 
@@ -363,6 +382,7 @@ impl Archive {
             writer: Mutex::new(()),
             postings: Mutex::new(namecache::NameCache::with_cap(namecache::NAME_CACHE_BYTES)),
             upgraded_from: None,
+            text: Mutex::default(),
         }
     }
 
@@ -487,6 +507,9 @@ impl Archive {
                 let (mut record, body_len) = decode_record(&id, &bytes)?;
                 let old = Indexed::of(&record);
                 let filled = record.merge(&draft_record(&id, &encoded, stamped)?, policy);
+                if filled.contains(&"title") {
+                    self.text_touch(seq);
+                }
                 if !filled.is_empty() {
                     tx.set_record(seq, Some(codec::encode(&record, body_len)))?;
                     tx.index(seq, Some(&old), Some(&Indexed::of(&record)));
@@ -586,6 +609,7 @@ impl Archive {
         tx.set_record(seq, None)?;
         w.remove(seq)?;
         self.finish(tx, w)?;
+        self.text_touch(seq);
         Ok(true)
     }
 
@@ -657,8 +681,16 @@ impl Archive {
         Ok(self.store.optimize(progress)?)
     }
 
-    /// Makes everything committed so far durable.
+    /// Makes everything committed so far durable, then brings the full-text index up to date
+    /// (building it, when the archive has none, as [`Archive::sync_text`] does).
     pub fn flush(&self) -> Result<()> {
+        self.flush_store()?;
+        self.sync_text(&mut |_, _| {})?;
+        Ok(())
+    }
+
+    /// Makes everything committed so far durable (the text index is not touched).
+    pub(crate) fn flush_store(&self) -> Result<()> {
         self.store.flush()?;
         Ok(())
     }
@@ -669,6 +701,8 @@ impl Archive {
     /// slower. Fails (after flushing) when another handle of the same archive is alive in this
     /// process.
     pub fn close(self) -> Result<()> {
+        self.flush()?;
+        self.close_text();
         let Archive { store, tree, .. } = self;
         drop(tree);
         store.close()?;

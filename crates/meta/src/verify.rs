@@ -416,6 +416,9 @@ impl Archive {
                     .push(Problem::new(id, "body without record"));
             }
         }
+        report
+            .problems
+            .extend(self.verify_text()?.into_iter().map(Problem::archive_wide));
         Ok(report)
     }
 

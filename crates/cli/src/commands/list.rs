@@ -73,7 +73,13 @@ pub fn run(args: &ListArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
                 shown += 1;
             }
         }
-        ListFormat::Csv => shown = write_csv(&mut out, hits.by_ref().take(wanted))?,
+        ListFormat::Csv => {
+            let rows = hits
+                .by_ref()
+                .take(wanted)
+                .map(|hit| hit.map(|h| (h.id, h.record, Vec::new())));
+            shown = write_csv(&mut out, &[], rows)?;
+        }
         ListFormat::Ids => {
             for hit in hits.by_ref().take(wanted) {
                 writeln!(out, "{}", hit?.id)?;
@@ -94,7 +100,7 @@ pub fn run(args: &ListArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     Ok(ExitStatus::Success)
 }
 
-fn table_width() -> usize {
+pub(super) fn table_width() -> usize {
     let stdout = std::io::stdout();
     if stdout.is_terminal() {
         terminal_size::terminal_size_of(&stdout)
@@ -265,29 +271,32 @@ fn csv_columns() -> Vec<&'static str> {
     first.into_iter().chain(rest).collect()
 }
 
-/// One row per article with a header. Each cell is the field of the article JSON object: text
-/// as it is, list fields and `extra` as JSON (`["Doe; Jane","Roe"]`: no name can be mistaken
-/// for two), an absent date empty. Returns the rows written.
-fn write_csv(
+/// One row per article with a header, then the `more` columns (`search`'s score and snippet).
+/// Each cell is the field of the article JSON object: text as it is, list fields and `extra` as
+/// JSON (`["Doe; Jane","Roe"]`: no name can be mistaken for two), an absent date empty. Returns
+/// the rows written.
+pub(super) fn write_csv<R: std::borrow::Borrow<Record>>(
     out: &mut impl std::io::Write,
-    hits: impl Iterator<Item = anyhow::Result<Hit>>,
+    more: &[&str],
+    rows: impl Iterator<Item = anyhow::Result<(BlobId, R, Vec<String>)>>,
 ) -> anyhow::Result<usize> {
     let mut writer = csv::Writer::from_writer(out);
     let columns = csv_columns();
-    writer.write_record(&columns)?;
-    let mut rows = 0;
-    for hit in hits {
-        let hit = hit?;
-        let object = serde_json::to_value(ArticleJson::new(&hit.id, &hit.record))?;
-        writer.write_record(columns.iter().map(|&column| match &object[column] {
+    writer.write_record(columns.iter().chain(more))?;
+    let mut written = 0;
+    for row in rows {
+        let (id, record, extra_cells) = row?;
+        let object = serde_json::to_value(ArticleJson::new(&id, record.borrow()))?;
+        let cells = columns.iter().map(|&column| match &object[column] {
             serde_json::Value::Null => String::new(),
             serde_json::Value::String(text) => text.clone(),
             value => value.to_string(),
-        }))?;
-        rows += 1;
+        });
+        writer.write_record(cells.chain(extra_cells))?;
+        written += 1;
     }
     writer.flush()?;
-    Ok(rows)
+    Ok(written)
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ mod man;
 mod optimize;
 mod reindex;
 mod rm;
+mod search;
 mod show;
 mod stats;
 mod verify;
@@ -173,6 +174,7 @@ pub fn run(command: Command, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     match command {
         Command::Import(args) => import::run(&args, ctx),
         Command::List(args) => list::run(&args, ctx),
+        Command::Search(args) => search::run(&args, ctx),
         Command::Show(args) => show::run(&args, ctx),
         Command::Cat(args) => cat::run(&args, ctx),
         Command::Reporters(args) => facets::run(facets::Facet::Reporters, &args, ctx),

@@ -119,6 +119,9 @@ pub fn run(args: &OptimizeArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     let outcome = archive.optimize(&mut on_progress);
     bar.finish_and_clear();
     let report = outcome.context("optimizing the archive")?;
+    archive
+        .optimize_text()
+        .context("merging the text index's segments")?;
     super::close(archive)?;
 
     let summary = SummaryJson::of(&report, disk_before, dir_bytes(&dir));

@@ -1,4 +1,5 @@
-//! `morgue reindex`: rebuild the indexes from the records.
+//! `morgue reindex`: rebuild the indexes from the records, and the text index from the records
+//! and bodies.
 
 use anyhow::Context as _;
 
@@ -8,6 +9,9 @@ use crate::report::ExitStatus;
 pub fn run(ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     let archive = ctx.open_existing()?;
     let n = archive.reindex().context("rebuilding the indexes")?;
+    archive
+        .rebuild_text(&mut |_, _| {})
+        .context("rebuilding the text index")?;
     super::close(archive)?;
     if !ctx.quiet {
         eprintln!("reindexed {}", super::plural(n, "article", "articles"));

@@ -39,6 +39,7 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<ExitStatus> {
             super::plural(report.index_entries, "index entry", "index entries"),
         );
         if report.problems.iter().any(|p| p.what.contains("index")) {
+            // The text index too: reindex rebuilds it.
             eprintln!("hint: `morgue reindex` rebuilds the indexes from the records");
         }
         Ok(ExitStatus::Failure)

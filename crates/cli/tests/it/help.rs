@@ -24,6 +24,11 @@ fn list_help() {
 }
 
 #[test]
+fn search_help() {
+    insta::assert_snapshot!("help_search", help(&["search", "--help"]));
+}
+
+#[test]
 fn no_command_is_a_usage_error() {
     let out = bare_cmd().output().expect("running morgue");
     assert_eq!(out.status.code(), Some(2));

@@ -16,4 +16,5 @@ mod locking;
 mod optimize;
 mod query;
 mod reliability;
+mod search;
 mod version;

@@ -6,6 +6,7 @@ mod fixture;
 mod import;
 mod model;
 mod scale;
+mod text;
 
 use crate::engine::Key;
 use crate::{Archive, ArticleDate, Draft, Record};

@@ -1,0 +1,158 @@
+//! `morgue search`: the articles whose title or body hold the query's words, best first.
+
+use std::io::{IsTerminal as _, Write as _};
+
+use anyhow::Context as _;
+use morgue_meta::{SearchHit, SearchOptions, SearchOrder, Snippet};
+use serde::Serialize;
+
+use super::Ctx;
+use crate::args::{ListFormat, SearchArgs, SearchSort};
+use crate::output::{self, ArticleJson};
+use crate::report::ExitStatus;
+
+/// Hits shown when neither `--limit` nor `--all` is given, in every format.
+const DEFAULT_LIMIT: usize = 50;
+/// Characters of a snippet.
+const SNIPPET_CHARS: usize = 160;
+/// The marks around a matched word in the machine formats' `snippet`.
+pub const MARK_OPEN: &str = "[";
+/// See [`MARK_OPEN`].
+pub const MARK_CLOSE: &str = "]";
+
+/// A hit as `--format json`/`jsonl` print it: the article object of `list`, plus `score` and
+/// `snippet`.
+#[derive(Serialize)]
+struct HitJson<'a> {
+    #[serde(flatten)]
+    article: ArticleJson<'a>,
+    score: f32,
+    snippet: String,
+}
+
+pub fn run(args: &SearchArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
+    if let (Some(since), Some(until)) = (args.since, args.until)
+        && since.first > until.last
+    {
+        anyhow::bail!("--since {} is after --until {}", since.first, until.last);
+    }
+    let archive = ctx.open_existing()?;
+    let limit = if args.all {
+        None
+    } else {
+        Some(args.limit.unwrap_or(DEFAULT_LIMIT))
+    };
+    let options = SearchOptions {
+        reporter: args.reporter.clone(),
+        service: args.service.clone(),
+        since: args.since.map(|p| p.first),
+        until: args.until.map(|p| p.last),
+        // One more than asked, to tell the user when there is more.
+        limit: limit.map(|n| n.saturating_add(1)),
+        order: match args.sort {
+            SearchSort::Relevance => SearchOrder::Relevance,
+            SearchSort::Date => SearchOrder::Date,
+        },
+    };
+    let mut hits = archive
+        .search(&args.query, &options)
+        .context("searching the archive")?;
+    let more = limit.is_some_and(|n| hits.len() > n);
+    if let Some(n) = limit {
+        hits.truncate(n);
+    }
+    let snippet = |hit: &SearchHit| -> anyhow::Result<Snippet> {
+        archive
+            .snippet(&args.query, &hit.id, SNIPPET_CHARS)
+            .with_context(|| format!("reading article {}", hit.id))
+    };
+
+    let mut out = output::stdout();
+    match args.format {
+        ListFormat::Table => {
+            let color = std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            let width = super::list::table_width();
+            for hit in &hits {
+                let id = hit.id.to_string();
+                let date = hit.record.date.map(|d| d.to_string()).unwrap_or_default();
+                let date: String = date.chars().take(10).collect();
+                let head = format!("{}  {}  ", &id[..12], output::pad(&date, 10));
+                let title = output::truncate(&hit.record.title, width.saturating_sub(26).max(10));
+                writeln!(out, "{head}{title}")?;
+                // Marked with private-use characters first, so that the text's own control
+                // characters can be blanked without touching the escape sequences.
+                let text: String = snippet(hit)?
+                    .marked("\u{E000}", "\u{E001}")
+                    .chars()
+                    .map(|c| if c.is_control() { ' ' } else { c })
+                    .collect();
+                let (open, close) = if color {
+                    ("\x1b[1;33m", "\x1b[0m")
+                } else {
+                    ("", "")
+                };
+                writeln!(
+                    out,
+                    "    {}",
+                    text.replace('\u{E000}', open).replace('\u{E001}', close)
+                )?;
+            }
+        }
+        ListFormat::Json | ListFormat::Jsonl => {
+            let json = args.format == ListFormat::Json;
+            if json {
+                out.write_all(b"[")?;
+            }
+            for (i, hit) in hits.iter().enumerate() {
+                let value = HitJson {
+                    article: ArticleJson::new(&hit.id, &hit.record),
+                    score: hit.score,
+                    snippet: snippet(hit)?.marked(MARK_OPEN, MARK_CLOSE),
+                };
+                if json {
+                    out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+                }
+                serde_json::to_writer(&mut out, &value)?;
+                if !json {
+                    writeln!(out)?;
+                }
+            }
+            if json {
+                out.write_all(if hits.is_empty() { b"]\n" } else { b"\n]\n" })?;
+            }
+        }
+        ListFormat::Csv => {
+            let rows = hits.iter().map(|hit| {
+                Ok((
+                    hit.id,
+                    hit.record.clone(),
+                    vec![
+                        hit.score.to_string(),
+                        snippet(hit)?.marked(MARK_OPEN, MARK_CLOSE),
+                    ],
+                ))
+            });
+            super::list::write_csv(&mut out, &["score", "snippet"], rows)?;
+        }
+        ListFormat::Ids => {
+            for hit in &hits {
+                writeln!(out, "{}", hit.id)?;
+            }
+        }
+    }
+    out.flush()?;
+    drop(out);
+
+    if !ctx.quiet && args.format == ListFormat::Table {
+        if hits.is_empty() {
+            eprintln!("no articles match");
+        } else if more {
+            eprintln!(
+                "showing the best {}; use --limit N or --all to see more",
+                hits.len()
+            );
+        }
+    }
+    Ok(ExitStatus::Success)
+}

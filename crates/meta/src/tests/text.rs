@@ -1,0 +1,235 @@
+//! The full-text index kept in step with the archive.
+
+use super::{day, draft};
+use crate::{
+    Archive, ArticleDate, BlobId, Error, MergePolicy, OpenOptions, SearchOptions, SearchOrder,
+    TextQuery,
+};
+
+fn found(a: &Archive, q: &str) -> Vec<BlobId> {
+    found_with(a, q, &SearchOptions::default())
+}
+
+fn found_with(a: &Archive, q: &str, options: &SearchOptions) -> Vec<BlobId> {
+    a.search(&TextQuery::parse(q).unwrap(), options)
+        .unwrap()
+        .into_iter()
+        .map(|h| h.id)
+        .collect()
+}
+
+fn add(a: &Archive, body: &str, reporter: &str, year: i32) -> BlobId {
+    a.add(
+        draft(
+            body,
+            &[reporter],
+            &["S"],
+            Some(ArticleDate::from_day(day(year, 1, 1))),
+        ),
+        MergePolicy::FillEmpty,
+    )
+    .unwrap()
+    .id()
+}
+
+#[test]
+fn durable_articles_are_found_and_removed_ones_are_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Archive::open(dir.path()).unwrap();
+    let x = add(&a, "Vávra spoke about the 水电站", "Ann", 2001);
+    // Not durable yet: not indexed (the index is never ahead of the archive).
+    assert!(found(&a, "vavra").is_empty());
+    a.flush().unwrap();
+    assert_eq!(found(&a, "vavra"), [x]);
+    assert_eq!(found(&a, "水电站"), [x]);
+    let y = add(&a, "Vavra again, in the title too", "Bob", 2002);
+    a.flush().unwrap();
+    assert_eq!(found(&a, "vavra").len(), 2);
+    assert!(a.remove(&x).unwrap());
+    a.flush().unwrap();
+    assert_eq!(found(&a, "vavra"), [y]);
+    assert!(a.verify().unwrap().problems.is_empty());
+    a.close().unwrap();
+    let a = Archive::open_with(
+        dir.path(),
+        &OpenOptions {
+            create: false,
+            ..OpenOptions::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(found(&a, "vavra"), [y]);
+}
+
+#[test]
+fn filters_and_orders() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Archive::open(dir.path()).unwrap();
+    let old = add(&a, "oil oil oil price", "Ann", 1987);
+    let new = add(&a, "oil price", "Bob", 1999);
+    a.flush().unwrap();
+    assert_eq!(found(&a, "oil"), [old, new], "denser first");
+    let by_date = SearchOptions {
+        order: SearchOrder::Date,
+        ..SearchOptions::default()
+    };
+    assert_eq!(found_with(&a, "oil", &by_date), [new, old]);
+    let bob = SearchOptions {
+        reporter: Some("BOB".into()),
+        ..SearchOptions::default()
+    };
+    assert_eq!(found_with(&a, "oil", &bob), [new]);
+    let eighties = SearchOptions {
+        since: Some(day(1987, 1, 1)),
+        until: Some(day(1987, 12, 31)),
+        ..SearchOptions::default()
+    };
+    assert_eq!(found_with(&a, "price", &eighties), [old]);
+    let one = SearchOptions {
+        limit: Some(1),
+        ..SearchOptions::default()
+    };
+    assert_eq!(found_with(&a, "oil", &one), [old]);
+    let hits = a.search_str("oil", &SearchOptions::default()).unwrap();
+    assert!(hits[0].score > hits[1].score);
+    assert!(matches!(
+        a.search_str("\"oil", &SearchOptions::default()),
+        Err(Error::Text(_))
+    ));
+    let s = a
+        .snippet(&TextQuery::parse("price").unwrap(), &new, 100)
+        .unwrap();
+    assert_eq!(s.marked("[", "]"), "oil [price]");
+}
+
+#[test]
+fn a_crash_before_the_index_commit_is_caught_up_at_the_next_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let (x, y);
+    {
+        let a = Archive::open(dir.path()).unwrap();
+        x = add(&a, "first story", "Ann", 2001);
+        a.flush().unwrap();
+        y = add(&a, "second story", "Ann", 2001);
+        assert!(a.remove(&x).unwrap());
+        // Durable, but the process dies before the text index hears of it.
+        a.flush_store().unwrap();
+    }
+    let a = Archive::open(dir.path()).unwrap();
+    assert_eq!(found(&a, "story"), [y]);
+    assert!(a.verify().unwrap().problems.is_empty());
+}
+
+#[test]
+fn a_read_open_of_an_archive_without_an_index_says_how_to_build_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Archive::open(dir.path()).unwrap();
+    let x = add(&a, "a story", "Ann", 2001);
+    a.close().unwrap();
+    std::fs::remove_dir_all(dir.path().join(crate::TEXT_DIR)).unwrap();
+    let read = OpenOptions {
+        create: false,
+        ..OpenOptions::default()
+    };
+    let a = Archive::open_with(dir.path(), &read).unwrap();
+    let err = a
+        .search_str("story", &SearchOptions::default())
+        .unwrap_err();
+    assert!(matches!(err, Error::NoTextIndex { .. }));
+    assert!(err.to_string().contains("morgue reindex"), "{err}");
+    let problems = a.verify().unwrap().problems;
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].what.contains("text index"), "{problems:?}");
+    let sync = a.rebuild_text(&mut |_, _| {}).unwrap();
+    assert_eq!((sync.added, sync.built), (1, true));
+    assert_eq!(found(&a, "story"), [x]);
+    a.optimize_text().unwrap();
+    assert_eq!(found(&a, "story"), [x]);
+    a.close().unwrap();
+    // A write open builds a missing index by itself.
+    std::fs::remove_dir_all(dir.path().join(crate::TEXT_DIR)).unwrap();
+    let a = Archive::open(dir.path()).unwrap();
+    assert_eq!(found(&a, "story"), [x]);
+}
+
+#[test]
+fn verify_finds_an_article_missing_from_the_index_and_a_stray_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Archive::open(dir.path()).unwrap();
+    add(&a, "one", "Ann", 2001);
+    add(&a, "two", "Ann", 2001);
+    a.flush().unwrap();
+    {
+        // Damage the index behind the archive's back: drop seq 0, add seq 99, same count.
+        let state = a.text_state();
+        let index = state.writer.as_ref().unwrap();
+        index.delete(0).unwrap();
+        index.add(99, "stray", "stray").unwrap();
+        index.commit(2).unwrap();
+    }
+    let problems: Vec<String> = a.verify_text().unwrap().into_iter().collect();
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(
+        problems.iter().any(|p| p.contains("not in the text index")),
+        "{problems:?}"
+    );
+    assert!(
+        problems.iter().any(|p| p.contains("seq 99")),
+        "{problems:?}"
+    );
+    a.rebuild_text(&mut |_, _| {}).unwrap();
+    assert!(a.verify().unwrap().problems.is_empty());
+}
+
+#[test]
+fn a_duplicate_that_fills_the_title_is_reindexed() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Archive::open(dir.path()).unwrap();
+    let mut d = draft("the body", &[], &[], None);
+    d.record.title = String::new();
+    let id = a.add(d.clone(), MergePolicy::FillEmpty).unwrap().id();
+    a.flush().unwrap();
+    assert!(found(&a, "title:headline").is_empty());
+    d.record.title = "Headline".into();
+    a.add(d, MergePolicy::FillEmpty).unwrap();
+    a.flush().unwrap();
+    assert_eq!(found(&a, "title:headline"), [id]);
+    assert!(a.verify().unwrap().problems.is_empty());
+}
+
+#[test]
+fn an_import_is_searchable_when_it_returns() {
+    use crate::import::{ImportOptions, Item, Parsed, Source};
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let a = Archive::open(dir.path()).unwrap();
+    let options = ImportOptions {
+        batch_articles: 3,
+        commit_min: 1,
+        prepare_articles: 2,
+        ..ImportOptions::default()
+    };
+    a.import(
+        &options,
+        |feed| {
+            for i in 0..10 {
+                let source = Source {
+                    path: Arc::from("f"),
+                    line: Some(i),
+                    seq: 0,
+                };
+                let draft = draft(&format!("story number{i} common"), &[], &[], None);
+                let parsed = Parsed {
+                    draft,
+                    warnings: Vec::new(),
+                };
+                assert!(feed.push(Item::Parsed(source, Box::new(parsed))));
+            }
+        },
+        |_| {},
+    )
+    .unwrap();
+    assert_eq!(found(&a, "common").len(), 10);
+    assert_eq!(found(&a, "number7").len(), 1);
+    assert!(a.verify().unwrap().problems.is_empty());
+}

@@ -1,0 +1,475 @@
+//! The full-text index (morgue-text) kept in step with the archive, and search.
+//!
+//! The index lives in the archive's `text/` directory. It is derived data and never ahead of
+//! the archive: it is updated only after the archive is durable (after [`Archive::flush`], and
+//! in an import after each flush and its acknowledgements), and each of its commits records the
+//! sequence number below which it covers every article. The first write to an archive without an
+//! index (or with an index of another analyzer version) builds it; a write after a crash catches
+//! up from the sequence number its last commit recorded. Removals, and records whose title a
+//! duplicate filled, are re-indexed at the next sync. Should the process die first, a missed
+//! removal leaves the count of documents above the archive's and the sync reconciles the two
+//! sets of sequence numbers; a missed title stays stale until `reindex`.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::{MutexGuard, PoisonError};
+
+use morgue_text::{Found, Snippet, TextIndex, TextQuery};
+
+use crate::block::{self, Block};
+use crate::engine::Seq;
+use crate::keys::{self, NAME_INDEXES};
+use crate::{Archive, BlobId, Error, Record, Result, codec, normalize};
+
+/// The directory of the text index, inside the archive directory.
+pub const TEXT_DIR: &str = "text";
+
+/// Articles indexed between two progress reports of a build.
+const PROGRESS_EVERY: u64 = 1000;
+
+/// The text index's state in an open archive.
+#[derive(Default)]
+pub(crate) struct TextState {
+    /// Opened for writing (by the first sync).
+    pub(crate) writer: Option<TextIndex>,
+    /// Opened for reading (by the first search without a writer).
+    reader: Option<TextIndex>,
+    /// Seqs removed, or whose title changed, since the last sync.
+    touched: Vec<Seq>,
+}
+
+/// How search results are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SearchOrder {
+    /// Best first (BM25), ties newest stored first.
+    #[default]
+    Relevance,
+    /// Newest first by the article's date (undated last), as `list` orders.
+    Date,
+}
+
+/// What to search for besides the words: `list`'s filters, the order and a limit.
+#[derive(Debug, Clone, Default)]
+pub struct SearchOptions {
+    /// Reporter name, matched as [`crate::Query`] matches it.
+    pub reporter: Option<String>,
+    /// Service name, matched the same way.
+    pub service: Option<String>,
+    /// First day included.
+    pub since: Option<chrono::NaiveDate>,
+    /// Last day included.
+    pub until: Option<chrono::NaiveDate>,
+    /// At most this many hits.
+    pub limit: Option<usize>,
+    /// The order.
+    pub order: SearchOrder,
+}
+
+/// One search result.
+#[derive(Debug, Clone)]
+pub struct SearchHit {
+    /// The article id.
+    pub id: BlobId,
+    /// Its record.
+    pub record: Record,
+    /// Its BM25 score.
+    pub score: f32,
+}
+
+/// What a build or catch-up of the text index did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TextSync {
+    /// Articles added to the index.
+    pub added: u64,
+    /// Articles deleted from it (removed, or re-indexed).
+    pub deleted: u64,
+    /// Whether the index was built from nothing.
+    pub built: bool,
+}
+
+fn text_error(e: morgue_text::Error) -> Error {
+    Error::Text(Box::new(e))
+}
+
+impl Archive {
+    pub(crate) fn text_state(&self) -> MutexGuard<'_, TextState> {
+        self.text.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The directory of the text index.
+    pub fn text_dir(&self) -> PathBuf {
+        self.path().join(TEXT_DIR)
+    }
+
+    /// Notes that the text index must re-index `seq` at the next sync.
+    pub(crate) fn text_touch(&self, seq: Seq) {
+        self.text_state().touched.push(seq);
+    }
+
+    /// Brings the text index up to date with the durable archive: builds it when missing (or
+    /// of another version), indexes the articles stored since its last commit, deletes the
+    /// removed ones, and commits. Call only when everything committed is durable (after
+    /// [`Archive::flush`], which calls it). `progress` gets (articles indexed, articles to
+    /// index) during a build.
+    pub fn sync_text(&self, progress: &mut dyn FnMut(u64, u64)) -> Result<TextSync> {
+        let mut state = self.text_state();
+        if state.writer.is_none() {
+            state.reader = None;
+            state.writer = Some(TextIndex::open_writable(&self.text_dir()).map_err(text_error)?);
+        }
+        let touched = std::mem::take(&mut state.touched);
+        let index = state.writer.as_ref().expect("opened above");
+        let mut sync = TextSync::default();
+        let covered = index.covered().map_err(text_error)?;
+        let start = if let Some(c) = covered {
+            c
+        } else {
+            index.clear().map_err(text_error)?;
+            sync.built = true;
+            0
+        };
+        let mut seen = HashSet::new();
+        for seq in touched {
+            if u64::from(seq) < start && seen.insert(seq) {
+                index.delete(u64::from(seq)).map_err(text_error)?;
+                sync.deleted += 1;
+                if let Some((title, body)) = self.text_of(seq)? {
+                    index
+                        .add(u64::from(seq), &title, &body)
+                        .map_err(text_error)?;
+                    sync.added += 1;
+                }
+            }
+        }
+        let total = if sync.built {
+            self.state_value().ok().flatten().map_or(0, |s| s.articles)
+        } else {
+            0
+        };
+        let (end, added) = self.index_from(index, start, &mut |done| {
+            if sync.built {
+                progress(done, total);
+            }
+        })?;
+        sync.added += added;
+        if sync.added > 0 || sync.deleted > 0 || covered != Some(end) {
+            index.commit(end).map_err(text_error)?;
+        }
+        // The safety net: a removal the index missed (the process died before the sync). A
+        // damaged state (verify reports it) says nothing: compare the sets then.
+        let articles = self.state_value().ok().flatten().map(|s| s.articles);
+        if articles != Some(index.len()) {
+            let (added, deleted) = self.reconcile(index)?;
+            sync.added += added;
+            sync.deleted += deleted;
+            index.commit(end).map_err(text_error)?;
+        }
+        Ok(sync)
+    }
+
+    /// Rebuilds the text index from the archive (`reindex`).
+    pub fn rebuild_text(&self, progress: &mut dyn FnMut(u64, u64)) -> Result<TextSync> {
+        {
+            let mut state = self.text_state();
+            if state.writer.is_none() {
+                state.reader = None;
+                state.writer =
+                    Some(TextIndex::open_writable(&self.text_dir()).map_err(text_error)?);
+            }
+            let index = state.writer.as_ref().expect("opened above");
+            index.clear().map_err(text_error)?;
+            // Covers nothing: the sync below adds everything.
+            index.commit(0).map_err(text_error)?;
+            state.touched.clear();
+        }
+        let mut sync = self.sync_text(progress)?;
+        sync.built = true;
+        Ok(sync)
+    }
+
+    /// Merges the text index's segments into one (`optimize`), after bringing it up to date.
+    pub fn optimize_text(&self) -> Result<()> {
+        self.sync_text(&mut |_, _| {})?;
+        let state = self.text_state();
+        state
+            .writer
+            .as_ref()
+            .expect("opened by the sync")
+            .merge()
+            .map_err(text_error)
+    }
+
+    /// Closes the text index (the end of [`Archive::close`]): waits for its merges.
+    pub(crate) fn close_text(&self) {
+        let mut state = self.text_state();
+        state.writer = None;
+        state.reader = None;
+    }
+
+    /// The title and body (lossy UTF-8) of the article at `seq`, if one is there. A body that
+    /// cannot be read is indexed as empty (verify reports it).
+    fn text_of(&self, seq: Seq) -> Result<Option<(String, String)>> {
+        let bytes = match self.record_bytes(seq) {
+            Ok(Some(bytes)) => bytes,
+            // No record, or its block does not decode (verify reports it).
+            Ok(None) | Err(Error::CorruptedValue { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let Ok((record, _)) = codec::decode(&bytes) else {
+            return Ok(None);
+        };
+        let body = match self.store.get_at(seq) {
+            Ok(Some(b)) => String::from_utf8_lossy(&b).into_owned(),
+            Ok(None) => return Ok(None),
+            Err(morgue_store::Error::Damaged { .. } | morgue_store::Error::Corrupted { .. }) => {
+                String::new()
+            }
+            Err(e) => return Err(e.into()),
+        };
+        Ok(Some((record.title, body)))
+    }
+
+    /// Adds every article from `start` on; returns the new covered bound and the count added.
+    fn index_from(
+        &self,
+        index: &TextIndex,
+        start: u64,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<(u64, u64)> {
+        let first = u32::try_from(start / block::SLOTS as u64).unwrap_or(u32::MAX);
+        let mut end = start;
+        let mut added = 0;
+        for kv in self
+            .tree
+            .range(block::key(first)..=block::key(u32::MAX / block::SLOTS as u32))
+        {
+            let (k, v) = kv.map_err(Error::Store)?;
+            let (Some(b), Ok(decoded)) = (block::parse_key(&k), Block::decode(&v)) else {
+                continue; // verify reports it
+            };
+            let seqs: Vec<Seq> = decoded
+                .present()
+                .map(|(slot, _)| b * block::SLOTS as u32 + slot as u32)
+                .filter(|&s| u64::from(s) >= start)
+                .collect();
+            for seq in seqs {
+                end = end.max(u64::from(seq) + 1);
+                if let Some((title, body)) = self.text_of(seq)? {
+                    index
+                        .add(u64::from(seq), &title, &body)
+                        .map_err(text_error)?;
+                    added += 1;
+                    if added % PROGRESS_EVERY == 0 {
+                        progress(added);
+                    }
+                }
+            }
+        }
+        progress(added);
+        Ok((end, added))
+    }
+
+    /// The seqs of every record, ascending.
+    fn record_seqs(&self) -> Result<Vec<Seq>> {
+        let mut out = Vec::new();
+        for kv in self.tree.scan_prefix([block::TAG]) {
+            let (k, v) = kv.map_err(Error::Store)?;
+            let (Some(b), Ok(decoded)) = (block::parse_key(&k), Block::decode(&v)) else {
+                continue;
+            };
+            out.extend(
+                decoded
+                    .present()
+                    .map(|(slot, _)| b * block::SLOTS as u32 + slot as u32),
+            );
+        }
+        Ok(out)
+    }
+
+    /// Makes the index hold each record's seq exactly once: deletes what it should not hold
+    /// (and what it holds twice, then re-adds it), adds what it lacks. Not committed.
+    fn reconcile(&self, index: &TextIndex) -> Result<(u64, u64)> {
+        let records: HashSet<u64> = self.record_seqs()?.into_iter().map(u64::from).collect();
+        let indexed = index.seqs().map_err(text_error)?;
+        let (mut added, mut deleted) = (0, 0);
+        let mut once = HashSet::new();
+        for w in indexed.chunk_by(|a, b| a == b) {
+            let seq = w[0];
+            once.insert(seq);
+            if !records.contains(&seq) || w.len() > 1 {
+                index.delete(seq).map_err(text_error)?;
+                deleted += 1;
+                if records.contains(&seq) {
+                    once.remove(&seq);
+                }
+            }
+        }
+        let mut missing: Vec<u64> = records.difference(&once).copied().collect();
+        missing.sort_unstable();
+        for seq in missing {
+            if let Some((title, body)) = self.text_of(seq as Seq)? {
+                index.add(seq, &title, &body).map_err(text_error)?;
+                added += 1;
+            }
+        }
+        Ok((added, deleted))
+    }
+
+    /// The problems of the text index, for verify: missing, behind the archive, an article
+    /// not indexed or indexed twice, a document of no article.
+    pub(crate) fn verify_text(&self) -> Result<Vec<String>> {
+        let dir = self.text_dir();
+        // An index that lags behind is not damaged: it catches up first, as at any write.
+        let open = self.text_state().writer.is_some();
+        if open || TextIndex::exists(&dir) {
+            self.flush_store()?;
+            if let Err(e) = self.sync_text(&mut |_, _| {}) {
+                return Ok(vec![format!("text index: {e}")]);
+            }
+        }
+        let own;
+        let state = self.text_state();
+        let index = match &state.writer {
+            Some(w) => w,
+            None => match TextIndex::open(&dir) {
+                Ok(i) => {
+                    own = i;
+                    &own
+                }
+                // An archive of no article may lack it (a process killed between creating the
+                // archive and its index): the next write builds it, and nothing is unfound.
+                Err(morgue_text::Error::Missing { .. }) if self.record_seqs()?.is_empty() => {
+                    return Ok(Vec::new());
+                }
+                Err(morgue_text::Error::Missing { .. }) => {
+                    return Ok(vec![format!(
+                        "text index {} is missing (morgue reindex builds it)",
+                        dir.display()
+                    )]);
+                }
+                Err(e) => return Ok(vec![format!("text index: {e}")]),
+            },
+        };
+        let mut problems = Vec::new();
+        let records = self.record_seqs()?;
+        let indexed = match index.seqs() {
+            Ok(s) => s,
+            Err(e) => return Ok(vec![format!("text index: {e}")]),
+        };
+        let covered = index.covered().ok().flatten();
+        if covered.is_none() {
+            problems.push("text index of another version (morgue reindex rebuilds it)".into());
+        }
+        let records_set: HashSet<u64> = records.iter().map(|&s| u64::from(s)).collect();
+        let mut counts: std::collections::HashMap<u64, u32> = std::collections::HashMap::new();
+        for s in &indexed {
+            *counts.entry(*s).or_default() += 1;
+        }
+        for &seq in &records {
+            let what = match counts.get(&u64::from(seq)) {
+                None => "not in the text index",
+                Some(1) => continue,
+                Some(_) => "in the text index more than once",
+            };
+            let id = self.store.id_at(seq).ok().flatten();
+            problems.push(match id {
+                Some(id) => format!("article {id} {what}"),
+                None => format!("article at seq {seq} {what}"),
+            });
+        }
+        for (seq, _) in counts.iter().filter(|(s, _)| !records_set.contains(s)) {
+            problems.push(format!("text index holds seq {seq}, which is no article"));
+        }
+        problems.sort();
+        Ok(problems)
+    }
+
+    /// Searches the text index. Fails with [`Error::NoTextIndex`] when the archive has none
+    /// yet (`morgue reindex` builds it), with [`Error::Text`] on a malformed query string.
+    pub fn search_str(&self, query: &str, options: &SearchOptions) -> Result<Vec<SearchHit>> {
+        let q = TextQuery::parse(query).map_err(|e| text_error(e.into()))?;
+        self.search(&q, options)
+    }
+
+    /// Searches the text index for `query`, with `list`'s filters. Hits whose article is gone
+    /// are skipped.
+    pub fn search(&self, query: &TextQuery, options: &SearchOptions) -> Result<Vec<SearchHit>> {
+        let found = {
+            let mut state = self.text_state();
+            if state.writer.is_none() && state.reader.is_none() {
+                match TextIndex::open(&self.text_dir()) {
+                    Ok(i) => state.reader = Some(i),
+                    Err(morgue_text::Error::Missing { .. }) => {
+                        return Err(Error::NoTextIndex {
+                            dir: self.path().to_path_buf(),
+                        });
+                    }
+                    Err(e) => return Err(text_error(e)),
+                }
+            }
+            let index = state
+                .writer
+                .as_ref()
+                .or(state.reader.as_ref())
+                .expect("opened above");
+            index.search(query, None).map_err(text_error)?
+        };
+        let names: Vec<(usize, String)> = [
+            (keys::REPORTER, &options.reporter),
+            (keys::SERVICE, &options.service),
+        ]
+        .into_iter()
+        .filter_map(|(i, n)| n.as_deref().map(|n| (i, normalize(n))))
+        .collect();
+        let lo = options.since.map_or(0, keys::day_key);
+        let dated = options.since.is_some() || options.until.is_some();
+        let lo = if dated { lo.max(1) } else { 0 };
+        let hi = match options.until.and_then(|d| d.succ_opt()) {
+            Some(next) => keys::day_key(next),
+            None => u64::MAX,
+        };
+        let limit = options.limit.unwrap_or(usize::MAX);
+        let mut hits: Vec<(u64, Seq, SearchHit)> = Vec::new();
+        for Found { seq, score } in found {
+            if options.order == SearchOrder::Relevance && hits.len() >= limit {
+                break;
+            }
+            let seq = seq as Seq;
+            let Some(bytes) = self.record_bytes(seq)? else {
+                continue;
+            };
+            let Some(id) = self.store.id_at(seq)? else {
+                continue;
+            };
+            let record = crate::decode_record(&id, &bytes)?.0;
+            let date = keys::date_key(record.date);
+            if date < lo || date >= hi {
+                continue;
+            }
+            let matches = names.iter().all(|(i, norm)| {
+                (NAME_INDEXES[*i].values)(&record)
+                    .iter()
+                    .any(|n| normalize(n) == *norm)
+            });
+            if matches {
+                hits.push((date, seq, SearchHit { id, record, score }));
+            }
+        }
+        if options.order == SearchOrder::Date {
+            hits.sort_by_key(|h| std::cmp::Reverse((h.0, h.1)));
+            hits.truncate(limit);
+        }
+        Ok(hits.into_iter().map(|(_, _, h)| h).collect())
+    }
+
+    /// A snippet of the article's body around what `query` looks for (see
+    /// [`morgue_text::snippet`]).
+    pub fn snippet(&self, query: &TextQuery, id: &BlobId, max_chars: usize) -> Result<Snippet> {
+        let body = self.body(id)?.unwrap_or_default();
+        Ok(morgue_text::snippet(
+            query,
+            &String::from_utf8_lossy(&body),
+            max_chars,
+        ))
+    }
+}

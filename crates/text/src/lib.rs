@@ -1,0 +1,494 @@
+//! morgue-text: the full-text index of a morgue archive.
+//!
+//! A [tantivy](https://docs.rs/tantivy) index (version pinned: `=0.27.0`) in a directory of
+//! its own (morgue-meta puts it in the archive's `text/`), with morgue's own analyzer
+//! ([`analyze`]: Unicode words, lowercased, diacritics folded; CJK, Thai, Lao, Khmer and
+//! Burmese as character bigrams; no stemming) and query syntax ([`TextQuery`]). Each document
+//! is one article: its title and body, indexed with positions (for phrases), and its sequence
+//! number `seq` (indexed and a fast field), by which hits map back to articles and deletes are
+//! made. No text is stored: snippets are cut from the body the caller reads from the archive
+//! ([`snippet`]). The index is derived data: each commit records in its payload the sequence
+//! number up to which it covers the archive ([`TextIndex::covered`]), so that its owner can
+//! catch up after a crash; [`TextIndex::clear`] and re-adding everything rebuilds it.
+//!
+//! ```
+//! use morgue_text::{TextIndex, TextQuery};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let dir = tempfile::tempdir()?;
+//! let index = TextIndex::open_writable(dir.path())?;
+//! index.add(0, "Dam on the Mekong", "Vávra visited the 水电站 in Laos.")?;
+//! index.add(1, "Rates", "Interest rates rose.")?;
+//! index.commit(2)?;
+//! assert_eq!(index.covered()?, Some(2));
+//!
+//! let query = TextQuery::parse("vavra 水电")?;
+//! let hits = index.search(&query, None)?;
+//! assert_eq!(hits.iter().map(|h| h.seq).collect::<Vec<_>>(), [0]);
+//! let snippet = morgue_text::snippet(&query, "Vávra visited the 水电站 in Laos.", 80);
+//! assert_eq!(snippet.marked("[", "]"), "[Vávra] visited the [水电]站 in Laos.");
+//! # Ok(())
+//! # }
+//! ```
+#![deny(missing_docs)]
+
+pub mod analyze;
+mod query;
+mod snippet;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
+
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::columnar::Column;
+use tantivy::query::{BooleanQuery, Occur, PhrasePrefixQuery, PhraseQuery, Query, TermQuery};
+use tantivy::schema::{
+    Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions,
+};
+use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
+use tantivy::{DocId, Index, IndexReader, IndexWriter, ReloadPolicy, Score, SegmentReader, Term};
+
+pub use query::{Atom, QueryError, Scope, TextQuery};
+pub use snippet::{Snippet, snippet};
+
+/// The name of the analyzer in the index's schema.
+const TOKENIZER: &str = "morgue";
+
+/// The version of the analyzer and schema: an index written by another one is rebuilt. Part of
+/// the commit payload.
+pub const VERSION: u32 = 1;
+
+/// How many distinct words a prefix (`word*`) expands to, at most, per field and segment.
+pub const MAX_EXPANSIONS: u32 = 1000;
+
+/// Memory the index writer may use before it writes a segment.
+const WRITER_BYTES: usize = 64 << 20;
+
+/// Result with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Errors of the text index.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// There is no index in the directory.
+    #[error("no text index in {dir}")]
+    Missing {
+        /// The directory.
+        dir: PathBuf,
+    },
+    /// From tantivy: I/O, a damaged index, a lock.
+    #[error("text index {dir}: {source}")]
+    Tantivy {
+        /// The directory.
+        dir: PathBuf,
+        /// tantivy's error.
+        source: tantivy::TantivyError,
+    },
+    /// A query that does not parse.
+    #[error(transparent)]
+    Query(#[from] QueryError),
+    /// A write through an index opened for reading.
+    #[error("text index {dir} is open for reading only")]
+    ReadOnly {
+        /// The directory.
+        dir: PathBuf,
+    },
+}
+
+/// One hit: the article's sequence number and its BM25 score.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Found {
+    /// The article's sequence number.
+    pub seq: u64,
+    /// Its score (BM25, summed over the query's terms and fields).
+    pub score: f32,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Fields {
+    title: Field,
+    body: Field,
+    seq: Field,
+}
+
+/// The text index of one directory. `Send + Sync`.
+pub struct TextIndex {
+    dir: PathBuf,
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+    writer: Option<Mutex<IndexWriter>>,
+}
+
+impl std::fmt::Debug for TextIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TextIndex")
+            .field("dir", &self.dir)
+            .field("writable", &self.writer.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let text = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(TOKENIZER)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let title = b.add_text_field("title", text.clone());
+    let body = b.add_text_field("body", text);
+    let seq = b.add_u64_field("seq", NumericOptions::default().set_indexed().set_fast());
+    (b.build(), Fields { title, body, seq })
+}
+
+/// tantivy's view of [`analyze::analyze`].
+#[derive(Debug, Clone, Copy, Default)]
+struct MorgueTokenizer;
+
+struct Tokens {
+    tokens: Vec<Token>,
+    next: usize,
+}
+
+impl Tokenizer for MorgueTokenizer {
+    type TokenStream<'a> = Tokens;
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> Tokens {
+        let mut tokens = Vec::new();
+        analyze::analyze_into(text, &mut |t| {
+            tokens.push(Token {
+                offset_from: t.from,
+                offset_to: t.to,
+                position: t.position,
+                text: t.text,
+                position_length: 1,
+            });
+        });
+        Tokens { tokens, next: 0 }
+    }
+}
+
+impl TokenStream for Tokens {
+    fn advance(&mut self) -> bool {
+        self.next += 1;
+        self.next <= self.tokens.len()
+    }
+    fn token(&self) -> &Token {
+        &self.tokens[self.next - 1]
+    }
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.tokens[self.next - 1]
+    }
+}
+
+/// The commit payload: `morgue-text VERSION covered SEQ`.
+fn payload(covered: u64) -> String {
+    format!("morgue-text {VERSION} covered {covered}")
+}
+
+fn parse_payload(p: &str) -> Option<u64> {
+    let rest = p.strip_prefix(&format!("morgue-text {VERSION} covered "))?;
+    rest.parse().ok()
+}
+
+impl TextIndex {
+    /// Whether `dir` holds an index (its `meta.json`).
+    pub fn exists(dir: &Path) -> bool {
+        dir.join("meta.json").is_file()
+    }
+
+    /// Opens the index in `dir` for reading; [`Error::Missing`] when there is none.
+    pub fn open(dir: &Path) -> Result<TextIndex> {
+        if !Self::exists(dir) {
+            return Err(Error::Missing {
+                dir: dir.to_path_buf(),
+            });
+        }
+        Self::open_in(dir, false)
+    }
+
+    /// Opens the index in `dir` for writing, creating the directory and an empty index when
+    /// missing. An index of another schema is replaced by an empty one (its owner rebuilds).
+    pub fn open_writable(dir: &Path) -> Result<TextIndex> {
+        Self::open_in(dir, true)
+    }
+
+    fn open_in(dir: &Path, write: bool) -> Result<TextIndex> {
+        let err = |source| Error::Tantivy {
+            dir: dir.to_path_buf(),
+            source,
+        };
+        let (schema, fields) = schema();
+        let index = if Self::exists(dir) {
+            let index = Index::open_in_dir(dir).map_err(err)?;
+            if index.schema() == schema || !write {
+                index
+            } else {
+                std::fs::remove_dir_all(dir).map_err(|e| err(e.into()))?;
+                return Self::open_in(dir, write);
+            }
+        } else {
+            std::fs::create_dir_all(dir).map_err(|e| err(e.into()))?;
+            Index::create_in_dir(dir, schema).map_err(err)?
+        };
+        index.tokenizers().register(TOKENIZER, MorgueTokenizer);
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(err)?;
+        let writer = if write {
+            Some(Mutex::new(index.writer(WRITER_BYTES).map_err(err)?))
+        } else {
+            None
+        };
+        Ok(TextIndex {
+            dir: dir.to_path_buf(),
+            index,
+            reader,
+            fields,
+            writer,
+        })
+    }
+
+    fn err(&self, source: tantivy::TantivyError) -> Error {
+        Error::Tantivy {
+            dir: self.dir.clone(),
+            source,
+        }
+    }
+
+    fn writer(&self) -> Result<std::sync::MutexGuard<'_, IndexWriter>> {
+        match &self.writer {
+            Some(w) => Ok(w.lock().unwrap_or_else(PoisonError::into_inner)),
+            None => Err(Error::ReadOnly {
+                dir: self.dir.clone(),
+            }),
+        }
+    }
+
+    /// The directory of the index.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The sequence number up to which (exclusive) the last commit covers the archive, from
+    /// its payload; `None` for an index never committed by this version of morgue-text (to be
+    /// rebuilt).
+    pub fn covered(&self) -> Result<Option<u64>> {
+        let metas = self.index.load_metas().map_err(|e| self.err(e))?;
+        Ok(metas.payload.as_deref().and_then(parse_payload))
+    }
+
+    /// Adds an article (not searchable before [`TextIndex::commit`]).
+    pub fn add(&self, seq: u64, title: &str, body: &str) -> Result<()> {
+        let mut doc = tantivy::TantivyDocument::default();
+        doc.add_u64(self.fields.seq, seq);
+        doc.add_text(self.fields.title, title);
+        doc.add_text(self.fields.body, body);
+        self.writer()?.add_document(doc).map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Deletes the article `seq` (at the next commit; documents added before this call only).
+    pub fn delete(&self, seq: u64) -> Result<()> {
+        self.writer()?
+            .delete_term(Term::from_field_u64(self.fields.seq, seq));
+        Ok(())
+    }
+
+    /// Deletes every document (at the next commit): the start of a rebuild.
+    pub fn clear(&self) -> Result<()> {
+        self.writer()?
+            .delete_all_documents()
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Commits what was added and deleted, recording that the index now covers every article
+    /// below `covered`, and makes it searchable.
+    pub fn commit(&self, covered: u64) -> Result<()> {
+        {
+            let mut w = self.writer()?;
+            let mut prepared = w.prepare_commit().map_err(|e| self.err(e))?;
+            prepared.set_payload(&payload(covered));
+            prepared.commit().map_err(|e| self.err(e))?;
+        }
+        self.reader.reload().map_err(|e| self.err(e))
+    }
+
+    /// Merges every segment into one (dropping deleted documents), and waits for it.
+    pub fn merge(&self) -> Result<()> {
+        let ids = self
+            .index
+            .searchable_segment_ids()
+            .map_err(|e| self.err(e))?;
+        let mut w = self.writer()?;
+        if ids.len() > 1 || self.reader.searcher().num_docs() != self.doc_slots() {
+            w.merge(&ids).wait().map_err(|e| self.err(e))?;
+        }
+        drop(w);
+        self.reader.reload().map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Documents in all segments, deleted ones included.
+    fn doc_slots(&self) -> u64 {
+        self.reader
+            .searcher()
+            .segment_readers()
+            .iter()
+            .map(|s| u64::from(s.max_doc()))
+            .sum()
+    }
+
+    /// Number of segments (for tests and stats).
+    pub fn segments(&self) -> usize {
+        self.reader.searcher().segment_readers().len()
+    }
+
+    /// Number of documents (live) in the index.
+    pub fn len(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// Whether the index holds no document.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The tantivy query of a parsed [`TextQuery`].
+    pub fn tantivy_query(&self, query: &TextQuery) -> Box<dyn Query> {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for group in &query.groups {
+            let mut alternatives: Vec<Box<dyn Query>> =
+                group.iter().map(|a| self.atom_query(a)).collect();
+            let q = if alternatives.len() == 1 {
+                alternatives.remove(0)
+            } else {
+                Box::new(BooleanQuery::union(alternatives))
+            };
+            clauses.push((Occur::Must, q));
+        }
+        for a in &query.excluded {
+            clauses.push((Occur::MustNot, self.atom_query(a)));
+        }
+        Box::new(BooleanQuery::new(clauses))
+    }
+
+    fn atom_query(&self, a: &Atom) -> Box<dyn Query> {
+        let fields: &[Field] = match a.scope {
+            Scope::Any => &[self.fields.title, self.fields.body],
+            Scope::Title => &[self.fields.title],
+            Scope::Body => &[self.fields.body],
+        };
+        let mut per: Vec<Box<dyn Query>> = fields
+            .iter()
+            .map(|&f| {
+                let terms: Vec<Term> = a
+                    .terms
+                    .iter()
+                    .map(|t| Term::from_field_text(f, t))
+                    .collect();
+                let q: Box<dyn Query> = if a.prefix {
+                    let mut q = PhrasePrefixQuery::new(terms);
+                    q.set_max_expansions(MAX_EXPANSIONS);
+                    Box::new(q)
+                } else if terms.len() == 1 {
+                    Box::new(TermQuery::new(
+                        terms.into_iter().next().expect("one term"),
+                        IndexRecordOption::WithFreqs,
+                    ))
+                } else {
+                    Box::new(PhraseQuery::new(terms))
+                };
+                q
+            })
+            .collect();
+        if per.len() == 1 {
+            per.remove(0)
+        } else {
+            Box::new(BooleanQuery::union(per))
+        }
+    }
+
+    /// Every article matching `query`, best first (BM25; ties: the higher seq first).
+    pub fn search(&self, query: &TextQuery, limit: Option<usize>) -> Result<Vec<Found>> {
+        let q = self.tantivy_query(query);
+        let searcher = self.reader.searcher();
+        let mut found = searcher
+            .search(&*q, &AllHits { scores: true })
+            .map_err(|e| self.err(e))?;
+        found.sort_by(|a, b| b.score.total_cmp(&a.score).then(b.seq.cmp(&a.seq)));
+        if let Some(limit) = limit {
+            found.truncate(limit);
+        }
+        Ok(found)
+    }
+
+    /// The seq of every document in the index, sorted (a seq indexed twice appears twice): for
+    /// verify.
+    pub fn seqs(&self) -> Result<Vec<u64>> {
+        let searcher = self.reader.searcher();
+        let mut found = searcher
+            .search(&tantivy::query::AllQuery, &AllHits { scores: false })
+            .map_err(|e| self.err(e))?;
+        let mut seqs: Vec<u64> = found.drain(..).map(|f| f.seq).collect();
+        seqs.sort_unstable();
+        Ok(seqs)
+    }
+}
+
+/// Collects every hit's seq (and score).
+struct AllHits {
+    scores: bool,
+}
+
+struct SegmentHits {
+    seqs: Column<u64>,
+    found: Vec<Found>,
+}
+
+impl Collector for AllHits {
+    type Fruit = Vec<Found>;
+    type Child = SegmentHits;
+
+    fn for_segment(&self, _: u32, segment: &SegmentReader) -> tantivy::Result<SegmentHits> {
+        Ok(SegmentHits {
+            seqs: segment.fast_fields().u64("seq")?,
+            found: Vec::new(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        self.scores
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Vec<Found>>) -> tantivy::Result<Vec<Found>> {
+        Ok(fruits.into_iter().flatten().collect())
+    }
+}
+
+impl SegmentCollector for SegmentHits {
+    type Fruit = Vec<Found>;
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        if let Some(seq) = self.seqs.first(doc) {
+            self.found.push(Found { seq, score });
+        }
+    }
+
+    fn harvest(self) -> Vec<Found> {
+        self.found
+    }
+}
+
+#[allow(dead_code)]
+fn _assert_send_sync() {
+    fn is<T: Send + Sync>() {}
+    is::<TextIndex>();
+}
+
+#[cfg(test)]
+mod tests;

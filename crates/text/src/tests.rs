@@ -1,0 +1,396 @@
+//! Fixtures written for morgue (no corpus text).
+
+use proptest::prelude::*;
+
+use super::*;
+use crate::analyze::analyze;
+
+fn terms(text: &str) -> Vec<String> {
+    analyze(text).into_iter().map(|t| t.text).collect()
+}
+
+/// An index of `(title, body)` fixtures, seq = position in the list.
+fn index(docs: &[(&str, &str)]) -> (tempfile::TempDir, TextIndex) {
+    let dir = tempfile::tempdir().unwrap();
+    let index = TextIndex::open_writable(&dir.path().join("text")).unwrap();
+    for (seq, (title, body)) in docs.iter().enumerate() {
+        index.add(seq as u64, title, body).unwrap();
+    }
+    index.commit(docs.len() as u64).unwrap();
+    (dir, index)
+}
+
+fn seqs(index: &TextIndex, query: &str) -> Vec<u64> {
+    let q = TextQuery::parse(query).unwrap_or_else(|e| panic!("{query}: {e}"));
+    let mut s: Vec<u64> = index
+        .search(&q, None)
+        .unwrap()
+        .iter()
+        .map(|f| f.seq)
+        .collect();
+    s.sort_unstable();
+    s
+}
+
+const DOCS: &[(&str, &str)] = &[
+    // 0: English, accents
+    (
+        "Strike at the port",
+        "Dockworkers led by Jiří Vávra walked out over interest rates and pay.",
+    ),
+    // 1: English
+    (
+        "Mortgage rates",
+        "Interest rates on a mortgage rose; the cartel met in Vienna.",
+    ),
+    // 2: Chinese
+    (
+        "水电站建设",
+        "当局宣布在澜沧江上修建新的水电站，村民被迫搬迁。",
+    ),
+    // 3: Korean with particles
+    (
+        "북한 소식",
+        "대통령이 평양에서 연설했다. 주민들은 식량을 요구했다.",
+    ),
+    // 4: Japanese
+    (
+        "ニュース",
+        "東京でデモが行われた。参加者はカタカナとひらがなを使った。",
+    ),
+    // 5: Tibetan
+    ("བོད་ཀྱི་གནས་ཚུལ།", "ཏཱ་ལའི་བླ་མ་མཆོག་གིས་གསུང་བཤད་གནང་།"),
+    // 6: Uyghur (Arabic script)
+    (
+        "ئۇيغۇر خەۋەرلىرى",
+        "ئۈرۈمچىدە نامايىش بولدى ۋە ساقچىلار كەلدى",
+    ),
+    // 7: Vietnamese
+    (
+        "Tin tức",
+        "Ông Nguyễn Văn Đức bị bắt tại Hà Nội vì viết blog.",
+    ),
+    // 8: OPEC, no accents
+    (
+        "OPEC meets",
+        "The oil cartel OPEC agreed on a quota; Vavra was not there.",
+    ),
+];
+
+#[test]
+fn words_are_folded_and_lowercased() {
+    assert_eq!(terms("Vávra VÁVRA vavra"), ["vavra", "vavra", "vavra"]);
+    assert_eq!(terms("Nguyễn Văn Đức"), ["nguyen", "van", "duc"]);
+    assert_eq!(terms("Straße Łódź Øresund"), ["strasse", "lodz", "oresund"]);
+    // Decomposed input folds like composed input.
+    assert_eq!(terms("Va\u{301}vra"), ["vavra"]);
+    // No stemming.
+    assert_eq!(terms("rates rated"), ["rates", "rated"]);
+}
+
+#[test]
+fn cjk_runs_become_bigrams_and_a_lone_char_a_unigram() {
+    assert_eq!(terms("水电站"), ["水电", "电站"]);
+    assert_eq!(terms("水"), ["水"]);
+    assert_eq!(terms("在 水 里"), ["在", "水", "里"]);
+    // Mixed scripts: the run ends at the Latin word.
+    assert_eq!(terms("OPEC石油会议"), ["opec", "石油", "油会", "会议"]);
+    // Korean words keep their particles in the text; bigrams find the stem.
+    assert_eq!(terms("대통령이"), ["대통", "통령", "령이"]);
+    let positions: Vec<usize> = analyze("水电站 大坝").iter().map(|t| t.position).collect();
+    assert_eq!(positions, [0, 1, 2]);
+}
+
+#[test]
+fn tibetan_splits_on_the_tsheg_and_uyghur_on_spaces() {
+    assert_eq!(terms("བླ་མ་མཆོག"), ["བླ", "མ", "མཆོག"]);
+    assert_eq!(terms("ئۈرۈمچىدە نامايىش"), ["ئۈرۈمچىدە", "نامايىش"]);
+}
+
+#[test]
+fn thai_is_cut_into_bigrams() {
+    // "ข่าว" (news): consonants with their vowel and tone marks.
+    let t = terms("ข่าวไทย");
+    assert!(t.len() >= 2, "{t:?}");
+    assert!(
+        t.iter()
+            .all(|x| x.chars().count() <= 2 || x.contains('\u{0E48}')),
+        "{t:?}"
+    );
+}
+
+#[test]
+fn offsets_point_at_the_words() {
+    let text = "Jiří Vávra, 水电站";
+    let v: Vec<&str> = analyze(text).iter().map(|t| &text[t.from..t.to]).collect();
+    assert_eq!(v, ["Jiří", "Vávra", "水电", "电站"]);
+}
+
+#[test]
+fn words_are_anded() {
+    let (_d, i) = index(DOCS);
+    assert_eq!(seqs(&i, "interest rates"), [0, 1]);
+    assert_eq!(seqs(&i, "interest mortgage"), [1]);
+    assert_eq!(seqs(&i, "interest nowhere"), Vec::<u64>::new());
+}
+
+#[test]
+fn accented_names_match_either_way() {
+    let (_d, i) = index(DOCS);
+    assert_eq!(seqs(&i, "Vavra"), [0, 8]);
+    assert_eq!(seqs(&i, "vávra"), [0, 8]);
+    assert_eq!(seqs(&i, "VÁVRA jiri"), [0]);
+}
+
+#[test]
+fn vietnamese_with_and_without_diacritics() {
+    let (_d, i) = index(DOCS);
+    assert_eq!(seqs(&i, "Nguyễn Đức"), [7]);
+    assert_eq!(seqs(&i, "nguyen duc"), [7]);
+    assert_eq!(seqs(&i, "\"Hà Nội\""), [7]);
+}
+
+#[test]
+fn phrases_need_the_words_in_order() {
+    let (_d, i) = index(DOCS);
+    assert_eq!(seqs(&i, "\"interest rates\""), [0, 1]);
+    assert_eq!(seqs(&i, "\"rates interest\""), Vec::<u64>::new());
+    assert_eq!(seqs(&i, "\"oil cartel\""), [8]);
+}
+
+#[test]
+fn or_and_exclusion() {
+    let (_d, i) = index(DOCS);
+    assert_eq!(seqs(&i, "opec OR mortgage"), [1, 8]);
+    assert_eq!(seqs(&i, "cartel -opec"), [1]);
+    assert_eq!(seqs(&i, "\"interest rates\" -mortgage"), [0]);
+    assert_eq!(seqs(&i, "cartel -\"oil cartel\""), [1]);
+    assert_eq!(seqs(&i, "rates OR quota cartel"), [1, 8]);
+}
+
+#[test]
+fn prefixes() {
+    let (_d, i) = index(DOCS);
+    assert_eq!(seqs(&i, "mortg*"), [1]);
+    assert_eq!(seqs(&i, "dock*"), [0]);
+    assert_eq!(seqs(&i, "\"interest ra\"*"), [0, 1]);
+}
+
+#[test]
+fn fields() {
+    let (_d, i) = index(DOCS);
+    assert_eq!(seqs(&i, "title:strike"), [0]);
+    assert_eq!(seqs(&i, "body:strike"), Vec::<u64>::new());
+    assert_eq!(seqs(&i, "title:mortgage"), [1]);
+    assert_eq!(seqs(&i, "body:mortgage"), [1]);
+    assert_eq!(seqs(&i, "title:\"mortgage rates\""), [1]);
+    assert_eq!(seqs(&i, "cartel -title:opec"), [1]);
+}
+
+#[test]
+fn chinese_japanese_korean() {
+    let (_d, i) = index(DOCS);
+    assert_eq!(seqs(&i, "水电站"), [2]);
+    assert_eq!(seqs(&i, "水电"), [2]);
+    assert_eq!(seqs(&i, "村民搬迁"), Vec::<u64>::new(), "not contiguous");
+    assert_eq!(seqs(&i, "村民 搬迁"), [2]);
+    // Korean: the word without its particle.
+    assert_eq!(seqs(&i, "대통령"), [3]);
+    assert_eq!(seqs(&i, "평양"), [3]);
+    assert_eq!(seqs(&i, "식량"), [3]);
+    assert_eq!(seqs(&i, "東京"), [4]);
+    assert_eq!(seqs(&i, "カタカナ"), [4]);
+    assert_eq!(seqs(&i, "ひらがな"), [4]);
+}
+
+#[test]
+fn tibetan_and_uyghur() {
+    let (_d, i) = index(DOCS);
+    assert_eq!(seqs(&i, "བླ་མ"), [5]);
+    assert_eq!(seqs(&i, "མཆོག"), [5]);
+    assert_eq!(seqs(&i, "نامايىش"), [6]);
+    assert_eq!(seqs(&i, "ئۈرۈمچىدە"), [6]);
+}
+
+#[test]
+fn deletes_by_seq_and_covered_survives_reopening() {
+    let (d, i) = index(DOCS);
+    i.delete(8).unwrap();
+    i.commit(9).unwrap();
+    assert_eq!(seqs(&i, "vavra"), [0]);
+    assert_eq!(i.len(), 8);
+    drop(i);
+    let i = TextIndex::open(&d.path().join("text")).unwrap();
+    assert_eq!(i.covered().unwrap(), Some(9));
+    assert_eq!(i.seqs().unwrap(), [0, 1, 2, 3, 4, 5, 6, 7]);
+    assert!(matches!(i.add(9, "a", "b"), Err(Error::ReadOnly { .. })));
+}
+
+#[test]
+fn a_missing_index_is_a_typed_error() {
+    let d = tempfile::tempdir().unwrap();
+    assert!(matches!(
+        TextIndex::open(&d.path().join("text")),
+        Err(Error::Missing { .. })
+    ));
+    let i = TextIndex::open_writable(&d.path().join("text")).unwrap();
+    assert_eq!(i.covered().unwrap(), None);
+}
+
+#[test]
+fn merge_leaves_one_segment() {
+    let (_d, i) = index(&DOCS[..3]);
+    i.add(3, "more", "more words").unwrap();
+    i.commit(4).unwrap();
+    i.delete(0).unwrap();
+    i.commit(4).unwrap();
+    assert!(i.segments() >= 2);
+    i.merge().unwrap();
+    assert_eq!(i.segments(), 1);
+    assert_eq!(i.seqs().unwrap(), [1, 2, 3]);
+    assert_eq!(i.covered().unwrap(), Some(4));
+}
+
+#[test]
+fn clear_empties() {
+    let (_d, i) = index(DOCS);
+    i.clear().unwrap();
+    i.add(0, "x", "only").unwrap();
+    i.commit(1).unwrap();
+    assert_eq!(i.seqs().unwrap(), [0]);
+}
+
+#[test]
+fn bm25_ranks_the_denser_match_first() {
+    let (_d, i) = index(&[
+        (
+            "one",
+            "coffee and much else besides, tea, sugar, cocoa and rubber",
+        ),
+        ("coffee", "coffee coffee prices"),
+    ]);
+    let hits = i
+        .search(&TextQuery::parse("coffee").unwrap(), None)
+        .unwrap();
+    assert_eq!(hits.iter().map(|h| h.seq).collect::<Vec<_>>(), [1, 0]);
+    assert!(hits[0].score > hits[1].score);
+    let one = i
+        .search(&TextQuery::parse("coffee").unwrap(), Some(1))
+        .unwrap();
+    assert_eq!(one.len(), 1);
+}
+
+#[test]
+fn parse_errors_say_what_is_wrong() {
+    let e = |q: &str| TextQuery::parse(q).unwrap_err();
+    assert_eq!(e(""), QueryError::Empty);
+    assert_eq!(e("   "), QueryError::Empty);
+    assert_eq!(e("\"open"), QueryError::UnclosedQuote { at: 1 });
+    assert_eq!(e("a \"b c"), QueryError::UnclosedQuote { at: 3 });
+    assert_eq!(e("OR a"), QueryError::DanglingOr { at: 1 });
+    assert_eq!(e("a OR"), QueryError::DanglingOr { at: 3 });
+    assert_eq!(e("a OR OR b"), QueryError::DanglingOr { at: 6 });
+    assert_eq!(e("-a OR b"), QueryError::ExcludedAlternative { at: 4 });
+    assert_eq!(e("a OR -b"), QueryError::ExcludedAlternative { at: 6 });
+    assert_eq!(e("-a"), QueryError::OnlyExclusions);
+    assert!(matches!(e("a -"), QueryError::Dangling { at: 3, .. }));
+    assert!(matches!(e("title: a"), QueryError::Dangling { at: 1, .. }));
+    assert!(matches!(e("*"), QueryError::Dangling { at: 1, .. }));
+    assert!(matches!(e("a !!"), QueryError::NoTerms { at: 3, .. }));
+    assert_eq!(
+        e("\"open").to_string(),
+        "the quote at character 1 is not closed"
+    );
+}
+
+#[test]
+fn parse_shapes() {
+    let q = TextQuery::parse("a OR b -c title:\"d e\" f*").unwrap();
+    assert_eq!(q.groups.len(), 3);
+    assert_eq!(q.groups[0].len(), 2);
+    assert_eq!(q.excluded.len(), 1);
+    assert_eq!(q.groups[1][0].scope, Scope::Title);
+    assert_eq!(q.groups[1][0].terms, ["d", "e"]);
+    assert!(q.groups[2][0].prefix);
+    // Lowercase "or" is a word; other colons are text.
+    let q = TextQuery::parse("a or b").unwrap();
+    assert_eq!(q.groups.len(), 3);
+    let q = TextQuery::parse("10:30").unwrap();
+    assert_eq!(q.groups[0][0].terms, ["10", "30"]);
+}
+
+#[test]
+fn snippets_mark_the_words() {
+    let q = TextQuery::parse("\"interest rates\" vavra -pay").unwrap();
+    let s = snippet(&q, DOCS[0].1, 200);
+    assert_eq!(
+        s.marked("[", "]"),
+        "Dockworkers led by Jiří [Vávra] walked out over [interest] [rates] and pay."
+    );
+    // Cut around the match, whitespace collapsed.
+    let body = format!(
+        "{} the needle\n\n  is here {}",
+        "word ".repeat(100),
+        "tail ".repeat(100)
+    );
+    let s = snippet(&TextQuery::parse("needle").unwrap(), &body, 40);
+    assert!(
+        s.text.starts_with('…') && s.text.ends_with('…'),
+        "{}",
+        s.text
+    );
+    assert!(
+        s.marked("[", "]").contains("the [needle] is here"),
+        "{}",
+        s.text
+    );
+    assert!(s.text.chars().count() <= 42);
+    // CJK: the bigrams merge into one mark.
+    let s = snippet(&TextQuery::parse("水电站").unwrap(), DOCS[2].1, 100);
+    assert!(
+        s.marked("[", "]").contains("新的[水电站]，"),
+        "{}",
+        s.marked("[", "]")
+    );
+    // Prefixes are marked; no match: the start of the body.
+    let s = snippet(&TextQuery::parse("dock*").unwrap(), DOCS[0].1, 100);
+    assert!(s.marked("<", ">").starts_with("<Dockworkers>"));
+    let s = snippet(&TextQuery::parse("strike").unwrap(), DOCS[0].1, 11);
+    assert_eq!(s.marked("[", "]"), "Dockworkers…");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn parsing_never_panics(q in "\\PC{0,40}") {
+        let _ = TextQuery::parse(&q);
+    }
+
+    #[test]
+    fn parsing_syntax_soup_never_panics(q in "[a-z水 \"*:()OR-]{0,30}|(title|body|-|OR| |\"|\\*|:|x)*") {
+        if let Ok(parsed) = TextQuery::parse(&q) {
+            prop_assert!(!parsed.groups.is_empty());
+            prop_assert!(parsed.groups.iter().flatten().all(|a| !a.terms.is_empty()));
+        }
+    }
+
+    #[test]
+    fn analysis_offsets_are_char_boundaries(text in "\\PC{0,60}") {
+        for t in analyze(&text) {
+            prop_assert!(text.is_char_boundary(t.from) && text.is_char_boundary(t.to));
+            prop_assert!(t.from < t.to);
+        }
+    }
+
+    #[test]
+    fn a_word_of_a_text_finds_it(words in proptest::collection::vec("[a-zA-Zéü水电站대통령]{1,8}", 1..6), pick in 0usize..6) {
+        let body = words.join(" ");
+        let word = &words[pick % words.len()];
+        let q = TextQuery::parse(&format!("\"{word}\"")).unwrap();
+        let (_d, i) = index(&[("", &body)]);
+        prop_assert_eq!(i.search(&q, None).unwrap().len(), 1);
+        let s = snippet(&q, &body, 1000);
+        prop_assert!(!s.marks.is_empty());
+    }
+}
