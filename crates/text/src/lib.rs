@@ -33,6 +33,7 @@
 #![deny(missing_docs)]
 
 pub mod analyze;
+mod exclude;
 mod query;
 mod snippet;
 
@@ -372,7 +373,10 @@ impl TextIndex {
             clauses.push((Occur::Must, q));
         }
         for a in &query.excluded {
-            clauses.push((Occur::MustNot, self.atom_query(a)));
+            clauses.push((
+                Occur::MustNot,
+                Box::new(exclude::Guarded(self.atom_query(a))),
+            ));
         }
         Box::new(BooleanQuery::new(clauses))
     }
