@@ -69,7 +69,7 @@ pub enum Command {
     Optimize(OptimizeArgs),
     /// Remove articles: record, index entries and body
     Rm(RmArgs),
-    /// Export every article with its body as JSON Lines, readable by `import`
+    /// Export articles with their bodies as JSON Lines or Parquet, readable by `import`
     Export(ExportArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),
@@ -90,6 +90,8 @@ pub enum InputFormat {
     Json,
     /// JSON Lines: one object per line
     Jsonl,
+    /// Parquet: one article per row (files only, not standard input)
+    Parquet,
 }
 
 /// How `import` prints its summary.
@@ -105,7 +107,7 @@ pub enum SummaryFormat {
 pub struct ImportArgs {
     /// Files or directories to import; `-` reads standard input. Directories are read
     /// recursively in name order; hidden files are skipped, and so are files other than .txt,
-    /// .json, .jsonl and .ndjson (each also as .zst or .gz)
+    /// .json, .jsonl and .ndjson (each also as .zst or .gz) and .parquet
     #[arg(value_name = "PATH", required = true)]
     pub paths: Vec<PathBuf>,
     /// The input format
@@ -309,6 +311,9 @@ pub struct RmArgs {
 pub enum ExportFormat {
     /// JSON Lines: one object per article, with its body
     Jsonl,
+    /// Parquet files under a directory, partitioned by service and year (zstd; for DuckDB,
+    /// Spark, pandas)
+    Parquet,
 }
 
 #[derive(Debug, Args)]
@@ -316,9 +321,28 @@ pub struct ExportArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = ExportFormat::Jsonl)]
     pub format: ExportFormat,
-    /// Write to FILE instead of standard output (`-` is standard output)
+    /// Write to FILE instead of standard output (`-` is standard output); for parquet, the
+    /// directory to create (required)
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// The same as -o: the file (jsonl) or the directory (parquet) to write
+    #[arg(value_name = "PATH", conflicts_with = "output")]
+    pub path: Option<PathBuf>,
+    /// Leave the bodies out (parquet: metadata only)
+    #[arg(long)]
+    pub no_body: bool,
+    /// Only articles by this reporter (case-insensitive)
+    #[arg(long, value_name = "NAME")]
+    pub reporter: Option<String>,
+    /// Only articles of this service (case-insensitive)
+    #[arg(long, value_name = "NAME")]
+    pub service: Option<String>,
+    /// Only articles dated on or after the start of this period (YYYY, YYYY-MM or YYYY-MM-DD)
+    #[arg(long, value_name = "DATE", value_parser = Period::parse)]
+    pub since: Option<Period>,
+    /// Only articles dated on or before the end of this period (YYYY, YYYY-MM or YYYY-MM-DD)
+    #[arg(long, value_name = "DATE", value_parser = Period::parse)]
+    pub until: Option<Period>,
 }
 
 #[derive(Debug, Args)]

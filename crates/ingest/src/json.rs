@@ -9,7 +9,7 @@ use crate::text::normalize_body;
 use crate::{IngestError, Parsed};
 
 /// Body fields, first match wins.
-const BODY: &[&str] = &["body", "text", "maintext", "content"];
+pub(crate) const BODY: &[&str] = &["body", "text", "maintext", "content", "article"];
 /// Reporter fields, first match wins.
 const PEOPLE: &[&str] = &["reporters", "authors", "author", "byline"];
 /// Service fields, first match wins (`source` only when it is not an object: NewsAPI's
@@ -184,7 +184,7 @@ pub(crate) fn parse_json_value(value: Value) -> Result<Parsed, IngestError> {
         }
     }
     record.services = fields.services();
-    if let Some(outlet) = fields.string(&["outlet"])
+    if let Some(outlet) = fields.string(&["outlet", "publication"])
         && !outlet.trim().is_empty()
     {
         record.outlet = outlet.trim().to_string();
@@ -645,7 +645,7 @@ mod tests {
         assert_eq!(err("[1]"), "expected a JSON object, found an array");
         assert_eq!(
             err(r#"{"title": "t"}"#),
-            "no body: none of the fields body, text, maintext, content"
+            "no body: none of the fields body, text, maintext, content, article"
         );
         assert_eq!(err(r#"{"body": " \n "}"#), "empty body");
         assert!(err("{").starts_with("invalid JSON: "));

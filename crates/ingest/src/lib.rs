@@ -32,7 +32,7 @@
 //! let second = entries.next().ok_or("no entry")?;
 //! assert_eq!(second.line, Some(2));
 //! assert_eq!(second.outcome.err().map(|e| e.to_string()).as_deref(),
-//!            Some("no body: none of the fields body, text, maintext, content"));
+//!            Some("no body: none of the fields body, text, maintext, content, article"));
 //! assert!(entries.next().is_none());
 //! # Ok(())
 //! # }
@@ -171,7 +171,7 @@ pub enum IngestError {
     #[error("empty body")]
     EmptyBody,
     /// A JSON object has none of the body fields.
-    #[error("no body: none of the fields body, text, maintext, content")]
+    #[error("no body: none of the fields body, text, maintext, content, article")]
     MissingBody,
     /// An article is longer than [`MAX_ARTICLE_BYTES`].
     #[error("article longer than {} MiB", .max >> 20)]
@@ -220,9 +220,47 @@ pub enum IngestError {
         /// The first characters of the input.
         start: String,
     },
+    /// A file of a binary format (Parquet) that cannot be read, or not from here on: damaged,
+    /// truncated, or without the columns an article needs. The reason, naming what is wrong.
+    #[error("{0}")]
+    Unreadable(String),
     /// Reading or decompressing the input failed; no more articles are read from it.
     #[error("read error: {0}")]
     Io(std::io::Error),
+}
+
+/// The body fields of a JSON object, in the order tried: `body`, `text`, `maintext`, `content`,
+/// `article`. Readers of other formats with named columns (morgue-parquet) take the same names.
+pub const BODY_FIELDS: &[&str] = json::BODY;
+
+/// One article given as a JSON object (any `serde_json::Value`; anything but an object is an
+/// error), read with the field names and rules of the JSON readers (docs/formats.md), with the
+/// overrides applied and `name` as the origin unless the object gives one. For readers of other
+/// formats with named fields (morgue-parquet turns each Parquet row into such an object), so that
+/// every format takes the same aliases. A body longer than [`MAX_ARTICLE_BYTES`] is an error, as
+/// in the other formats.
+pub fn read_object(
+    name: &str,
+    line: Option<u64>,
+    object: serde_json::Value,
+    overrides: &Overrides,
+) -> Entry {
+    let outcome = std::panic::catch_unwind(|| json::parse_json_value(object))
+        .unwrap_or_else(|_| {
+            Err(IngestError::InvalidJson(
+                "the parser failed on this row (a bug in morgue; please report it)".into(),
+            ))
+        })
+        .and_then(|parsed| {
+            if parsed.draft.body.len() > MAX_ARTICLE_BYTES {
+                Err(IngestError::TooLarge {
+                    max: MAX_ARTICLE_BYTES,
+                })
+            } else {
+                Ok(parsed)
+            }
+        });
+    finish(name, overrides, line, outcome)
 }
 
 /// Whether a directory import takes this file: `.txt`, `.json`, `.jsonl`, `.ndjson`, each also

@@ -184,7 +184,7 @@ fn json_lines_go_on_after_bad_lines() {
     );
     assert_eq!(
         e[3].outcome.as_ref().unwrap_err().to_string(),
-        "no body: none of the fields body, text, maintext, content"
+        "no body: none of the fields body, text, maintext, content, article"
     );
     // A byte-order mark is only skipped on line 1.
     assert!(e[4].outcome.is_err());

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+use morgue_parquet::samples::Expect;
 use morgue_store::BlobId;
 use serde_json::json;
 
@@ -130,6 +131,7 @@ pub fn generate(dir: &Path, sizes: Sizes) -> io::Result<Plan> {
     g.json_files()?;
     g.jsonl_files(sizes)?;
     g.compressed(sizes)?;
+    g.parquet_files()?;
     g.filesystem()?;
     Ok(g.plan)
 }
@@ -456,6 +458,28 @@ impl Gen {
         Ok(())
     }
 
+    /// Parquet files (written by morgue-parquet's samples): truncated, without a body column,
+    /// numbers for titles and for bodies, a timestamp out of range, a row group claiming a
+    /// billion rows.
+    fn parquet_files(&mut self) -> io::Result<()> {
+        let samples = morgue_parquet::samples::hostile(&mut |tag| self.body(tag));
+        for sample in samples {
+            self.write(&format!("parquet/{}", sample.name), &sample.bytes)?;
+            let name = format!("parquet/{}", sample.name);
+            for expect in sample.expect {
+                match expect {
+                    Expect::Stored { row, body } => self.good(format!("{name}:{row}"), body),
+                    Expect::Maybe { body, .. } => self.plan.maybe.push(body),
+                    Expect::Reported { row: Some(row) } => {
+                        self.bad(format!("{name}:{row}"), sample.what);
+                    }
+                    Expect::Reported { row: None } => self.bad(name.clone(), sample.what),
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn filesystem(&mut self) -> io::Result<()> {
         // Mode 000. As root, reads succeed anyway: then it is a good article.
         let body = self.body("mode 000");
@@ -686,7 +710,8 @@ fn reports(line: &str, source: &str) -> bool {
         if after.starts_with(": ") {
             return true;
         }
-        let has_line = source.contains(".jsonl:") || source.contains(".json:");
+        let has_line =
+            source.contains(".jsonl:") || source.contains(".json:") || source.contains(".parquet:");
         if let (false, Some(tail)) = (has_line, after.strip_prefix(':')) {
             let digits = tail.bytes().take_while(u8::is_ascii_digit).count();
             if digits > 0 && tail[digits..].starts_with(": ") {

@@ -1,13 +1,17 @@
-//! `morgue export`: every article with its body, as JSON Lines that `import` reads back.
+//! `morgue export`: articles with their bodies, as JSON Lines or Parquet that `import` reads
+//! back; every article, or those a `list` filter selects.
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, IsTerminal as _, Write};
 use std::path::Path;
+use std::time::Duration;
 
-use anyhow::{Context as _, anyhow};
+use anyhow::{Context as _, anyhow, bail};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use morgue_meta::{Archive, BlobId, Query, Record};
 
 use super::Ctx;
-use crate::args::ExportArgs;
+use crate::args::{ExportArgs, ExportFormat};
 use crate::output::{self, ArticleJson};
 use crate::report::ExitStatus;
 
@@ -21,12 +25,27 @@ struct Outcome {
 }
 
 pub fn run(args: &ExportArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
+    if let (Some(since), Some(until)) = (args.since, args.until)
+        && since.first > until.last
+    {
+        bail!("--since {} is after --until {}", since.first, until.last);
+    }
+    let output = args.output.as_deref().or(args.path.as_deref());
+    if args.format == ExportFormat::Parquet && output.is_none_or(|p| p.as_os_str() == "-") {
+        bail!("--format parquet writes a directory: give it (morgue export --format parquet DIR)");
+    }
+    if args.format == ExportFormat::Jsonl && args.no_body {
+        bail!(
+            "--no-body is for --format parquet: JSON Lines without bodies is `morgue list --format jsonl --all`"
+        );
+    }
     let archive = ctx.open_existing()?;
-    let outcome = match args.output.as_deref() {
+    let outcome = match output {
+        Some(dir) if args.format == ExportFormat::Parquet => to_parquet(&archive, args, dir, ctx)?,
         // `-o -` is standard output, as everywhere.
-        None => to_stdout(&archive)?,
-        Some(path) if path.as_os_str() == "-" => to_stdout(&archive)?,
-        Some(path) => to_file(&archive, path)?,
+        None => to_stdout(&archive, args)?,
+        Some(path) if path.as_os_str() == "-" => to_stdout(&archive, args)?,
+        Some(path) => to_file(&archive, args, path)?,
     };
     for (id, err) in &outcome.damaged {
         let mut message = format!("article {id} left out");
@@ -36,7 +55,7 @@ pub fn run(args: &ExportArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         }
         eprintln!("{}: {message}", ctx.paint_error("error"));
     }
-    let to_file = args.output.as_ref().is_some_and(|p| p.as_os_str() != "-");
+    let to_file = output.is_some_and(|p| p.as_os_str() != "-");
     if !ctx.quiet && (to_file || !outcome.damaged.is_empty()) {
         let exported = super::plural(outcome.exported, "article", "articles");
         match outcome.damaged.len() {
@@ -54,15 +73,15 @@ pub fn run(args: &ExportArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     })
 }
 
-fn to_stdout(archive: &morgue_meta::Archive) -> anyhow::Result<Outcome> {
+fn to_stdout(archive: &Archive, args: &ExportArgs) -> anyhow::Result<Outcome> {
     let mut out = output::stdout();
-    let outcome = write_all(archive, &mut out, "standard output")?;
+    let outcome = write_all(archive, args, &mut out, "standard output")?;
     out.flush().context("writing standard output")?;
     Ok(outcome)
 }
 
 /// Writes beside the target and renames, so that a failed export leaves no half file.
-fn to_file(archive: &morgue_meta::Archive, path: &Path) -> anyhow::Result<Outcome> {
+fn to_file(archive: &Archive, args: &ExportArgs, path: &Path) -> anyhow::Result<Outcome> {
     let mut tmp_name = path.file_name().unwrap_or_default().to_owned();
     tmp_name.push(".partial");
     let tmp = path.with_file_name(tmp_name);
@@ -71,7 +90,7 @@ fn to_file(archive: &morgue_meta::Archive, path: &Path) -> anyhow::Result<Outcom
     // Reading the archive and writing the file fail with messages of their own: only the
     // second is about writing.
     let dest = path.display().to_string();
-    let outcome = write_all(archive, &mut out, &dest).and_then(|outcome| {
+    let outcome = write_all(archive, args, &mut out, &dest).and_then(|outcome| {
         out.into_inner()
             .map_err(std::io::IntoInnerError::into_error)
             .and_then(|file| file.sync_all())
@@ -88,16 +107,15 @@ fn to_file(archive: &morgue_meta::Archive, path: &Path) -> anyhow::Result<Outcom
 /// Writes every article whose body reads back; an article whose body does not is left out and
 /// named in the outcome, and the export goes on.
 fn write_all(
-    archive: &morgue_meta::Archive,
+    archive: &Archive,
+    args: &ExportArgs,
     out: &mut impl Write,
     dest: &str,
 ) -> anyhow::Result<Outcome> {
     let mut outcome = Outcome::default();
-    for item in archive.iter() {
-        let (id, record) = item.context("reading the archive")?;
-        let body = match super::body(archive, &id).and_then(|body| {
-            String::from_utf8(body).map_err(|_| anyhow!("the body of {id} is not UTF-8"))
-        }) {
+    for item in articles(archive, args)? {
+        let (id, record) = item?;
+        let body = match body_text(archive, &id) {
             Ok(body) => body,
             Err(err) => {
                 outcome.damaged.push((id, err));
@@ -111,4 +129,116 @@ fn write_all(
         outcome.exported += 1;
     }
     Ok(outcome)
+}
+
+/// The body of an article as text.
+fn body_text(archive: &Archive, id: &BlobId) -> anyhow::Result<String> {
+    super::body(archive, id).and_then(|body| {
+        String::from_utf8(body).map_err(|_| anyhow!("the body of {id} is not UTF-8"))
+    })
+}
+
+type Articles<'a> = Box<dyn Iterator<Item = anyhow::Result<(BlobId, Record)>> + 'a>;
+
+/// The articles to export: every one in the archive's order, or those the filters select, as
+/// `list` orders them (newest first).
+fn articles<'a>(archive: &'a Archive, args: &ExportArgs) -> anyhow::Result<Articles<'a>> {
+    let filtered = args.reporter.is_some()
+        || args.service.is_some()
+        || args.since.is_some()
+        || args.until.is_some();
+    if !filtered {
+        return Ok(Box::new(
+            archive
+                .iter()
+                .map(|item| item.context("reading the archive")),
+        ));
+    }
+    let query = Query {
+        reporter: args.reporter.clone(),
+        service: args.service.clone(),
+        since: args.since.map(|p| p.first),
+        until: args.until.map(|p| p.last),
+        limit: None,
+        after: None,
+    };
+    let hits = archive.query(&query).context("querying the archive")?;
+    Ok(Box::new(hits.map(|hit| {
+        hit.map(|hit| (hit.id, hit.record))
+            .context("reading a query result")
+    })))
+}
+
+/// Writes the Parquet export into the directory `dir` (through `DIR.partial`, renamed at the end).
+fn to_parquet(
+    archive: &Archive,
+    args: &ExportArgs,
+    dir: &Path,
+    ctx: &Ctx,
+) -> anyhow::Result<Outcome> {
+    let options = morgue_parquet::ExportOptions {
+        body: !args.no_body,
+        ..morgue_parquet::ExportOptions::default()
+    };
+    let mut exporter = morgue_parquet::Exporter::create(dir, options)?;
+    let progress = progress_bar(archive, args, ctx);
+    let mut outcome = Outcome::default();
+    for item in articles(archive, args)? {
+        let (id, record) = item?;
+        let body = if args.no_body {
+            None
+        } else {
+            match body_text(archive, &id) {
+                Ok(body) => Some(body),
+                Err(err) => {
+                    outcome.damaged.push((id, err));
+                    progress.inc(1);
+                    continue;
+                }
+            }
+        };
+        exporter.push(&id.to_string(), &record, body.as_deref())?;
+        outcome.exported += 1;
+        progress.inc(1);
+    }
+    let summary = exporter.finish()?;
+    progress.finish_and_clear();
+    if !ctx.quiet && ctx.verbose {
+        eprintln!(
+            "wrote {} ({} row groups, {} bytes) under {}",
+            super::plural(summary.files, "Parquet file", "Parquet files"),
+            summary.row_groups,
+            summary.bytes,
+            dir.display()
+        );
+    }
+    Ok(outcome)
+}
+
+/// A progress bar of articles on stderr when it is a terminal and not `-q`; hidden otherwise.
+fn progress_bar(archive: &Archive, args: &ExportArgs, ctx: &Ctx) -> ProgressBar {
+    if ctx.quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let filtered = args.reporter.is_some()
+        || args.service.is_some()
+        || args.since.is_some()
+        || args.until.is_some();
+    // The total is known for a whole export.
+    let total = if filtered {
+        None
+    } else {
+        archive.stats().ok().map(|s| s.articles)
+    };
+    let template = if total.is_some() {
+        "{spinner} {elapsed_precise} [{wide_bar}] {human_pos}/{human_len} articles, ETA {eta}"
+    } else {
+        "{spinner} {elapsed_precise} {human_pos} articles {per_sec}"
+    };
+    let style = ProgressStyle::with_template(template)
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
+    let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr()).with_style(style);
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
 }

@@ -39,12 +39,14 @@ pub fn run(args: &ImportArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         reporter: args.reporter.clone(),
         date: args.date.map(ArticleDate::from_day),
     };
+    // `None`: Parquet (morgue-parquet reads it, not morgue-ingest).
     let format = match args.format {
-        InputFormat::Auto => Format::Auto,
-        InputFormat::Rfa => Format::Rfa,
-        InputFormat::Text => Format::Text,
-        InputFormat::Json => Format::Json,
-        InputFormat::Jsonl => Format::Jsonl,
+        InputFormat::Auto => Some(Format::Auto),
+        InputFormat::Rfa => Some(Format::Rfa),
+        InputFormat::Text => Some(Format::Text),
+        InputFormat::Json => Some(Format::Json),
+        InputFormat::Jsonl => Some(Format::Jsonl),
+        InputFormat::Parquet => None,
     };
     let policy = if args.overwrite {
         MergePolicy::Overwrite
@@ -282,7 +284,10 @@ fn walk(root: &Path, ctx: &Ctx, tally: &mut Tally, inputs: &mut Vec<Input>, seq:
             continue;
         }
         let path = entry.path();
-        if file_type.is_file() && morgue_ingest::accepts(&entry.file_name().to_string_lossy()) {
+        let file_name = entry.file_name().to_string_lossy();
+        if file_type.is_file()
+            && (morgue_ingest::accepts(&file_name) || morgue_parquet::accepts(&file_name))
+        {
             inputs.push(Input::File {
                 path: path.to_owned(),
                 name: name_of(path),
@@ -338,19 +343,42 @@ fn progress_bar(ctx: &Ctx, inputs: &[Input]) -> ProgressBar {
 /// finds.
 fn read_inputs(
     inputs: Vec<Input>,
-    format: Format,
+    format: Option<Format>,
     overrides: &Overrides,
     feed: &mut Feed<'_>,
     progress: &ProgressBar,
 ) {
     for input in inputs {
         let (name, seq, reader): (Arc<str>, usize, Box<dyn Read + Send>) = match input {
+            Input::Stdin { seq } if format.is_none() => {
+                let item = Item::Failed(
+                    Source {
+                        path: Arc::from("-"),
+                        line: None,
+                        seq,
+                    },
+                    "Parquet is read from files, not from standard input".into(),
+                );
+                if !(feed.push(item) && feed.send()) {
+                    return;
+                }
+                continue;
+            }
             Input::Stdin { seq } => (
                 Arc::from("-"),
                 seq,
                 Box::new(progress.wrap_read(io::stdin())),
             ),
             Input::File { path, name, seq } => match File::open(&path) {
+                Ok(file) if is_parquet(format, &name, &file) => {
+                    let size = file.metadata().map_or(0, |m| m.len());
+                    let rows = morgue_parquet::read(&name, file, overrides);
+                    if !feed_entries(rows, &name, seq, feed) {
+                        return;
+                    }
+                    progress.inc(size);
+                    continue;
+                }
                 Ok(file) => (name, seq, Box::new(progress.wrap_read(file))),
                 Err(err) => {
                     let item = Item::Failed(
@@ -368,40 +396,100 @@ fn read_inputs(
                 }
             },
         };
-        let mut entries = 0u64;
-        let mut read = morgue_ingest::read(&name, reader, format, overrides);
-        while let Some(entry) = read.next() {
-            entries += 1;
-            let source = Source {
+        let read = morgue_ingest::read(&name, reader, format.unwrap_or_default(), overrides);
+        if !feed_entries(read, &name, seq, feed) {
+            return;
+        }
+    }
+}
+
+/// Whether a file is read as Parquet: `--format parquet`, or under `--format auto` a name
+/// ending in `.parquet` or content starting with `PAR1`.
+fn is_parquet(format: Option<Format>, name: &str, file: &File) -> bool {
+    match format {
+        None => true,
+        Some(Format::Auto) => {
+            if morgue_parquet::accepts(name) {
+                return true;
+            }
+            if morgue_ingest::accepts(name) {
+                return false;
+            }
+            let mut head = [0u8; 4];
+            // `read_exact_at` leaves the file's position where it was.
+            std::os::unix::fs::FileExt::read_exact_at(file, &mut head, 0).is_ok()
+                && morgue_parquet::is_parquet(&head)
+        }
+        Some(_) => false,
+    }
+}
+
+/// Hands the entries of one input to the import; false when the import stopped taking them.
+fn feed_entries<E>(mut read: E, name: &Arc<str>, seq: usize, feed: &mut Feed<'_>) -> bool
+where
+    E: Entries,
+{
+    let mut entries = 0u64;
+    while let Some(entry) = read.next_entry() {
+        entries += 1;
+        let source = Source {
+            path: name.clone(),
+            line: entry.line,
+            seq,
+        };
+        let item = match entry.outcome {
+            Ok(parsed) => Item::Parsed(source, Box::new(parsed)),
+            Err(err) => Item::Failed(source, error_lines(&anyhow::Error::new(err)).join(": ")),
+        };
+        if !feed.push(item) {
+            return false;
+        }
+        // Hand on what we have before waiting for more input.
+        if !read.has_buffered() && !feed.send() {
+            return false;
+        }
+    }
+    if entries == 0 {
+        let item = Item::Failed(
+            Source {
                 path: name.clone(),
-                line: entry.line,
+                line: None,
                 seq,
-            };
-            let item = match entry.outcome {
-                Ok(parsed) => Item::Parsed(source, Box::new(parsed)),
-                Err(err) => Item::Failed(source, error_lines(&anyhow::Error::new(err)).join(": ")),
-            };
-            if !feed.push(item) {
-                return;
-            }
-            // Hand on what we have before waiting for more input.
-            if !read.has_buffered() && !feed.send() {
-                return;
-            }
+            },
+            "no article found".into(),
+        );
+        if !(feed.push(item) && feed.send()) {
+            return false;
         }
-        if entries == 0 {
-            let item = Item::Failed(
-                Source {
-                    path: name,
-                    line: None,
-                    seq,
-                },
-                "no article found".into(),
-            );
-            if !(feed.push(item) && feed.send()) {
-                return;
-            }
-        }
+    }
+    true
+}
+
+/// The entries of one input, from morgue-ingest or morgue-parquet.
+trait Entries {
+    fn next_entry(&mut self) -> Option<morgue_ingest::Entry>;
+    /// Whether the next entry is at hand without waiting for input.
+    fn has_buffered(&self) -> bool;
+}
+
+impl Entries for morgue_ingest::Entries {
+    fn next_entry(&mut self) -> Option<morgue_ingest::Entry> {
+        self.next()
+    }
+
+    fn has_buffered(&self) -> bool {
+        morgue_ingest::Entries::has_buffered(self)
+    }
+}
+
+impl Entries for morgue_parquet::Rows {
+    fn next_entry(&mut self) -> Option<morgue_ingest::Entry> {
+        self.next()
+    }
+
+    /// A file: the next row is always there to read.
+    fn has_buffered(&self) -> bool {
+        true
     }
 }
 
