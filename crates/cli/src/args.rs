@@ -36,8 +36,8 @@ pub struct GlobalArgs {
     /// Print more: each stored id, each skipped file, every warning
     #[arg(short, long, global = true)]
     pub verbose: bool,
-    /// Wait up to SECONDS for another morgue process to release the archive, instead of failing
-    /// at once
+    /// Wait up to SECONDS for another morgue process to release the archive (0: fail at once)
+    /// [default: 5, 0 for import]
     #[arg(long, global = true, value_name = "SECONDS", value_parser = parse_seconds)]
     pub wait: Option<std::time::Duration>,
 }

@@ -15,6 +15,7 @@ mod lifecycle;
 mod locking;
 mod optimize;
 mod query;
+mod readonly;
 mod reliability;
 mod search;
 mod version;
