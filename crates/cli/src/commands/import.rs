@@ -121,7 +121,7 @@ enum Input {
 
 /// Everything that happened, for the summary.
 #[derive(Debug, Default)]
-struct Tally {
+pub(super) struct Tally {
     stored: u64,
     duplicates: u64,
     filled: u64,
@@ -131,7 +131,7 @@ struct Tally {
 }
 
 #[derive(Debug, Serialize)]
-struct SummaryJson<'a> {
+pub(super) struct SummaryJson<'a> {
     stored: u64,
     duplicates: u64,
     filled: u64,
@@ -148,11 +148,37 @@ struct Note<'a> {
 }
 
 impl Tally {
+    /// Counts an event of an import whose articles are not listed one by one (the server's).
+    pub(super) fn count(&mut self, event: Event) {
+        match event {
+            Event::Warning { source, message } => self.warnings.push((source, message)),
+            Event::Failed { source, reason } => self.fail(source, reason),
+            Event::Rejected { source, error } => {
+                self.fail(source, error_lines(&error.into()).join(": "));
+            }
+            Event::Stored { .. } => self.stored += 1,
+            Event::Duplicate { filled, .. } => {
+                self.duplicates += 1;
+                if !filled.is_empty() {
+                    self.filled += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Sorts the failures and warnings in input order.
+    pub(super) fn sort(&mut self) {
+        let order = |(s, _): &(Source, String)| (s.seq, s.line);
+        self.failures.sort_by_key(order);
+        self.warnings.sort_by_key(order);
+    }
+
     fn fail(&mut self, source: Source, reason: impl Into<String>) {
         self.failures.push((source, reason.into()));
     }
 
-    fn to_json(&self) -> SummaryJson<'_> {
+    pub(super) fn to_json(&self) -> SummaryJson<'_> {
         fn notes(list: &[(Source, String)]) -> Vec<Note<'_>> {
             list.iter()
                 .map(|(s, m)| Note {
@@ -310,6 +336,54 @@ fn source_of(path: &Path, seq: usize) -> Source {
     }
 }
 
+/// Reads one input as the import's source: its articles, or a failure naming it when it holds
+/// none. False when the import has stopped. `morgue import` and `POST /api/import` both read
+/// through it.
+pub(super) fn read_one(
+    name: Arc<str>,
+    seq: usize,
+    reader: Box<dyn Read + Send>,
+    format: Format,
+    overrides: &Overrides,
+    feed: &mut Feed<'_>,
+) -> bool {
+    let mut entries = 0u64;
+    let mut read = morgue_ingest::read(&name, reader, format, overrides);
+    while let Some(entry) = read.next() {
+        entries += 1;
+        let source = Source {
+            path: name.clone(),
+            line: entry.line,
+            seq,
+        };
+        let item = match entry.outcome {
+            Ok(parsed) => Item::Parsed(source, Box::new(parsed)),
+            Err(err) => Item::Failed(source, error_lines(&anyhow::Error::new(err)).join(": ")),
+        };
+        if !feed.push(item) {
+            return false;
+        }
+        // Hand on what we have before waiting for more input.
+        if !read.has_buffered() && !feed.send() {
+            return false;
+        }
+    }
+    if entries == 0 {
+        let item = Item::Failed(
+            Source {
+                path: name,
+                line: None,
+                seq,
+            },
+            "no article found".into(),
+        );
+        if !(feed.push(item) && feed.send()) {
+            return false;
+        }
+    }
+    true
+}
+
 /// A progress bar on stderr when it is a terminal and not `-q`; a hidden one otherwise.
 fn progress_bar(ctx: &Ctx, inputs: &[Input]) -> ProgressBar {
     if ctx.quiet || !io::stderr().is_terminal() {
@@ -368,39 +442,8 @@ fn read_inputs(
                 }
             },
         };
-        let mut entries = 0u64;
-        let mut read = morgue_ingest::read(&name, reader, format, overrides);
-        while let Some(entry) = read.next() {
-            entries += 1;
-            let source = Source {
-                path: name.clone(),
-                line: entry.line,
-                seq,
-            };
-            let item = match entry.outcome {
-                Ok(parsed) => Item::Parsed(source, Box::new(parsed)),
-                Err(err) => Item::Failed(source, error_lines(&anyhow::Error::new(err)).join(": ")),
-            };
-            if !feed.push(item) {
-                return;
-            }
-            // Hand on what we have before waiting for more input.
-            if !read.has_buffered() && !feed.send() {
-                return;
-            }
-        }
-        if entries == 0 {
-            let item = Item::Failed(
-                Source {
-                    path: name,
-                    line: None,
-                    seq,
-                },
-                "no article found".into(),
-            );
-            if !(feed.push(item) && feed.send()) {
-                return;
-            }
+        if !read_one(name, seq, reader, format, overrides, feed) {
+            return;
         }
     }
 }

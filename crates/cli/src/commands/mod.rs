@@ -11,6 +11,7 @@ mod optimize;
 mod reindex;
 mod rm;
 mod search;
+mod serve;
 mod show;
 mod stats;
 mod verify;
@@ -178,6 +179,9 @@ fn locked_message(path: &Path, wait: Option<Duration>) -> String {
         }
         message.push(')');
     }
+    if let Some(url) = serve::server_address(path) {
+        let _ = write!(message, " (`morgue serve` holds it: its API is at {url})");
+    }
     match wait {
         Some(wait) if !wait.is_zero() => {
             let _ = write!(message, ": gave up after waiting {}", seconds(wait));
@@ -224,6 +228,7 @@ pub fn run(command: Command, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         Command::Optimize(args) => optimize::run(&args, ctx),
         Command::Rm(args) => rm::run(&args, ctx),
         Command::Export(args) => export::run(&args, ctx),
+        Command::Serve(args) => serve::run(&args, ctx),
         Command::Completions(args) => completions::run(&args, ctx),
         Command::Man(args) => man::run(&args, ctx),
     }

@@ -18,4 +18,5 @@ mod query;
 mod readonly;
 mod reliability;
 mod search;
+mod serve;
 mod version;
