@@ -36,8 +36,8 @@ pub struct GlobalArgs {
     /// Print more: each stored id, each skipped file, every warning
     #[arg(short, long, global = true)]
     pub verbose: bool,
-    /// Wait up to SECONDS for another morgue process to release the archive, instead of failing
-    /// at once
+    /// Wait up to SECONDS for another morgue process to release the archive (0: fail at once)
+    /// [default: 5, 0 for import]
     #[arg(long, global = true, value_name = "SECONDS", value_parser = parse_seconds)]
     pub wait: Option<std::time::Duration>,
 }
@@ -71,6 +71,8 @@ pub enum Command {
     Rm(RmArgs),
     /// Export articles with their bodies as JSON Lines or Parquet, readable by `import`
     Export(ExportArgs),
+    /// Serve the archive over HTTP: a JSON API (docs/serve.md) until SIGINT or SIGTERM
+    Serve(ServeArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),
     /// Print a man page (roff), or write them all with --dir
@@ -145,8 +147,9 @@ pub enum ListFormat {
     Ids,
 }
 
-#[derive(Debug, Args)]
-pub struct ListArgs {
+/// The filters of `list` and `search` (and of the server's `/api/articles` and `/api/search`).
+#[derive(Debug, Args, Default, Clone)]
+pub struct FilterArgs {
     /// Only articles by this reporter (case-insensitive)
     #[arg(long, value_name = "NAME")]
     pub reporter: Option<String>,
@@ -159,6 +162,36 @@ pub struct ListArgs {
     /// Only articles dated on or before the end of this period (YYYY, YYYY-MM or YYYY-MM-DD)
     #[arg(long, value_name = "DATE", value_parser = Period::parse)]
     pub until: Option<Period>,
+}
+
+impl FilterArgs {
+    /// Refuses a period that ends before it starts.
+    pub fn check(&self) -> anyhow::Result<()> {
+        if let (Some(since), Some(until)) = (self.since, self.until)
+            && since.first > until.last
+        {
+            anyhow::bail!("--since {} is after --until {}", since.first, until.last);
+        }
+        Ok(())
+    }
+
+    /// The metadata query of these filters (no limit, from the start).
+    pub fn to_query(&self) -> morgue_meta::Query {
+        morgue_meta::Query {
+            reporter: self.reporter.clone(),
+            service: self.service.clone(),
+            since: self.since.map(|p| p.first),
+            until: self.until.map(|p| p.last),
+            limit: None,
+            after: None,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub filters: FilterArgs,
     /// Print at most N articles (N at least 1) [default: 50 for the table, every match for the
     /// other formats]
     #[arg(long, value_name = "N", value_parser = parse_limit, conflicts_with = "all")]
@@ -201,18 +234,8 @@ pub struct SearchArgs {
     // A query may start with `-` (an exclusion): never an option.
     #[arg(value_name = "QUERY", value_parser = parse_query, allow_hyphen_values = true)]
     pub query: morgue_meta::TextQuery,
-    /// Only articles by this reporter (case-insensitive)
-    #[arg(long, value_name = "NAME")]
-    pub reporter: Option<String>,
-    /// Only articles of this service (case-insensitive)
-    #[arg(long, value_name = "NAME")]
-    pub service: Option<String>,
-    /// Only articles dated on or after the start of this period (YYYY, YYYY-MM or YYYY-MM-DD)
-    #[arg(long, value_name = "DATE", value_parser = Period::parse)]
-    pub since: Option<Period>,
-    /// Only articles dated on or before the end of this period (YYYY, YYYY-MM or YYYY-MM-DD)
-    #[arg(long, value_name = "DATE", value_parser = Period::parse)]
-    pub until: Option<Period>,
+    #[command(flatten)]
+    pub filters: FilterArgs,
     /// Print at most N articles (N at least 1) [default: 50]
     #[arg(long, value_name = "N", value_parser = parse_limit, conflicts_with = "all")]
     pub limit: Option<usize>,
@@ -343,6 +366,20 @@ pub struct ExportArgs {
     /// Only articles dated on or before the end of this period (YYYY, YYYY-MM or YYYY-MM-DD)
     #[arg(long, value_name = "DATE", value_parser = Period::parse)]
     pub until: Option<Period>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The address to listen on (port 0: any free port; the address taken is printed)
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:7070")]
+    pub addr: String,
+    /// The token requests that change the archive must carry (`Authorization: Bearer T`);
+    /// required to listen on an address other than loopback
+    #[arg(long, value_name = "T", env = "MORGUE_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// The largest request body (an import), in bytes; past it the answer is 413
+    #[arg(long, value_name = "BYTES", default_value_t = 256 << 20)]
+    pub max_body: usize,
 }
 
 #[derive(Debug, Args)]

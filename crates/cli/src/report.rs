@@ -13,6 +13,8 @@ pub enum ExitStatus {
     Success,
     /// Some input or lookup failed; the rest was still done.
     Failure,
+    /// The command was asked for something it refuses (exit 2, as clap's usage errors).
+    Usage,
 }
 
 impl From<ExitStatus> for std::process::ExitCode {
@@ -20,6 +22,7 @@ impl From<ExitStatus> for std::process::ExitCode {
         match status {
             ExitStatus::Success => std::process::ExitCode::SUCCESS,
             ExitStatus::Failure => std::process::ExitCode::from(1),
+            ExitStatus::Usage => std::process::ExitCode::from(2),
         }
     }
 }

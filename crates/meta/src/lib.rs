@@ -415,6 +415,13 @@ impl Archive {
         self.store.path()
     }
 
+    /// Whether the archive was opened read-only (on read-only media, a read-only mount or
+    /// without write permission; see [`morgue_store::Store::read_only`]): every read works,
+    /// every write fails.
+    pub fn read_only(&self) -> bool {
+        self.store.read_only()
+    }
+
     /// Adds one draft in its own commit.
     pub fn add(&self, draft: Draft, policy: MergePolicy) -> Result<AddOutcome> {
         let mut out = self.add_batch(vec![draft], policy)?;

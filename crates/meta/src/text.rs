@@ -321,7 +321,7 @@ impl Archive {
         let dir = self.text_dir();
         // An index that lags behind is not damaged: it catches up first, as at any write.
         let open = self.text_state().writer.is_some();
-        if open || TextIndex::exists(&dir) {
+        if !self.read_only() && (open || TextIndex::exists(&dir)) {
             self.flush_store()?;
             if let Err(e) = self.sync_text(&mut |_, _| {}) {
                 return Ok(vec![format!("text index: {e}")]);

@@ -59,7 +59,22 @@ struct Inner {
     /// The format version in the header.
     version: AtomicU32,
     /// Taken out only by [`Database::close`], which releases it itself after sled is gone.
+    /// `None` for a read-only archive, which has no lock to take.
     lock: Option<DirLock>,
+    /// For an archive that cannot be written (a read-only mount or directory): the private copy
+    /// of its sled files that sled runs on, deleted after sled is dropped (the last field).
+    scratch: Option<Scratch>,
+}
+
+/// A directory of our own under the system's temporary directory, deleted on drop.
+struct Scratch {
+    path: PathBuf,
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.path);
+    }
 }
 
 impl Drop for Inner {
@@ -101,7 +116,13 @@ impl Database {
         }
         ensure_archive(&path, options.create, false)?;
 
-        let lock = DirLock::acquire(&path, options.wait)?;
+        let lock = match DirLock::acquire(&path, options.wait) {
+            Err(Error::Io { source, .. }) if !options.create && is_read_only(&source) => None,
+            other => Some(other?),
+        };
+        if lock.is_none() {
+            return Self::open_read_only(path);
+        }
         // Again under the lock: another process may have created the archive meanwhile.
         let version = ensure_archive(&path, options.create, true)?;
         let sled_dir = sled_dir(&path)?;
@@ -119,9 +140,44 @@ impl Database {
                 compact: AtomicBool::new(false),
                 synced_blobs: std::sync::Mutex::new(None),
                 version: AtomicU32::new(version),
-                lock: Some(lock),
+                lock,
+                scratch: None,
             }),
         })
+    }
+
+    /// Opens an archive that cannot be written (a read-only mount, or a directory without write
+    /// permission). sled 0.34 cannot open a database without writing to it (it takes a lock on
+    /// its file and writes a snapshot), so its files are copied into a private directory under
+    /// the system's temporary directory and sled runs there; the pack files and the text index
+    /// are read where they are. Nothing can write to the archive meanwhile, so no lock is taken.
+    /// The copy costs time and temporary space in proportion to sled's files (not the bodies):
+    /// docs/format.md has the measurement.
+    fn open_read_only(path: PathBuf) -> Result<Database> {
+        let version = ensure_archive(&path, false, false)?;
+        let source = sled_dir(&path)?;
+        let scratch = Scratch {
+            path: scratch_dir()?,
+        };
+        copy_sled_files(&source, &scratch.path)?;
+        let db = open_sled(&scratch.path, SLED_LOCK_RETRY)?;
+        Ok(Database {
+            inner: Arc::new(Inner {
+                db,
+                sled_dir: scratch.path.clone(),
+                path,
+                compact: AtomicBool::new(false),
+                synced_blobs: std::sync::Mutex::new(None),
+                version: AtomicU32::new(version),
+                lock: None,
+                scratch: Some(scratch),
+            }),
+        })
+    }
+
+    /// Whether this archive was opened read-only ([`Database::open_read_only`]).
+    pub(crate) fn read_only(&self) -> bool {
+        self.inner.scratch.is_some()
     }
 
     /// Makes everything written so far durable: sled's flush, then an `fsync` of sled's log file
@@ -195,6 +251,11 @@ impl Database {
     pub(crate) fn close(self) -> Result<()> {
         self.flush()?;
         let mut inner = Arc::try_unwrap(self.inner).map_err(|_| Error::StillOpen)?;
+        if inner.scratch.is_some() {
+            // A read-only archive: its sled copy goes with it, nothing of the archive changed.
+            drop(inner);
+            return Ok(());
+        }
         let lock = inner.lock.take();
         let path = inner.path.clone();
         let sled_dir = inner.sled_dir.clone();
@@ -265,6 +326,63 @@ fn ensure_archive(dir: &Path, create: bool, create_now: bool) -> Result<u32> {
         header::write(dir, FORMAT_VERSION)?;
     }
     Ok(FORMAT_VERSION)
+}
+
+/// Whether an error opening our lock file for writing says the archive cannot be written.
+fn is_read_only(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        ErrorKind::ReadOnlyFilesystem | ErrorKind::PermissionDenied
+    )
+}
+
+/// A new, empty directory of our own under the system's temporary directory.
+fn scratch_dir() -> Result<PathBuf> {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let base = std::env::temp_dir();
+    loop {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let path = base.join(format!("morgue-read-only-{}-{n}", std::process::id()));
+        match fs::create_dir(&path) {
+            Ok(()) => return Ok(path),
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(Error::io(path, e)),
+        }
+    }
+}
+
+/// Copies sled's files (`conf`, `db`, `blobs/`, the snapshots `snap.*`) from `from` to `to`.
+fn copy_sled_files(from: &Path, to: &Path) -> Result<()> {
+    for entry in fs::read_dir(from).map_err(|e| Error::io(from, e))? {
+        let entry = entry.map_err(|e| Error::io(from, e))?;
+        let name = entry.file_name();
+        let text = name.to_string_lossy();
+        let wanted = matches!(&*text, "conf" | "db" | "blobs")
+            || (text.starts_with("snap.") && !text.ends_with(".generating"));
+        if !wanted {
+            continue;
+        }
+        let source = entry.path();
+        let target = to.join(&name);
+        if source.is_dir() {
+            fs::create_dir(&target).map_err(|e| Error::io(&target, e))?;
+            copy_sled_files_all(&source, &target)?;
+        } else {
+            fs::copy(&source, &target).map_err(|e| Error::io(&source, e))?;
+        }
+    }
+    Ok(())
+}
+
+/// Copies every file of `from` (sled's `blobs/`, flat) into `to`.
+fn copy_sled_files_all(from: &Path, to: &Path) -> Result<()> {
+    for entry in fs::read_dir(from).map_err(|e| Error::io(from, e))? {
+        let entry = entry.map_err(|e| Error::io(from, e))?;
+        let source = entry.path();
+        let target = to.join(entry.file_name());
+        fs::copy(&source, &target).map_err(|e| Error::io(&source, e))?;
+    }
+    Ok(())
 }
 
 /// Deletes the snapshots that sled began writing but never finished (`snap.<LSN>.generating`).
@@ -366,6 +484,31 @@ fn dir_bytes(dir: &Path) -> Result<u64> {
     Ok(total)
 }
 
+/// Writes this process's id and command line (cut to 200 bytes) into the lock file.
+fn write_holder(mut file: &File) -> std::io::Result<()> {
+    use std::io::{Seek as _, Write as _};
+    let mut command = std::env::args().collect::<Vec<_>>().join(" ");
+    if command.len() > 200 {
+        let mut end = 200;
+        while !command.is_char_boundary(end) {
+            end -= 1;
+        }
+        command.truncate(end);
+    }
+    file.set_len(0)?;
+    file.seek(std::io::SeekFrom::Start(0))?;
+    writeln!(file, "{} {command}", std::process::id())
+}
+
+/// Who holds the lock of the archive at `dir`, as the holder wrote it when it took it: its
+/// process id and command line (`"4711 morgue import news.jsonl"`). `None` when the lock file
+/// is missing, empty or unreadable. For messages only: the lock itself is the file lock.
+pub fn lock_holder(dir: &Path) -> Option<String> {
+    let text = fs::read_to_string(dir.join(LOCK_FILE)).ok()?;
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_owned())
+}
+
 /// Our exclusive lock on an archive directory, released on drop.
 struct DirLock {
     file: File,
@@ -384,6 +527,9 @@ impl DirLock {
         let start = Instant::now();
         loop {
             if file.try_lock_exclusive().map_err(|e| Error::io(&path, e))? {
+                // Who holds it, for the "in use" error of the next process ([`lock_holder`]);
+                // the lock is what counts, so a failure to say it is no failure.
+                let _ = write_holder(&file);
                 return Ok(DirLock { file });
             }
             match wait.and_then(|wait| wait.checked_sub(start.elapsed())) {

@@ -108,6 +108,7 @@ mod writer;
 #[cfg(test)]
 mod tests;
 
+pub use dir::lock_holder;
 pub use error::{Error, Result};
 pub use frame::MAX_BLOB_BYTES;
 pub use header::{FORMAT_VERSION, HEADER_FILE};

@@ -65,13 +65,16 @@ pub(crate) fn header_id(header: &[u8], seq: u32, slot: &Slot) -> Option<BlobId> 
 pub(crate) struct Files {
     dir: PathBuf,
     handles: Mutex<HashMap<u32, Arc<File>>>,
+    /// An archive that cannot be written: files are opened for reading only, never cut.
+    read_only: bool,
 }
 
 impl Files {
-    pub(crate) fn new(archive: &Path) -> Files {
+    pub(crate) fn new(archive: &Path, read_only: bool) -> Files {
         Files {
             dir: archive.join(PACK_DIR),
             handles: Mutex::new(HashMap::new()),
+            read_only,
         }
     }
 
@@ -96,8 +99,8 @@ impl Files {
         let existed = path.exists();
         let file = OpenOptions::new()
             .read(true)
-            .write(true)
-            .create(create)
+            .write(!self.read_only)
+            .create(create && !self.read_only)
             .truncate(false)
             .open(&path)
             .map_err(|e| Error::io(&path, e))?;
@@ -162,7 +165,11 @@ impl Files {
     /// At open: cuts the active file `n` back to its committed length `len` (what lies beyond
     /// was never committed), and deletes files after it (started by a commit that never
     /// happened).
+    /// Nothing for a read-only archive: what lies beyond is never read.
     pub(crate) fn recover(&self, n: u32, len: u64) -> Result<()> {
+        if self.read_only {
+            return Ok(());
+        }
         if let Some(actual) = self.len(n)?
             && actual > len
         {
@@ -283,7 +290,7 @@ mod tests {
     #[test]
     fn write_read_recover() {
         let dir = tempfile::tempdir().unwrap();
-        let files = Files::new(dir.path());
+        let files = Files::new(dir.path(), false);
         assert_eq!(files.len(0).unwrap(), None);
         files.write_at(0, 0, b"0123456789").unwrap();
         files.write_at(0, 4, b"ab").unwrap();

@@ -258,7 +258,7 @@ impl Store {
     /// first, before calling this).
     pub(crate) fn on(db: Database, zstd_level: i32) -> Result<Store> {
         let tree = db.sled().open_tree(TREE).map_err(engine_error)?;
-        let files = Files::new(db.path());
+        let files = Files::new(db.path(), db.read_only());
         if tree
             .get(format::key_state())
             .map_err(engine_error)?
@@ -354,6 +354,13 @@ impl Store {
     /// The archive directory.
     pub fn path(&self) -> &Path {
         self.inner.db.path()
+    }
+
+    /// Whether the archive was opened read-only: its directory cannot be written (a read-only
+    /// mount or missing permission), so sled runs on a private copy of its files and nothing
+    /// written reaches the archive (a commit fails on its pack file).
+    pub fn read_only(&self) -> bool {
+        self.inner.db.read_only()
     }
 
     /// The size on disk of the archive directory: the sum of the lengths of its files.

@@ -35,6 +35,7 @@
 pub mod analyze;
 mod exclude;
 mod query;
+mod readonly;
 mod snippet;
 
 use std::path::{Path, PathBuf};
@@ -222,7 +223,13 @@ impl TextIndex {
         };
         let (schema, fields) = schema();
         let index = if Self::exists(dir) {
-            let index = Index::open_in_dir(dir).map_err(err)?;
+            let index = if !write && readonly::is_read_only(dir) {
+                let mmap = tantivy::directory::MmapDirectory::open(dir)
+                    .map_err(|e| err(tantivy::TantivyError::from(e)))?;
+                Index::open(readonly::ReadOnlyDir(mmap)).map_err(err)?
+            } else {
+                Index::open_in_dir(dir).map_err(err)?
+            };
             if index.schema() == schema || !write {
                 index
             } else {

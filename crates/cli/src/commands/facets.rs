@@ -17,10 +17,22 @@ pub enum Facet {
     Services,
 }
 
+/// A name and its count, as `--format json` prints it (and the API answers).
 #[derive(Debug, Serialize)]
-struct Row<'a> {
+pub(super) struct Row<'a> {
     name: &'a str,
     count: u64,
+}
+
+/// The JSON rows of a facet, most first.
+pub(super) fn rows(facets: &[morgue_meta::Facet]) -> Vec<Row<'_>> {
+    facets
+        .iter()
+        .map(|f| Row {
+            name: &f.name,
+            count: f.count,
+        })
+        .collect()
 }
 
 pub fn run(facet: Facet, args: &FacetArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
@@ -42,13 +54,7 @@ pub fn run(facet: Facet, args: &FacetArgs, ctx: &Ctx) -> anyhow::Result<ExitStat
             }
         }
         FacetFormat::Json => {
-            let rows: Vec<Row> = facets
-                .iter()
-                .map(|f| Row {
-                    name: &f.name,
-                    count: f.count,
-                })
-                .collect();
+            let rows = rows(&facets);
             serde_json::to_writer_pretty(&mut out, &rows)?;
             writeln!(out)?;
         }

@@ -123,7 +123,7 @@ enum Input {
 
 /// Everything that happened, for the summary.
 #[derive(Debug, Default)]
-struct Tally {
+pub(super) struct Tally {
     stored: u64,
     duplicates: u64,
     filled: u64,
@@ -133,7 +133,7 @@ struct Tally {
 }
 
 #[derive(Debug, Serialize)]
-struct SummaryJson<'a> {
+pub(super) struct SummaryJson<'a> {
     stored: u64,
     duplicates: u64,
     filled: u64,
@@ -150,11 +150,37 @@ struct Note<'a> {
 }
 
 impl Tally {
+    /// Counts an event of an import whose articles are not listed one by one (the server's).
+    pub(super) fn count(&mut self, event: Event) {
+        match event {
+            Event::Warning { source, message } => self.warnings.push((source, message)),
+            Event::Failed { source, reason } => self.fail(source, reason),
+            Event::Rejected { source, error } => {
+                self.fail(source, error_lines(&error.into()).join(": "));
+            }
+            Event::Stored { .. } => self.stored += 1,
+            Event::Duplicate { filled, .. } => {
+                self.duplicates += 1;
+                if !filled.is_empty() {
+                    self.filled += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Sorts the failures and warnings in input order.
+    pub(super) fn sort(&mut self) {
+        let order = |(s, _): &(Source, String)| (s.seq, s.line);
+        self.failures.sort_by_key(order);
+        self.warnings.sort_by_key(order);
+    }
+
     fn fail(&mut self, source: Source, reason: impl Into<String>) {
         self.failures.push((source, reason.into()));
     }
 
-    fn to_json(&self) -> SummaryJson<'_> {
+    pub(super) fn to_json(&self) -> SummaryJson<'_> {
         fn notes(list: &[(Source, String)]) -> Vec<Note<'_>> {
             list.iter()
                 .map(|(s, m)| Note {
@@ -315,6 +341,21 @@ fn source_of(path: &Path, seq: usize) -> Source {
     }
 }
 
+/// Reads one input as the import's source: its articles, or a failure naming it when it holds
+/// none. False when the import has stopped. `morgue import` and `POST /api/import` both read
+/// through it.
+pub(super) fn read_one(
+    name: Arc<str>,
+    seq: usize,
+    reader: Box<dyn Read + Send>,
+    format: Format,
+    overrides: &Overrides,
+    feed: &mut Feed<'_>,
+) -> bool {
+    let read = morgue_ingest::read(&name, reader, format, overrides);
+    feed_entries(read, &name, seq, feed)
+}
+
 /// A progress bar on stderr when it is a terminal and not `-q`; a hidden one otherwise.
 fn progress_bar(ctx: &Ctx, inputs: &[Input]) -> ProgressBar {
     if ctx.quiet || !io::stderr().is_terminal() {
@@ -396,8 +437,7 @@ fn read_inputs(
                 }
             },
         };
-        let read = morgue_ingest::read(&name, reader, format.unwrap_or_default(), overrides);
-        if !feed_entries(read, &name, seq, feed) {
+        if !read_one(name, seq, reader, format.unwrap_or_default(), overrides, feed) {
             return;
         }
     }

@@ -18,11 +18,7 @@ const DEFAULT_WIDTH: usize = 100;
 const TABLE_PAGE: usize = 50;
 
 pub fn run(args: &ListArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
-    if let (Some(since), Some(until)) = (args.since, args.until)
-        && since.first > until.last
-    {
-        anyhow::bail!("--since {} is after --until {}", since.first, until.last);
-    }
+    args.filters.check()?;
     let archive = ctx.open_existing()?;
     let limit = match (args.all, args.limit) {
         (false, Some(n)) => Some(n),
@@ -30,13 +26,9 @@ pub fn run(args: &ListArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         _ => None,
     };
     let query = Query {
-        reporter: args.reporter.clone(),
-        service: args.service.clone(),
-        since: args.since.map(|p| p.first),
-        until: args.until.map(|p| p.last),
         // One more than asked, to tell the user when there is more.
         limit: limit.map(|n| n.saturating_add(1)),
-        after: None,
+        ..args.filters.to_query()
     };
     let mut hits = archive
         .query(&query)

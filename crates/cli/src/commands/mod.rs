@@ -11,6 +11,7 @@ mod optimize;
 mod reindex;
 mod rm;
 mod search;
+mod serve;
 mod show;
 mod stats;
 mod verify;
@@ -70,20 +71,19 @@ impl Ctx {
 
     fn open_with(&self, create: bool) -> anyhow::Result<Archive> {
         let dir = self.archive_dir()?;
+        // Read commands wait a little for another command to finish by default; `import`
+        // (which creates) fails at once unless told to wait.
+        let wait = self.wait.or((!create).then_some(DEFAULT_WAIT));
         let options = OpenOptions {
             create,
-            wait: self.wait,
+            wait,
             ..OpenOptions::default()
         };
-        let archive = Archive::open_with(dir, &options).map_err(|err| match (err, self.wait) {
-            (morgue_meta::Error::Store(morgue_store::Error::Locked { path }), Some(wait)) => {
-                anyhow!(
-                    "archive {} is in use by another morgue process: gave up after waiting {}",
-                    path.display(),
-                    seconds(wait)
-                )
+        let archive = Archive::open_with(dir, &options).map_err(|err| match err {
+            morgue_meta::Error::Store(morgue_store::Error::Locked { path }) => {
+                anyhow!(locked_message(&path, wait))
             }
-            (err, _) => err.into(),
+            err => err.into(),
         })?;
         if let Some(from) = archive.upgraded_from()
             && !self.quiet
@@ -105,6 +105,19 @@ impl Ctx {
     /// Opens an existing archive; fails with "no archive at DIR" when there is none.
     pub fn open_existing(&self) -> anyhow::Result<Archive> {
         self.open_with(false)
+    }
+
+    /// Opens an existing archive to change it (`rm`, `reindex`, `optimize`): fails, changing
+    /// nothing, when the archive can only be read.
+    pub fn open_to_change(&self) -> anyhow::Result<Archive> {
+        let archive = self.open_existing()?;
+        if archive.read_only() {
+            anyhow::bail!(
+                "archive {} is read-only (a read-only mount or directory): it can be read, not changed",
+                archive.path().display()
+            );
+        }
+        Ok(archive)
     }
 
     /// `label` in bold red when stderr takes color.
@@ -148,6 +161,36 @@ pub fn check_inputs(paths: &[PathBuf], ctx: &Ctx) -> anyhow::Result<()> {
     ))
 }
 
+/// How long a read command waits for another process to release the archive, unless `--wait`
+/// says otherwise.
+pub const DEFAULT_WAIT: Duration = Duration::from_secs(5);
+
+/// The "in use" error: which archive, who holds it (as its lock file says), how long we waited.
+fn locked_message(path: &Path, wait: Option<Duration>) -> String {
+    let mut message = format!(
+        "archive {} is in use by another morgue process",
+        path.display()
+    );
+    if let Some(holder) = morgue_store::lock_holder(path) {
+        let (pid, command) = holder.split_once(' ').unwrap_or((&holder, ""));
+        let _ = write!(message, " (process {pid}");
+        if !command.is_empty() {
+            let _ = write!(message, ": {command}");
+        }
+        message.push(')');
+    }
+    if let Some(url) = serve::server_address(path) {
+        let _ = write!(message, " (`morgue serve` holds it: its API is at {url})");
+    }
+    match wait {
+        Some(wait) if !wait.is_zero() => {
+            let _ = write!(message, ": gave up after waiting {}", seconds(wait));
+        }
+        _ => message.push_str(": use --wait SECONDS to wait for it"),
+    }
+    message
+}
+
 /// A duration for people: `1 second`, `2.5 seconds`.
 fn seconds(duration: Duration) -> String {
     if duration == Duration::from_secs(1) {
@@ -185,6 +228,7 @@ pub fn run(command: Command, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         Command::Optimize(args) => optimize::run(&args, ctx),
         Command::Rm(args) => rm::run(&args, ctx),
         Command::Export(args) => export::run(&args, ctx),
+        Command::Serve(args) => serve::run(&args, ctx),
         Command::Completions(args) => completions::run(&args, ctx),
         Command::Man(args) => man::run(&args, ctx),
     }

@@ -7,7 +7,7 @@ use super::Ctx;
 use crate::report::ExitStatus;
 
 pub fn run(ctx: &Ctx) -> anyhow::Result<ExitStatus> {
-    let archive = ctx.open_existing()?;
+    let archive = ctx.open_to_change()?;
     let n = archive.reindex().context("rebuilding the indexes")?;
     archive
         .rebuild_text(&mut |_, _| {})

@@ -9,7 +9,7 @@ use crate::args::RmArgs;
 use crate::report::{ExitStatus, print_error};
 
 pub fn run(args: &RmArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
-    let archive = ctx.open_existing()?;
+    let archive = ctx.open_to_change()?;
     let mut status = ExitStatus::Success;
     let mut removed = Vec::new();
     for prefix in &args.ids {

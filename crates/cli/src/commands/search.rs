@@ -31,22 +31,19 @@ struct HitJson<'a> {
 }
 
 pub fn run(args: &SearchArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
-    if let (Some(since), Some(until)) = (args.since, args.until)
-        && since.first > until.last
-    {
-        anyhow::bail!("--since {} is after --until {}", since.first, until.last);
-    }
+    args.filters.check()?;
     let archive = ctx.open_existing()?;
     let limit = if args.all {
         None
     } else {
         Some(args.limit.unwrap_or(DEFAULT_LIMIT))
     };
+    let filters = args.filters.to_query();
     let options = SearchOptions {
-        reporter: args.reporter.clone(),
-        service: args.service.clone(),
-        since: args.since.map(|p| p.first),
-        until: args.until.map(|p| p.last),
+        reporter: filters.reporter,
+        service: filters.service,
+        since: filters.since,
+        until: filters.until,
         // One more than asked, to tell the user when there is more.
         limit: limit.map(|n| n.saturating_add(1)),
         order: match args.sort {

@@ -10,8 +10,9 @@ use crate::args::{StatsArgs, StatsFormat};
 use crate::output::{self, human_bytes};
 use crate::report::ExitStatus;
 
+/// The figures as `stats --format json` prints them (and `GET /api/stats` answers).
 #[derive(Debug, Serialize)]
-struct Json<'a> {
+pub(super) struct Json<'a> {
     articles: u64,
     raw_bytes: u64,
     stored_bytes: u64,
@@ -34,6 +35,32 @@ struct YearCount {
     count: u64,
 }
 
+/// The JSON object of the figures.
+pub(super) fn json(stats: &morgue_meta::ArchiveStats) -> Json<'_> {
+    let ratio =
+        (stats.stored_bytes > 0).then(|| stats.raw_bytes as f64 / stats.stored_bytes as f64);
+    Json {
+        articles: stats.articles,
+        raw_bytes: stats.raw_bytes,
+        stored_bytes: stats.stored_bytes,
+        ratio: ratio.map(|r| (r * 1000.0).round() / 1000.0),
+        disk_bytes: stats.disk_bytes,
+        per_service: stats
+            .per_service
+            .iter()
+            .map(|f| NameCount {
+                name: &f.name,
+                count: f.count,
+            })
+            .collect(),
+        per_year: stats
+            .per_year
+            .iter()
+            .map(|&(year, count)| YearCount { year, count })
+            .collect(),
+    }
+}
+
 pub fn run(args: &StatsArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     let archive = ctx.open_existing()?;
     let stats = archive.stats().context("computing figures")?;
@@ -42,26 +69,7 @@ pub fn run(args: &StatsArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     let mut out = output::stdout();
     match args.format {
         StatsFormat::Json => {
-            let json = Json {
-                articles: stats.articles,
-                raw_bytes: stats.raw_bytes,
-                stored_bytes: stats.stored_bytes,
-                ratio: ratio.map(|r| (r * 1000.0).round() / 1000.0),
-                disk_bytes: stats.disk_bytes,
-                per_service: stats
-                    .per_service
-                    .iter()
-                    .map(|f| NameCount {
-                        name: &f.name,
-                        count: f.count,
-                    })
-                    .collect(),
-                per_year: stats
-                    .per_year
-                    .iter()
-                    .map(|&(year, count)| YearCount { year, count })
-                    .collect(),
-            };
+            let json = json(&stats);
             serde_json::to_writer_pretty(&mut out, &json)?;
             writeln!(out)?;
         }

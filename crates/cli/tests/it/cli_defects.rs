@@ -332,7 +332,8 @@ fn a_wait_that_timed_out_says_it_waited() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     assert!(
-        err.contains("is in use by another morgue process: gave up after waiting 0.3 seconds"),
+        err.contains("is in use by another morgue process (process ")
+            && err.contains("): gave up after waiting 0.3 seconds"),
         "{err}"
     );
     holder

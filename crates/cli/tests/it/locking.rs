@@ -20,7 +20,7 @@ fn hold_archive(env: &Env) -> Child {
 /// gets: the archive must be reported in use.
 fn wait_until_locked(env: &Env) -> String {
     for _ in 0..1200 {
-        let out = env.run(&["list"]);
+        let out = env.run(&["--wait", "0", "list"]);
         let err = stderr(&out);
         if !err.contains("no archive at") {
             assert_eq!(
@@ -40,10 +40,16 @@ fn wait_until_locked(env: &Env) -> String {
 fn a_second_process_is_told_the_archive_is_in_use() {
     let env = Env::new();
     let mut holder = hold_archive(&env);
-    let err = wait_until_locked(&env);
-    assert_eq!(
-        env.filter(&err),
-        "error: archive [TMP]/archive is in use by another morgue process\n"
+    let err = env.filter(&wait_until_locked(&env));
+    // It names the holder (process id and command line) and the way to wait.
+    let pid = holder.id().to_string();
+    let expected_start = format!(
+        "error: archive [TMP]/archive is in use by another morgue process (process {pid}: "
+    );
+    assert!(err.starts_with(&expected_start), "{err}");
+    assert!(
+        err.contains("-q import --format text -): use --wait SECONDS to wait for it\n"),
+        "{err}"
     );
     let second = env.run(&["import", "examples/night-market.txt"]);
     assert_eq!(second.status.code(), Some(1));
@@ -104,6 +110,54 @@ fn wait_waits_for_the_archive_to_be_released() {
     let mut stdin = holder.stdin.take().unwrap();
     stdin
         .write_all(b"Held Story\n\nThe waiting list sees this.\n")
+        .unwrap();
+    drop(stdin);
+    assert!(holder.wait().unwrap().success());
+    let out = waiter.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
+}
+
+#[test]
+fn six_parallel_lists_all_succeed() {
+    let env = Env::new();
+    env.import_examples();
+    let expected = env.ok(&["list", "--format", "ids"]);
+    assert!(!expected.is_empty());
+    let lists: Vec<Child> = (0..6)
+        .map(|_| {
+            env.std_cmd()
+                .args(["list", "--format", "ids"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for list in lists {
+        let out = list.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert_eq!(String::from_utf8_lossy(&out.stdout), expected);
+    }
+}
+
+#[test]
+fn read_commands_wait_by_default() {
+    let env = Env::new();
+    let mut holder = hold_archive(&env);
+    wait_until_locked(&env);
+    // A read command started while the archive is held waits (5 seconds by default) and
+    // succeeds once the holder is done.
+    let waiter = env
+        .std_cmd()
+        .args(["list", "--format", "ids"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = holder.stdin.take().unwrap();
+    stdin
+        .write_all(b"Held Story\n\nThe default wait sees this.\n")
         .unwrap();
     drop(stdin);
     assert!(holder.wait().unwrap().success());

@@ -16,6 +16,8 @@ mod locking;
 mod optimize;
 mod parquet;
 mod query;
+mod readonly;
 mod reliability;
 mod search;
+mod serve;
 mod version;

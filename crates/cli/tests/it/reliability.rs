@@ -189,7 +189,7 @@ fn while_an_import_runs_others_are_refused_at_once_or_wait() {
         env.archive.display()
     );
 
-    let list = env.run(&["list", "--format", "ids"]);
+    let list = env.run(&["--wait", "0", "list", "--format", "ids"]);
     assert_eq!(list.status.code(), Some(1));
     assert!(stderr(&list).starts_with(&in_use), "{}", stderr(&list));
     assert!(stdout(&list).is_empty());
