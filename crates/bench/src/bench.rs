@@ -13,6 +13,7 @@ use crate::corpus::{self, Article};
 use crate::measure::{self, ChildRun};
 use crate::morgue;
 use crate::report::{Report, Unit};
+use crate::search;
 use crate::sqlite;
 
 const SEED: u64 = 0x0062_656e_6368;
@@ -272,6 +273,88 @@ fn latencies(ctx: &Ctx, w: &Workload, db: Option<&Path>, dir: Option<&Path>) -> 
     Ok(out)
 }
 
+/// Full-text latencies of both sides over [`search::QUERIES`], interleaved.
+#[derive(Debug, Default)]
+struct SearchLatencies {
+    /// Every timed run, in seconds: (sqlite, morgue).
+    samples: [Vec<f64>; 2],
+    /// Per query: matches (sqlite, morgue) and median seconds (sqlite, morgue).
+    per_query: Vec<([u64; 2], [f64; 2])>,
+    /// Per query: the fastest run's seconds (sqlite, morgue).
+    fastest: Vec<[f64; 2]>,
+}
+
+/// The `p`-th percentile (0..=100) of some times (nearest rank).
+fn percentile(times: &[f64], p: f64) -> f64 {
+    let mut t = times.to_vec();
+    t.sort_by(f64::total_cmp);
+    if t.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p / 100.0) * t.len() as f64).ceil() as usize;
+    t[rank.clamp(1, t.len()) - 1]
+}
+
+/// Runs every full-text query on both sides, `rounds` times, one query of each side in turn.
+fn search_latencies(w: &Workload, db: &Path, dir: &Path, rounds: usize) -> Result<SearchLatencies> {
+    let sdb = sqlite::Db::open(db)?;
+    let archive = morgue::open_existing(dir)?;
+    let since = w.month.0.format("%Y-%m-%d").to_string();
+    let until = w
+        .month
+        .1
+        .succ_opt()
+        .unwrap_or(w.month.1)
+        .format("%Y-%m-%d")
+        .to_string();
+    let parsed: Vec<morgue_meta::TextQuery> = search::QUERIES
+        .iter()
+        .map(|t| {
+            morgue_meta::TextQuery::parse(t.morgue)
+                .with_context(|| format!("parsing {:?}", t.morgue))
+        })
+        .collect::<Result<_>>()?;
+    let s_dates = |t: &search::TextQuery| t.dated.then_some((since.as_str(), until.as_str()));
+    let m_dates = |t: &search::TextQuery| t.dated.then_some(w.month);
+    let mut out = SearchLatencies::default();
+    let mut per: Vec<[Vec<f64>; 2]> = vec![[Vec::new(), Vec::new()]; parsed.len()];
+    // The counts (and a warm-up).
+    let mut counts = Vec::new();
+    for (t, q) in search::QUERIES.iter().zip(&parsed) {
+        counts.push([
+            sdb.search_count(t.fts5, s_dates(t))
+                .with_context(|| format!("FTS5 query {:?}", t.fts5))?,
+            morgue::search_count(&archive, q, m_dates(t))?,
+        ]);
+    }
+    for _ in 0..rounds.max(1) {
+        for (k, (t, q)) in search::QUERIES.iter().zip(&parsed).enumerate() {
+            let s = timed(|| {
+                for hit in sdb.search(t.fts5, s_dates(t), search::LIMIT)? {
+                    black_box((hit.row.id, hit.rank, hit.snippet));
+                }
+                Ok(())
+            })?;
+            let m = timed(|| {
+                black_box(morgue::search(&archive, q, m_dates(t), search::LIMIT)?);
+                Ok(())
+            })?;
+            per[k][0].push(s);
+            per[k][1].push(m);
+            out.samples[0].push(s);
+            out.samples[1].push(m);
+        }
+    }
+    out.per_query = counts
+        .into_iter()
+        .zip(&per)
+        .map(|(c, [s, m])| (c, [median(s), median(m)]))
+        .collect();
+    let min = |t: &[f64]| t.iter().copied().fold(f64::INFINITY, f64::min);
+    out.fastest = per.iter().map(|[s, m]| [min(s), min(m)]).collect();
+    Ok(out)
+}
+
 fn add_queries(report: &mut Report, section: &str, s: Option<[f64; 3]>, m: Option<[f64; 3]>) {
     let names = [
         "list by reporter (50, newest first)",
@@ -386,7 +469,7 @@ fn compare(
         log(&format!("SQLite: in-process load ({run} of {runs})"));
         measure::reset_peak_rss();
         let start = Instant::now();
-        let loaded = sqlite::load(corpus_path, &db, false)?;
+        let loaded = sqlite::load(corpus_path, &db, false, true)?;
         s_times.push(start.elapsed().as_secs_f64());
         // The first run's: later ones start with what the other side's runs left allocated.
         if run == 1 {
@@ -483,6 +566,101 @@ fn compare(
         s_n[0], m_n[0], s_n[1], m_n[1]
     ));
     report.note(format!("morgue in-process archive files: {}", sizes(&dir)));
+
+    // Full text: the index's bytes, then the queries.
+    let (s_text, m_text) = (
+        sqlite::fts_bytes(&db)? as f64,
+        measure::disk_bytes(&dir.join(morgue_meta::TEXT_DIR)) as f64,
+    );
+    report.add(
+        sec_in,
+        "text index bytes (FTS5 table / text/)",
+        Unit::Bytes,
+        Some(s_text),
+        Some(m_text),
+    );
+    log("full-text queries, interleaved");
+    let text = search_latencies(w, &db, &dir, ctx.args.search_rounds)?;
+    // Each query's latency is its median over the rounds (one run in a round can lose a whole
+    // scheduling slice on a busy machine); p50 and p99 are over those per-query figures.
+    let per_query =
+        |side: usize| -> Vec<f64> { text.per_query.iter().map(|(_, m)| m[side]).collect() };
+    let p = |side: usize, q: f64| percentile(&per_query(side), q);
+    let (s50, m50, s99, m99) = (p(0, 50.0), p(1, 50.0), p(0, 99.0), p(1, 99.0));
+    report.note(format!(
+        "full-text queries, over every single run instead of per-query medians (sqlite / morgue): p50 {:.0} / {:.0} µs, p99 {:.0} / {:.0} µs",
+        percentile(&text.samples[0], 50.0) * 1e6,
+        percentile(&text.samples[1], 50.0) * 1e6,
+        percentile(&text.samples[0], 99.0) * 1e6,
+        percentile(&text.samples[1], 99.0) * 1e6
+    ));
+    let fastest = |side: usize| -> Vec<f64> { text.fastest.iter().map(|f| f[side]).collect() };
+    report.note(format!(
+        "full-text queries, over each query's fastest run (what a quiet machine approaches; sqlite / morgue): p50 {:.0} / {:.0} µs, p99 {:.0} / {:.0} µs",
+        percentile(&fastest(0), 50.0) * 1e6,
+        percentile(&fastest(1), 50.0) * 1e6,
+        percentile(&fastest(0), 99.0) * 1e6,
+        percentile(&fastest(1), 99.0) * 1e6
+    ));
+    report.add(
+        sec_in,
+        &format!(
+            "search p50 ({} queries, {} hits, snippets)",
+            search::QUERIES.len(),
+            search::LIMIT
+        ),
+        Unit::Seconds,
+        Some(s50),
+        Some(m50),
+    );
+    report.add(sec_in, "search p99", Unit::Seconds, Some(s99), Some(m99));
+    report.note(format!(
+        "full-text queries: {} rounds of {} queries, {} hits each; per query (morgue query: matches sqlite / morgue, median sqlite / morgue): {}",
+        ctx.args.search_rounds.max(1),
+        search::QUERIES.len(),
+        search::LIMIT,
+        search::QUERIES
+            .iter()
+            .zip(text.per_query.iter().zip(&text.fastest))
+            .map(|(t, ((c, m), f))| format!(
+                "{}{}: {} / {}, {:.0} / {:.0} µs (fastest {:.0} / {:.0} µs)",
+                t.morgue,
+                if t.dated { " (dated)" } else { "" },
+                c[0],
+                c[1],
+                m[0] * 1e6,
+                m[1] * 1e6,
+                f[0] * 1e6,
+                f[1] * 1e6
+            ))
+            .collect::<Vec<_>>()
+            .join("; ")
+    ));
+    report.goal(
+        "text index bytes ≤ 0.5× the FTS5 table's",
+        format!("{:.2}×", m_text / s_text),
+        m_text <= 0.5 * s_text,
+    );
+    report.goal(
+        "search latency p50 ≤ FTS5's",
+        format!(
+            "{:.2}× ({:.0} vs {:.0} µs)",
+            m50 / s50,
+            m50 * 1e6,
+            s50 * 1e6
+        ),
+        m50 <= s50,
+    );
+    report.goal(
+        "search latency p99 ≤ FTS5's",
+        format!(
+            "{:.2}× ({:.0} vs {:.0} µs)",
+            m99 / s99,
+            m99 * 1e6,
+            s99 * 1e6
+        ),
+        m99 <= s99,
+    );
     report.note(format!(
         "morgue in-process optimize: {} bodies recompressed, stored body bytes {} -> {}, {} dictionaries trained",
         optimized.recompressed,
@@ -491,7 +669,7 @@ fn compare(
         optimized.dicts_trained
     ));
     report.goal(
-        "in-process import (+ optimize) time ≤ 0.5× SQLite's",
+        "in-process import (+ optimize) time ≤ 0.5× SQLite+FTS5's",
         format!("{:.2}×", m_import / s_import),
         m_import <= 0.5 * s_import,
     );
@@ -614,12 +792,12 @@ fn compare(
     report.note(format!("morgue command archive files: {}", sizes(&dir_cmd)));
     space_notes(report, "Reuters archive", &dir_cmd, ma);
     report.goal(
-        "whole-command import + optimize time ≤ 0.5× SQLite's",
+        "whole-command import + optimize time ≤ 0.5× SQLite+FTS5's",
         format!("{:.2}×", m_run.secs / s_run.secs),
         m_run.secs <= 0.5 * s_run.secs,
     );
     report.goal(
-        "bytes on disk ≤ 0.6× SQLite's (after import + optimize)",
+        "bytes on disk ≤ 0.6× SQLite+FTS5's (after import + optimize)",
         format!(
             "{:.2}× ({:.0} vs {:.0} bytes per article)",
             m_disk / s_disk,
@@ -930,4 +1108,22 @@ fn scale(
         m_run.max_rss < 512 * 1024 * 1024,
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_by_nearest_rank() {
+        // Whole numbers of seconds: exact in f64, compared as integers.
+        let whole = |x: f64| x as i64;
+        let t: Vec<f64> = (1..=24).map(f64::from).collect();
+        assert_eq!(whole(percentile(&t, 50.0)), 12);
+        assert_eq!(whole(percentile(&t, 99.0)), 24);
+        assert_eq!(whole(percentile(&t, 0.0)), 1);
+        assert_eq!(whole(percentile(&[3.0, 1.0, 2.0], 50.0)), 2);
+        assert_eq!(whole(percentile(&[], 50.0)), 0);
+        assert_eq!(whole(median(&[3.0, 1.0, 2.0, 4.0])), 3);
+    }
 }

@@ -8,6 +8,7 @@ mod corpus;
 mod measure;
 mod morgue;
 mod report;
+mod search;
 mod sqlite;
 
 use std::path::PathBuf;
@@ -75,6 +76,9 @@ pub struct RunArgs {
     /// Repeats of each metadata query (the mean is reported).
     #[arg(long, default_value_t = 200)]
     pub repeats: usize,
+    /// Rounds of the full-text queries (each round asks every query once on each side).
+    #[arg(long, default_value_t = 20)]
+    pub search_rounds: usize,
     /// Random ids fetched for get-by-id.
     #[arg(long, default_value_t = 1000)]
     pub gets: usize,
@@ -91,7 +95,8 @@ pub struct RunArgs {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Load a corpus into a new SQLite baseline database (the whole-command baseline).
+    /// Load a corpus into a new SQLite baseline database, with its FTS5 table (the
+    /// whole-command baseline).
     SqliteLoad {
         #[arg(long)]
         corpus: PathBuf,
@@ -140,7 +145,7 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         None => bench::run(&cli.run),
         Some(Command::SqliteLoad { corpus, db }) => {
-            let loaded = sqlite::load(&corpus, &db, false)?;
+            let loaded = sqlite::load(&corpus, &db, false, true)?;
             eprintln!("{} articles from {} lines", loaded.articles, loaded.lines);
             Ok(())
         }

@@ -13,7 +13,9 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use morgue_ingest::{Format, Overrides};
 use morgue_meta::import::{Event, Flush, ImportOptions, Item, Source};
-use morgue_meta::{Archive, BlobId, Hit, OpenOptions, OptimizeReport, Query};
+use morgue_meta::{
+    Archive, BlobId, Hit, OpenOptions, OptimizeReport, Query, SearchOptions, Snippet, TextQuery,
+};
 
 /// What an import did.
 #[derive(Debug, Clone, Default)]
@@ -81,10 +83,12 @@ pub fn import(
     })
 }
 
-/// `morgue optimize` in-process: recompresses with trained dictionaries, then closes the
-/// archive as the CLI does (flush, and sled's snapshot written now rather than at the next open).
+/// `morgue optimize` in-process: recompresses with trained dictionaries, merges the text index's
+/// segments into one, then closes the archive as the CLI does (flush, and sled's snapshot
+/// written now rather than at the next open).
 pub fn optimize(archive: Archive) -> Result<OptimizeReport> {
     let report = archive.optimize(&mut |_| {})?;
+    archive.optimize_text()?;
     archive.close()?;
     Ok(report)
 }
@@ -125,6 +129,43 @@ pub fn by_date(
         ..Query::default()
     };
     Ok(archive.query(&q)?.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Characters of a snippet (as `morgue search`).
+const SNIPPET_CHARS: usize = 160;
+
+/// `morgue search`'s work for one query: the best `limit` hits (dated in `since..=until` when
+/// given), each with its snippet.
+pub fn search(
+    archive: &Archive,
+    query: &TextQuery,
+    dates: Option<(chrono::NaiveDate, chrono::NaiveDate)>,
+    limit: usize,
+) -> Result<Vec<Snippet>> {
+    let options = SearchOptions {
+        since: dates.map(|d| d.0),
+        until: dates.map(|d| d.1),
+        limit: Some(limit),
+        ..SearchOptions::default()
+    };
+    let hits = archive.search(query, &options)?;
+    hits.iter()
+        .map(|h| Ok(archive.snippet(query, &h.id, SNIPPET_CHARS)?))
+        .collect()
+}
+
+/// How many articles a query matches (dated in `since..=until` when given).
+pub fn search_count(
+    archive: &Archive,
+    query: &TextQuery,
+    dates: Option<(chrono::NaiveDate, chrono::NaiveDate)>,
+) -> Result<u64> {
+    let options = SearchOptions {
+        since: dates.map(|d| d.0),
+        until: dates.map(|d| d.1),
+        ..SearchOptions::default()
+    };
+    Ok(archive.search(query, &options)?.len() as u64)
 }
 
 /// Every article id (for sampling), in id order.

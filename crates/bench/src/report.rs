@@ -28,7 +28,7 @@ pub struct Row {
     pub ratio: Option<f64>,
 }
 
-/// A goal of issue 7 and where we stand.
+/// A goal (of issues 7 and 15) and where we stand.
 #[derive(Debug, Clone, Serialize)]
 pub struct Goal {
     pub what: String,
@@ -127,7 +127,7 @@ impl Report {
             );
         }
         if !self.goals.is_empty() {
-            let _ = writeln!(out, "\n## goals of issue 7");
+            let _ = writeln!(out, "\n## goals (issues 7 and 15)");
             for g in &self.goals {
                 let _ = writeln!(
                     out,

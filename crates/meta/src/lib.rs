@@ -332,8 +332,20 @@ impl Archive {
     /// says version 2 and the format-1 trees are dropped. An interrupted upgrade starts over at
     /// the next open. When the set of indexes this build declares differs from the one the
     /// archive was indexed with (or a rebuild was interrupted), the indexes are rebuilt before
-    /// returning.
+    /// returning. Opened for writing (`options.create`), the archive's full-text index is built
+    /// when it has none, or catches up with the archive (see [`Archive::sync_text`]).
     pub fn open_with(dir: impl AsRef<Path>, options: &OpenOptions) -> Result<Archive> {
+        Self::open_with_progress(dir, options, &mut |_, _| {})
+    }
+
+    /// [`Archive::open_with`], reporting the progress of a build of the full-text index (the
+    /// first write open of an archive that has none): `progress` gets (articles indexed,
+    /// articles to index), and is called only during such a build.
+    pub fn open_with_progress(
+        dir: impl AsRef<Path>,
+        options: &OpenOptions,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<Archive> {
         let dir = dir.as_ref();
         let (store, upgraded_from) = Store::open_upgrading(dir, options, |store, legacy| {
             migrate::upgrade(&Archive::on(store.clone()), legacy)
@@ -343,7 +355,7 @@ impl Archive {
             // Close (leaving a sled snapshot of the new format behind, so that later opens do
             // not replay the upgrade's log) and open again.
             archive.close()?;
-            let mut archive = Archive::open_with(dir, options)?;
+            let mut archive = Archive::open_with_progress(dir, options, progress)?;
             archive.upgraded_from = upgraded_from;
             return Ok(archive);
         }
@@ -368,7 +380,7 @@ impl Archive {
         }
         if options.create {
             // Opened for writing: the full-text index is built, or catches up, now.
-            archive.sync_text(&mut |_, _| {})?;
+            archive.sync_text(progress)?;
         }
         Ok(archive)
     }

@@ -79,7 +79,18 @@ impl Ctx {
             wait,
             ..OpenOptions::default()
         };
-        let archive = Archive::open_with(dir, &options).map_err(|err| match err {
+        let mut bar: Option<indicatif::ProgressBar> = None;
+        let opened = Archive::open_with_progress(dir, &options, &mut |done, total| {
+            if total > 0 {
+                let bar = bar.get_or_insert_with(|| self.text_build_bar(total));
+                bar.set_length(total.max(done));
+                bar.set_position(done);
+            }
+        });
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
+        }
+        let archive = opened.map_err(|err| match err {
             morgue_meta::Error::Store(morgue_store::Error::Locked { path }) => {
                 anyhow!(locked_message(&path, wait))
             }
@@ -95,6 +106,27 @@ impl Ctx {
             );
         }
         Ok(archive)
+    }
+
+    /// The progress bar of a first build of the text index (on stderr when it is a terminal and
+    /// not `-q`; hidden otherwise).
+    fn text_build_bar(&self, total: u64) -> indicatif::ProgressBar {
+        use std::io::IsTerminal as _;
+        if self.quiet || !std::io::stderr().is_terminal() {
+            return indicatif::ProgressBar::hidden();
+        }
+        let style = indicatif::ProgressStyle::with_template(
+            "building the text index {elapsed_precise} [{wide_bar}] {human_pos}/{human_len} articles, ETA {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> ");
+        let bar = indicatif::ProgressBar::with_draw_target(
+            Some(total),
+            indicatif::ProgressDrawTarget::stderr(),
+        )
+        .with_style(style);
+        bar.enable_steady_tick(Duration::from_millis(120));
+        bar
     }
 
     /// Opens the archive, creating it when missing (for `import`).

@@ -126,3 +126,88 @@ fn the_bbc_sections_import_with_a_service_each() {
     assert_eq!(n, stored, "{summary}");
     assert_eq!(env.run(&["verify"]).status.code(), Some(0));
 }
+
+/// A plain scan's words of a text: runs of letters and digits, lowercased (what morgue's
+/// analyzer makes of English text: it splits at every character that is not a letter, a digit
+/// or a mark, so `U.S.` is `u`, `s` and `oil's` is `oil`, `s`).
+fn scan_words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// Whether `words` holds `phrase` (words in a row).
+fn holds(words: &[String], phrase: &[&str]) -> bool {
+    words
+        .windows(phrase.len())
+        .any(|w| w.iter().zip(phrase).all(|(a, b)| a == b))
+}
+
+/// Recall on Reuters-21578: for words (rare to very common, and pieces of `U.S.`) and phrases,
+/// `morgue search` finds exactly the articles a plain scan of `morgue export` finds: whole
+/// words, lowercased, in the title or the body (a phrase within one of them). Reuters is
+/// English in ASCII, so the scan needs no folding of diacritics.
+#[test]
+fn search_finds_exactly_what_a_plain_scan_of_reuters_finds() {
+    let Some(corpus) = corpus() else { return };
+    let file = corpus.join("reuters-21578.jsonl.zst");
+    if !file.is_file() {
+        eprintln!("notice: no Reuters corpus at {}; skipping", file.display());
+        return;
+    }
+    let env = Env::new();
+    let out = env.cmd().arg("import").arg(&file).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    let export = env.ok(&["export"]);
+    let articles: Vec<(String, Vec<String>, Vec<String>)> = export
+        .lines()
+        .map(|line| {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            (
+                v["id"].as_str().unwrap().to_owned(),
+                scan_words(v["title"].as_str().unwrap_or_default()),
+                scan_words(v["body"].as_str().unwrap()),
+            )
+        })
+        .collect();
+    assert!(articles.len() > 18_000, "{} articles", articles.len());
+
+    let queries: &[&[&str]] = &[
+        &["coffee"],
+        &["opec"],
+        &["bundesbank"],
+        &["cocoa"],
+        &["strike"],
+        &["yen"],
+        &["said"],
+        &["u"],
+        &["interest", "rates"],
+        &["trade", "deficit"],
+        &["federal", "reserve", "board"],
+    ];
+    for phrase in queries {
+        let query = if phrase.len() == 1 {
+            phrase[0].to_owned()
+        } else {
+            format!("\"{}\"", phrase.join(" "))
+        };
+        let scanned: std::collections::BTreeSet<&str> = articles
+            .iter()
+            .filter(|(_, title, body)| holds(title, phrase) || holds(body, phrase))
+            .map(|(id, _, _)| id.as_str())
+            .collect();
+        let out = env.ok(&["search", "--all", "--format", "ids", "--", &query]);
+        let found: std::collections::BTreeSet<&str> = out.lines().collect();
+        assert!(!scanned.is_empty(), "{query}: the scan found nothing");
+        let missed: Vec<_> = scanned.difference(&found).take(5).collect();
+        let extra: Vec<_> = found.difference(&scanned).take(5).collect();
+        assert!(
+            missed.is_empty() && extra.is_empty(),
+            "{query}: the scan finds {}, search {}; missed {missed:?}, extra {extra:?}",
+            scanned.len(),
+            found.len()
+        );
+    }
+}

@@ -149,6 +149,29 @@ fn rm_then_search_and_reindex_rebuilds() {
     assert_eq!(titles(&env, &["cartel"]), [OPEC]);
 }
 
+/// An archive without its text index (made before search existed, or with `text/` deleted):
+/// the first command that opens it for writing builds it, with a progress bar only on a
+/// terminal (never in a pipe, as here), and search then finds what was there before.
+#[test]
+fn a_write_open_builds_a_missing_text_index_without_a_bar_in_a_pipe() {
+    let env = env();
+    std::fs::remove_dir_all(env.archive.join("text")).unwrap();
+    let file = env.dir.path().join("more.jsonl");
+    std::fs::write(
+        &file,
+        "{\"title\": \"Harbour news\", \"body\": \"The ferry docked late.\"}\n",
+    )
+    .unwrap();
+    let out = env.run(&["import", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let said = stderr(&out);
+    assert!(!said.contains("text index"), "{said}");
+    assert!(!said.contains('\r') && !said.contains('\x1b'), "{said:?}");
+    assert_eq!(titles(&env, &["cartel"]), [CARTEL, OPEC]);
+    assert_eq!(titles(&env, &["ferry"]), ["Harbour news"]);
+    env.ok(&["verify"]);
+}
+
 #[test]
 fn a_malformed_query_is_a_usage_error() {
     let env = env();

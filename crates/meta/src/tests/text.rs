@@ -153,6 +153,40 @@ fn a_read_open_of_an_archive_without_an_index_says_how_to_build_it() {
 }
 
 #[test]
+fn a_write_open_reports_the_progress_of_a_first_build_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut calls = Vec::new();
+    let a = Archive::open_with_progress(dir.path(), &OpenOptions::default(), &mut |d, t| {
+        calls.push((d, t));
+    })
+    .unwrap();
+    // A new archive: the build of its empty index has nothing to report.
+    assert!(calls.iter().all(|&(_, total)| total == 0), "{calls:?}");
+    let ids: Vec<BlobId> = (0..1500)
+        .map(|n| add(&a, &format!("story number {n}"), "Ann", 2001))
+        .collect();
+    a.close().unwrap();
+    std::fs::remove_dir_all(dir.path().join(crate::TEXT_DIR)).unwrap();
+    calls.clear();
+    let a = Archive::open_with_progress(dir.path(), &OpenOptions::default(), &mut |d, t| {
+        calls.push((d, t));
+    })
+    .unwrap();
+    // Reported as it goes (every 1,000 articles) and at the end, against the article count.
+    assert_eq!(calls, [(1000, 1500), (1500, 1500)]);
+    assert_eq!(found(&a, "story").len(), ids.len());
+    a.close().unwrap();
+    // The index is there now: the next open has nothing to build.
+    calls.clear();
+    let a = Archive::open_with_progress(dir.path(), &OpenOptions::default(), &mut |d, t| {
+        calls.push((d, t));
+    })
+    .unwrap();
+    assert!(calls.is_empty(), "{calls:?}");
+    assert_eq!(found(&a, "number 1499"), [ids[1499]]);
+}
+
+#[test]
 fn verify_finds_an_article_missing_from_the_index_and_a_stray_document() {
     let dir = tempfile::tempdir().unwrap();
     let a = Archive::open(dir.path()).unwrap();
