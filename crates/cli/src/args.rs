@@ -90,6 +90,10 @@ pub enum InputFormat {
     Json,
     /// JSON Lines: one object per line
     Jsonl,
+    /// A table with a header row, comma-separated (tabs for .tsv/.tab or when the content says so)
+    Csv,
+    /// A table with a header row, tab-separated
+    Tsv,
 }
 
 /// How `import` prints its summary.
@@ -105,7 +109,7 @@ pub enum SummaryFormat {
 pub struct ImportArgs {
     /// Files or directories to import; `-` reads standard input. Directories are read
     /// recursively in name order; hidden files are skipped, and so are files other than .txt,
-    /// .json, .jsonl and .ndjson (each also as .zst or .gz)
+    /// .json, .jsonl, .ndjson, .csv, .tsv and .tab (each also as .zst or .gz)
     #[arg(value_name = "PATH", required = true)]
     pub paths: Vec<PathBuf>,
     /// The input format

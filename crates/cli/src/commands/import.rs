@@ -45,6 +45,8 @@ pub fn run(args: &ImportArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         InputFormat::Text => Format::Text,
         InputFormat::Json => Format::Json,
         InputFormat::Jsonl => Format::Jsonl,
+        InputFormat::Csv => Format::Csv,
+        InputFormat::Tsv => Format::Tsv,
     };
     let policy = if args.overwrite {
         MergePolicy::Overwrite
