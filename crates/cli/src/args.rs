@@ -94,6 +94,10 @@ pub enum InputFormat {
     Jsonl,
     /// Parquet: one article per row (files only, not standard input)
     Parquet,
+    /// A table with a header row, comma-separated (tabs for .tsv/.tab or when the content says so)
+    Csv,
+    /// A table with a header row, tab-separated
+    Tsv,
 }
 
 /// How `import` prints its summary.
@@ -109,7 +113,7 @@ pub enum SummaryFormat {
 pub struct ImportArgs {
     /// Files or directories to import; `-` reads standard input. Directories are read
     /// recursively in name order; hidden files are skipped, and so are files other than .txt,
-    /// .json, .jsonl and .ndjson (each also as .zst or .gz) and .parquet
+    /// .json, .jsonl, .ndjson, .csv, .tsv and .tab (each also as .zst or .gz) and .parquet
     #[arg(value_name = "PATH", required = true)]
     pub paths: Vec<PathBuf>,
     /// The input format

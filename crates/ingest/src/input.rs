@@ -148,12 +148,34 @@ pub(crate) fn other_type(source: &mut Source, base: &str) -> io::Result<Option<&
     }))
 }
 
-/// The separator of a table with a header row: the first lines (up to six) each hold the same
+/// The separator of a table, when the start of the input is one (see [`table_separator`]);
+/// input starting with `{`, `[` or `<` is none.
+pub(crate) fn sniff_table(source: &mut Source) -> io::Result<Option<u8>> {
+    let head = source.fill_buf()?;
+    let head = head.strip_prefix(&[0xEF, 0xBB, 0xBF][..]).unwrap_or(head);
+    let head = head.trim_ascii_start();
+    if head
+        .first()
+        .is_some_and(|b| matches!(b, b'{' | b'[' | b'<'))
+    {
+        return Ok(None);
+    }
+    Ok(table_separator(head))
+}
+
+/// The separator of a table with a header row: the first records (up to six) each hold the same
 /// number (at least two) of commas or tabs outside double quotes, and the first line's fields
 /// look like column names: at most 3 words and 40 bytes, not a number, no closing full stop.
 fn table_separator(head: &[u8]) -> Option<u8> {
+    // Records end at a line end outside double quotes (a quoted cell may hold line ends).
+    let mut quoted = false;
     let lines: Vec<&[u8]> = head
-        .split(|&b| b == b'\n')
+        .split(|&b| {
+            if b == b'"' {
+                quoted = !quoted;
+            }
+            b == b'\n' && !quoted
+        })
         .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
         .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
         .take(6)

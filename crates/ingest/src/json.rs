@@ -43,6 +43,8 @@ const WRAPPERS: &[&str] = &["articles"];
 const URL: &[&str] = &["url", "canonical_link", "link"];
 /// Tag fields, first match wins.
 const TAGS: &[&str] = &["tags", "keywords"];
+/// Outlet fields, first match wins (`publication`: the "All the News" datasets).
+const OUTLET: &[&str] = &["outlet", "publication"];
 
 /// Parses bytes holding one JSON value into a draft.
 #[cfg(test)]
@@ -184,7 +186,7 @@ pub(crate) fn parse_json_value(value: Value) -> Result<Parsed, IngestError> {
         }
     }
     record.services = fields.services();
-    if let Some(outlet) = fields.string(&["outlet", "publication"])
+    if let Some(outlet) = fields.string(OUTLET)
         && !outlet.trim().is_empty()
     {
         record.outlet = outlet.trim().to_string();

@@ -46,6 +46,7 @@ mod json;
 mod jsonstream;
 mod names;
 mod rfa;
+mod table;
 mod text;
 
 use std::collections::VecDeque;
@@ -59,6 +60,7 @@ pub use morgue_model::{ArticleDate, DateOrigin, Draft, Parsed, Record};
 use input::{Compression, Line, LineReader, Source};
 use jsonstream::{ScanError, ValueStream};
 use rfa::TextKind;
+use table::Table;
 
 /// The largest article (and the longest JSON Lines line) accepted: 64 MiB.
 pub const MAX_ARTICLE_BYTES: usize = 64 << 20;
@@ -89,12 +91,17 @@ pub enum Format {
     Json,
     /// JSON Lines: one object per line.
     Jsonl,
+    /// A table with a header row: comma-separated unless the name (`.tsv`, `.tab`) or the
+    /// content says tabs.
+    Csv,
+    /// A table with a header row, tab-separated.
+    Tsv,
 }
 
 impl FromStr for Format {
     type Err = String;
 
-    /// `auto`, `rfa`, `text`, `json` or `jsonl`.
+    /// `auto`, `rfa`, `text`, `json`, `jsonl`, `csv` or `tsv`.
     fn from_str(name: &str) -> Result<Self, Self::Err> {
         match name {
             "auto" => Ok(Format::Auto),
@@ -102,8 +109,10 @@ impl FromStr for Format {
             "text" => Ok(Format::Text),
             "json" => Ok(Format::Json),
             "jsonl" | "ndjson" => Ok(Format::Jsonl),
+            "csv" => Ok(Format::Csv),
+            "tsv" => Ok(Format::Tsv),
             other => Err(format!(
-                "unknown format {other:?} (expected auto, rfa, text, json or jsonl)"
+                "unknown format {other:?} (expected auto, rfa, text, json, jsonl, csv or tsv)"
             )),
         }
     }
@@ -224,6 +233,33 @@ pub enum IngestError {
     /// truncated, or without the columns an article needs. The reason, naming what is wrong.
     #[error("{0}")]
     Unreadable(String),
+    /// A table row has more or fewer cells than the header row has columns.
+    #[error("row has {found} fields, the header row has {expected}")]
+    Columns {
+        /// Cells in the row.
+        found: usize,
+        /// Columns in the header row.
+        expected: usize,
+    },
+    /// A table's last row reaches the end of the input inside a quoted field.
+    #[error("unterminated quote: the row runs to the end of the input")]
+    UnterminatedQuote,
+    /// A table row (an unterminated quote, often) is longer than [`MAX_ARTICLE_BYTES`]; the
+    /// rest of the input is not read.
+    #[error(
+        "row longer than {} MiB (an unterminated quote?); the rest of the input is not read",
+        .max >> 20
+    )]
+    RowTooLong {
+        /// The limit in bytes.
+        max: usize,
+    },
+    /// A table cell is not valid UTF-8.
+    #[error("invalid UTF-8 in column `{column}`")]
+    InvalidUtf8Cell {
+        /// The column's name.
+        column: String,
+    },
     /// Reading or decompressing the input failed; no more articles are read from it.
     #[error("read error: {0}")]
     Io(std::io::Error),
@@ -263,12 +299,12 @@ pub fn read_object(
     finish(name, overrides, line, outcome)
 }
 
-/// Whether a directory import takes this file: `.txt`, `.json`, `.jsonl`, `.ndjson`, each also
-/// with `.zst` or `.gz` (case-insensitive).
+/// Whether a directory import takes this file: `.txt`, `.json`, `.jsonl`, `.ndjson`, `.csv`,
+/// `.tsv`, `.tab`, each also with `.zst` or `.gz` (case-insensitive).
 pub fn accepts(file_name: &str) -> bool {
     let (_, base) = input::compression_of(file_name);
     let base = base.to_ascii_lowercase();
-    [".txt", ".json", ".jsonl", ".ndjson"]
+    [".txt", ".json", ".jsonl", ".ndjson", ".csv", ".tsv", ".tab"]
         .iter()
         .any(|ext| base.ends_with(ext) && base.len() > ext.len())
 }
@@ -319,6 +355,8 @@ enum State {
     },
     /// A `.json` input, and the articles of a wrapper object not yet yielded.
     Values(ValueStream, VecDeque<Entry>),
+    /// A CSV or TSV table.
+    Table(Box<Table>),
     Done,
 }
 
@@ -328,6 +366,7 @@ impl fmt::Debug for Entries {
             State::Start(_) => "start",
             State::Lines { .. } => "json lines",
             State::Values(..) => "json",
+            State::Table(_) => "table",
             State::Done => "done",
         };
         f.debug_struct("Entries")
@@ -448,7 +487,7 @@ impl Entries {
                 ..
             } => ready.len() > 0 || !parsing.is_empty() || *ended || reader.more_buffered(),
             State::Done => true,
-            State::Start(_) | State::Values(..) => false,
+            State::Start(_) | State::Values(..) | State::Table(_) => false,
         }
     }
 
@@ -470,8 +509,29 @@ impl Entries {
             Ok(_) => {}
             Err(e) => return Some(self.finish(None, Err(IngestError::Io(e)))),
         }
-        // Markup and tables are refused unless the user asked for text: stored as text they
-        // would be junk articles.
+        // Tables: by `--format`, the name or the content.
+        let separator = match (self.format, format_of(base)) {
+            (Format::Csv, _) => match table::separator_of(base) {
+                Some(separator) => Ok(Some(separator)),
+                None => input::sniff_table(&mut source).map(|s| Some(s.unwrap_or(b','))),
+            },
+            (Format::Tsv, _) => Ok(Some(b'\t')),
+            (Format::Auto, None | Some(Format::Auto)) => match table::separator_of(base) {
+                Some(separator) => Ok(Some(separator)),
+                None => input::sniff_table(&mut source),
+            },
+            _ => Ok(None),
+        };
+        match separator {
+            Ok(Some(separator)) => {
+                self.state = State::Table(Box::new(Table::new(source, separator)));
+                return self.next_row();
+            }
+            Ok(None) => {}
+            Err(e) => return Some(self.finish(None, Err(IngestError::Io(e)))),
+        }
+        // Markup, and tables given as JSON, are refused unless the user asked for text: stored
+        // as text they would be junk articles.
         if matches!(self.format, Format::Auto | Format::Json | Format::Jsonl) {
             match input::other_type(&mut source, base) {
                 Ok(Some(what)) => {
@@ -528,7 +588,7 @@ impl Entries {
                 };
                 return self.next_line();
             }
-            Format::Auto => TextKind::Auto,
+            Format::Auto | Format::Csv | Format::Tsv => TextKind::Auto,
             Format::Rfa => TextKind::Rfa,
             Format::Text => TextKind::Plain,
         };
@@ -627,6 +687,16 @@ impl Entries {
     }
 }
 
+impl Entries {
+    fn next_row(&mut self) -> Option<Entry> {
+        let State::Table(table) = &mut self.state else {
+            return None;
+        };
+        let (line, outcome) = table.next_row()?;
+        Some(self.finish(Some(line), outcome))
+    }
+}
+
 impl Iterator for Entries {
     type Item = Entry;
 
@@ -640,6 +710,10 @@ impl Iterator for Entries {
             state @ State::Values(..) => {
                 self.state = state;
                 self.next_value()
+            }
+            state @ State::Table(_) => {
+                self.state = state;
+                self.next_row()
             }
             State::Done => None,
         }

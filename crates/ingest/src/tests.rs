@@ -919,16 +919,18 @@ fn scraper_shapes_newsapi_wrapper_and_schema_org_authors() {
     assert!(p.warnings.is_empty(), "{:?}", p.warnings);
 }
 
+fn refused_as(name: &str, bytes: &[u8], format: Format) -> &'static str {
+    let all = entries(name, bytes, format);
+    assert_eq!(all.len(), 1, "{name}");
+    match &all[0].outcome {
+        Err(IngestError::OtherType { what }) => what,
+        other => panic!("{name}: {other:?}"),
+    }
+}
+
 #[test]
 fn markup_and_tables_are_refused() {
-    let refused = |name: &str, bytes: &[u8]| {
-        let all = entries(name, bytes, Format::Auto);
-        assert_eq!(all.len(), 1, "{name}");
-        match &all[0].outcome {
-            Err(IngestError::OtherType { what }) => *what,
-            other => panic!("{name}: {other:?}"),
-        }
-    };
+    let refused = |name: &str, bytes: &[u8]| refused_as(name, bytes, Format::Auto);
     assert_eq!(
         refused("page.html", b"<!DOCTYPE html>\n<html><body>x</body></html>"),
         "HTML"
@@ -941,26 +943,23 @@ fn markup_and_tables_are_refused() {
         refused("feed.xml", b"<?xml version=\"1.0\"?><rss></rss>"),
         "XML or other markup"
     );
-    assert_eq!(refused("data.csv", b"anything at all"), "a CSV table");
+    // Tables given as JSON are refused; under auto they are read as tables.
     assert_eq!(
-        refused(
-            "data",
-            b"title,body,author,date\n\"A, b\",text,Ann,2019\nB,more,Bo,2020\n"
-        ),
+        refused_as("data.csv", b"a,b,c\n1,2,3\n", Format::Jsonl),
         "a CSV table"
     );
     assert_eq!(
-        refused("data.txt", b"title\tbody\tdate\nA\tx\t2019\n"),
+        refused_as(
+            "data",
+            b"title\tbody\tdate\nA\tx\t2019\nB\ty\t2020\n",
+            Format::Json
+        ),
         "a TSV table"
     );
     assert_eq!(refused("page.json", b"<html></html>"), "HTML");
     // JSON Lines have quoted fields and commas too, but are no table.
     let lines = b"{\"body\": \"a\", \"title\": \"b\", \"x\": 1}\n{\"body\": \"c\", \"title\": \"d\", \"x\": 2}\n";
     assert_eq!(entries("x", lines, Format::Auto).len(), 2);
-    assert_eq!(
-        refused("data.csv.gz", &gz(b"a,b,c\n1,2,3\n")),
-        "a CSV table"
-    );
     let message = IngestError::OtherType { what: "HTML" }.to_string();
     assert!(message.starts_with("HTML, not an article"), "{message}");
     // Text that only looks a little like a table is an article.
@@ -1027,4 +1026,175 @@ fn invalid_utf8_in_a_json_line_names_its_byte() {
         "invalid UTF-8 at byte 29"
     );
     assert_eq!(bytes[29], 0xC3);
+}
+
+/// A corpus written for these tests, as JSON Lines and as the same table in CSV and TSV.
+const TABLE_JSONL: &str = r#"{"title": "Harbor strike ends", "author": "By Ann Lee and Bo Chan", "date": "2019-03-15", "content": "Dock workers went back on Friday.\n\nThe union said the deal, signed \"at last\", holds.", "url": "https://example.org/a", "publication": "Example Post", "section": "Business"}
+{"title": "Rain, then sun", "author": "Cy Dorn", "date": "2020-01-02T08:30:00Z", "content": "It rained; then it did not.", "url": "https://example.org/b", "publication": "Example Post", "section": "Weather"}
+"#;
+const TABLE_CSV: &str = "\u{feff}title,author,date,content,url,publication,section\r\n\
+Harbor strike ends,By Ann Lee and Bo Chan,2019-03-15,\"Dock workers went back on Friday.\r\n\r\nThe union said the deal, signed \"\"at last\"\", holds.\",https://example.org/a,Example Post,Business\r\n\
+\"Rain, then sun\",Cy Dorn,2020-01-02T08:30:00Z,It rained; then it did not.,https://example.org/b,Example Post,Weather\r\n";
+
+fn ids_and_records(all: Vec<Entry>) -> Vec<(String, Record, Option<u64>)> {
+    all.into_iter()
+        .map(|e| {
+            let p = e.outcome.unwrap();
+            (
+                blake3::hash(p.draft.body.as_bytes()).to_hex().to_string(),
+                Record {
+                    origin: String::new(),
+                    ..p.draft.record
+                },
+                e.line,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_table_gives_the_same_articles_and_ids_as_json_lines() {
+    let jsonl = ids_and_records(entries("news.jsonl", TABLE_JSONL.as_bytes(), Format::Auto));
+    let csv = ids_and_records(entries("news.csv", TABLE_CSV.as_bytes(), Format::Auto));
+    let tsv_text = "title\tauthor\tdate\tcontent\turl\tpublication\tsection\n\
+Harbor strike ends\tBy Ann Lee and Bo Chan\t2019-03-15\t\"Dock workers went back on Friday.\n\nThe union said the deal, signed \"\"at last\"\", holds.\"\thttps://example.org/a\tExample Post\tBusiness\n\
+Rain, then sun\tCy Dorn\t2020-01-02T08:30:00Z\tIt rained; then it did not.\thttps://example.org/b\tExample Post\tWeather\n";
+    let tsv = ids_and_records(entries(
+        "news.tsv.gz",
+        &gz(tsv_text.as_bytes()),
+        Format::Auto,
+    ));
+    // Sniffed: no extension says it is a table.
+    let sniffed = ids_and_records(entries("-", TABLE_CSV.as_bytes(), Format::Auto));
+    assert_eq!(jsonl.len(), 2);
+    let (first, _, _) = &jsonl[0];
+    let r = &jsonl[0].1;
+    assert_eq!(r.title, "Harbor strike ends");
+    assert_eq!(r.reporters, ["Ann Lee", "Bo Chan"]);
+    assert_eq!(r.outlet, "Example Post");
+    assert_eq!(r.url, "https://example.org/a");
+    assert_eq!(
+        r.extra.get("section").map(String::as_str),
+        Some("\"Business\"")
+    );
+    for other in [&csv, &tsv, &sniffed] {
+        let strip = |v: &Vec<(String, Record, Option<u64>)>| {
+            v.iter()
+                .map(|(id, r, _)| (id.clone(), r.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(strip(other), strip(&jsonl));
+        assert_eq!(&other[0].0, first);
+    }
+    // Lines: where each row starts (the first row's quoted body spans three lines).
+    assert_eq!(
+        csv.iter().map(|(_, _, l)| *l).collect::<Vec<_>>(),
+        [Some(2), Some(5)]
+    );
+}
+
+#[test]
+fn bad_table_rows_are_errors_with_their_line_and_the_rest_goes_on() {
+    let text = "title,body,author\n\
+A,first body,Ann\n\
+B,missing a column\n\
+\r\n\
+C,third body,Cy,extra\n\
+D,fourth @body,Di\n\
+E,,Ed\n\
+F,last body,Fo\n\
+G,\"never closed,Gi\nH,x,y\n";
+    let mut bytes = text.as_bytes().to_vec();
+    // The @ above becomes an invalid byte.
+    let at = bytes.iter().position(|&b| b == b'@').unwrap();
+    bytes[at] = 0xFF;
+    let all = entries("t.csv", &bytes, Format::Auto);
+    let got: Vec<(Option<u64>, Result<String, String>)> = all
+        .into_iter()
+        .map(|e| {
+            (
+                e.line,
+                e.outcome.map(|p| p.draft.body).map_err(|e| e.to_string()),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (Some(2), Ok("first body".to_string())),
+            (
+                Some(3),
+                Err("row has 2 fields, the header row has 3".to_string())
+            ),
+            (
+                Some(5),
+                Err("row has 4 fields, the header row has 3".to_string())
+            ),
+            (Some(6), Err("invalid UTF-8 in column `body`".to_string())),
+            (
+                Some(7),
+                Err("no body: none of the fields body, text, maintext, content".to_string())
+            ),
+            (Some(8), Ok("last body".to_string())),
+            (
+                Some(9),
+                Err("unterminated quote: the row runs to the end of the input".to_string())
+            ),
+        ]
+    );
+}
+
+/// Reads an endless quoted field: the rows' cap stops it.
+struct EndlessQuote(u64);
+
+impl Read for EndlessQuote {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.0 == 0 {
+            let head = b"title,body\nA,\"";
+            buf[..head.len()].copy_from_slice(head);
+            self.0 += head.len() as u64;
+            return Ok(head.len());
+        }
+        buf.fill(b'x');
+        self.0 += buf.len() as u64;
+        Ok(buf.len())
+    }
+}
+
+#[test]
+fn an_unterminated_quote_in_a_big_table_stops_at_the_cap() {
+    let mut all = read(
+        "big.csv",
+        Box::new(EndlessQuote(0)),
+        Format::Auto,
+        &Overrides::default(),
+    );
+    let first = all.next().unwrap();
+    assert_eq!(first.line, Some(2));
+    let message = first.outcome.unwrap_err().to_string();
+    assert!(message.starts_with("row longer than 64 MiB"), "{message}");
+    assert!(all.next().is_none());
+}
+
+#[test]
+fn table_formats_by_flag() {
+    let text = b"title;body\nA;b\n";
+    // `--format csv` on a name that does not say: sniffed, else commas.
+    let p = one("x", b"title,body\nA,b\n", Format::Csv).unwrap();
+    assert_eq!(p.draft.body, "b");
+    let p = one("x.dat", b"title\tbody\nA\tb\n", Format::Tsv).unwrap();
+    assert_eq!(
+        (p.draft.record.title.as_str(), p.draft.body.as_str()),
+        ("A", "b")
+    );
+    // One column named `title;body`: no body.
+    assert!(matches!(
+        one("x.csv", text, Format::Auto),
+        Err(IngestError::MissingBody)
+    ));
+    assert_eq!("csv".parse::<Format>(), Ok(Format::Csv));
+    assert_eq!("tsv".parse::<Format>(), Ok(Format::Tsv));
+    // An empty table, or a header alone, has no articles.
+    assert!(entries("e.csv", b"", Format::Auto).is_empty());
+    assert!(entries("e.csv", b"title,body\n", Format::Auto).is_empty());
 }

@@ -282,11 +282,38 @@ impl Gen {
             b"<!DOCTYPE html>\n<html><head><title>Page</title></head><body>x</body></html>\n",
         )?;
         self.bad("page.txt", "HTML in a .txt file");
-        self.write(
-            "table.txt",
-            b"title,body,author,date\n\"Rain, again\",It rained.,Ann Lee,2019\nSun,It shone.,Bo Chan,2020\n",
-        )?;
-        self.bad("table.txt", "a CSV table in a .txt file");
+        // A CSV table: one good row, then a row short of a column, a row with a cell that is
+        // not UTF-8, and an unterminated quote that runs to the end of the file.
+        let body = self.body("CSV row");
+        let mut table = format!(
+            "title,body,author,date\n\"Rain, again\",\"{}\",Ann Lee,2019\nSun,It shone.\nX,bad \u{ff},C,2020\n",
+            body.replace('"', "\"\"")
+        )
+        .into_bytes();
+        // The \u{ff} above is the character ÿ (two bytes): make it one invalid byte.
+        if let Some(at) = table.windows(2).position(|w| w == [0xC3, 0xBF]) {
+            table.splice(at..at + 2, [0xFF]);
+        }
+        table.extend_from_slice(b"Y,\"never closed,D,2021\n");
+        self.write("table.csv", &table)?;
+        self.good("table.csv:2", body);
+        let lines = 2 + self
+            .plan
+            .good
+            .last()
+            .map_or(0, |g| g.body.matches('\n').count());
+        self.bad(
+            format!("table.csv:{}", lines + 1),
+            "a CSV row short of a column",
+        );
+        self.bad(
+            format!("table.csv:{}", lines + 2),
+            "a CSV cell that is not UTF-8",
+        );
+        self.bad(
+            format!("table.csv:{}", lines + 3),
+            "a CSV row with an unterminated quote",
+        );
         self.write(
             "text.json",
             "Headline\n\nA line, {with} [brackets].\n"

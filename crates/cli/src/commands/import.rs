@@ -47,6 +47,8 @@ pub fn run(args: &ImportArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         InputFormat::Json => Some(Format::Json),
         InputFormat::Jsonl => Some(Format::Jsonl),
         InputFormat::Parquet => None,
+        InputFormat::Csv => Some(Format::Csv),
+        InputFormat::Tsv => Some(Format::Tsv),
     };
     let policy = if args.overwrite {
         MergePolicy::Overwrite

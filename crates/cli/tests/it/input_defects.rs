@@ -215,22 +215,47 @@ fn scraper_shapes_are_read() {
 #[test]
 fn named_files_of_other_types_are_refused() {
     let env = Env::new();
-    let csv = write(&env, "data.csv", "title,body,author,date\nA,b,c,2019\n");
-    let html = write(
+    let xml = write(
         &env,
-        "page.html",
-        "<!DOCTYPE html>\n<html><body>x</body></html>\n",
+        "feed.xml",
+        "<?xml version=\"1.0\"?><rss><channel></channel></rss>\n",
     );
-    let out = env.run(&["import", &csv, &html]);
+    let out = env.run(&["import", &xml]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(
-        err.contains("data.csv: a CSV table, not an article"),
+        err.contains("feed.xml: XML or other markup, not an article"),
         "{err}"
     );
-    assert!(err.contains("page.html: HTML, not an article"), "{err}");
     assert!(err.contains("stored 0,"), "{err}");
     assert!(env.list_json(&[]).is_empty());
+}
+
+#[test]
+fn a_csv_table_is_imported_row_by_row() {
+    let env = Env::new();
+    let csv = write(
+        &env,
+        "data.csv",
+        "title,content,author,date,publication\n\
+         A,\"First body,\nover two lines.\",By Ann Lee,2019-03-15,Wire\n\
+         B,short of a column\n\
+         C,Third body.,Bo Chan,2020-01-01,Wire\n",
+    );
+    let out = env.run(&["import", &csv]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("data.csv:4: row has 2 fields, the header row has 5"),
+        "{err}"
+    );
+    assert!(err.contains("stored 2,"), "{err}");
+    let a = article(&env, "A");
+    let id = a["id"].as_str().unwrap();
+    assert_eq!(env.ok(&["cat", id]), "First body,\nover two lines.");
+    assert_eq!(a["reporters"], serde_json::json!(["Ann Lee"]));
+    assert_eq!(a["outlet"], "Wire");
+    assert_eq!(a["date"], "2019-03-15");
 }
 
 #[test]
