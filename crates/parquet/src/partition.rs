@@ -35,7 +35,10 @@ pub fn escape(value: &str) -> String {
         if needs_escape(c) || (i == 0 && c == '_' && value == NONE) || (i == 0 && c == '.') {
             let mut buf = [0; 4];
             for b in c.encode_utf8(&mut buf).bytes() {
-                out.push_str(&format!("%{b:02X}"));
+                const HEX: &[u8; 16] = b"0123456789ABCDEF";
+                out.push('%');
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 15)]));
             }
         } else {
             out.push(c);

@@ -110,7 +110,7 @@ fn unreadable(message: impl Into<String>) -> IngestError {
 }
 
 impl Rows {
-    fn error(&self, line: Option<u64>, error: IngestError) -> Entry {
+    fn error(line: Option<u64>, error: IngestError) -> Entry {
         Entry {
             line,
             outcome: Err(error),
@@ -128,7 +128,7 @@ impl Rows {
         let builder = match ParquetRecordBatchReaderBuilder::try_new(input) {
             Ok(builder) => builder,
             Err(e) => {
-                return Some(self.error(
+                return Some(Self::error(
                     None,
                     unreadable(format!("not a readable Parquet file: {e}")),
                 ));
@@ -139,7 +139,7 @@ impl Rows {
         for (i, group) in metadata.row_groups().iter().enumerate() {
             let rows = group.num_rows();
             if !(0..=MAX_ROW_GROUP_ROWS).contains(&rows) {
-                return Some(self.error(
+                return Some(Self::error(
                     None,
                     unreadable(format!(
                         "damaged Parquet file: row group {i} claims {rows} rows (at most \
@@ -159,7 +159,7 @@ impl Rows {
         let schema = builder.schema().clone();
         let columns: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
         if !columns.iter().any(|c| BODY_FIELDS.contains(&c.as_str())) {
-            return Some(self.error(
+            return Some(Self::error(
                 None,
                 unreadable(format!(
                     "no body column: none of the columns {} (the file has {})",
@@ -193,7 +193,7 @@ impl Rows {
         let reader = match builder.with_batch_size(BATCH_ROWS).build() {
             Ok(reader) => reader,
             Err(e) => {
-                return Some(self.error(
+                return Some(Self::error(
                     None,
                     unreadable(format!("not a readable Parquet file: {e}")),
                 ));
@@ -248,7 +248,7 @@ impl Rows {
                 Some(Err(e)) => {
                     let row = reading.row + 1;
                     self.state = State::Done;
-                    return Some(self.error(
+                    return Some(Self::error(
                         None,
                         unreadable(format!(
                             "damaged Parquet file: rows from {row} on cannot be read: {e}"
@@ -259,7 +259,7 @@ impl Rows {
                     let (row, claimed) = (reading.row, reading.claimed);
                     self.state = State::Done;
                     if row < claimed {
-                        return Some(self.error(
+                        return Some(Self::error(
                             None,
                             unreadable(format!(
                                 "damaged Parquet file: its footer claims {claimed} rows, the \
@@ -302,8 +302,7 @@ fn row_object(
             Ok(Some(value)) => {
                 object.insert(name.clone(), value);
             }
-            Ok(None) => {}
-            Err(Unread::Type) => {}
+            Ok(None) | Err(Unread::Type) => {}
             Err(Unread::Value(why)) => {
                 notes.push(format!("column `{name}`: {why}; kept in extra"));
                 object
