@@ -80,6 +80,8 @@ pub struct Article {
     pub body: String,
     /// The JSON Lines line that imports it (without the newline).
     pub line: String,
+    /// A word only this article's title holds (`g<seed>n<n>`), to find it by `morgue search`.
+    pub word: String,
 }
 
 /// `count` distinct articles from `seed`: mostly 0.3–6 KB, about one in a hundred near 256 KB.
@@ -112,8 +114,9 @@ fn article(n: usize, seed: u64, rng: &mut Rng) -> Article {
             body.push('.');
         }
     }
+    let word = format!("g{seed:x}n{n}");
     let title = format!(
-        "Generated story {n}: {} {}",
+        "Generated story {n} {word}: {} {}",
         rng.pick(WORDS),
         rng.pick(WORDS)
     );
@@ -136,6 +139,7 @@ fn article(n: usize, seed: u64, rng: &mut Rng) -> Article {
         id: BlobId::of(body.as_bytes()),
         body,
         line,
+        word,
     }
 }
 

@@ -9,7 +9,12 @@
 //! - `morgue list --all --format ids` lists every id ever acknowledged in this archive, and
 //!   nothing that was not generated for it,
 //! - `morgue export` gives every listed article's body byte for byte,
-//! - `morgue cat ID` of a sample of acknowledged ids prints exactly the body.
+//! - `morgue cat ID` of a sample of acknowledged ids prints exactly the body,
+//! - the full-text index is never ahead of the archive and, once `verify` (which catches it
+//!   up, as a command that writes does) has opened the archive, finds every durable article:
+//!   `morgue search title:generated`, a word of every title, finds exactly the listed articles
+//!   (before `verify` too, it finds none that is not listed), and a word only one title holds
+//!   finds that article, for the sample of acknowledged ids.
 //!
 //! The archive accumulates across iterations and starts afresh every `fresh_every`
 //! iterations, so that it stays small enough to check after every kill. Without an explicit
@@ -393,6 +398,13 @@ fn check(st: &ArchiveState, cat_sample: usize, rng: &mut Rng) -> Result<Checked>
             acknowledged.len()
         );
     }
+    // Before anything catches the text index up: whatever it finds must be in the archive. A
+    // search may fail only for want of an index (a kill while the archive was being created).
+    let early = match search_ids(morgue, "title:generated")? {
+        Ok(ids) => Some(ids),
+        Err(err) if err.contains("no text index") || err.contains("no archive at ") => None,
+        Err(err) => bail!("morgue search before verify failed: {err}"),
+    };
     let verify = morgue.run(["verify"])?;
     // Killed while creating the archive (the directory is there, with our lock file and maybe
     // the header's temporary file, but no header yet): there is no archive, which is right
@@ -477,10 +489,43 @@ fn check(st: &ArchiveState, cat_sample: usize, rng: &mut Rng) -> Result<Checked>
         );
     }
 
+    if let Some(early) = early
+        && let Some(id) = early.difference(&listed).next()
+    {
+        bail!(
+            "the text index was ahead of the archive: search found {id} (of {} found), which list does not show",
+            early.len()
+        );
+    }
+    let found = match search_ids(morgue, "title:generated")? {
+        Ok(ids) => ids,
+        // Killed before the new archive's index was made: no article, and the next command
+        // that writes builds it (search says to run reindex meanwhile).
+        Err(err) if listed.is_empty() && err.contains("no text index") => HashSet::new(),
+        Err(err) => bail!("morgue search failed: {err}"),
+    };
+    if found != listed {
+        bail!(
+            "search title:generated found {} articles, list shows {}; e.g. {:?} not found, {:?} not listed",
+            found.len(),
+            listed.len(),
+            listed.difference(&found).next(),
+            found.difference(&listed).next()
+        );
+    }
+
     let mut sample: Vec<&BlobId> = acknowledged.iter().collect();
     sample.sort();
     for _ in 0..cat_sample.min(sample.len()) {
         let id = **rng.pick(&sample);
+        if let Some(article) = by_id.get(&id) {
+            let query = format!("title:{}", article.word);
+            match search_ids(morgue, &query)? {
+                Ok(ids) if ids.len() == 1 && ids.contains(&id) => {}
+                Ok(ids) => bail!("search {query} found {ids:?}, not only {id}"),
+                Err(err) => bail!("morgue search {query} failed: {err}"),
+            }
+        }
         let out = morgue.run(["cat", &id.to_string()])?;
         let want = by_id
             .get(&id)
@@ -501,7 +546,25 @@ fn check(st: &ArchiveState, cat_sample: usize, rng: &mut Rng) -> Result<Checked>
     })
 }
 
-/// Copies a failed archive aside for investigation; the path, or why it could not be kept.
+/// `morgue search QUERY --all --format ids`: the ids found, or the command's stderr when it
+/// failed.
+fn search_ids(morgue: &Morgue, query: &str) -> Result<Result<HashSet<BlobId>, String>> {
+    let out = morgue.run(["search", "--all", "--format", "ids", "--", query])?;
+    if !out.status.success() {
+        return Ok(Err(format!("({}) {}", out.status, text(&out.stderr))));
+    }
+    let mut ids = HashSet::new();
+    for line in text(&out.stdout).lines() {
+        let id: BlobId = line
+            .parse()
+            .map_err(|e| anyhow::anyhow!("search printed {line:?}: {e}"))?;
+        if !ids.insert(id) {
+            bail!("search {query} printed {id} twice");
+        }
+    }
+    Ok(Ok(ids))
+}
+
 /// The first `n` lines of `text`, and how many more there were.
 fn head(text: &str, n: usize) -> String {
     let lines: Vec<&str> = text.lines().collect();
@@ -517,6 +580,7 @@ fn head(text: &str, n: usize) -> String {
     out
 }
 
+/// Copies a failed archive aside for investigation; the path, or why it could not be kept.
 /// Names sled's snapshot files, the usual suspects when sled's recovery fails (a partial
 /// `snap.*.generating` left by a kill: sled issues #1527, #1533).
 fn keep(archive: &Path, work_dir: &Path, iteration: u32) -> String {
