@@ -47,6 +47,8 @@ pub fn run(args: &ImportArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         InputFormat::Jsonl => Format::Jsonl,
         InputFormat::Csv => Format::Csv,
         InputFormat::Tsv => Format::Tsv,
+        InputFormat::Html => Format::Html,
+        InputFormat::Warc => Format::Warc,
     };
     let policy = if args.overwrite {
         MergePolicy::Overwrite
