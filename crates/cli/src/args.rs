@@ -98,6 +98,10 @@ pub enum InputFormat {
     Csv,
     /// A table with a header row, tab-separated
     Tsv,
+    /// An HTML page: its main text and metadata
+    Html,
+    /// A WARC web archive: each HTML page fetched with status 200
+    Warc,
 }
 
 /// How `import` prints its summary.
@@ -113,7 +117,8 @@ pub enum SummaryFormat {
 pub struct ImportArgs {
     /// Files or directories to import; `-` reads standard input. Directories are read
     /// recursively in name order; hidden files are skipped, and so are files other than .txt,
-    /// .json, .jsonl, .ndjson, .csv, .tsv and .tab (each also as .zst or .gz) and .parquet
+    /// .json, .jsonl, .ndjson, .csv, .tsv, .tab, .html, .htm, .xhtml and .warc (each also as .zst
+    /// or .gz) and .parquet
     #[arg(value_name = "PATH", required = true)]
     pub paths: Vec<PathBuf>,
     /// The input format

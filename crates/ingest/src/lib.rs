@@ -1,4 +1,5 @@
-//! morgue-ingest: turns RFA plain text, plain text, JSON and JSON Lines into article drafts.
+//! morgue-ingest: turns RFA plain text, plain text, JSON, JSON Lines, CSV/TSV tables, HTML pages
+//! and WARC files into article drafts.
 //!
 //! [`read`] takes a reader and the name the user gave it (used to pick the format and any
 //! `.zst`/`.gz` decompression) and yields one [`Entry`] per article: a [`Draft`] with warnings,
@@ -41,6 +42,7 @@
 
 mod byline;
 mod dates;
+mod html;
 mod input;
 mod json;
 mod jsonstream;
@@ -48,6 +50,7 @@ mod names;
 mod rfa;
 mod table;
 mod text;
+mod warc;
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -61,6 +64,7 @@ use input::{Compression, Line, LineReader, Source};
 use jsonstream::{ScanError, ValueStream};
 use rfa::TextKind;
 use table::Table;
+use warc::Warc;
 
 /// The largest article (and the longest JSON Lines line) accepted: 64 MiB.
 pub const MAX_ARTICLE_BYTES: usize = 64 << 20;
@@ -96,12 +100,16 @@ pub enum Format {
     Csv,
     /// A table with a header row, tab-separated.
     Tsv,
+    /// An HTML page: one article, its main text and metadata.
+    Html,
+    /// A WARC file: one article per HTML response record.
+    Warc,
 }
 
 impl FromStr for Format {
     type Err = String;
 
-    /// `auto`, `rfa`, `text`, `json`, `jsonl`, `csv` or `tsv`.
+    /// `auto`, `rfa`, `text`, `json`, `jsonl`, `csv`, `tsv`, `html` or `warc`.
     fn from_str(name: &str) -> Result<Self, Self::Err> {
         match name {
             "auto" => Ok(Format::Auto),
@@ -111,8 +119,11 @@ impl FromStr for Format {
             "jsonl" | "ndjson" => Ok(Format::Jsonl),
             "csv" => Ok(Format::Csv),
             "tsv" => Ok(Format::Tsv),
+            "html" => Ok(Format::Html),
+            "warc" => Ok(Format::Warc),
             other => Err(format!(
-                "unknown format {other:?} (expected auto, rfa, text, json, jsonl, csv or tsv)"
+                "unknown format {other:?} (expected auto, rfa, text, json, jsonl, csv, tsv, html \
+                 or warc)"
             )),
         }
     }
@@ -150,7 +161,8 @@ impl Overrides {
 #[derive(Debug)]
 pub struct Entry {
     /// For JSON Lines, the 1-based line; for a `.json` file, the line where the object starts;
-    /// `None` for text files (one article per file).
+    /// for a table, the line its row starts on; for a WARC file, the byte offset of the record
+    /// (in the decompressed stream); `None` for text and HTML files (one article per file).
     pub line: Option<u64>,
     /// The article or the error.
     pub outcome: Result<Parsed, IngestError>,
@@ -214,10 +226,11 @@ pub enum IngestError {
         /// What it is.
         found: &'static str,
     },
-    /// The input is a file of a type morgue does not import (yet): markup or a table.
+    /// The input is a file of a type morgue does not import: markup other than HTML, or
+    /// anything given as JSON that is a table or a page.
     #[error(
-        "{what}, not an article: morgue imports RFA text, plain text, JSON and JSON Lines \
-         (use --format text to store it as text anyway)"
+        "{what}, not an article: morgue imports RFA text, plain text, JSON, JSON Lines, CSV, \
+         HTML and WARC (use --format text to store it as text anyway)"
     )]
     OtherType {
         /// "HTML", "XML or other markup", "a CSV table", "a TSV table".
@@ -260,6 +273,19 @@ pub enum IngestError {
         /// The column's name.
         column: String,
     },
+    /// An HTML page in which the extractor found no article text.
+    #[error("no article text in the page")]
+    NoArticleText,
+    /// An HTML page too big or too deeply nested to parse safely.
+    #[error("page too complex to read: {what}")]
+    PageTooComplex {
+        /// What limit it exceeds.
+        what: String,
+    },
+    /// A WARC record that cannot be read: a broken header, a lying or missing
+    /// `Content-Length`, a truncated record, a broken HTTP message.
+    #[error("WARC: {0}")]
+    Warc(String),
     /// Reading or decompressing the input failed; no more articles are read from it.
     #[error("read error: {0}")]
     Io(std::io::Error),
@@ -300,13 +326,17 @@ pub fn read_object(
 }
 
 /// Whether a directory import takes this file: `.txt`, `.json`, `.jsonl`, `.ndjson`, `.csv`,
-/// `.tsv`, `.tab`, each also with `.zst` or `.gz` (case-insensitive).
+/// `.tsv`, `.tab`, `.html`, `.htm`, `.xhtml`, `.warc`, each also with `.zst` or `.gz`
+/// (case-insensitive).
 pub fn accepts(file_name: &str) -> bool {
     let (_, base) = input::compression_of(file_name);
     let base = base.to_ascii_lowercase();
-    [".txt", ".json", ".jsonl", ".ndjson", ".csv", ".tsv", ".tab"]
-        .iter()
-        .any(|ext| base.ends_with(ext) && base.len() > ext.len())
+    [
+        ".txt", ".json", ".jsonl", ".ndjson", ".csv", ".tsv", ".tab", ".html", ".htm", ".xhtml",
+        ".warc",
+    ]
+    .iter()
+    .any(|ext| base.ends_with(ext) && base.len() > ext.len())
 }
 
 /// Reads the articles of one input.
@@ -357,6 +387,8 @@ enum State {
     Values(ValueStream, VecDeque<Entry>),
     /// A CSV or TSV table.
     Table(Box<Table>),
+    /// A WARC file.
+    Warc(Box<Warc>),
     Done,
 }
 
@@ -367,6 +399,7 @@ impl fmt::Debug for Entries {
             State::Lines { .. } => "json lines",
             State::Values(..) => "json",
             State::Table(_) => "table",
+            State::Warc(_) => "warc",
             State::Done => "done",
         };
         f.debug_struct("Entries")
@@ -387,6 +420,13 @@ fn format_of(base: &str) -> Option<Format> {
         Some(Format::Jsonl)
     } else if has_extension(base, ".txt") {
         Some(Format::Auto)
+    } else if has_extension(base, ".html")
+        || has_extension(base, ".htm")
+        || has_extension(base, ".xhtml")
+    {
+        Some(Format::Html)
+    } else if has_extension(base, ".warc") {
+        Some(Format::Warc)
     } else {
         None
     }
@@ -487,7 +527,7 @@ impl Entries {
                 ..
             } => ready.len() > 0 || !parsing.is_empty() || *ended || reader.more_buffered(),
             State::Done => true,
-            State::Start(_) | State::Values(..) | State::Table(_) => false,
+            State::Start(_) | State::Values(..) | State::Table(_) | State::Warc(_) => false,
         }
     }
 
@@ -526,6 +566,39 @@ impl Entries {
             Ok(Some(separator)) => {
                 self.state = State::Table(Box::new(Table::new(source, separator)));
                 return self.next_row();
+            }
+            Ok(None) => {}
+            Err(e) => return Some(self.finish(None, Err(IngestError::Io(e)))),
+        }
+        // Web pages and WARC files: by `--format`, the name or the content.
+        let web = match (self.format, format_of(base)) {
+            (Format::Html | Format::Warc, _) => Ok(Some(self.format)),
+            (Format::Auto, Some(format @ (Format::Html | Format::Warc))) => Ok(Some(format)),
+            (Format::Auto, None | Some(Format::Auto)) => source.fill_buf().map(|head| {
+                if warc::looks_like_warc(head) {
+                    Some(Format::Warc)
+                } else if html::looks_like_html(head) {
+                    Some(Format::Html)
+                } else {
+                    None
+                }
+            }),
+            _ => Ok(None),
+        };
+        match web {
+            Ok(Some(Format::Warc)) => {
+                self.state = State::Warc(Box::new(Warc::new(source)));
+                return self.next_record();
+            }
+            Ok(Some(_)) => {
+                let outcome = match input::read_capped(&mut source, MAX_ARTICLE_BYTES) {
+                    Err(e) => Err(IngestError::Io(e)),
+                    Ok(Err(())) => Err(IngestError::TooLarge {
+                        max: MAX_ARTICLE_BYTES,
+                    }),
+                    Ok(Ok(bytes)) => html_guarded(&bytes),
+                };
+                return Some(self.finish(None, outcome));
             }
             Ok(None) => {}
             Err(e) => return Some(self.finish(None, Err(IngestError::Io(e)))),
@@ -588,7 +661,9 @@ impl Entries {
                 };
                 return self.next_line();
             }
-            Format::Auto | Format::Csv | Format::Tsv => TextKind::Auto,
+            Format::Auto | Format::Csv | Format::Tsv | Format::Html | Format::Warc => {
+                TextKind::Auto
+            }
             Format::Rfa => TextKind::Rfa,
             Format::Text => TextKind::Plain,
         };
@@ -687,7 +762,30 @@ impl Entries {
     }
 }
 
+/// Reads one HTML page; a panic of the parser or extractor on some page becomes that page's
+/// error, and the import goes on.
+fn html_guarded(bytes: &[u8]) -> Result<Parsed, IngestError> {
+    std::panic::catch_unwind(|| html::parse_html(bytes, &html::PageInfo::default()))
+        .unwrap_or(Err(IngestError::NoArticleText))
+}
+
 impl Entries {
+    /// WARC records skipped so far (not responses, not HTML, not HTTP 200); 0 for other inputs.
+    pub fn skipped_records(&self) -> u64 {
+        match &self.state {
+            State::Warc(warc) => warc.skipped,
+            _ => 0,
+        }
+    }
+
+    fn next_record(&mut self) -> Option<Entry> {
+        let State::Warc(warc) = &mut self.state else {
+            return None;
+        };
+        let (offset, outcome) = warc.next_record()?;
+        Some(self.finish(Some(offset), outcome))
+    }
+
     fn next_row(&mut self) -> Option<Entry> {
         let State::Table(table) = &mut self.state else {
             return None;
@@ -714,6 +812,10 @@ impl Iterator for Entries {
             state @ State::Table(_) => {
                 self.state = state;
                 self.next_row()
+            }
+            state @ State::Warc(_) => {
+                self.state = state;
+                self.next_record()
             }
             State::Done => None,
         }

@@ -931,12 +931,28 @@ fn refused_as(name: &str, bytes: &[u8], format: Format) -> &'static str {
 #[test]
 fn markup_and_tables_are_refused() {
     let refused = |name: &str, bytes: &[u8]| refused_as(name, bytes, Format::Auto);
+    // HTML is read as a page (by name or content); one without text is an error.
+    for (name, page) in [
+        (
+            "page.html",
+            &b"<!DOCTYPE html>\n<html><body>x</body></html>"[..],
+        ),
+        ("page.txt", b"\n  <html lang=en><p>x</p></html>"),
+    ] {
+        let all = entries(name, page, Format::Auto);
+        assert!(
+            matches!(
+                all[..],
+                [Entry {
+                    outcome: Err(IngestError::NoArticleText),
+                    ..
+                }]
+            ),
+            "{all:?}"
+        );
+    }
     assert_eq!(
-        refused("page.html", b"<!DOCTYPE html>\n<html><body>x</body></html>"),
-        "HTML"
-    );
-    assert_eq!(
-        refused("page.txt", b"\n  <html lang=en><p>x</p></html>"),
+        refused_as("page.html", b"<html><body>x</body></html>", Format::Jsonl),
         "HTML"
     );
     assert_eq!(

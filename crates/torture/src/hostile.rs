@@ -295,6 +295,27 @@ impl Gen {
             table.splice(at..at + 2, [0xFF]);
         }
         table.extend_from_slice(b"Y,\"never closed,D,2021\n");
+        // An HTML bomb: a million nested elements, refused before parsing.
+        self.write("bomb.html", "<div>".repeat(1_000_000).as_bytes())?;
+        self.bad("bomb.html", "a million nested HTML elements");
+        // A WARC file: a good page, then a record whose Content-Length runs past the end.
+        let page_body = self.body("WARC response");
+        let page = format!(
+            "<!DOCTYPE html><html><head><title>A WARC page here</title></head><body><article><p>{}</p></article></body></html>",
+            page_body.replace("\n\n", "</p><p>")
+        );
+        let http =
+            format!("HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n\r\n{page}");
+        let mut warc = format!(
+            "WARC/1.0\r\nWARC-Type: response\r\nWARC-Target-URI: https://example.org/a\r\n\
+             Content-Type: application/http; msgtype=response\r\nContent-Length: {}\r\n\r\n{http}\r\n\r\n",
+            http.len()
+        );
+        let cut = warc.len();
+        warc.push_str("WARC/1.0\r\nWARC-Type: response\r\nContent-Type: application/http\r\nContent-Length: 9999\r\n\r\nHTTP/1.1 200 OK\r\n");
+        self.write("crawl.warc", warc.as_bytes())?;
+        self.good("crawl.warc:0", page_body);
+        self.bad(format!("crawl.warc:{cut}"), "a truncated WARC record");
         self.write("table.csv", &table)?;
         self.good("table.csv:2", body);
         let lines = 2 + self
@@ -787,12 +808,12 @@ mod tests {
         // Run as root, the mode-000 file is readable: a good article instead of a bad input.
         let root = usize::from(plan.root_reads_anything);
         // Parquet (morgue_parquet::samples::hostile): 3 good rows, 5 bad files or rows, 2 rows
-        // before a lying footer.
-        assert_eq!(plan.good.len(), 21 + root);
-        assert_eq!(plan.bad.len(), 39 - root);
+        // before a lying footer; the web set (HTML bomb, truncated WARC, ...): 2 good, 4 bad.
+        assert_eq!(plan.good.len(), 23 + root);
+        assert_eq!(plan.bad.len(), 43 - root);
         assert_eq!(plan.either.len(), 2);
         assert_eq!(plan.maybe.len(), 202);
-        assert_eq!(plan.inputs_tried(), 62);
+        assert_eq!(plan.inputs_tried(), 68);
         let bomb = fs::metadata(plan.dir.join("bomb.jsonl.zst")).unwrap().len();
         assert!(bomb < 4096, "a 1 MiB bomb takes {bomb} bytes");
         let ids: BTreeSet<BlobId> = plan.good.iter().map(Good::id).collect();

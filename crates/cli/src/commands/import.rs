@@ -49,6 +49,8 @@ pub fn run(args: &ImportArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         InputFormat::Parquet => None,
         InputFormat::Csv => Some(Format::Csv),
         InputFormat::Tsv => Some(Format::Tsv),
+        InputFormat::Html => Some(Format::Html),
+        InputFormat::Warc => Some(Format::Warc),
     };
     let policy = if args.overwrite {
         MergePolicy::Overwrite

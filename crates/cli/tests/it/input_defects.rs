@@ -290,3 +290,58 @@ fn lying_compression_suffixes_and_bad_utf8_in_json_lines_are_named() {
     assert!(err.contains("c.jsonl:2: invalid UTF-8 at byte 27"), "{err}");
     assert!(err.contains("stored 1,"), "{err}");
 }
+
+#[test]
+fn html_pages_and_warc_files_are_imported() {
+    use std::fmt::Write as _;
+    let env = Env::new();
+    let story =
+        "Workers at the harbor went back on Friday after three weeks, the union said. ".repeat(4);
+    let page = format!(
+        "<!DOCTYPE html><html lang=\"fr\"><head><meta charset=\"utf-8\">\
+         <title>La grève du port est finie | Le Site</title>\
+         <meta property=\"og:site_name\" content=\"Le Site\">\
+         <meta property=\"article:published_time\" content=\"2019-03-15T08:30:00Z\"></head>\
+         <body><nav><a href=\"/\">Accueil</a></nav><article><p class=\"byline\">Par Jeanne Dupont</p>\
+         <p>{story}</p></article></body></html>"
+    );
+    let html = write(&env, "page.html", &page);
+    let http = format!("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n{page}");
+    let mut warc = String::new();
+    for (kind, uri, block) in [
+        ("warcinfo", "", "software: test\r\n".to_string()),
+        ("response", "https://example.org/greve", http),
+    ] {
+        let content_type = if kind == "response" {
+            "application/http; msgtype=response"
+        } else {
+            "application/warc-fields"
+        };
+        write!(
+            warc,
+            "WARC/1.0\r\nWARC-Type: {kind}\r\nWARC-Target-URI: {uri}\r\n\
+             WARC-Date: 2024-05-01T10:00:00Z\r\nContent-Type: {content_type}\r\n\
+             Content-Length: {}\r\n\r\n{block}\r\n\r\n",
+            block.len()
+        )
+        .unwrap();
+    }
+    warc.push_str("WARC/1.0\r\nWARC-Type: response\r\nContent-Length: 500\r\n\r\ncut short");
+    let crawl = write(&env, "crawl.warc", &warc);
+    let out = env.run(&["import", &html, &crawl]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    // The same page twice: stored once; the cut record is an error at its offset.
+    assert!(err.contains("stored 1,"), "{err}");
+    let offset = warc.rfind("WARC/1.0").unwrap();
+    assert!(
+        err.contains(&format!("crawl.warc:{offset}: WARC: truncated record")),
+        "{err}"
+    );
+    let a = article(&env, "La grève du port est finie");
+    assert_eq!(a["reporters"], serde_json::json!(["Jeanne Dupont"]));
+    assert_eq!(a["outlet"], "Le Site");
+    assert_eq!(a["date"], "2019-03-15T08:30:00Z");
+    let id = a["id"].as_str().unwrap();
+    assert_eq!(env.ok(&["cat", id]), story.trim_end());
+}
