@@ -349,15 +349,15 @@ fn source_of(path: &Path, seq: usize) -> Source {
 /// none. False when the import has stopped. `morgue import` and `POST /api/import` both read
 /// through it.
 pub(super) fn read_one(
-    name: Arc<str>,
+    name: &Arc<str>,
     seq: usize,
     reader: Box<dyn Read + Send>,
     format: Format,
     overrides: &Overrides,
     feed: &mut Feed<'_>,
 ) -> bool {
-    let read = morgue_ingest::read(&name, reader, format, overrides);
-    feed_entries(read, &name, seq, feed)
+    let read = morgue_ingest::read(name, reader, format, overrides);
+    feed_entries(read, name, seq, feed)
 }
 
 /// A progress bar on stderr when it is a terminal and not `-q`; a hidden one otherwise.
@@ -441,7 +441,14 @@ fn read_inputs(
                 }
             },
         };
-        if !read_one(name, seq, reader, format.unwrap_or_default(), overrides, feed) {
+        if !read_one(
+            &name,
+            seq,
+            reader,
+            format.unwrap_or_default(),
+            overrides,
+            feed,
+        ) {
             return;
         }
     }

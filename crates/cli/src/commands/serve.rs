@@ -636,7 +636,7 @@ async fn import(
                 &options,
                 |feed| {
                     super::import::read_one(
-                        Arc::from("request"),
+                        &Arc::from("request"),
                         0,
                         reader,
                         format,
