@@ -1149,7 +1149,10 @@ G,\"never closed,Gi\nH,x,y\n";
             (Some(6), Err("invalid UTF-8 in column `body`".to_string())),
             (
                 Some(7),
-                Err("no body: none of the fields body, text, maintext, content".to_string())
+                Err(
+                    "no body: none of the fields body, text, maintext, content, article"
+                        .to_string()
+                )
             ),
             (Some(8), Ok("last body".to_string())),
             (
