@@ -384,8 +384,8 @@ impl Archive {
         Ok(problems)
     }
 
-    /// Searches the text index. Fails with [`Error::NoTextIndex`] when the archive has none
-    /// yet (`morgue reindex` builds it), with [`Error::Text`] on a malformed query string.
+    /// Searches the text index. Fails with [`Error::NoTextIndex`] when the archive holds
+    /// articles but no text index (`morgue reindex` builds it), with [`Error::Text`] on a malformed query string.
     pub fn search_str(&self, query: &str, options: &SearchOptions) -> Result<Vec<SearchHit>> {
         let q = TextQuery::parse(query).map_err(|e| text_error(e.into()))?;
         self.search(&q, options)
@@ -399,6 +399,11 @@ impl Archive {
             if state.writer.is_none() && state.reader.is_none() {
                 match TextIndex::open(&self.text_dir()) {
                     Ok(i) => state.reader = Some(i),
+                    // An archive of no article (a process killed between creating it and
+                    // its index) has nothing to find: not an error.
+                    Err(morgue_text::Error::Missing { .. }) if self.iter().next().is_none() => {
+                        return Ok(Vec::new());
+                    }
                     Err(morgue_text::Error::Missing { .. }) => {
                         return Err(Error::NoTextIndex {
                             dir: self.path().to_path_buf(),

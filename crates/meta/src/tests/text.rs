@@ -121,6 +121,20 @@ fn a_crash_before_the_index_commit_is_caught_up_at_the_next_open() {
 }
 
 #[test]
+fn an_archive_of_no_article_without_an_index_finds_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    Archive::open(dir.path()).unwrap().close().unwrap();
+    std::fs::remove_dir_all(dir.path().join(crate::TEXT_DIR)).unwrap();
+    let read = OpenOptions {
+        create: false,
+        ..OpenOptions::default()
+    };
+    let a = Archive::open_with(dir.path(), &read).unwrap();
+    let hits = a.search_str("story", &SearchOptions::default()).unwrap();
+    assert!(hits.is_empty());
+}
+
+#[test]
 fn a_read_open_of_an_archive_without_an_index_says_how_to_build_it() {
     let dir = tempfile::tempdir().unwrap();
     let a = Archive::open(dir.path()).unwrap();
