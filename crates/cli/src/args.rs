@@ -184,6 +184,14 @@ impl FilterArgs {
         Ok(())
     }
 
+    /// Whether any filter is given.
+    pub fn any(&self) -> bool {
+        self.reporter.is_some()
+            || self.service.is_some()
+            || self.since.is_some()
+            || self.until.is_some()
+    }
+
     /// The metadata query of these filters (no limit, from the start).
     pub fn to_query(&self) -> morgue_meta::Query {
         morgue_meta::Query {
@@ -363,18 +371,8 @@ pub struct ExportArgs {
     /// Leave the bodies out (parquet: metadata only)
     #[arg(long)]
     pub no_body: bool,
-    /// Only articles by this reporter (case-insensitive)
-    #[arg(long, value_name = "NAME")]
-    pub reporter: Option<String>,
-    /// Only articles of this service (case-insensitive)
-    #[arg(long, value_name = "NAME")]
-    pub service: Option<String>,
-    /// Only articles dated on or after the start of this period (YYYY, YYYY-MM or YYYY-MM-DD)
-    #[arg(long, value_name = "DATE", value_parser = Period::parse)]
-    pub since: Option<Period>,
-    /// Only articles dated on or before the end of this period (YYYY, YYYY-MM or YYYY-MM-DD)
-    #[arg(long, value_name = "DATE", value_parser = Period::parse)]
-    pub until: Option<Period>,
+    #[command(flatten)]
+    pub filters: FilterArgs,
 }
 
 #[derive(Debug, Args)]

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, anyhow, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use morgue_meta::{Archive, BlobId, Query, Record};
+use morgue_meta::{Archive, BlobId, Record};
 
 use super::Ctx;
 use crate::args::{ExportArgs, ExportFormat};
@@ -25,11 +25,7 @@ struct Outcome {
 }
 
 pub fn run(args: &ExportArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
-    if let (Some(since), Some(until)) = (args.since, args.until)
-        && since.first > until.last
-    {
-        bail!("--since {} is after --until {}", since.first, until.last);
-    }
+    args.filters.check()?;
     let output = args.output.as_deref().or(args.path.as_deref());
     if args.format == ExportFormat::Parquet && output.is_none_or(|p| p.as_os_str() == "-") {
         bail!("--format parquet writes a directory: give it (morgue export --format parquet DIR)");
@@ -143,10 +139,7 @@ type Articles<'a> = Box<dyn Iterator<Item = anyhow::Result<(BlobId, Record)>> + 
 /// The articles to export: every one in the archive's order, or those the filters select, as
 /// `list` orders them (newest first).
 fn articles<'a>(archive: &'a Archive, args: &ExportArgs) -> anyhow::Result<Articles<'a>> {
-    let filtered = args.reporter.is_some()
-        || args.service.is_some()
-        || args.since.is_some()
-        || args.until.is_some();
+    let filtered = args.filters.any();
     if !filtered {
         return Ok(Box::new(
             archive
@@ -154,15 +147,9 @@ fn articles<'a>(archive: &'a Archive, args: &ExportArgs) -> anyhow::Result<Artic
                 .map(|item| item.context("reading the archive")),
         ));
     }
-    let query = Query {
-        reporter: args.reporter.clone(),
-        service: args.service.clone(),
-        since: args.since.map(|p| p.first),
-        until: args.until.map(|p| p.last),
-        limit: None,
-        after: None,
-    };
-    let hits = archive.query(&query).context("querying the archive")?;
+    let hits = archive
+        .query(&args.filters.to_query())
+        .context("querying the archive")?;
     Ok(Box::new(hits.map(|hit| {
         hit.map(|hit| (hit.id, hit.record))
             .context("reading a query result")
@@ -220,10 +207,7 @@ fn progress_bar(archive: &Archive, args: &ExportArgs, ctx: &Ctx) -> ProgressBar 
     if ctx.quiet || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
-    let filtered = args.reporter.is_some()
-        || args.service.is_some()
-        || args.since.is_some()
-        || args.until.is_some();
+    let filtered = args.filters.any();
     // The total is known for a whole export.
     let total = if filtered {
         None
