@@ -14,20 +14,20 @@ use crate::report::ExitStatus;
 /// Hits shown when neither `--limit` nor `--all` is given, in every format.
 const DEFAULT_LIMIT: usize = 50;
 /// Characters of a snippet.
-const SNIPPET_CHARS: usize = 160;
+pub(super) const SNIPPET_CHARS: usize = 160;
 /// The marks around a matched word in the machine formats' `snippet`.
 pub const MARK_OPEN: &str = "[";
 /// See [`MARK_OPEN`].
 pub const MARK_CLOSE: &str = "]";
 
 /// A hit as `--format json`/`jsonl` print it: the article object of `list`, plus `score` and
-/// `snippet`.
+/// `snippet` (also the hits of the server's `/api/search`).
 #[derive(Serialize)]
-struct HitJson<'a> {
+pub(super) struct HitJson<'a> {
     #[serde(flatten)]
-    article: ArticleJson<'a>,
-    score: f32,
-    snippet: String,
+    pub(super) article: ArticleJson<'a>,
+    pub(super) score: f32,
+    pub(super) snippet: String,
 }
 
 pub fn run(args: &SearchArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {

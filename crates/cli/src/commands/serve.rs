@@ -37,8 +37,6 @@ pub const ADDRESS_FILE: &str = "SERVE";
 /// Articles or hits per page when `limit` is not given, and the most a page may hold.
 const DEFAULT_LIMIT: usize = 50;
 const MAX_LIMIT: usize = 1000;
-/// Characters of a search hit's snippet (as `search`).
-const SNIPPET_CHARS: usize = 160;
 
 struct App {
     archive: Archive,
@@ -350,15 +348,6 @@ async fn list(
     Ok(ok_json(&body))
 }
 
-/// A hit as `search --format json` prints it.
-#[derive(Serialize)]
-struct HitJson<'a> {
-    #[serde(flatten)]
-    article: ArticleJson<'a>,
-    score: f32,
-    snippet: String,
-}
-
 async fn search(
     State(app): State<Arc<App>>,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
@@ -401,9 +390,9 @@ async fn search(
         let mut out = Vec::new();
         for hit in hits.iter().skip(skip).take(limit) {
             let snippet = archive
-                .snippet(&query, &hit.id, SNIPPET_CHARS)
+                .snippet(&query, &hit.id, super::search::SNIPPET_CHARS)
                 .map_err(|e| ApiError::internal(&e.into()))?;
-            out.push(HitJson {
+            out.push(super::search::HitJson {
                 article: ArticleJson::new(&hit.id, &hit.record),
                 score: hit.score,
                 snippet: snippet.marked(super::search::MARK_OPEN, super::search::MARK_CLOSE),
