@@ -176,38 +176,113 @@ impl Run {
 
 /// Analyzes `text`, handing each term to `emit` in order.
 pub fn analyze_into(text: &str, emit: &mut dyn FnMut(Term)) {
+    analyze_lent(text, &mut |t, from, to, position| {
+        emit(Term {
+            text: t.to_string(),
+            from,
+            to,
+            position,
+        });
+    });
+}
+
+/// [`analyze_into`] lending each term's text (term, from, to, position) instead of handing
+/// over a `String`: the indexer copies it into a buffer it reuses.
+///
+/// The text is cut at ASCII white space, where UAX #29 always puts a word boundary whatever
+/// comes before or after. A piece of ASCII characters only (most of most news) is cut into
+/// its runs of letters and digits, lowercased, without segmentation (UAX #29 never breaks
+/// between two ASCII letters or digits, and the analysis splits at every other character);
+/// any other piece goes through the whole analysis ([`analyze_piece`]). The terms are those
+/// of `analyze_piece` over the whole text (tested).
+pub(crate) fn analyze_lent(text: &str, emit: &mut dyn FnMut(&str, usize, usize, usize)) {
+    let bytes = text.as_bytes();
     let mut position = 0;
+    let mut word = String::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i].is_ascii_whitespace() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut ascii = true;
+        while i < bytes.len() && !bytes[i].is_ascii_whitespace() {
+            ascii &= bytes[i].is_ascii();
+            i += 1;
+        }
+        if !ascii {
+            analyze_piece(text, start..i, &mut position, &mut |t| {
+                emit(&t.text, t.from, t.to, t.position);
+            });
+            continue;
+        }
+        let mut j = start;
+        while j < i {
+            if !bytes[j].is_ascii_alphanumeric() {
+                j += 1;
+                continue;
+            }
+            let from = j;
+            while j < i && bytes[j].is_ascii_alphanumeric() {
+                j += 1;
+            }
+            if j - from <= MAX_TERM_BYTES {
+                word.clear();
+                word.extend(
+                    bytes[from..j]
+                        .iter()
+                        .map(|b| b.to_ascii_lowercase() as char),
+                );
+                emit(&word, from, j, position);
+                position += 1;
+            }
+        }
+    }
+}
+
+/// The whole analysis of `text[range]` (offsets in `text`), positions counted on from
+/// `position`: UAX #29 words, split further at what is not a word character, folded, and
+/// runs of bigram characters cut into bigrams.
+pub(crate) fn analyze_piece(
+    text: &str,
+    range: std::ops::Range<usize>,
+    position: &mut usize,
+    emit: &mut dyn FnMut(Term),
+) {
     let mut run = Run(Vec::new());
-    for (start, segment) in text.split_word_bound_indices() {
+    let base = range.start;
+    for (start, segment) in text[range].split_word_bound_indices() {
+        let start = base + start;
         // Pieces of the segment: words of one kind, split at separators and non-word chars.
         let mut word_from: Option<usize> = None;
         for (i, c) in segment.char_indices() {
             let at = start + i;
             if is_bigram_char(c) || (is_mark(c) && word_from.is_none() && run.end() == Some(at)) {
                 if let Some(from) = word_from.take() {
-                    emit_word(text, from, at, &mut position, emit);
+                    emit_word(text, from, at, position, emit);
                 }
                 if run.end().is_some_and(|end| end != at) {
-                    run.flush(&mut position, emit);
+                    run.flush(position, emit);
                 }
                 run.0.push((at, c));
             } else if is_word_char(c) && !is_separator(c) {
                 if word_from.is_none() {
-                    run.flush(&mut position, emit);
+                    run.flush(position, emit);
                     word_from = Some(at);
                 }
             } else {
                 if let Some(from) = word_from.take() {
-                    emit_word(text, from, at, &mut position, emit);
+                    emit_word(text, from, at, position, emit);
                 }
-                run.flush(&mut position, emit);
+                run.flush(position, emit);
             }
         }
         if let Some(from) = word_from {
-            emit_word(text, from, start + segment.len(), &mut position, emit);
+            emit_word(text, from, start + segment.len(), position, emit);
         }
     }
-    run.flush(&mut position, emit);
+    run.flush(position, emit);
 }
 
 fn emit_word(text: &str, from: usize, to: usize, position: &mut usize, emit: &mut dyn FnMut(Term)) {

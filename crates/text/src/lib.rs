@@ -145,42 +145,68 @@ fn schema() -> (Schema, Fields) {
     (b.build(), Fields { title, body, seq })
 }
 
-/// tantivy's view of [`analyze::analyze`].
-#[derive(Debug, Clone, Copy, Default)]
-struct MorgueTokenizer;
-
-struct Tokens {
+/// tantivy's view of [`analyze::analyze`]. Each clone (tantivy keeps one per field and
+/// indexing thread) reuses its tokens, and their strings, from one text to the next.
+#[derive(Debug, Clone, Default)]
+struct MorgueTokenizer {
     tokens: Vec<Token>,
+}
+
+/// Tokens kept for reuse past a text, at most: a huge body's do not stay allocated.
+const KEPT_TOKENS: usize = 1 << 16;
+
+struct Tokens<'a> {
+    buffer: &'a mut Vec<Token>,
+    len: usize,
     next: usize,
 }
 
 impl Tokenizer for MorgueTokenizer {
-    type TokenStream<'a> = Tokens;
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> Tokens {
-        let mut tokens = Vec::new();
-        analyze::analyze_into(text, &mut |t| {
-            tokens.push(Token {
-                offset_from: t.from,
-                offset_to: t.to,
-                position: t.position,
-                text: t.text,
-                position_length: 1,
-            });
+    type TokenStream<'a> = Tokens<'a>;
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> Tokens<'a> {
+        if self.tokens.len() > KEPT_TOKENS {
+            self.tokens.truncate(KEPT_TOKENS);
+            self.tokens.shrink_to_fit();
+        }
+        let tokens = &mut self.tokens;
+        let mut len = 0;
+        analyze::analyze_lent(text, &mut |term, from, to, position| {
+            if let Some(t) = tokens.get_mut(len) {
+                t.text.clear();
+                t.text.push_str(term);
+                t.offset_from = from;
+                t.offset_to = to;
+                t.position = position;
+                t.position_length = 1;
+            } else {
+                tokens.push(Token {
+                    offset_from: from,
+                    offset_to: to,
+                    position,
+                    text: term.to_string(),
+                    position_length: 1,
+                });
+            }
+            len += 1;
         });
-        Tokens { tokens, next: 0 }
+        Tokens {
+            buffer: tokens,
+            len,
+            next: 0,
+        }
     }
 }
 
-impl TokenStream for Tokens {
+impl TokenStream for Tokens<'_> {
     fn advance(&mut self) -> bool {
         self.next += 1;
-        self.next <= self.tokens.len()
+        self.next <= self.len
     }
     fn token(&self) -> &Token {
-        &self.tokens[self.next - 1]
+        &self.buffer[self.next - 1]
     }
     fn token_mut(&mut self) -> &mut Token {
-        &mut self.tokens[self.next - 1]
+        &mut self.buffer[self.next - 1]
     }
 }
 
@@ -240,7 +266,9 @@ impl TextIndex {
             std::fs::create_dir_all(dir).map_err(|e| err(e.into()))?;
             Index::create_in_dir(dir, schema).map_err(err)?
         };
-        index.tokenizers().register(TOKENIZER, MorgueTokenizer);
+        index
+            .tokenizers()
+            .register(TOKENIZER, MorgueTokenizer::default());
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)

@@ -9,6 +9,43 @@ fn terms(text: &str) -> Vec<String> {
     analyze(text).into_iter().map(|t| t.text).collect()
 }
 
+#[test]
+fn ascii_words_are_lowercased_and_overlong_ones_skipped_without_a_position() {
+    let long = "x".repeat(crate::analyze::MAX_TERM_BYTES + 1);
+    let text = format!("OPEC's {long} Quota-2024, café");
+    let got: Vec<(String, usize)> = analyze(&text)
+        .into_iter()
+        .map(|t| (t.text, t.position))
+        .collect();
+    let want = [
+        ("opec", 0),
+        ("s", 1),
+        ("quota", 2),
+        ("2024", 3),
+        ("cafe", 4),
+    ];
+    let want: Vec<(String, usize)> = want.iter().map(|(t, p)| (t.to_string(), *p)).collect();
+    assert_eq!(got, want);
+}
+
+/// A tokenizer reused for a shorter text gives only that text's tokens.
+#[test]
+fn a_reused_tokenizer_forgets_the_previous_text() {
+    let mut tokenizer = MorgueTokenizer::default();
+    let mut first = Vec::new();
+    let mut stream = tokenizer.token_stream("Oil prices rose sharply today");
+    while stream.advance() {
+        first.push(stream.token().text.clone());
+    }
+    assert_eq!(first.len(), 5);
+    let mut second = Vec::new();
+    let mut stream = tokenizer.token_stream("水电 Dam");
+    while stream.advance() {
+        second.push((stream.token().text.clone(), stream.token().offset_from));
+    }
+    assert_eq!(second, [("水电".to_string(), 0), ("dam".to_string(), 7)]);
+}
+
 /// An index of `(title, body)` fixtures, seq = position in the list.
 fn index(docs: &[(&str, &str)]) -> (tempfile::TempDir, TextIndex) {
     let dir = tempfile::tempdir().unwrap();
@@ -373,6 +410,15 @@ proptest! {
             prop_assert!(!parsed.groups.is_empty());
             prop_assert!(parsed.groups.iter().flatten().all(|a| !a.terms.is_empty()));
         }
+    }
+
+    #[test]
+    fn the_ascii_fast_path_gives_the_terms_of_the_whole_analysis(
+        text in "([a-zA-Z0-9 .,:'_\\-\n\t\r]|[éÉßøđẞİı水电站대통령かナ]|\u{0301}|\u{200D}|\u{00AD}|་|ئۇيغۇر|\\PC){0,60}"
+    ) {
+        let mut reference = Vec::new();
+        crate::analyze::analyze_piece(&text, 0..text.len(), &mut 0, &mut |t| reference.push(t));
+        prop_assert_eq!(analyze(&text), reference);
     }
 
     #[test]
