@@ -14,7 +14,7 @@ use dom_query::{Document, Selection};
 use encoding_rs::Encoding;
 use serde_json::{Map, Value};
 
-use crate::{IngestError, Parsed, json};
+use crate::{IngestError, Parsed, dates, json, names};
 
 /// Most tags a page may hold.
 pub(crate) const MAX_ELEMENTS: usize = 250_000;
@@ -65,6 +65,8 @@ pub(crate) fn parse_html(bytes: &[u8], info: &PageInfo<'_>) -> Result<Parsed, In
         .and_then(Value::as_str)
         .filter(|u| u.starts_with("http://") || u.starts_with("https://"))
         .map(str::to_string);
+    keep_subheadings(&document);
+    drop_captions(&document);
     let config = dom_smoothie::Config {
         text_mode: dom_smoothie::TextMode::Formatted,
         ..dom_smoothie::Config::default()
@@ -83,7 +85,16 @@ pub(crate) fn parse_html(bytes: &[u8], info: &PageInfo<'_>) -> Result<Parsed, In
             })
             .map_err(|_| IngestError::NoArticleText)?;
     let article = reader.parse().map_err(|_| IngestError::NoArticleText)?;
-    let body = paragraphs(&article.text_content);
+    let text = paragraphs(&article.text_content);
+    // Furniture is a small part of a page: a filter that would take half the text away is
+    // wrong about this page, and the text stays as the extractor gave it.
+    let cleaned = drop_page_furniture(&text);
+    let letters = |t: &str| t.chars().filter(|c| c.is_alphanumeric()).count();
+    let body = if letters(&cleaned) * 2 >= letters(&text) {
+        cleaned
+    } else {
+        text
+    };
     if body.chars().filter(|c| c.is_alphanumeric()).count() < MIN_TEXT {
         return Err(IngestError::NoArticleText);
     }
@@ -104,10 +115,29 @@ pub(crate) fn parse_html(bytes: &[u8], info: &PageInfo<'_>) -> Result<Parsed, In
             object.remove("extra");
         }
     }
+    let body_byline = body_byline(&body);
+    let editors = editor_names(&body);
     object.insert("body".into(), Value::String(body));
     let mut parsed = json::parse_json_value(Value::Object(object))?;
     let record = &mut parsed.draft.record;
-    record.reporters.retain(|name| plausible_name(name));
+    let host = url.as_deref().and_then(site_label);
+    let outlet = squash(&record.outlet);
+    record.reporters.retain(|name| {
+        plausible_name(name)
+            && !names::looks_like_organisation(name)
+            && squash(name) != outlet
+            && host.as_deref() != Some(squash(name).as_str())
+            && !editors.iter().any(|e| e == name)
+    });
+    if record.reporters.is_empty()
+        && let Some(byline) = body_byline
+    {
+        record.reporters = names::parse_author_string(&byline)
+            .names
+            .into_iter()
+            .filter(|n| plausible_name(n) && !names::looks_like_organisation(n))
+            .collect();
+    }
     Ok(parsed)
 }
 
@@ -258,6 +288,195 @@ fn paragraphs(text: &str) -> String {
     out
 }
 
+/// A "By Ann Lee" line among the first or last three lines of the main text (a dash before it,
+/// and a "Follow @…" or date after the name, are left out), as "By …".
+fn body_byline(body: &str) -> Option<String> {
+    let lines: Vec<&str> = body.lines().filter(|l| !l.trim().is_empty()).collect();
+    let ends = lines
+        .iter()
+        .take(3)
+        .chain(lines.iter().skip(lines.len().saturating_sub(3)));
+    for line in ends {
+        let line = line.trim_start_matches(['-', '\u{2013}', '\u{2014}', ' ']);
+        if line.chars().count() > 100
+            || !line.get(..3).is_some_and(|b| b.eq_ignore_ascii_case("by "))
+        {
+            continue;
+        }
+        let mut words = Vec::new();
+        for word in line[3..].split_whitespace() {
+            let lower = word.to_lowercase();
+            if word.starts_with('@')
+                || word.chars().any(|c| c.is_ascii_digit())
+                || [
+                    "follow",
+                    "email",
+                    "twitter",
+                    "|",
+                    "on",
+                    "updated",
+                    "published",
+                ]
+                .contains(&lower.as_str())
+            {
+                break;
+            }
+            words.push(word);
+        }
+        let capitalised = words
+            .iter()
+            .all(|w| w.chars().next().is_some_and(char::is_uppercase) || ["and", "&"].contains(w));
+        if (2..=8).contains(&words.len()) && capitalised {
+            return Some(format!("By {}", words.join(" ")));
+        }
+    }
+    None
+}
+
+/// Names the main text gives as its editors ("（编辑：严玉洁 王辉）", "【责任编辑：…】",
+/// "Editing by Ann Lee"): a page's `author` meta tag often names them, and they are not its
+/// reporters.
+fn editor_names(body: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for label in [
+        "编辑：",
+        "编辑:",
+        "編輯：",
+        "編集：",
+        "Editing by ",
+        "Edited by ",
+    ] {
+        let mut rest = body;
+        while let Some(at) = rest.find(label) {
+            rest = &rest[at + label.len()..];
+            let end = rest
+                .find(['）', ')', '】', ']', '\n', ';', '.'])
+                .unwrap_or(rest.len());
+            for name in rest[..end].split([' ', '\u{3000}', '、', ',', '，']) {
+                let name = name.trim();
+                if !name.is_empty() && name != "and" {
+                    out.push(name.to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A name in lower case without spaces or punctuation, to compare with a site's name.
+fn squash(name: &str) -> String {
+    name.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// The distinctive label of an address's host: "example" for `https://www.example.co.uk/x`.
+fn site_label(url: &str) -> Option<String> {
+    let host = url
+        .split_once("://")?
+        .1
+        .split(['/', ':', '?', '#'])
+        .next()?;
+    let labels: Vec<&str> = host.split('.').filter(|l| !l.is_empty()).collect();
+    let generic = [
+        "www", "com", "co", "org", "net", "news", "edition", "m", "amp",
+    ];
+    labels
+        .iter()
+        .rev()
+        .skip(1)
+        .find(|l| l.len() > 2 && !generic.contains(l))
+        .map(|l| squash(l))
+}
+
+/// Takes the class and id off the story's subheadings (`<h2 class="subheader">`): the
+/// extractor reads "header" in a class as page furniture and would drop them with their text.
+fn keep_subheadings(document: &Document) {
+    for heading in document.select("h2, h3, h4").nodes() {
+        let marked = ["class", "id"].iter().any(|a| {
+            heading.attr(a).is_some_and(|v| {
+                let v = v.to_ascii_lowercase();
+                v.contains("subhead") || v.contains("sub-head") || v.contains("sub_head")
+            })
+        });
+        if marked {
+            heading.remove_attr("class");
+            heading.remove_attr("id");
+        }
+    }
+}
+
+/// Removes picture captions and credits (`<figcaption>`, and elements of under 500 characters
+/// whose class says caption): the text of the story does not have them.
+fn drop_captions(document: &Document) {
+    for node in document
+        .select(r#"figcaption, [class*="caption" i], [class*="credit" i]"#)
+        .nodes()
+    {
+        if node.text().len() < 500 {
+            node.remove_from_parent();
+        }
+    }
+}
+
+/// Lines of page furniture the extractor keeps with the story: buttons and labels ("Ad
+/// Feedback", "HIDE CAPTION", "Advertisement"), video lengths ("02:12 - Source: …"), lines
+/// with no letter (pagers: "<<", "8", ">"), and short lines repeated three times or more
+/// (a gallery's title under each picture).
+fn drop_page_furniture(body: &str) -> String {
+    const LABELS: &[&str] = &[
+        "ad feedback",
+        "video ad feedback",
+        "advertisement",
+        "hide caption",
+        "show caption",
+        "link copied!",
+        "skip advertisement",
+        "continue reading",
+        "read more",
+        "related stories",
+        "story highlights",
+        "share this",
+        "share this article",
+    ];
+    let mut counts: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for line in body.lines() {
+        *counts.entry(line).or_default() += 1;
+    }
+    let video_length = |line: &str| {
+        let (head, _) = line.split_once(" - ").unwrap_or((line, ""));
+        line.len() < 60
+            && head.len() <= 5
+            && head.contains(':')
+            && head.chars().all(|c| c.is_ascii_digit() || c == ':')
+    };
+    let mut out = String::with_capacity(body.len());
+    let mut blank = false;
+    for line in body.lines() {
+        if line.is_empty() {
+            blank = true;
+            continue;
+        }
+        let furniture = LABELS.contains(&line.to_lowercase().as_str())
+            || video_length(line)
+            || !line.chars().any(char::is_alphabetic)
+            || (line.len() < 200
+                && (line.starts_with('\u{a9}')
+                    || line.to_lowercase().contains("all rights reserved")))
+            || (line.chars().count() < 80 && counts.get(line).is_some_and(|n| *n >= 3));
+        if furniture {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(if blank { "\n\n" } else { "\n" });
+        }
+        out.push_str(line);
+        blank = false;
+    }
+    out
+}
+
 /// Whether a reporter's name is a name: not a time or date ("Updated 3:46 PM"), not a link.
 fn plausible_name(name: &str) -> bool {
     let lower = name.to_lowercase();
@@ -386,26 +605,29 @@ fn metadata(document: &Document) -> Map<String, Value> {
         .or_else(|| ld.get("publisher").and_then(|p| ld_text(p, &["name"])));
     put(&mut object, "outlet", site.clone());
 
-    // Title: JSON-LD headline, og:title, the one <h1>, <title> without the site's name.
+    // Title: JSON-LD headline, og:title, the <h1> (when the page's <h1>s say one thing),
+    // <title> without the site's name; an <h1> that ends with the title found is the headline
+    // as shown, with words before it that the short title leaves out.
+    let headings = h1_texts(document);
     let title = ld
         .get("headline")
         .and_then(|v| ld_text(v, &[]))
         .or_else(|| meta(document, &["og:title", "twitter:title"]))
-        .or_else(|| {
-            let h1 = document.select("h1");
-            (h1.length() == 1)
-                .then(|| text_of(&h1))
-                .filter(|t| !t.is_empty())
+        .map(|t| strip_site(&t, site.as_deref()))
+        .map(|t| {
+            let plain = t.split_whitespace().collect::<Vec<_>>().join(" ");
+            headings
+                .iter()
+                .find(|h| h.len() > plain.len() && h.ends_with(&plain))
+                .cloned()
+                .unwrap_or(t)
         })
+        .or_else(|| (headings.len() == 1).then(|| headings[0].clone()))
         .or_else(|| {
             let title = text_of(&document.select("head title").first());
             Some(strip_site(&title, site.as_deref())).filter(|t| !t.is_empty())
         });
-    put(
-        &mut object,
-        "title",
-        title.map(|t| strip_site(&t, site.as_deref())),
-    );
+    put(&mut object, "title", title.clone());
 
     // Reporters: JSON-LD author, meta author, article:author, byline elements.
     if let Some(author) = ld.get("author").filter(|a| !a.is_null()) {
@@ -431,47 +653,6 @@ fn metadata(document: &Document) -> Map<String, Value> {
         object.insert("author".into(), Value::String(byline));
     }
 
-    // Date: JSON-LD datePublished, article:published_time, other meta dates, <time datetime>.
-    let given = ld
-        .get("datePublished")
-        .and_then(|v| ld_text(v, &[]))
-        .map(|d| (d, "json-ld datePublished"))
-        .or_else(|| {
-            meta(document, &["article:published_time"]).map(|d| (d, "article:published_time"))
-        })
-        .or_else(|| {
-            meta(
-                document,
-                &[
-                    "datePublished",
-                    "og:published_time",
-                    "pubdate",
-                    "publishdate",
-                    "publish-date",
-                    "dc.date.issued",
-                    "dc.date",
-                    "dcterms.created",
-                    "date",
-                    "sailthru.date",
-                    "parsely-pub-date",
-                ],
-            )
-            .map(|d| (d, "meta"))
-        });
-    if let Some((date, from)) = given {
-        object.insert("date".into(), Value::String(date));
-        extra.insert("date_from".into(), Value::String(from.into()));
-    } else if let Some(time) = document
-        .select("article time[datetime], time[datetime]")
-        .iter()
-        .find_map(|t| t.attr("datetime").map(|d| d.trim().to_string()))
-        .filter(|d| !d.is_empty())
-    {
-        object.insert("date".into(), Value::String(time));
-        object.insert("date_origin".into(), Value::String("parsed".into()));
-        extra.insert("date_from".into(), Value::String("time datetime".into()));
-    }
-
     // Address: the canonical link, og:url, JSON-LD url.
     let canonical = document
         .select(r#"link[rel="canonical" i]"#)
@@ -485,6 +666,81 @@ fn metadata(document: &Document) -> Map<String, Value> {
             .or_else(|| meta(document, &["og:url"]))
             .or_else(|| ld.get("url").and_then(|v| ld_text(v, &[]))),
     );
+
+    // Date: JSON-LD datePublished, article:published_time, other meta dates (the first that
+    // reads as a date), <time datetime>, the day in the address, a day written just after the
+    // headline.
+    let mut given: Vec<(String, &str)> = Vec::new();
+    given.extend(
+        ld.get("datePublished")
+            .and_then(|v| ld_text(v, &[]))
+            .map(|d| (d, "json-ld datePublished")),
+    );
+    given
+        .extend(meta(document, &["article:published_time"]).map(|d| (d, "article:published_time")));
+    given.extend(
+        meta(
+            document,
+            &[
+                "datePublished",
+                "og:published_time",
+                "pubdate",
+                "publishdate",
+                "publish-date",
+                "dc.date.issued",
+                "dc.date",
+                "dcterms.created",
+                "date",
+                "sailthru.date",
+                "parsely-pub-date",
+            ],
+        )
+        .map(|d| (d, "meta")),
+    );
+    given.extend(publication_metas(document).into_iter().map(|d| (d, "meta")));
+    let given = given
+        .into_iter()
+        .find_map(|(date, from)| match dates::read_date_text(&date) {
+            dates::DateRead::Date(_) => Some((date, from)),
+            _ => dates::day_in_text(&date).map(|day| (day.to_string(), from)),
+        });
+    let address = object
+        .get("url")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    if let Some((date, from)) = given {
+        object.insert("date".into(), Value::String(date));
+        extra.insert("date_from".into(), Value::String(from.into()));
+    } else if let Some(time) = document
+        .select("article time[datetime], time[datetime]")
+        .iter()
+        .find_map(|t| {
+            let given = t.attr("datetime").map(|d| d.trim().to_string())?;
+            match dates::read_date_text(&given) {
+                dates::DateRead::Date(_) => Some(given),
+                // "jueves, 09 enero 2014 10:21": the day, from the attribute or the text.
+                _ => dates::day_in_text(&given)
+                    .or_else(|| dates::day_in_text(&t.text()))
+                    .map(|d| d.to_string()),
+            }
+        })
+    {
+        object.insert("date".into(), Value::String(time));
+        object.insert("date_origin".into(), Value::String("parsed".into()));
+        extra.insert("date_from".into(), Value::String("time datetime".into()));
+    } else if let Some((day, from)) = address
+        .as_deref()
+        .and_then(dates::day_in_url)
+        .map(|d| (d, "address"))
+        .or_else(|| {
+            dates::day_in_text(&text_after_headline(document, title.as_deref()))
+                .map(|d| (d, "text after the headline"))
+        })
+    {
+        object.insert("date".into(), Value::String(day.to_string()));
+        object.insert("date_origin".into(), Value::String("parsed".into()));
+        extra.insert("date_from".into(), Value::String(from.into()));
+    }
 
     // Tags: article:tag, keywords (meta or JSON-LD).
     let mut tags = meta_all(document, "article:tag");
@@ -536,6 +792,93 @@ fn metadata(document: &Document) -> Map<String, Value> {
         object.insert("extra".into(), Value::Object(extra));
     }
     object
+}
+
+/// The distinct texts of the page's `<h1>` elements, in order.
+fn h1_texts(document: &Document) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for h in &document.select("h1") {
+        let text = text_of(&h);
+        if !text.is_empty() && !out.contains(&text) {
+            out.push(text);
+        }
+    }
+    out
+}
+
+/// The `content` of `<meta>` tags whose name says publication ("cxenseparse:recs:publishtime",
+/// "article_date_original", "publish_date"), not a change or an end.
+fn publication_metas(document: &Document) -> Vec<String> {
+    let mut out = Vec::new();
+    for m in &document.select("meta[content]") {
+        let key = ["property", "name", "itemprop"]
+            .iter()
+            .find_map(|a| m.attr(a))
+            .map(|k| k.to_ascii_lowercase())
+            .unwrap_or_default();
+        let publication = key.contains("publish") || key.contains("date_original");
+        let dated = key.contains("date") || key.contains("time");
+        let other = ["modif", "updat", "end", "expir", "type"]
+            .iter()
+            .any(|w| key.contains(w));
+        if publication
+            && dated
+            && !other
+            && let Some(c) = m.attr("content").map(|c| c.trim().to_string())
+            && !c.is_empty()
+        {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Up to a few hundred characters of the page's text that follow its headline (the `<h1>`
+/// whose text is the title, else the first): where pages print the date under the headline.
+fn text_after_headline(document: &Document, title: Option<&str>) -> String {
+    const LIMIT: usize = 400;
+    let headings = document.select("h1");
+    let Some(start) = headings
+        .nodes()
+        .iter()
+        .find(|h| {
+            title.is_some_and(|t| h.text().split_whitespace().collect::<Vec<_>>().join(" ") == t)
+        })
+        .or_else(|| headings.nodes().first())
+        .copied()
+    else {
+        return String::new();
+    };
+    let mut out = String::new();
+    let mut node = start;
+    loop {
+        let mut sibling = node.next_sibling();
+        while let Some(s) = sibling {
+            let name = s.node_name().map(|n| n.to_ascii_lowercase());
+            if !matches!(name.as_deref(), Some("script" | "style" | "noscript")) {
+                out.push(' ');
+                out.push_str(&s.text());
+                if out.len() >= LIMIT {
+                    return out;
+                }
+            }
+            sibling = s.next_sibling();
+        }
+        match node.parent() {
+            Some(parent)
+                if !matches!(
+                    parent
+                        .node_name()
+                        .map(|n| n.to_ascii_lowercase())
+                        .as_deref(),
+                    Some("body" | "html") | None
+                ) =>
+            {
+                node = parent;
+            }
+            _ => return out,
+        }
+    }
 }
 
 /// A byline element's text: `rel=author` links (one name each), else `itemprop=author`,
@@ -612,7 +955,9 @@ fn strip_by_words(text: &str) -> String {
 /// A page title without the site's name: "Headline | Site", "Headline - Site", "Site: Headline".
 fn strip_site(title: &str, site: Option<&str>) -> String {
     let title = title.split_whitespace().collect::<Vec<_>>().join(" ");
-    for separator in [" | ", " - ", " – ", " — ", " :: ", " · ", " • "] {
+    for separator in [
+        " | ", " - ", " – ", " — ", " -- ", " :: ", " · ", " • ", " » ",
+    ] {
         let parts: Vec<&str> = title.split(separator).collect();
         if parts.len() < 2 {
             continue;
