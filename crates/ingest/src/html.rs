@@ -248,11 +248,7 @@ fn check_shape(text: &str) -> Result<(), IngestError> {
             .map_or(bytes.len(), |n| i + n);
         let self_closing = tag_end > 0 && bytes.get(tag_end - 1) == Some(&b'/');
         if matches!(name.as_str(), "script" | "style" | "textarea" | "title") {
-            let end = format!("</{name}");
-            let rest = text[tag_end.min(text.len())..].to_ascii_lowercase();
-            i = rest
-                .find(&end)
-                .map_or(bytes.len(), |n| tag_end + n + end.len());
+            i = end_tag(bytes, tag_end.min(bytes.len()), name.as_bytes());
             continue;
         }
         i = tag_end.min(bytes.len());
@@ -267,6 +263,23 @@ fn check_shape(text: &str) -> Result<(), IngestError> {
         }
     }
     Ok(())
+}
+
+/// The offset just after the `</name` (any case) that closes a raw-text element whose content
+/// starts at `from`, or the end of the input. Linear in what it skips.
+fn end_tag(bytes: &[u8], from: usize, name: &[u8]) -> usize {
+    let mut i = from;
+    while let Some(at) = bytes[i..].windows(2).position(|w| w == b"</") {
+        let start = i + at + 2;
+        if bytes
+            .get(start..start + name.len())
+            .is_some_and(|n| n.eq_ignore_ascii_case(name))
+        {
+            return start + name.len();
+        }
+        i = start;
+    }
+    bytes.len()
 }
 
 /// The extractor's text as paragraphs: lines trimmed, runs of blank lines made one.
@@ -539,31 +552,56 @@ fn json_ld(document: &Document) -> Option<Map<String, Value>> {
     fallback
 }
 
+/// The page's `<meta>` tags with a `content`, read once: the `property`, `name` and `itemprop`
+/// of each (lower case) and its trimmed content.
+struct Metas(Vec<([Option<String>; 3], String)>);
+
+impl Metas {
+    fn of(document: &Document) -> Metas {
+        Metas(
+            document
+                .select("meta[content]")
+                .iter()
+                .map(|m| {
+                    let key = |a: &str| m.attr(a).map(|v| v.trim().to_ascii_lowercase());
+                    let content = m
+                        .attr("content")
+                        .map_or(String::new(), |c| c.trim().to_string());
+                    ([key("property"), key("name"), key("itemprop")], content)
+                })
+                .collect(),
+        )
+    }
+}
+
 /// The `content` of the first `<meta>` whose `property`, `name` or `itemprop` is one of
-/// `names` (in that order of preference), trimmed and not empty.
-fn meta(document: &Document, names: &[&str]) -> Option<String> {
+/// `names` (in that order of preference; compared ignoring case), not empty.
+fn meta(metas: &Metas, names: &[&str]) -> Option<String> {
     names.iter().find_map(|name| {
-        ["property", "name", "itemprop"].iter().find_map(|attr| {
-            let selection = document.select(&format!(r#"meta[{attr}="{name}" i]"#));
-            selection.iter().find_map(|m| {
-                m.attr("content")
-                    .map(|c| c.trim().to_string())
-                    .filter(|c| !c.is_empty())
-            })
+        let name = name.to_ascii_lowercase();
+        (0..3).find_map(|attr| {
+            metas
+                .0
+                .iter()
+                .find(|(keys, content)| {
+                    keys[attr].as_deref() == Some(name.as_str()) && !content.is_empty()
+                })
+                .map(|(_, content)| content.clone())
         })
     })
 }
 
 /// Every `content` of the `<meta>` tags whose `property` or `name` is `name`.
-fn meta_all(document: &Document, name: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for attr in ["property", "name"] {
-        for m in &document.select(&format!(r#"meta[{attr}="{name}" i]"#)) {
-            if let Some(c) = m.attr("content") {
-                let c = c.trim();
-                if !c.is_empty() && !out.iter().any(|o: &String| o == c) {
-                    out.push(c.to_string());
-                }
+fn meta_all(metas: &Metas, name: &str) -> Vec<String> {
+    let name = name.to_ascii_lowercase();
+    let mut out: Vec<String> = Vec::new();
+    for attr in 0..2 {
+        for (keys, content) in &metas.0 {
+            if keys[attr].as_deref() == Some(name.as_str())
+                && !content.is_empty()
+                && !out.contains(content)
+            {
+                out.push(content.clone());
             }
         }
     }
@@ -592,6 +630,7 @@ fn text_of(selection: &Selection<'_>) -> String {
 
 /// The page's metadata as a JSON article object (without the body).
 fn metadata(document: &Document) -> Map<String, Value> {
+    let metas = Metas::of(document);
     let ld = json_ld(document).unwrap_or_default();
     let mut object = Map::new();
     let mut extra = Map::new();
@@ -601,7 +640,7 @@ fn metadata(document: &Document) -> Map<String, Value> {
         }
     };
 
-    let site = meta(document, &["og:site_name"])
+    let site = meta(&metas, &["og:site_name"])
         .or_else(|| ld.get("publisher").and_then(|p| ld_text(p, &["name"])));
     put(&mut object, "outlet", site.clone());
 
@@ -612,7 +651,7 @@ fn metadata(document: &Document) -> Map<String, Value> {
     let title = ld
         .get("headline")
         .and_then(|v| ld_text(v, &[]))
-        .or_else(|| meta(document, &["og:title", "twitter:title"]))
+        .or_else(|| meta(&metas, &["og:title", "twitter:title"]))
         .map(|t| strip_site(&t, site.as_deref()))
         .map(|t| {
             let plain = t.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -633,7 +672,7 @@ fn metadata(document: &Document) -> Map<String, Value> {
     if let Some(author) = ld.get("author").filter(|a| !a.is_null()) {
         object.insert("author".into(), author.clone());
     } else if let Some(author) = meta(
-        document,
+        &metas,
         &[
             "author",
             "byl",
@@ -643,7 +682,7 @@ fn metadata(document: &Document) -> Map<String, Value> {
         ],
     ) {
         object.insert("author".into(), Value::String(strip_by_words(&author)));
-    } else if let Some(author) = meta_all(document, "article:author")
+    } else if let Some(author) = meta_all(&metas, "article:author")
         .into_iter()
         .filter(|a| !a.starts_with("http"))
         .reduce(|a, b| format!("{a}; {b}"))
@@ -663,7 +702,7 @@ fn metadata(document: &Document) -> Map<String, Value> {
         &mut object,
         "url",
         canonical
-            .or_else(|| meta(document, &["og:url"]))
+            .or_else(|| meta(&metas, &["og:url"]))
             .or_else(|| ld.get("url").and_then(|v| ld_text(v, &[]))),
     );
 
@@ -676,11 +715,10 @@ fn metadata(document: &Document) -> Map<String, Value> {
             .and_then(|v| ld_text(v, &[]))
             .map(|d| (d, "json-ld datePublished")),
     );
-    given
-        .extend(meta(document, &["article:published_time"]).map(|d| (d, "article:published_time")));
+    given.extend(meta(&metas, &["article:published_time"]).map(|d| (d, "article:published_time")));
     given.extend(
         meta(
-            document,
+            &metas,
             &[
                 "datePublished",
                 "og:published_time",
@@ -697,7 +735,7 @@ fn metadata(document: &Document) -> Map<String, Value> {
         )
         .map(|d| (d, "meta")),
     );
-    given.extend(publication_metas(document).into_iter().map(|d| (d, "meta")));
+    given.extend(publication_metas(&metas).into_iter().map(|d| (d, "meta")));
     let given = given
         .into_iter()
         .find_map(|(date, from)| match dates::read_date_text(&date) {
@@ -743,10 +781,10 @@ fn metadata(document: &Document) -> Map<String, Value> {
     }
 
     // Tags: article:tag, keywords (meta or JSON-LD).
-    let mut tags = meta_all(document, "article:tag");
+    let mut tags = meta_all(&metas, "article:tag");
     if tags.is_empty() {
         let keywords =
-            meta(document, &["keywords", "news_keywords"]).or_else(|| match ld.get("keywords") {
+            meta(&metas, &["keywords", "news_keywords"]).or_else(|| match ld.get("keywords") {
                 Some(Value::Array(items)) => Some(
                     items
                         .iter()
@@ -775,7 +813,7 @@ fn metadata(document: &Document) -> Map<String, Value> {
     put(
         &mut object,
         "image",
-        meta(document, &["og:image", "og:image:url", "twitter:image"])
+        meta(&metas, &["og:image", "og:image:url", "twitter:image"])
             .or_else(|| ld.get("image").and_then(|v| ld_text(v, &["url", "@id"]))),
     );
 
@@ -808,26 +846,17 @@ fn h1_texts(document: &Document) -> Vec<String> {
 
 /// The `content` of `<meta>` tags whose name says publication ("cxenseparse:recs:publishtime",
 /// "article_date_original", "publish_date"), not a change or an end.
-fn publication_metas(document: &Document) -> Vec<String> {
+fn publication_metas(metas: &Metas) -> Vec<String> {
     let mut out = Vec::new();
-    for m in &document.select("meta[content]") {
-        let key = ["property", "name", "itemprop"]
-            .iter()
-            .find_map(|a| m.attr(a))
-            .map(|k| k.to_ascii_lowercase())
-            .unwrap_or_default();
+    for (keys, content) in &metas.0 {
+        let key = keys.iter().flatten().next().map_or("", String::as_str);
         let publication = key.contains("publish") || key.contains("date_original");
         let dated = key.contains("date") || key.contains("time");
         let other = ["modif", "updat", "end", "expir", "type"]
             .iter()
             .any(|w| key.contains(w));
-        if publication
-            && dated
-            && !other
-            && let Some(c) = m.attr("content").map(|c| c.trim().to_string())
-            && !c.is_empty()
-        {
-            out.push(c);
+        if publication && dated && !other && !content.is_empty() {
+            out.push(content.clone());
         }
     }
     out
