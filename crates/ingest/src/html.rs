@@ -53,6 +53,7 @@ pub(crate) fn looks_like_html(head: &[u8]) -> bool {
 pub(crate) fn parse_html(bytes: &[u8], info: &PageInfo<'_>) -> Result<Parsed, IngestError> {
     let text = decode(bytes, info.charset);
     check_shape(&text)?;
+    let text = without_scripts(&text);
     let document = Document::from(text.as_str());
     let mut object = metadata(&document);
     if !object.contains_key("url")
@@ -263,6 +264,79 @@ fn check_shape(text: &str) -> Result<(), IngestError> {
         }
     }
     Ok(())
+}
+
+/// The page without what neither the metadata nor the extractor reads: the contents of its
+/// `<script>` elements (but not of JSON-LD ones) and `<style>` elements, and its comments. On
+/// news pages these are most of the bytes (a 2.5 MB page keeps 0.3 MB), and the HTML parser's
+/// time goes with the bytes. One linear pass; the tags themselves stay.
+fn without_scripts(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len() / 2);
+    let mut copied = 0;
+    let mut i = 0;
+    while let Some(at) = bytes[i..].iter().position(|&b| b == b'<') {
+        let start = i + at;
+        let rest = &bytes[start + 1..];
+        if rest.starts_with(b"!--") {
+            let end = find(&bytes[start + 4..], b"-->").map_or(bytes.len(), |n| start + 4 + n + 3);
+            out.push_str(&text[copied..start]);
+            copied = end;
+            i = end;
+            continue;
+        }
+        let name = if starts_with_tag(rest, b"script") {
+            &b"script"[..]
+        } else if starts_with_tag(rest, b"style") {
+            &b"style"[..]
+        } else {
+            i = start + 1;
+            continue;
+        };
+        let open_end = tag_end(bytes, start + 1 + name.len());
+        let open = &bytes[start..open_end];
+        let json_ld = open.windows(7).any(|w| w.eq_ignore_ascii_case(b"ld+json"));
+        let after_close = end_tag(bytes, open_end, name);
+        if after_close == bytes.len() {
+            // Not closed: the parser reads the rest as the element's text; nothing to strip.
+            break;
+        }
+        let close = after_close - name.len() - 2;
+        if json_ld || close <= open_end {
+            i = open_end.max(start + 1);
+            continue;
+        }
+        out.push_str(&text[copied..open_end]);
+        copied = close;
+        i = close + 2;
+    }
+    out.push_str(&text[copied..]);
+    out
+}
+
+/// Whether `rest` (after a `<`) starts with the tag `name` (any case) followed by the end of
+/// the name.
+fn starts_with_tag(rest: &[u8], name: &[u8]) -> bool {
+    rest.get(..name.len())
+        .is_some_and(|n| n.eq_ignore_ascii_case(name))
+        && rest
+            .get(name.len())
+            .is_some_and(|&b| b.is_ascii_whitespace() || b == b'>' || b == b'/')
+}
+
+/// The offset just after the `>` that ends a start tag whose attributes begin at `from`,
+/// quoted attribute values skipped; the end of the input when there is none.
+fn tag_end(bytes: &[u8], from: usize) -> usize {
+    let mut quote = None;
+    for (k, &b) in bytes.iter().enumerate().skip(from) {
+        match quote {
+            Some(q) if b == q => quote = None,
+            None if b == b'"' || b == b'\'' => quote = Some(b),
+            None if b == b'>' => return k + 1,
+            _ => {}
+        }
+    }
+    bytes.len()
 }
 
 /// The offset just after the `</name` (any case) that closes a raw-text element whose content

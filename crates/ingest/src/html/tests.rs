@@ -377,3 +377,20 @@ fn furniture_filter_keeps_a_story_of_repeated_lines() {
     let body = drop_page_furniture("Gallery\nOne line.\nGallery\nTwo lines.\nGallery");
     assert_eq!(body, "One line.\nTwo lines.");
 }
+
+#[test]
+fn scripts_styles_and_comments_are_emptied_before_parsing() {
+    let page = r#"<html><head><script type="application/ld+json">{"headline": "Kept"}</script>
+<SCRIPT src="a.js" data-x='1>2'>var a = "<p>not text</p>";</SCRIPT><style>p { color: red }</style>
+<!-- <p>a comment</p> --></head><body><p>Story</p><script>unclosed"#;
+    let out = without_scripts(page);
+    assert!(out.contains(r#"{"headline": "Kept"}"#));
+    assert!(
+        out.contains(r#"<SCRIPT src="a.js" data-x='1>2'></SCRIPT>"#),
+        "{out}"
+    );
+    assert!(out.contains("<style></style>"));
+    assert!(!out.contains("not text") && !out.contains("a comment") && !out.contains("color"));
+    // An unclosed script is left as it is.
+    assert!(out.ends_with("<p>Story</p><script>unclosed"));
+}
