@@ -15,8 +15,8 @@
 //! - body: token F1 against the expected text ([`tokens`]: words, and single characters of the
 //!   scripts written without spaces), median and mean over the pages that have an expected body.
 //!
-//! Speed: pages per second on one core (morgue: one thread; trafilatura: one process pinned with
-//! `taskset -c 0` where `taskset` exists) and on all cores (morgue: a thread per core;
+//! Speed: pages per second on one core (morgue: one thread pinned to CPU 0; trafilatura: one
+//! process pinned with `taskset -c 0` where `taskset` exists) and on all cores (morgue: a thread per core;
 //! trafilatura: a `multiprocessing` pool of a process per core), on the same pages read into
 //! memory first.
 
@@ -374,6 +374,9 @@ fn morgue_speed(pages: &[Page], threads: usize, min: Duration) -> f64 {
     std::thread::scope(|scope| {
         for _ in 0..threads {
             scope.spawn(|| {
+                if threads == 1 {
+                    pin_to_cpu0();
+                }
                 while start.elapsed() < min {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let page = &pages[i % pages.len()];
@@ -386,6 +389,15 @@ fn morgue_speed(pages: &[Page], threads: usize, min: Duration) -> f64 {
     // The pages taken and not finished before the clock stopped still count: each thread
     // finishes the page it took, and the clock is read after all have.
     next.load(Ordering::Relaxed) as f64 / elapsed
+}
+
+/// Pins the calling thread to CPU 0, as `taskset -c 0` pins trafilatura's one process (best
+/// effort: where it fails the thread runs unpinned, still one thread).
+fn pin_to_cpu0() {
+    let mut set = nix::sched::CpuSet::new();
+    if set.set(0).is_ok() {
+        let _ = nix::sched::sched_setaffinity(nix::unistd::Pid::from_raw(0), &set);
+    }
 }
 
 fn score(pages: &[Page], found: &[Found], verbose: bool, who: &str) -> Scores {
