@@ -394,3 +394,15 @@ fn scripts_styles_and_comments_are_emptied_before_parsing() {
     // An unclosed script is left as it is.
     assert!(out.ends_with("<p>Story</p><script>unclosed"));
 }
+
+#[test]
+fn attributes_nothing_reads_are_dropped_before_parsing() {
+    let page = r#"<div class="story" data-uri="x>y" id=main onclick='go()' data-n=3><img src="a.jpg" srcset="a 1x, b 2x" sizes="100vw" alt="A"/><p>Text</p></div><a href="/b">b</a>"#;
+    let out = without_scripts(page);
+    assert_eq!(
+        out,
+        r#"<div class="story" id=main><img src="a.jpg" alt="A" /><p>Text</p></div><a href="/b">b</a>"#
+    );
+    // A tag it cannot read is left as it is.
+    assert_eq!(without_unread_attributes(r#"<p ="x" data-a=1>"#), None);
+}
