@@ -145,12 +145,10 @@ pub(crate) fn parse_html(bytes: &[u8], info: &PageInfo<'_>) -> Result<Parsed, In
 /// The page as text: by its byte-order mark, else the charset the caller or a `<meta>` in the
 /// first 4 KiB declares, else UTF-8 when the bytes are valid UTF-8, else windows-1252 (what
 /// browsers assume). Undecodable bytes become U+FFFD.
-fn decode(bytes: &[u8], declared: Option<&str>) -> String {
+/// Borrowed when the bytes are already UTF-8.
+fn decode<'a>(bytes: &'a [u8], declared: Option<&str>) -> std::borrow::Cow<'a, str> {
     if let Some((encoding, bom)) = Encoding::for_bom(bytes) {
-        return encoding
-            .decode_without_bom_handling(&bytes[bom..])
-            .0
-            .into_owned();
+        return encoding.decode_without_bom_handling(&bytes[bom..]).0;
     }
     let declared = declared
         .and_then(|label| Encoding::for_label(label.trim().as_bytes()))
@@ -162,7 +160,7 @@ fn decode(bytes: &[u8], declared: Option<&str>) -> String {
         None if std::str::from_utf8(bytes).is_ok() => encoding_rs::UTF_8,
         None => encoding_rs::WINDOWS_1252,
     };
-    encoding.decode_without_bom_handling(bytes).0.into_owned()
+    encoding.decode_without_bom_handling(bytes).0
 }
 
 /// The charset a `<meta charset>` or `<meta http-equiv content="…; charset=…">` declares.
@@ -197,7 +195,7 @@ fn meta_charset(head: &[u8]) -> Option<&'static Encoding> {
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
+    memchr::memmem::find(haystack, needle)
 }
 
 /// Elements that never nest: void elements, and ones whose end tag may be left out and that
@@ -214,7 +212,7 @@ fn check_shape(text: &str) -> Result<(), IngestError> {
     let bytes = text.as_bytes();
     let (mut elements, mut depth, mut deepest) = (0usize, 0usize, 0usize);
     let mut i = 0;
-    while let Some(at) = bytes[i..].iter().position(|&b| b == b'<') {
+    while let Some(at) = memchr::memchr(b'<', &bytes[i..]) {
         i += at + 1;
         if bytes[i..].starts_with(b"!--") {
             i = find(&bytes[i..], b"-->").map_or(bytes.len(), |n| i + n + 3);
@@ -276,7 +274,7 @@ fn without_scripts(text: &str) -> String {
     let mut out = String::with_capacity(text.len() / 2);
     let mut copied = 0;
     let mut i = 0;
-    while let Some(at) = bytes[i..].iter().position(|&b| b == b'<') {
+    while let Some(at) = memchr::memchr(b'<', &bytes[i..]) {
         let start = i + at;
         let rest = &bytes[start + 1..];
         if rest.starts_with(b"!--") {
@@ -436,7 +434,7 @@ fn tag_end(bytes: &[u8], from: usize) -> usize {
 /// starts at `from`, or the end of the input. Linear in what it skips.
 fn end_tag(bytes: &[u8], from: usize, name: &[u8]) -> usize {
     let mut i = from;
-    while let Some(at) = bytes[i..].windows(2).position(|w| w == b"</") {
+    while let Some(at) = memchr::memmem::find(&bytes[i..], b"</") {
         let start = i + at + 2;
         if bytes
             .get(start..start + name.len())
