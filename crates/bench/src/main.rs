@@ -1,10 +1,12 @@
 //! morgue-bench: morgue against a SQLite baseline on the same corpus and machine, in one run.
 //!
 //! `cargo run --release -p morgue-bench -- --corpus ../shared/corpus/reuters-21578.jsonl.zst
-//! [--scale 1000000] [--json]`. See docs/performance.md.
+//! [--scale 1000000] [--json]`; `morgue-bench html --pages DIR`: HTML extraction against
+//! trafilatura. See docs/performance.md and docs/formats.md.
 
 mod bench;
 mod corpus;
+mod html;
 mod measure;
 mod morgue;
 mod report;
@@ -121,6 +123,9 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// morgue's HTML extraction against trafilatura on a page set: accuracy per field and
+    /// pages per second (docs/formats.md, docs/performance.md).
+    Html(html::HtmlArgs),
     /// Run a command and print its wall time, peak RSS and exit code as JSON (used internally).
     Exec {
         /// Pass the command's standard output through instead of discarding it.
@@ -183,6 +188,7 @@ fn run(cli: Cli) -> Result<()> {
             );
             Ok(())
         }
+        Some(Command::Html(args)) => html::run(&args),
         Some(Command::Exec { show_output, argv }) => measure::exec(&argv, !show_output),
     }
 }

@@ -146,7 +146,253 @@ fn calendar_text(text: &str) -> Option<ArticleDate> {
             return Some(ArticleDate::from_datetime(dt));
         }
     }
+    // ISO 8601 basic format with a time: "20180619T055000+0900".
+    for format in ["%Y%m%dT%H%M%S%z", "%Y%m%dT%H%M%S%.f%z"] {
+        if let Ok(dt) = DateTime::parse_from_str(with_t, format) {
+            return Some(ArticleDate::from_datetime(dt.naive_utc()));
+        }
+    }
+    if let Some(date) = zone_to_offset(text).and_then(|t| calendar_text(&t)) {
+        return Some(date);
+    }
     rfc2822(text)
+}
+
+/// Time zone abbreviations pages write after an ISO time, and their offsets. Ambiguous ones
+/// (IST, CST as China's) are read as listed.
+const ZONES: &[(&str, &str)] = &[
+    ("UTC", "+00:00"),
+    ("GMT", "+00:00"),
+    ("WET", "+00:00"),
+    ("WEST", "+01:00"),
+    ("CET", "+01:00"),
+    ("CEST", "+02:00"),
+    ("EET", "+02:00"),
+    ("EEST", "+03:00"),
+    ("MSK", "+03:00"),
+    ("IST", "+05:30"),
+    ("HKT", "+08:00"),
+    ("SGT", "+08:00"),
+    ("JST", "+09:00"),
+    ("KST", "+09:00"),
+    ("AEST", "+10:00"),
+    ("AEDT", "+11:00"),
+    ("EST", "-05:00"),
+    ("EDT", "-04:00"),
+    ("CST", "-06:00"),
+    ("CDT", "-05:00"),
+    ("MST", "-07:00"),
+    ("MDT", "-06:00"),
+    ("PST", "-08:00"),
+    ("PDT", "-07:00"),
+];
+
+/// An ISO date-time ending in a zone abbreviation ("2021-01-03T17:40:00EET", "… 17:40 EET")
+/// with the abbreviation replaced by its offset.
+fn zone_to_offset(text: &str) -> Option<String> {
+    let head = text.trim_end_matches(|c: char| c.is_ascii_uppercase());
+    let zone = &text[head.len()..];
+    let head = head.trim_end();
+    if !head.starts_with(|c: char| c.is_ascii_digit())
+        || !head.ends_with(|c: char| c.is_ascii_digit())
+        || !head.contains(':')
+    {
+        return None;
+    }
+    let (_, offset) = ZONES.iter().find(|(name, _)| *name == zone)?;
+    Some(format!("{head}{offset}"))
+}
+
+/// Month names (lowercase) of the languages news pages are most often in, each with its month.
+const MONTHS: &[(&str, u32)] = &[
+    ("january", 1),
+    ("february", 2),
+    ("march", 3),
+    ("april", 4),
+    ("may", 5),
+    ("june", 6),
+    ("july", 7),
+    ("august", 8),
+    ("september", 9),
+    ("october", 10),
+    ("november", 11),
+    ("december", 12),
+    ("jan", 1),
+    ("feb", 2),
+    ("mar", 3),
+    ("apr", 4),
+    ("jun", 6),
+    ("jul", 7),
+    ("aug", 8),
+    ("sep", 9),
+    ("sept", 9),
+    ("oct", 10),
+    ("nov", 11),
+    ("dec", 12),
+    // Spanish, Portuguese, Italian, French, German.
+    ("enero", 1),
+    ("febrero", 2),
+    ("marzo", 3),
+    ("abril", 4),
+    ("mayo", 5),
+    ("junio", 6),
+    ("julio", 7),
+    ("agosto", 8),
+    ("septiembre", 9),
+    ("setiembre", 9),
+    ("octubre", 10),
+    ("noviembre", 11),
+    ("diciembre", 12),
+    ("janeiro", 1),
+    ("fevereiro", 2),
+    ("março", 3),
+    ("maio", 5),
+    ("junho", 6),
+    ("julho", 7),
+    ("setembro", 9),
+    ("outubro", 10),
+    ("novembro", 11),
+    ("dezembro", 12),
+    ("gennaio", 1),
+    ("febbraio", 2),
+    ("aprile", 4),
+    ("maggio", 5),
+    ("giugno", 6),
+    ("luglio", 7),
+    ("settembre", 9),
+    ("ottobre", 10),
+    ("dicembre", 12),
+    ("janvier", 1),
+    ("février", 2),
+    ("mars", 3),
+    ("avril", 4),
+    ("mai", 5),
+    ("juin", 6),
+    ("juillet", 7),
+    ("août", 8),
+    ("septembre", 9),
+    ("octobre", 10),
+    ("novembre", 11),
+    ("décembre", 12),
+    ("januar", 1),
+    ("februar", 2),
+    ("märz", 3),
+    ("juni", 6),
+    ("juli", 7),
+    ("oktober", 10),
+    ("dezember", 12),
+];
+
+/// The first calendar day written in a text: `2019-01-21` (also with `/` or `.`),
+/// `2018年6月18日`, `14 May 2020`, `9 de enero de 2014`, `December 27, 2014`. Years from 1990 to
+/// 2099 only, so that prices and counts are not read as dates.
+pub(crate) fn day_in_text(text: &str) -> Option<NaiveDate> {
+    let words: Vec<&str> = text
+        .split(|c: char| c.is_whitespace() || matches!(c, ',' | '|' | '(' | ')' | '·' | '•'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    let year = |w: &str| {
+        let w = w.trim_end_matches(['.', ':', ';']);
+        (w.len() == 4 && w.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| w.parse::<i32>().ok())
+            .flatten()
+            .filter(|y| (1990..2100).contains(y))
+    };
+    let day = |w: &str| {
+        let w = w.trim_end_matches(['.', ',']);
+        let w = w.trim_end_matches(|c: char| c.is_ascii_alphabetic() && w.len() > 2); // 14th
+        w.parse::<u32>().ok().filter(|d| (1..=31).contains(d))
+    };
+    let month = |w: &str| {
+        let w = w.trim_end_matches(['.', ',']).to_lowercase();
+        MONTHS.iter().find(|(name, _)| *name == w).map(|(_, m)| *m)
+    };
+    for (i, word) in words.iter().enumerate() {
+        if let Some(date) = numeric_day(word) {
+            return Some(date);
+        }
+        let at = |k: usize| words.get(i + k).copied().unwrap_or("");
+        // 14 May 2020; 9 de enero de 2014
+        if let Some(d) = day(word) {
+            let (m, y) = if at(1) == "de" {
+                (
+                    month(at(2)),
+                    year(if at(3) == "de" { at(4) } else { at(3) }),
+                )
+            } else {
+                (month(at(1)), year(at(2)))
+            };
+            if let (Some(m), Some(y)) = (m, y)
+                && let Some(date) = NaiveDate::from_ymd_opt(y, m, d)
+            {
+                return Some(date);
+            }
+        }
+        // December 27, 2014
+        if let (Some(m), Some(d), Some(y)) = (month(word), day(at(1)), year(at(2)))
+            && let Some(date) = NaiveDate::from_ymd_opt(y, m, d)
+        {
+            return Some(date);
+        }
+    }
+    None
+}
+
+/// A word that is a day in digits: `2019-01-21` (or with `/`, `.`), `2018年6月18日`.
+fn numeric_day(word: &str) -> Option<NaiveDate> {
+    let (y, rest) = word.split_at_checked(4)?;
+    let y: i32 = y.parse().ok().filter(|y| (1990..2100).contains(y))?;
+    let mut parts = rest
+        .split(['-', '/', '.', '年', '月', '日'])
+        .filter(|p| !p.is_empty());
+    let sep = rest.chars().next()?;
+    if !matches!(sep, '-' | '/' | '.' | '年') {
+        return None;
+    }
+    let m: u32 = parts.next()?.parse().ok()?;
+    let d_text = parts.next()?;
+    let digits: String = d_text.chars().take_while(char::is_ascii_digit).collect();
+    if digits.is_empty() || digits.len() > 2 {
+        return None;
+    }
+    if sep == '年' && !rest.contains('日') {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(y, m, digits.parse().ok()?)
+}
+
+/// The day a page's address names: `/2013/8/3/`, `/2020/05/14/`, `/2020-05-14/`, also with one
+/// section between the year and the month (`/2013/world/8/3/`).
+pub(crate) fn day_in_url(url: &str) -> Option<NaiveDate> {
+    let path = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let parts: Vec<&str> = path.split('/').collect();
+    for (i, part) in parts.iter().enumerate() {
+        if let Some(date) = numeric_day(part).filter(|_| part.len() == 10) {
+            return Some(date);
+        }
+        let year = (part.len() == 4)
+            .then(|| part.parse::<i32>().ok())
+            .flatten()
+            .filter(|y| (1990..2100).contains(y));
+        let number = |k: usize| {
+            parts
+                .get(i + k)
+                .filter(|p| (1..=2).contains(&p.len()))
+                .and_then(|p| p.parse::<u32>().ok())
+        };
+        let Some(y) = year else { continue };
+        for skip in [0, 1] {
+            if skip == 1 && number(1).is_some() {
+                break;
+            }
+            if let (Some(m), Some(d)) = (number(1 + skip), number(2 + skip))
+                && let Some(date) = NaiveDate::from_ymd_opt(y, m, d)
+            {
+                return Some(date);
+            }
+        }
+    }
+    None
 }
 
 /// RFC 2822 (`Tue, 15 Mar 2019 08:30:00 +0000`, `… GMT`, weekday optional and not checked:
@@ -455,6 +701,70 @@ mod tests {
                 proptest::prop_assert_eq!(parse_date_text(&month.to_string()), Some(month));
             }
         }
+    }
+
+    #[test]
+    fn basic_format_date_times_and_zone_names() {
+        assert_eq!(
+            parse_date_text("20180619T055000+0900"),
+            Some(at(2018, 6, 18, 20 * 3600 + 50 * 60))
+        );
+        assert_eq!(
+            parse_date_text("2021-01-03T17:40:00EET"),
+            Some(at(2021, 1, 3, 15 * 3600 + 40 * 60))
+        );
+        assert_eq!(
+            parse_date_text("2021-01-03 17:40 EDT"),
+            Some(at(2021, 1, 3, 21 * 3600 + 40 * 60))
+        );
+        assert_eq!(parse_date_text("2021-01-03T17:40:00XYZ"), None);
+    }
+
+    #[test]
+    fn days_written_in_text() {
+        assert_eq!(
+            day_in_text("Ann Lee Thu, 14 May 2020 17:55 UTC"),
+            Some(day(2020, 5, 14))
+        );
+        assert_eq!(
+            day_in_text("on December 27, 2014 at 12:06 PM"),
+            Some(day(2014, 12, 27))
+        );
+        assert_eq!(
+            day_in_text("jueves, 09 enero 2014 - 10:21 h"),
+            Some(day(2014, 1, 9))
+        );
+        assert_eq!(day_in_text("el 9 de enero de 2014"), Some(day(2014, 1, 9)));
+        assert_eq!(
+            day_in_text("Submitted on Mon, 2019-01-21 13:49"),
+            Some(day(2019, 1, 21))
+        );
+        assert_eq!(
+            day_in_text("2018年6月18日 10:01 発信地"),
+            Some(day(2018, 6, 18))
+        );
+        assert_eq!(day_in_text("2023/11/17 20:52"), Some(day(2023, 11, 17)));
+        assert_eq!(day_in_text("12 apples cost 2014 dollars in May"), None);
+        assert_eq!(day_in_text("31 February 2020"), None);
+    }
+
+    #[test]
+    fn days_in_addresses() {
+        assert_eq!(
+            day_in_url("http://example.org/2013/middle_east/8/3/x.html"),
+            Some(day(2013, 8, 3))
+        );
+        assert_eq!(day_in_url("http://example.org/2013/a/b/8/3/x.html"), None);
+        assert_eq!(
+            day_in_url("https://example.org/2013/8/3/x/"),
+            Some(day(2013, 8, 3))
+        );
+        assert_eq!(
+            day_in_url("https://example.org/news/2020-05-14/story"),
+            Some(day(2020, 5, 14))
+        );
+        assert_eq!(day_in_url("https://example.org/a/2020/13/40/"), None);
+        assert_eq!(day_in_url("https://example.org/p/12345"), None);
     }
 
     #[test]

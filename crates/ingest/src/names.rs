@@ -212,10 +212,19 @@ fn strip_place(name: &str) -> &str {
     name
 }
 
-/// Splits on the word "and" (any case) and on "&".
+/// Splits on the word "and" (any case) and on "&". A leading "and " is dropped: after a serial
+/// comma ("A, B, and C") the last piece starts with it.
 fn split_and(text: &str) -> Vec<&str> {
     let mut parts = Vec::new();
-    let mut rest = text;
+    let mut rest = text.trim_start();
+    for lead in ["and ", "& "] {
+        if rest.len() > lead.len()
+            && rest.is_char_boundary(lead.len())
+            && rest[..lead.len()].eq_ignore_ascii_case(lead)
+        {
+            rest = rest[lead.len()..].trim_start();
+        }
+    }
     loop {
         let lower = rest.to_ascii_lowercase();
         let found = [" and ", " & "]
@@ -248,6 +257,12 @@ fn is_degree(text: &str) -> bool {
 /// Whether a name is an organisation or wire service rather than a person: known by name, ending
 /// in a word such as "News" or "Press", or made only of acronyms ("NASA JPL"; in a byline
 /// written in capitals only the known ones count, since "JANE DOE" is capitals too).
+/// Whether a name names an organisation (a known outlet or wire, a last word such as "News" or
+/// "Wire", or only acronyms), not a person.
+pub(crate) fn looks_like_organisation(name: &str) -> bool {
+    is_organisation(name, in_capitals(name))
+}
+
 fn is_organisation(name: &str, capitals: bool) -> bool {
     let name = name.trim().trim_end_matches('.');
     let lower = name.to_lowercase();
@@ -391,6 +406,21 @@ mod tests {
         assert_eq!(a.affiliation.as_deref(), Some("Reuters"));
         assert_eq!(names("by MARY O'HARA-SMITH"), ["Mary O'Hara-Smith"]);
         assert_eq!(names("By ANNE d'ARCY, Wire"), ["Anne D'Arcy"]);
+    }
+
+    #[test]
+    fn serial_comma_before_and() {
+        let a = parse_author_string("By Ann Q. Lee, Bo Chan-Wu, and Cy Doe, Wire");
+        assert_eq!(a.names, ["Ann Q. Lee", "Bo Chan-Wu", "Cy Doe"]);
+        assert_eq!(a.affiliation.as_deref(), Some("Wire"));
+        assert_eq!(names("Ann Lee, & Bo Chan"), ["Ann Lee", "Bo Chan"]);
+    }
+
+    #[test]
+    fn organisations_are_told_from_people() {
+        assert!(looks_like_organisation("Metro Wire"));
+        assert!(looks_like_organisation("Reuters"));
+        assert!(!looks_like_organisation("Ann Lee"));
     }
 
     #[test]

@@ -228,3 +228,181 @@ fn sniffing() {
     assert!(!looks_like_html(b"<?xml version=\"1.0\"?><rss>"));
     assert!(!looks_like_html(b"Headline\n\n<html> in text"));
 }
+
+/// A page around `inner` (put in `<body>`), with `head` in `<head>`, and enough story text.
+fn page_with(head: &str, inner: &str) -> String {
+    format!(
+        "<html><head>{head}</head><body>{inner}<article><p>{}</p><p>{}</p></article></body></html>",
+        "The council voted on Tuesday to keep the old library open for another year, after a campaign by readers that gathered thousands of names.",
+        "Its director said the building would need a new roof before winter, and that the money would come from the city's repair fund."
+    )
+}
+
+#[test]
+fn the_shown_headline_wins_over_a_shortened_one() {
+    // The meta title leaves out the words the <h1> starts with.
+    let html = page_with(
+        r#"<meta property="og:title" content="Library stays open">"#,
+        "<h1>After a long campaign: Library stays open</h1><h1>Most read</h1>",
+    );
+    assert_eq!(
+        parse(&html).draft.record.title,
+        "After a long campaign: Library stays open"
+    );
+    // Two <h1> with one text (a page that prints its headline twice) and no meta title.
+    let html = page_with(
+        "<title>Library stays open-Example Daily</title>",
+        "<h1>Library stays open</h1><div><h1>Library stays open</h1></div>",
+    );
+    assert_eq!(parse(&html).draft.record.title, "Library stays open");
+    // "Headline -- Site".
+    let html = page_with(
+        r#"<meta property="og:site_name" content="Example.net"><meta property="og:title" content="Library stays open -- Example.net">"#,
+        "",
+    );
+    assert_eq!(parse(&html).draft.record.title, "Library stays open");
+}
+
+#[test]
+fn outlets_and_editors_are_not_reporters() {
+    // A JSON-LD "Person" that is a wire, and one named as the site.
+    let html = page_with(
+        r#"<link rel="canonical" href="https://www.examplenews.com/a/1">
+        <script type="application/ld+json">{"@type": "NewsArticle", "headline": "Library stays open",
+        "author": [{"@type": "Person", "name": "Metro Wire"}, {"@type": "Person", "name": "ExampleNews"}]}</script>"#,
+        "",
+    );
+    assert!(parse(&html).draft.record.reporters.is_empty());
+    // The author meta tag names the editor the text credits at its end.
+    let html = page_with(r#"<meta name="author" content="王芳">"#, "")
+        .replace("</article>", "<p>（编辑：王芳 李明）</p></article>");
+    assert!(parse(&html).draft.record.reporters.is_empty());
+}
+
+#[test]
+fn a_by_line_at_the_end_of_the_text_names_the_reporter() {
+    let html = page_with(r#"<meta name="author" content="City Desk">"#, "").replace(
+        "</article>",
+        "<p>-- By Ann Lee Follow @annlee</p></article>",
+    );
+    assert_eq!(parse(&html).draft.record.reporters, ["Ann Lee"]);
+    // Not a name: a sentence that starts with "By".
+    let html = page_with("", "").replace(
+        "</article>",
+        "<p>By then the doors had closed for good.</p></article>",
+    );
+    assert!(parse(&html).draft.record.reporters.is_empty());
+}
+
+#[test]
+fn dates_from_other_metas_time_text_the_address_and_under_the_headline() {
+    let date = |html: &str| {
+        let r = parse(html).draft.record;
+        (
+            r.date.map(|d| d.day.to_string()),
+            r.extra
+                .get("date_from")
+                .map(|s| s.trim_matches('"').to_string()),
+        )
+    };
+    // A meta tag of another name that says publication, in a zone abbreviation.
+    let html = page_with(
+        r#"<meta name="recs:publishtime" content="2021-01-03T23:40:00EET"><meta name="recs:modifiedtime" content="2021-02-01T00:00:00Z">"#,
+        "",
+    );
+    assert_eq!(
+        date(&html),
+        (Some("2021-01-03".into()), Some("meta".into()))
+    );
+    // A <time> whose datetime is not ISO: its day.
+    let html = page_with(
+        "",
+        r#"<time datetime="jueves, 09 enero 2014 10:21">jueves, 09 enero 2014</time>"#,
+    );
+    assert_eq!(
+        date(&html),
+        (Some("2014-01-09".into()), Some("time datetime".into()))
+    );
+    // The address.
+    let html = page_with(
+        r#"<link rel="canonical" href="https://example.org/2013/world/8/3/story.html">"#,
+        "",
+    );
+    assert_eq!(
+        date(&html),
+        (Some("2013-08-03".into()), Some("address".into()))
+    );
+    // Printed under the headline.
+    let html = page_with(
+        "",
+        r#"<h1>Library stays open</h1><div class="info">Ann Lee<br>Thu, 14 May 2020 17:55 UTC</div>"#,
+    );
+    assert_eq!(
+        date(&html),
+        (
+            Some("2020-05-14".into()),
+            Some("text after the headline".into())
+        )
+    );
+}
+
+#[test]
+fn subheadings_stay_and_captions_and_furniture_go() {
+    let html = page_with("", "").replace(
+        "</article>",
+        r#"<h2 class="subheader">What the roof will cost</h2>
+        <p>The repair fund holds enough for the roof and for new shelves in the reading room.</p>
+        <figure><img src="a.jpg"><figcaption>The reading room in May.</figcaption></figure>
+        <div class="image-caption">Readers queue at the door.</div>
+        <p>Ad Feedback</p><p>02:12 - Source: Example</p><p>&lt;&lt;</p><p>12</p>
+        <p>© Example Photos</p></article>"#,
+    );
+    let body = parse(&html).draft.body;
+    assert!(body.contains("What the roof will cost"), "{body}");
+    for gone in [
+        "reading room in May",
+        "queue at the door",
+        "Ad Feedback",
+        "02:12",
+        "<<",
+        "\n12",
+        "Example Photos",
+    ] {
+        assert!(!body.contains(gone), "{gone:?} in {body}");
+    }
+}
+
+#[test]
+fn furniture_filter_keeps_a_story_of_repeated_lines() {
+    let body = drop_page_furniture("Gallery\nOne line.\nGallery\nTwo lines.\nGallery");
+    assert_eq!(body, "One line.\nTwo lines.");
+}
+
+#[test]
+fn scripts_styles_and_comments_are_emptied_before_parsing() {
+    let page = r#"<html><head><script type="application/ld+json">{"headline": "Kept"}</script>
+<SCRIPT src="a.js" data-x='1>2'>var a = "<p>not text</p>";</SCRIPT><style>p { color: red }</style>
+<!-- <p>a comment</p> --></head><body><p>Story</p><script>unclosed"#;
+    let out = without_scripts(page);
+    assert!(out.contains(r#"{"headline": "Kept"}"#));
+    assert!(
+        out.contains(r#"<SCRIPT src="a.js" data-x='1>2'></SCRIPT>"#),
+        "{out}"
+    );
+    assert!(out.contains("<style></style>"));
+    assert!(!out.contains("not text") && !out.contains("a comment") && !out.contains("color"));
+    // An unclosed script is left as it is.
+    assert!(out.ends_with("<p>Story</p><script>unclosed"));
+}
+
+#[test]
+fn attributes_nothing_reads_are_dropped_before_parsing() {
+    let page = r#"<div class="story" data-uri="x>y" id=main onclick='go()' data-n=3><img src="a.jpg" srcset="a 1x, b 2x" sizes="100vw" alt="A"/><p>Text</p></div><a href="/b">b</a>"#;
+    let out = without_scripts(page);
+    assert_eq!(
+        out,
+        r#"<div class="story" id=main><img src="a.jpg" alt="A" /><p>Text</p></div><a href="/b">b</a>"#
+    );
+    // A tag it cannot read is left as it is.
+    assert_eq!(without_unread_attributes(r#"<p ="x" data-a=1>"#), None);
+}
