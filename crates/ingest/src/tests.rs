@@ -572,6 +572,7 @@ fn export_shape_reads_back_identically() {
             ),
             ("body_html".to_string(), "\"<p>x</p>\"".to_string()),
         ]),
+        original: None,
     };
     let minimal = Record {
         title: "Bare".into(),

@@ -34,6 +34,9 @@ mod record;
 mod source;
 
 pub use export::{ArticleJson, FIELDS, parse_timestamp, timestamp};
+pub use export::{base64_decode, base64_encode};
 pub use names::normalize;
-pub use record::{ArticleDate, DateOrigin, DatePrecision, Draft, MergePolicy, Record};
+pub use record::{
+    ArticleDate, DateOrigin, DatePrecision, Draft, MergePolicy, Original, OriginalRef, Record,
+};
 pub use source::{Item, Parsed, Source};
