@@ -262,24 +262,23 @@ pub(crate) fn parse_json_value(value: Value) -> Result<Parsed, IngestError> {
     let original = match fields.object.remove("original") {
         Some(Value::Object(page)) if page.get("base64").is_some_and(Value::is_string) => {
             let text = page.get("base64").and_then(Value::as_str).unwrap_or("");
-            match morgue_model::base64_decode(text) {
-                Some(bytes) => Some(morgue_model::Original {
+            if let Some(bytes) = morgue_model::base64_decode(text) {
+                Some(morgue_model::Original {
                     bytes,
                     media_type: page
                         .get("media_type")
                         .and_then(Value::as_str)
                         .unwrap_or("text/html")
                         .to_string(),
-                }),
-                None => {
-                    fields
-                        .warnings
-                        .push("`original.base64` is not base64; kept in extra".into());
-                    fields
-                        .extra
-                        .insert("original".to_string(), Value::Object(page));
-                    None
-                }
+                })
+            } else {
+                fields
+                    .warnings
+                    .push("`original.base64` is not base64; kept in extra".into());
+                fields
+                    .extra
+                    .insert("original".to_string(), Value::Object(page));
+                None
             }
         }
         Some(other) => {

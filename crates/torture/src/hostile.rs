@@ -370,6 +370,19 @@ impl Gen {
             body,
             what: "\"title\": 5",
         });
+        // An `original` page (as `export --originals` writes it) that is not base64.
+        let body = self.body("original not base64");
+        self.write(
+            "original-not-base64.json",
+            json!({"title": "t", "body": body, "original": {"media_type": "text/html", "base64": "<html>!"}})
+                .to_string()
+                .as_bytes(),
+        )?;
+        self.plan.either.push(Either {
+            source: "original-not-base64.json".into(),
+            body,
+            what: "\"original\" that is not base64",
+        });
         self.write("numbers.json", b"[1, 2, 3]")?;
         self.bad("numbers.json", "an array of numbers");
         self.write("string.json", b"\"just a string\"")?;

@@ -192,6 +192,12 @@ fn pages_are_kept_as_fetched_deduplicated_and_given_back() {
         env.ok(&["cat", &port]).contains("東京の港"),
         "the body is UTF-8 text"
     );
+    let shown = env.ok(&["show", &web]);
+    assert!(
+        shown.contains(&format!("original:    {} bytes, text/html; charset=UTF-8", page.len())),
+        "{shown}"
+    );
+    assert!(!env.ok(&["show", &bare]).contains("original:"));
     let out = env.run(&["cat", "--original", &bare]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
