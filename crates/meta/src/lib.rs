@@ -24,6 +24,7 @@
 //!         services: vec!["Mandarin".into()],
 //!         ..Record::default()
 //!     },
+//!     original: None,
 //! };
 //! let id = archive.add(draft, MergePolicy::FillEmpty)?.id();
 //!

@@ -18,6 +18,7 @@
 //! let draft = Draft {
 //!     body: "The port reopened.".into(),
 //!     record: Record { reporters: vec!["Ann Lee".into()], ..Record::default() },
+//!     original: None,
 //! };
 //! assert_eq!(stored.merge(&draft.record, MergePolicy::FillEmpty), ["reporters"]);
 //!

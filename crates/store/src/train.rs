@@ -273,7 +273,11 @@ mod tests {
         let pages: Vec<&[u8]> = std::iter::repeat_n(page.as_slice(), 60).collect();
         let needs = [(TRAIN_GROUP_MIN, 0), (TRAIN_LARGE_MIN, TRAIN_LARGE_BYTES)];
         // 60 pages of 50 KB: 3 MB, not yet; 120: enough bytes and bodies.
-        assert!(samples.add_any(7, &pages, 60 * page.len(), &needs).is_none());
+        assert!(
+            samples
+                .add_any(7, &pages, 60 * page.len(), &needs)
+                .is_none()
+        );
         let all = samples.add_any(7, &pages, 60 * page.len(), &needs).unwrap();
         assert!(all.len() >= 60, "{}", all.len());
         // Small bodies wait for the count.

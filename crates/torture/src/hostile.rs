@@ -826,7 +826,7 @@ mod tests {
         assert_eq!(plan.bad.len(), 43 - root);
         assert_eq!(plan.either.len(), 2);
         assert_eq!(plan.maybe.len(), 202);
-        assert_eq!(plan.inputs_tried(), 68);
+        assert_eq!(plan.inputs_tried(), 69);
         let bomb = fs::metadata(plan.dir.join("bomb.jsonl.zst")).unwrap().len();
         assert!(bomb < 4096, "a 1 MiB bomb takes {bomb} bytes");
         let ids: BTreeSet<BlobId> = plan.good.iter().map(Good::id).collect();

@@ -194,7 +194,10 @@ fn pages_are_kept_as_fetched_deduplicated_and_given_back() {
     );
     let shown = env.ok(&["show", &web]);
     assert!(
-        shown.contains(&format!("original:    {} bytes, text/html; charset=UTF-8", page.len())),
+        shown.contains(&format!(
+            "original:    {} bytes, text/html; charset=UTF-8",
+            page.len()
+        )),
         "{shown}"
     );
     assert!(!env.ok(&["show", &bare]).contains("original:"));
