@@ -336,6 +336,9 @@ fn check_draft(draft: &Draft) -> Result<()> {
     Ok(())
 }
 
+/// A draft's prepared blobs: its body's, and its original page's when it has one.
+type Blobs = (PreparedBlob, Option<PreparedBlob>);
+
 /// The store group of a record: its first service, normalized ("" when none).
 fn group_of(record: &Record) -> String {
     record
@@ -520,8 +523,7 @@ impl Archive {
         drop(pages);
         let now = chrono::Utc::now().timestamp();
         // Records are encoded and indexed on all cores too (and the drafts' bodies freed).
-        let mut work: Vec<(Draft, Result<(PreparedBlob, Option<PreparedBlob>)>)> =
-            Vec::with_capacity(drafts.len());
+        let mut work: Vec<(Draft, Result<Blobs>)> = Vec::with_capacity(drafts.len());
         for (draft, check) in drafts.into_iter().zip(checks) {
             let missing = || Error::Internal("a prepared body is missing from its batch");
             let blob = check.and_then(|()| {

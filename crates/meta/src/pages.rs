@@ -68,8 +68,7 @@ pub(crate) fn group(record: &Record) -> String {
     let host = record
         .url
         .split_once("://")
-        .map(|(_, rest)| rest)
-        .unwrap_or("")
+        .map_or("", |(_, rest)| rest)
         .split(['/', '?', '#'])
         .next()
         .unwrap_or("");
