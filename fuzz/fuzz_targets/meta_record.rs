@@ -4,7 +4,7 @@
 //! real archive holds three articles (seqs 0..3, record block 0), and each input replaces the
 //! value of record block 0 (key `r` + 0u32, docs/format.md) with the fuzzed bytes; the archive
 //! is then opened and read. `record` must give a record, nothing, or `CorruptedRecord` with the
-//! right id; `iter`, `query` and `verify` must finish; nothing may panic or allocate without
+//! right id; `original`, `iter`, `query` and `verify` must finish; nothing may panic or allocate without
 //! bound. The real block is put back after each input.
 #![no_main]
 
@@ -35,6 +35,13 @@ static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
             draft.body = format!("A real article, number {n}.");
             draft.record.title = format!("Real {n}");
             draft.record.reporters = vec!["Jane Roe".into()];
+            // One links an original page, so that the block holds a record value of version 3.
+            if n == 1 {
+                draft.original = Some(morgue_meta::Original {
+                    bytes: b"<html><p>The page as fetched.</p></html>".to_vec(),
+                    media_type: "text/html".into(),
+                });
+            }
             draft
         })
         .collect();
@@ -80,6 +87,10 @@ fuzz_target!(|data: &[u8]| {
                 Err(Error::CorruptedRecord { id: named }) => assert_eq!(named, *id),
                 Err(other) => panic!("record gave {other:?}"),
             }
+        }
+        for id in &f.ids {
+            // A record may now link a page that is not there: an error, never a panic.
+            let _ = opened.original(id);
         }
         let _ = opened.iter().count();
         if let Ok(hits) = opened.query(&Query::default()) {

@@ -296,6 +296,10 @@ pub struct CatArgs {
     /// The article id, or a unique prefix of at least 4 hex characters
     #[arg(value_parser = parse_id)]
     pub id: String,
+    /// Print the page the article was extracted from, byte for byte as fetched (HTML and WARC
+    /// imports), instead of the body
+    #[arg(long)]
+    pub original: bool,
 }
 
 /// Output formats of `reporters` and `services`.
@@ -371,6 +375,10 @@ pub struct ExportArgs {
     /// Leave the bodies out (parquet: metadata only)
     #[arg(long)]
     pub no_body: bool,
+    /// Add each article's original page (jsonl): `"original": {"media_type", "base64"}`,
+    /// which `import` reads back
+    #[arg(long)]
+    pub originals: bool,
     #[command(flatten)]
     pub filters: FilterArgs,
 }

@@ -258,6 +258,35 @@ pub(crate) fn parse_json_value(value: Value) -> Result<Parsed, IngestError> {
         }
         None => {}
     }
+    // morgue's own `original` (an `export --originals` read back): the page as fetched.
+    let original = match fields.object.remove("original") {
+        Some(Value::Object(page)) if page.get("base64").is_some_and(Value::is_string) => {
+            let text = page.get("base64").and_then(Value::as_str).unwrap_or("");
+            if let Some(bytes) = morgue_model::base64_decode(text) {
+                Some(morgue_model::Original {
+                    bytes,
+                    media_type: page
+                        .get("media_type")
+                        .and_then(Value::as_str)
+                        .unwrap_or("text/html")
+                        .to_string(),
+                })
+            } else {
+                fields
+                    .warnings
+                    .push("`original.base64` is not base64; kept in extra".into());
+                fields
+                    .extra
+                    .insert("original".to_string(), Value::Object(page));
+                None
+            }
+        }
+        Some(other) => {
+            fields.extra.insert("original".to_string(), other);
+            None
+        }
+        None => None,
+    };
     if let Some(extra) = fields.object.remove("extra") {
         match extra {
             Value::Object(members) => {
@@ -280,7 +309,11 @@ pub(crate) fn parse_json_value(value: Value) -> Result<Parsed, IngestError> {
     }
     warnings.dedup();
     Ok(Parsed {
-        draft: Draft { body, record },
+        draft: Draft {
+            body,
+            record,
+            original,
+        },
         warnings,
     })
 }

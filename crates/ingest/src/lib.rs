@@ -596,7 +596,7 @@ impl Entries {
                     Ok(Err(())) => Err(IngestError::TooLarge {
                         max: MAX_ARTICLE_BYTES,
                     }),
-                    Ok(Ok(bytes)) => html_guarded(&bytes),
+                    Ok(Ok(bytes)) => html_guarded(bytes),
                 };
                 return Some(self.finish(None, outcome));
             }
@@ -764,9 +764,19 @@ impl Entries {
 
 /// Reads one HTML page; a panic of the parser or extractor on some page becomes that page's
 /// error, and the import goes on.
-fn html_guarded(bytes: &[u8]) -> Result<Parsed, IngestError> {
-    std::panic::catch_unwind(|| html::parse_html(bytes, &html::PageInfo::default()))
-        .unwrap_or(Err(IngestError::NoArticleText))
+fn html_guarded(bytes: Vec<u8>) -> Result<Parsed, IngestError> {
+    let parsed = std::panic::catch_unwind(|| html::parse_html(&bytes, &html::PageInfo::default()))
+        .unwrap_or(Err(IngestError::NoArticleText));
+    parsed.map(|parsed| keep_page(parsed, bytes, "text/html"))
+}
+
+/// The article with the page it was read from, kept as fetched (see [`Draft::original`]).
+pub(crate) fn keep_page(mut parsed: Parsed, bytes: Vec<u8>, media_type: &str) -> Parsed {
+    parsed.draft.original = Some(morgue_model::Original {
+        bytes,
+        media_type: media_type.to_string(),
+    });
+    parsed
 }
 
 impl Entries {

@@ -572,6 +572,7 @@ fn export_shape_reads_back_identically() {
             ),
             ("body_html".to_string(), "\"<p>x</p>\"".to_string()),
         ]),
+        original: None,
     };
     let minimal = Record {
         title: "Bare".into(),
@@ -1216,4 +1217,59 @@ fn table_formats_by_flag() {
     // An empty table, or a header alone, has no articles.
     assert!(entries("e.csv", b"", Format::Auto).is_empty());
     assert!(entries("e.csv", b"title,body\n", Format::Auto).is_empty());
+}
+
+#[test]
+fn html_files_keep_their_bytes_and_exports_give_them_back() {
+    // A windows-1252 page (not UTF-8): the draft keeps its bytes exactly.
+    let mut page =
+        b"<!DOCTYPE html><html><head><meta charset=\"windows-1252\"><title>Caf\xe9</title>\
+        </head><body><article><h1>Caf\xe9</h1><p>"
+            .to_vec();
+    page.extend_from_slice(
+        &b"The caf\xe9 on the harbour reopened on Friday after the strike. ".repeat(4),
+    );
+    page.extend_from_slice(b"</p></article></body></html>");
+    let parsed = one("cafe.html", &page, Format::Auto).unwrap();
+    assert!(parsed.draft.body.contains("café"), "{}", parsed.draft.body);
+    let kept = parsed.draft.original.as_ref().unwrap();
+    assert_eq!(kept.bytes, page);
+    assert_eq!(kept.media_type, "text/html");
+    // Other formats keep none.
+    assert!(
+        one("a.txt", b"Plain text.", Format::Auto)
+            .unwrap()
+            .draft
+            .original
+            .is_none()
+    );
+
+    // `export --originals` read back: the page, its media type; bad base64 stays in extra.
+    let line = serde_json::json!({
+        "title": "T", "body": "B",
+        "original": {"media_type": "text/html; charset=windows-1252",
+                     "base64": morgue_model::base64_encode(&page)},
+    });
+    let parsed = one("x.jsonl", line.to_string().as_bytes(), Format::Auto).unwrap();
+    let kept = parsed.draft.original.unwrap();
+    assert_eq!(
+        (kept.bytes, kept.media_type.as_str()),
+        (page, "text/html; charset=windows-1252")
+    );
+    assert!(parsed.draft.record.extra.is_empty());
+    let bad = r#"{"title": "T", "body": "B", "original": {"base64": "<html>"}}"#;
+    let parsed = one("x.jsonl", bad.as_bytes(), Format::Auto).unwrap();
+    assert!(parsed.draft.original.is_none());
+    assert!(parsed.draft.record.extra.contains_key("original"));
+    assert_eq!(
+        parsed.warnings,
+        ["`original.base64` is not base64; kept in extra"]
+    );
+    let other = r#"{"title": "T", "body": "B", "original": "the first edition"}"#;
+    let parsed = one("x.jsonl", other.as_bytes(), Format::Auto).unwrap();
+    assert!(parsed.draft.original.is_none());
+    assert_eq!(
+        parsed.draft.record.extra["original"],
+        "\"the first edition\""
+    );
 }

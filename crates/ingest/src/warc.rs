@@ -286,7 +286,8 @@ impl Warc {
                 .find(|(n, _)| n == name)
                 .map(|(_, v)| v.as_str())
         };
-        let content_type = get("content-type").unwrap_or("").to_ascii_lowercase();
+        let media_type = get("content-type").unwrap_or("").to_string();
+        let content_type = media_type.to_ascii_lowercase();
         let html =
             content_type.starts_with("text/html") || content_type.starts_with("application/xhtml");
         if status != Some(200) || !html {
@@ -323,7 +324,10 @@ impl Warc {
             extra,
             url: target,
         };
-        Some(html::parse_html(&body, &info))
+        Some(
+            html::parse_html(&body, &info)
+                .map(|parsed| crate::keep_page(parsed, body, &media_type)),
+        )
     }
 }
 

@@ -41,6 +41,7 @@ fn article(i: u64) -> Draft {
             date: Some(ArticleDate::from_day(day)),
             ..Record::default()
         },
+        original: None,
     }
 }
 

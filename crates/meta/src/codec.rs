@@ -2,7 +2,10 @@
 //!
 //! A stored record value is `[version u8 = 1][bincode 2 "standard" encoding of RecordV1]`, where
 //! `RecordV1` is a private struct of primitive fields (see docs/format.md); or, for a record whose
-//! date is only a month or a year, `[version u8 = 2][the same RecordV1 bytes][precision u8]`.
+//! date is only a month or a year, `[version u8 = 2][the same RecordV1 bytes][precision u8]`;
+//! or, for a record that links its original page, `[version u8 = 3][the same RecordV1 bytes]
+//! [precision u8, 0 for a day][page id, 32 bytes][page length u64 BE][media type, UTF-8, to the
+//! end]`.
 //! Changing `Record` does not change the bytes: only an explicit new version here does.
 
 use std::collections::BTreeMap;
@@ -10,13 +13,19 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use morgue_model::{ArticleDate, DateOrigin, DatePrecision, Record};
+use morgue_model::{ArticleDate, DateOrigin, DatePrecision, OriginalRef, Record};
 
 /// The record value format this build writes for a record whose date (if any) is a day.
 pub(crate) const RECORD_VERSION: u8 = 1;
 /// The record value format this build writes for a record whose date is a month or a year:
 /// version 1's bytes followed by one precision byte ([`PRECISION_MONTH`] or [`PRECISION_YEAR`]).
 pub(crate) const RECORD_VERSION_PERIOD: u8 = 2;
+/// The record value format this build writes for a record with an original page: version 1's
+/// bytes, a precision byte (`0` a day or no date, else as version 2), then the page's id, length
+/// and media type.
+pub(crate) const RECORD_VERSION_ORIGINAL: u8 = 3;
+/// Precision byte of a version-3 value: the date (if any) is a day.
+const PRECISION_DAY: u8 = 0;
 /// Precision byte of a version-2 value: the date is a month.
 const PRECISION_MONTH: u8 = 1;
 /// Precision byte of a version-2 value: the date is a year.
@@ -114,35 +123,85 @@ pub(crate) fn encode(record: &Record, body_len: u64) -> Vec<u8> {
         Some(DatePrecision::Month) => Some(PRECISION_MONTH),
         Some(DatePrecision::Year) => Some(PRECISION_YEAR),
     };
-    let mut out = vec![precision.map_or(RECORD_VERSION, |_| RECORD_VERSION_PERIOD)];
+    let version = match (&record.original, precision) {
+        (Some(_), _) => RECORD_VERSION_ORIGINAL,
+        (None, Some(_)) => RECORD_VERSION_PERIOD,
+        (None, None) => RECORD_VERSION,
+    };
+    let mut out = vec![version];
     // Encoding into a Vec only fails beyond the configured limit; records never get there
     // because drafts are bounded well below it, and an error here would be a bug.
     if let Err(e) = bincode::serde::encode_into_std_write(&v, &mut out, config()) {
         unreachable!("record encoding failed: {e}");
     }
-    out.extend(precision);
+    match &record.original {
+        None => out.extend(precision),
+        Some(original) => {
+            out.push(precision.unwrap_or(PRECISION_DAY));
+            out.extend_from_slice(&original.id);
+            out.extend_from_slice(&original.len.to_be_bytes());
+            out.extend_from_slice(original.media_type.as_bytes());
+        }
+    }
     out
 }
 
 /// Decodes a record value into the record and its body length.
 pub(crate) fn decode(bytes: &[u8]) -> Result<(Record, u64), DecodeError> {
     let (&version, rest) = bytes.split_first().ok_or(DecodeError::Empty)?;
-    let (rest, precision) = match version {
-        RECORD_VERSION => (rest, DatePrecision::Day),
-        RECORD_VERSION_PERIOD => match rest.split_last() {
-            Some((&PRECISION_MONTH, rest)) => (rest, DatePrecision::Month),
-            Some((&PRECISION_YEAR, rest)) => (rest, DatePrecision::Year),
-            Some((n, _)) => return Err(DecodeError::Malformed(format!("date precision {n}"))),
-            None => return Err(DecodeError::Malformed("no date precision".into())),
-        },
-        _ => return Err(DecodeError::Version(version)),
-    };
+    if !matches!(
+        version,
+        RECORD_VERSION | RECORD_VERSION_PERIOD | RECORD_VERSION_ORIGINAL
+    ) {
+        return Err(DecodeError::Version(version));
+    }
     let (v, used): (RecordV1, usize) = bincode::serde::decode_from_slice(rest, config())
         .map_err(|e| DecodeError::Malformed(e.to_string()))?;
-    if used != rest.len() {
+    let tail = &rest[used..];
+    let precision_of = |byte: Option<&u8>, day: Option<u8>| match byte {
+        Some(&n) if Some(n) == day => Ok(DatePrecision::Day),
+        Some(&PRECISION_MONTH) => Ok(DatePrecision::Month),
+        Some(&PRECISION_YEAR) => Ok(DatePrecision::Year),
+        Some(n) => Err(DecodeError::Malformed(format!("date precision {n}"))),
+        None => Err(DecodeError::Malformed("no date precision".into())),
+    };
+    let (precision, original) = match version {
+        RECORD_VERSION => (DatePrecision::Day, None),
+        RECORD_VERSION_PERIOD => {
+            if tail.len() > 1 {
+                return Err(DecodeError::Malformed(format!(
+                    "{} trailing bytes",
+                    tail.len() - 1
+                )));
+            }
+            (precision_of(tail.first(), None)?, None)
+        }
+        _ => {
+            let precision = precision_of(tail.first(), Some(PRECISION_DAY))?;
+            if tail.len() < 41 {
+                return Err(DecodeError::Malformed(
+                    "original page reference cut short".into(),
+                ));
+            }
+            let id: [u8; 32] = tail[1..33].try_into().unwrap_or([0; 32]);
+            let len = u64::from_be_bytes(tail[33..41].try_into().unwrap_or([0; 8]));
+            let media_type = std::str::from_utf8(&tail[41..])
+                .map_err(|_| DecodeError::Malformed("media type is not UTF-8".into()))?
+                .to_string();
+            (
+                precision,
+                Some(OriginalRef {
+                    id,
+                    len,
+                    media_type,
+                }),
+            )
+        }
+    };
+    if version == RECORD_VERSION && !tail.is_empty() {
         return Err(DecodeError::Malformed(format!(
             "{} trailing bytes",
-            rest.len() - used
+            tail.len()
         )));
     }
     let date = match v.date {
@@ -200,6 +259,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(Record, u64), DecodeError> {
         origin: v.origin,
         imported_at: v.imported_at,
         extra: v.extra.into_iter().collect::<BTreeMap<_, _>>(),
+        original,
     };
     Ok((record, v.body_len))
 }
@@ -288,6 +348,64 @@ mod tests {
     }
 
     #[test]
+    fn originals_are_version_3() {
+        let original = OriginalRef {
+            id: [7; 32],
+            len: 70_000,
+            media_type: "text/html; charset=Shift_JIS".into(),
+        };
+        for date in [
+            None,
+            Some(ArticleDate::from_day(
+                NaiveDate::from_ymd_opt(2019, 3, 15).unwrap(),
+            )),
+            Some(ArticleDate::month(2019, 3).unwrap()),
+        ] {
+            let record = Record {
+                date,
+                date_origin: date.map(|_| DateOrigin::Given),
+                original: Some(original.clone()),
+                ..sample()
+            };
+            let bytes = encode(&record, 300);
+            // Version 3 is version 1's bytes, the precision byte, then the page reference.
+            let without = Record {
+                original: None,
+                date: date.map(|d| ArticleDate::from_day(d.day)),
+                ..record.clone()
+            };
+            let mut expected = encode(&without, 300);
+            expected[0] = RECORD_VERSION_ORIGINAL;
+            expected.push(match date.map(|d| d.precision) {
+                Some(DatePrecision::Month) => PRECISION_MONTH,
+                _ => PRECISION_DAY,
+            });
+            expected.extend_from_slice(&[7; 32]);
+            expected.extend_from_slice(&[0, 0, 0, 0, 0, 1, 0x11, 0x70]);
+            expected.extend_from_slice(b"text/html; charset=Shift_JIS");
+            assert_eq!(bytes, expected);
+            assert_eq!(decode(&bytes), Ok((record, 300)));
+            // Cut inside the reference: malformed, never a panic.
+            for cut in 1..=41 {
+                let n = bytes.len() - original.media_type.len() - 41 + cut - 1;
+                assert!(decode(&bytes[..n]).is_err(), "cut {cut}");
+            }
+        }
+        // A media type that is not UTF-8, and a precision byte of 3, fail.
+        let mut bad = encode(
+            &Record {
+                original: Some(original.clone()),
+                ..sample()
+            },
+            1,
+        );
+        bad.push(0xff);
+        assert!(matches!(decode(&bad), Err(DecodeError::Malformed(_))));
+        // Records without an original keep writing versions 1 and 2.
+        assert_eq!(encode(&sample(), 1)[0], RECORD_VERSION);
+    }
+
+    #[test]
     fn round_trip_default() {
         let bytes = encode(&Record::default(), 0);
         assert_eq!(decode(&bytes), Ok((Record::default(), 0)));
@@ -296,8 +414,8 @@ mod tests {
     #[test]
     fn rejects_version_trailing_and_garbage() {
         let mut bytes = encode(&sample(), 1);
-        bytes[0] = 3;
-        assert_eq!(decode(&bytes), Err(DecodeError::Version(3)));
+        bytes[0] = 4;
+        assert_eq!(decode(&bytes), Err(DecodeError::Version(4)));
         let mut bytes = encode(&sample(), 1);
         bytes.push(0);
         assert!(matches!(decode(&bytes), Err(DecodeError::Malformed(_))));
@@ -312,15 +430,27 @@ mod tests {
 
     #[test]
     fn every_truncation_and_byte_flip_is_handled() {
-        let bytes = encode(&sample(), 300);
-        for n in 0..bytes.len() {
-            assert!(decode(&bytes[..n]).is_err(), "prefix {n}");
-        }
-        for i in 0..bytes.len() {
-            for x in [1u8, 0x80, 0xff] {
-                let mut b = bytes.clone();
-                b[i] ^= x;
-                let _ = decode(&b); // must not panic
+        let with_page = Record {
+            original: Some(OriginalRef {
+                id: [9; 32],
+                len: 5,
+                media_type: "t".into(),
+            }),
+            ..sample()
+        };
+        for record in [sample(), with_page] {
+            let bytes = encode(&record, 300);
+            // Version 3's media type runs to the end: a cut inside it is still a record.
+            let whole = bytes.len() - record.original.as_ref().map_or(0, |o| o.media_type.len());
+            for n in 0..whole {
+                assert!(decode(&bytes[..n]).is_err(), "prefix {n}");
+            }
+            for i in 0..bytes.len() {
+                for x in [1u8, 0x80, 0xff] {
+                    let mut b = bytes.clone();
+                    b[i] ^= x;
+                    let _ = decode(&b); // must not panic
+                }
             }
         }
     }

@@ -24,6 +24,7 @@
 //!         services: vec!["Mandarin".into()],
 //!         ..Record::default()
 //!     },
+//!     original: None,
 //! };
 //! let id = archive.add(draft, MergePolicy::FillEmpty)?.id();
 //!
@@ -50,6 +51,7 @@ pub mod import;
 mod keys;
 mod migrate;
 mod namecache;
+mod pages;
 mod posting;
 mod query;
 mod text;
@@ -71,7 +73,8 @@ use tx::Tx;
 // The record types live in morgue-model (shared with the parsers and the CLI); they are part of
 // this crate's API, so they are re-exported here.
 pub use morgue_model::{
-    ArticleDate, DateOrigin, DatePrecision, Draft, MergePolicy, Record, normalize,
+    ArticleDate, DateOrigin, DatePrecision, Draft, MergePolicy, Original, OriginalRef, Record,
+    normalize,
 };
 pub use morgue_store::{BlobId, OptimizeProgress, OptimizeReport};
 pub use query::{Cursor, Hit, Hits, Index, Query};
@@ -119,6 +122,14 @@ pub enum Error {
     NoTextIndex {
         /// The archive directory.
         dir: std::path::PathBuf,
+    },
+    /// An article's record links an original page that the archive does not hold.
+    #[error("the original page {page} of article {id} is missing (verify reports it)")]
+    MissingOriginal {
+        /// The article id.
+        id: BlobId,
+        /// The page's id.
+        page: BlobId,
     },
     /// A broken invariant of morgue-meta itself: a bug, not bad input or a damaged archive.
     #[error("internal error (a bug in morgue, please report it): {0}")]
@@ -178,11 +189,18 @@ pub struct Prepared {
     stamped: bool,
     /// What the indexes hold for the record, computed at prepare time too.
     indexed: Indexed,
+    /// The draft's original page, hashed and compressed (the record links it already).
+    page: Option<PreparedBlob>,
 }
 
 impl Prepared {
     /// Encodes and indexes `record` (with `imported_at` set to `now` when given and unset).
-    fn new(blob: PreparedBlob, mut record: Record, now: Option<i64>) -> Prepared {
+    fn new(
+        blob: PreparedBlob,
+        mut record: Record,
+        now: Option<i64>,
+        page: Option<PreparedBlob>,
+    ) -> Prepared {
         let stamped = now.is_some() && record.imported_at.is_none();
         if stamped {
             record.imported_at = now;
@@ -192,6 +210,7 @@ impl Prepared {
             indexed: Indexed::of(&record),
             blob,
             stamped,
+            page,
         }
     }
 
@@ -217,9 +236,11 @@ impl Prepared {
         self.blob.id
     }
 
-    /// Bytes it holds until committed: its compressed body and its encoded record.
+    /// Bytes it holds until committed: its compressed body and page and its encoded record.
     pub fn held_bytes(&self) -> usize {
-        self.blob.stored_len() as usize + self.encoded.len()
+        self.blob.stored_len() as usize
+            + self.page.as_ref().map_or(0, |p| p.stored_len() as usize)
+            + self.encoded.len()
     }
 }
 
@@ -290,11 +311,17 @@ fn check_draft(draft: &Draft) -> Result<()> {
     if draft.body.is_empty() {
         return Err(Error::EmptyBody);
     }
-    if draft.body.len() as u64 > morgue_store::MAX_BLOB_BYTES {
-        return Err(Error::Store(morgue_store::Error::TooLarge {
-            len: draft.body.len() as u64,
-            max: morgue_store::MAX_BLOB_BYTES,
-        }));
+    let page_len = draft
+        .original
+        .as_ref()
+        .map_or(0, |o| (o.bytes.len() + pages::PREFIX.len()) as u64);
+    for len in [draft.body.len() as u64, page_len] {
+        if len > morgue_store::MAX_BLOB_BYTES {
+            return Err(Error::Store(morgue_store::Error::TooLarge {
+                len,
+                max: morgue_store::MAX_BLOB_BYTES,
+            }));
+        }
     }
     if let Some(secs) = draft
         .record
@@ -308,6 +335,9 @@ fn check_draft(draft: &Draft) -> Result<()> {
     }
     Ok(())
 }
+
+/// A draft's prepared blobs: its body's, and its original page's when it has one.
+type Blobs = (PreparedBlob, Option<PreparedBlob>);
 
 /// The store group of a record: its first service, normalized ("" when none).
 fn group_of(record: &Record) -> String {
@@ -470,31 +500,52 @@ impl Archive {
     pub fn prepare_batch(&self, drafts: Vec<Draft>) -> Result<Vec<Result<Prepared>>> {
         let checks: Vec<Result<()>> = drafts.iter().map(check_draft).collect();
         let groups: Vec<String> = drafts.iter().map(|d| group_of(&d.record)).collect();
-        let items: Vec<(&[u8], &str)> = drafts
+        // Original pages are blobs of their own, in a group per site (see module `pages`).
+        let pages: Vec<Option<(Vec<u8>, String)>> = drafts
             .iter()
             .zip(&checks)
-            .zip(&groups)
-            .filter(|((_, c), _)| c.is_ok())
-            .map(|((d, _), g)| (d.body.as_bytes(), g.as_str()))
-            .collect();
-        let mut blobs = self.store.prepare_batch(&items)?.into_iter();
-        let now = chrono::Utc::now().timestamp();
-        // Records are encoded and indexed on all cores too (and the drafts' bodies freed).
-        let work: Vec<(Draft, Result<PreparedBlob>)> = drafts
-            .into_iter()
-            .zip(checks)
-            .map(|(draft, check)| {
-                let blob = check.and_then(|()| {
-                    blobs
-                        .next()
-                        .ok_or(Error::Internal("a prepared body is missing from its batch"))
-                });
-                (draft, blob)
+            .map(|(d, c)| {
+                let original = d.original.as_ref().filter(|_| c.is_ok())?;
+                Some((pages::blob(original), pages::group(&d.record)))
             })
             .collect();
+        let mut items: Vec<(&[u8], &str)> = Vec::with_capacity(drafts.len());
+        for (((d, c), g), page) in drafts.iter().zip(&checks).zip(&groups).zip(&pages) {
+            if c.is_ok() {
+                items.push((d.body.as_bytes(), g.as_str()));
+                if let Some((bytes, group)) = page {
+                    items.push((bytes, group.as_str()));
+                }
+            }
+        }
+        let mut blobs = self.store.prepare_batch(&items)?.into_iter();
+        drop(items);
+        drop(pages);
+        let now = chrono::Utc::now().timestamp();
+        // Records are encoded and indexed on all cores too (and the drafts' bodies freed).
+        let mut work: Vec<(Draft, Result<Blobs>)> = Vec::with_capacity(drafts.len());
+        for (draft, check) in drafts.into_iter().zip(checks) {
+            let missing = || Error::Internal("a prepared body is missing from its batch");
+            let blob = check.and_then(|()| {
+                let body = blobs.next().ok_or_else(missing)?;
+                let page = match draft.original {
+                    Some(_) => Some(blobs.next().ok_or_else(missing)?),
+                    None => None,
+                };
+                Ok((body, page))
+            });
+            work.push((draft, blob));
+        }
         Ok(work
             .into_par_iter()
-            .map(|(draft, blob)| Ok(Prepared::new(blob?, draft.record, Some(now))))
+            .map(|(draft, blob)| {
+                let (blob, page) = blob?;
+                let mut record = draft.record;
+                if let (Some(page), Some(original)) = (&page, &draft.original) {
+                    record.original = Some(pages::reference(page, original));
+                }
+                Ok(Prepared::new(blob, record, Some(now), page))
+            })
             .collect())
     }
 
@@ -514,18 +565,28 @@ impl Archive {
         let mut blobs = Vec::with_capacity(prepared.len());
         let mut rest = Vec::with_capacity(prepared.len());
         for p in prepared {
-            rest.push((p.blob.raw_len, p.encoded, p.stamped, p.indexed));
+            rest.push((p.blob.raw_len, p.encoded, p.stamped, p.indexed, p.page));
             blobs.push(p.blob);
         }
+        let mut pages = pages::Changes::default();
         // Finds a stored (or staged, or earlier in the batch) copy of each body first, walking
         // the store's id index once for the whole batch.
         let placed = w.place_many(blobs)?;
-        for (placed, (body_len, encoded, stamped, indexed)) in placed.into_iter().zip(rest) {
+        for (placed, (body_len, encoded, stamped, indexed, page)) in placed.into_iter().zip(rest) {
             let (id, seq) = (placed.id, placed.seq);
             if let Some(bytes) = tx.record(seq)? {
                 let (mut record, body_len) = decode_record(&id, &bytes)?;
                 let old = Indexed::of(&record);
+                let old_original = record.original.clone();
                 let filled = record.merge(&draft_record(&id, &encoded, stamped)?, policy);
+                if record.original != old_original {
+                    if let Some(old) = &old_original {
+                        pages.unlink(old);
+                    }
+                    if let Some(new) = &record.original {
+                        pages.link(new, page);
+                    }
+                }
                 if filled.contains(&"title") {
                     self.text_touch(seq);
                 }
@@ -536,6 +597,12 @@ impl Archive {
                 out.push(AddOutcome::Duplicate { id, filled });
             } else {
                 // A new body, or one stored without a record (healed here).
+                if let Some(page) = page {
+                    let (record, _) = decode_record(&id, &encoded)?;
+                    if let Some(original) = &record.original {
+                        pages.link(original, Some(page));
+                    }
+                }
                 tx.set_record(seq, Some(encoded))?;
                 tx.index(seq, None, Some(&indexed));
                 tx.state.articles += 1;
@@ -543,6 +610,7 @@ impl Archive {
                 out.push(AddOutcome::Added { id });
             }
         }
+        pages.apply(self, &mut w)?;
         self.finish(tx, w)?;
         Ok(out)
     }
@@ -602,15 +670,22 @@ impl Archive {
         Ok(self.store.get(id)?)
     }
 
-    /// The article named by a unique hex prefix (at least 4 characters).
+    /// The article named by a unique hex prefix (at least 4 characters). Original pages are
+    /// not articles: their ids never match.
     pub fn resolve(&self, prefix: &str) -> Result<BlobId> {
-        Ok(self.store.resolve(prefix)?)
+        Ok(self.store.resolve_where(prefix, |seq| {
+            self.page_count(seq)
+                .map(|c| c.is_none())
+                .map_err(|e| morgue_store::Error::Internal(e.to_string()))
+        })?)
     }
 
-    /// Removes an article, its index entries and its body in one atomic batch. False if absent.
+    /// Removes an article, its index entries and its body in one atomic batch; and its
+    /// original page, unless another record links it too. False if absent (an original
+    /// page's id names no article: false too).
     ///
-    /// A record that does not decode is removed with its body, but its index entries cannot be
-    /// known: `verify` then reports them and `reindex` drops them.
+    /// A record that does not decode is removed with its body, but its index entries (and its
+    /// page's reference) cannot be known: `verify` then reports them and `reindex` mends them.
     pub fn remove(&self, id: &BlobId) -> Result<bool> {
         let _guard = self.lock();
         let mut w = self.store.writer();
@@ -618,15 +693,24 @@ impl Archive {
             return Ok(false);
         };
         let mut tx = Tx::new(self)?;
-        if let Some(bytes) = tx.record(seq)?
+        let record = tx.record(seq)?;
+        if record.is_none() && self.page_count(seq)?.is_some() {
+            return Ok(false);
+        }
+        let mut pages = pages::Changes::default();
+        if let Some(bytes) = record
             && let Ok((record, body_len)) = codec::decode(&bytes)
         {
             tx.index(seq, Some(&Indexed::of(&record)), None);
             tx.state.articles = tx.state.articles.saturating_sub(1);
             tx.state.raw_bytes = tx.state.raw_bytes.saturating_sub(body_len);
+            if let Some(original) = &record.original {
+                pages.unlink(original);
+            }
         }
         tx.set_record(seq, None)?;
         w.remove(seq)?;
+        pages.apply(self, &mut w)?;
         self.finish(tx, w)?;
         self.text_touch(seq);
         Ok(true)

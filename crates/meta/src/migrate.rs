@@ -61,7 +61,7 @@ fn import(archive: &Archive, batch: Vec<(Vec<u8>, crate::Record)>) -> Result<()>
     let prepared = blobs
         .into_iter()
         .zip(batch)
-        .map(|(blob, (_, record))| Prepared::new(blob, record, None))
+        .map(|(blob, (_, record))| Prepared::new(blob, record, None, None))
         .collect();
     archive.commit(prepared, MergePolicy::FillEmpty)?;
     Ok(())

@@ -7,7 +7,7 @@ use crate::engine::Key;
 use crate::engine::Seq;
 use crate::keys::{self, DATE_TAG, NAME_INDEXES, State};
 use crate::posting::{self, Pos};
-use crate::{Archive, BlobId, Error, Indexed, Result, codec};
+use crate::{Archive, BlobId, Error, Indexed, Result, codec, pages};
 
 /// A name with its article count.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,7 +25,7 @@ pub struct ArchiveStats {
     pub articles: u64,
     /// Sum of body lengths.
     pub raw_bytes: u64,
-    /// Sum of stored (compressed) body lengths.
+    /// Sum of stored (compressed) body lengths (original pages not included).
     pub stored_bytes: u64,
     /// Bytes of the archive directory on disk.
     pub disk_bytes: u64,
@@ -33,6 +33,12 @@ pub struct ArchiveStats {
     pub per_service: Vec<Facet>,
     /// Articles per year, oldest first (undated articles are not counted here).
     pub per_year: Vec<(i32, u64)>,
+    /// Original pages stored (each once, however many articles link it); not articles.
+    pub pages: u64,
+    /// Their bytes as fetched.
+    pub page_bytes: u64,
+    /// Their stored (compressed) bytes.
+    pub page_stored_bytes: u64,
 }
 
 /// One problem found by [`Archive::verify`].
@@ -160,10 +166,18 @@ impl Archive {
                 }
             }
         }
+        let (pages, page_bytes, page_stored_bytes) = self.page_totals()?;
         Ok(ArchiveStats {
+            pages,
+            page_bytes,
+            page_stored_bytes,
             articles: state.articles,
             raw_bytes: state.raw_bytes,
-            stored_bytes: self.store.stats()?.stored_bytes,
+            stored_bytes: self
+                .store
+                .stats()?
+                .stored_bytes
+                .saturating_sub(page_stored_bytes),
             disk_bytes: self.store.disk_bytes()?,
             per_service: self.services()?,
             per_year: per_year.into_iter().collect(),
@@ -174,7 +188,8 @@ impl Archive {
     /// that decodes, hashes to its id and has the recorded length, and each of its index
     /// entries exists; every posting chunk is well formed and every entry in it belongs to a
     /// record that has that name and date; facet counts and counters equal what the records
-    /// say; every live body has a record.
+    /// say; every live body has a record or is an original page; every page a record links is
+    /// stored, and each stored page's reference count equals the records that link it.
     pub fn verify(&self) -> Result<Report> {
         let mut report = Report::default();
         let mut facets = FacetMap::new();
@@ -182,6 +197,8 @@ impl Archive {
         let mut expected = Expected::default();
         // Records that do not decode: their bodies are not "without record".
         let mut undecodable: HashSet<Seq> = HashSet::new();
+        // Original pages the records link: page id -> (records, length, first article).
+        let mut linked: HashMap<BlobId, (u32, u64, BlobId)> = HashMap::new();
 
         // Records -> bodies.
         for kv in self.tree.scan_prefix([block::TAG]) {
@@ -237,6 +254,12 @@ impl Archive {
                 }
                 totals.articles += 1;
                 totals.raw_bytes += body_len;
+                if let Some(page) = &record.original {
+                    let e = linked
+                        .entry(BlobId::from_bytes(page.id))
+                        .or_insert((0, page.len, who));
+                    e.0 += 1;
+                }
                 let ix = Indexed::of(&record);
                 let mut entries = vec![(DATE_TAG, String::new())];
                 for (def, names) in NAME_INDEXES.iter().zip(ix.names) {
@@ -395,6 +418,54 @@ impl Archive {
             Err(e) => return Err(e),
         }
 
+        // Original pages: reference counts <-> records, and the pages themselves.
+        let mut page_seqs: HashSet<Seq> = HashSet::new();
+        for kv in self.tree.scan_prefix([pages::TAG]) {
+            let (k, v) = kv.map_err(Error::Store)?;
+            let (Some(seq), Some((count, len))) = (pages::parse_key(&k), pages::parse_value(&v))
+            else {
+                report.problems.push(Problem::archive_wide(format!(
+                    "original page value {} does not decode (reindex rebuilds it)",
+                    k.escape_ascii()
+                )));
+                continue;
+            };
+            let Ok(Some(page)) = self.live_id(seq)? else {
+                report.problems.push(Problem::archive_wide(format!(
+                    "original page at sequence number {seq} is counted but not stored"
+                )));
+                continue;
+            };
+            page_seqs.insert(seq);
+            let expected = linked.remove(&page).map_or(0, |(n, _, _)| n);
+            if expected != count {
+                report.problems.push(Problem::archive_wide(format!(
+                    "original page {page}: {count} records link it, records say {expected} (reindex rebuilds the count)"
+                )));
+            }
+            match self.store.get_at(seq) {
+                Ok(Some(bytes))
+                    if bytes.starts_with(pages::PREFIX)
+                        && (bytes.len() - pages::PREFIX.len()) as u64 == len => {}
+                Ok(Some(_)) => report.problems.push(Problem::archive_wide(format!(
+                    "original page {page} is not the page its count describes"
+                ))),
+                Ok(None) => {}
+                Err(morgue_store::Error::Corrupted { .. }) => report.problems.push(
+                    Problem::archive_wide(format!("original page {page} corrupted")),
+                ),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        for (page, (_, _, article)) in linked {
+            let what = if self.store.seq_of(&page)?.is_some() {
+                format!("original page {page}: its count is missing (reindex rebuilds it)")
+            } else {
+                format!("original page {page} missing")
+            };
+            report.problems.push(Problem::new(article, what));
+        }
+
         // Bodies -> records.
         for item in self.store.live() {
             let (seq, id) = match item {
@@ -410,7 +481,7 @@ impl Archive {
                 }
                 Err(e) => return Err(e.into()),
             };
-            if !expected.has(seq) && !undecodable.contains(&seq) {
+            if !expected.has(seq) && !undecodable.contains(&seq) && !page_seqs.contains(&seq) {
                 report
                     .problems
                     .push(Problem::new(id, "body without record"));
@@ -457,7 +528,7 @@ impl Archive {
 
         // Clear the chunks and facets.
         let mut stale = Vec::new();
-        for tag in [posting::TAG, keys::FACET_TAG] {
+        for tag in [posting::TAG, keys::FACET_TAG, pages::TAG] {
             for kv in self.tree.scan_prefix([tag]) {
                 stale.push(Key::new(kv.map_err(Error::Store)?.0.to_vec())?);
             }
@@ -477,6 +548,7 @@ impl Archive {
             ..State::default()
         };
         let mut postings: HashMap<Vec<u8>, Vec<Pos>> = HashMap::new();
+        let mut linked: BTreeMap<BlobId, (u32, u64)> = BTreeMap::new();
         for kv in self.tree.scan_prefix([block::TAG]) {
             let (k, v) = kv.map_err(Error::Store)?;
             let (Some(b), Ok(decoded)) = (block::parse_key(&k), Block::decode(&v)) else {
@@ -503,11 +575,23 @@ impl Archive {
                 }
                 totals.articles += 1;
                 totals.raw_bytes += body_len;
+                if let Some(page) = &record.original {
+                    linked
+                        .entry(BlobId::from_bytes(page.id))
+                        .or_insert((0, page.len))
+                        .0 += 1;
+                }
             }
         }
 
         // Write them, chunked.
         let mut writes: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+        for (page, (count, len)) in linked {
+            // A page that is gone stays gone: verify reports the records that link it.
+            if let Some(seq) = self.store.seq_of(&page)? {
+                writes.push((pages::key(seq).to_vec(), pages::value(count, len)));
+            }
+        }
         for (prefix, mut entries) in postings {
             entries.sort_unstable();
             entries.dedup();

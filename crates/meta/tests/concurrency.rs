@@ -34,6 +34,7 @@ fn draft(n: usize) -> Draft {
             date_origin: Some(DateOrigin::Given),
             ..Record::default()
         },
+        original: None,
     }
 }
 

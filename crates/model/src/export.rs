@@ -56,6 +56,15 @@ pub struct ArticleJson<'a> {
     extra: serde_json::Map<String, serde_json::Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     body: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    original: Option<OriginalJson<'a>>,
+}
+
+/// The `original` member of an exported article (`export --originals`): the page as fetched.
+#[derive(Debug, Serialize)]
+struct OriginalJson<'a> {
+    media_type: &'a str,
+    base64: String,
 }
 
 impl<'a> ArticleJson<'a> {
@@ -92,6 +101,7 @@ impl<'a> ArticleJson<'a> {
             imported_at: record.imported_at.and_then(timestamp),
             extra,
             body: None,
+            original: None,
         }
     }
 
@@ -101,6 +111,68 @@ impl<'a> ArticleJson<'a> {
         self.body = Some(body);
         self
     }
+}
+
+impl<'a> ArticleJson<'a> {
+    /// The same object with the article's original page (written last, as `original`:
+    /// `{"media_type": "...", "base64": "..."}`, standard base64 with padding), which the JSON
+    /// readers of morgue-ingest read back as the draft's original.
+    #[must_use]
+    pub fn with_original(mut self, media_type: &'a str, bytes: &[u8]) -> Self {
+        self.original = Some(OriginalJson {
+            media_type,
+            base64: base64_encode(bytes),
+        });
+        self
+    }
+}
+
+const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// Standard base64 (RFC 4648, with padding).
+pub fn base64_encode(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(BASE64[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Decodes standard base64 (padding optional, ASCII whitespace ignored); `None` on any other
+/// character or a length that is not whole.
+pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() / 4 * 3);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    let mut padding = 0;
+    for c in text.bytes().filter(|c| !c.is_ascii_whitespace()) {
+        if c == b'=' {
+            padding += 1;
+            continue;
+        }
+        if padding > 0 {
+            return None;
+        }
+        let v = BASE64.iter().position(|&b| b == c)? as u32;
+        acc = (acc << 6) | v;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    // Leftover bits must be zero padding of a whole number of characters.
+    (bits < 6 && acc == 0 && padding <= 2).then_some(out)
 }
 
 /// Seconds since the epoch as RFC 3339 UTC (`2026-11-27T07:05:57Z`), as `imported_at` is
@@ -163,6 +235,36 @@ mod tests {
         let bare = serde_json::to_value(ArticleJson::new(&"abc", &Record::default())).unwrap();
         assert!(bare.get("body").is_none(), "no body unless given");
         assert_eq!(bare["date"], serde_json::Value::Null);
+    }
+
+    #[test]
+    fn base64_round_trips_and_rejects_garbage() {
+        for (bytes, text) in [
+            (&b""[..], ""),
+            (b"f", "Zg=="),
+            (b"fo", "Zm8="),
+            (b"foo", "Zm9v"),
+            (b"foob", "Zm9vYg=="),
+            (b"\xff\x00\xfe", "/wD+"),
+        ] {
+            assert_eq!(base64_encode(bytes), text);
+            assert_eq!(base64_decode(text).as_deref(), Some(bytes));
+        }
+        assert_eq!(base64_decode("Zm9vYg").as_deref(), Some(&b"foob"[..]));
+        assert_eq!(base64_decode("Zm 9v\n").as_deref(), Some(&b"foo"[..]));
+        assert!(base64_decode("Zm9v!").is_none());
+        assert!(base64_decode("Z").is_none());
+        assert!(base64_decode("Zg==Zg").is_none());
+        let all: Vec<u8> = (0..=255).collect();
+        assert_eq!(base64_decode(&base64_encode(&all)), Some(all));
+        let json = serde_json::to_value(
+            ArticleJson::new(&"abc", &Record::default()).with_original("text/html", b"<p>"),
+        )
+        .unwrap();
+        assert_eq!(
+            json["original"],
+            serde_json::json!({"media_type": "text/html", "base64": "PHA+"})
+        );
     }
 
     #[test]

@@ -18,6 +18,7 @@
 //! let draft = Draft {
 //!     body: "The port reopened.".into(),
 //!     record: Record { reporters: vec!["Ann Lee".into()], ..Record::default() },
+//!     original: None,
 //! };
 //! assert_eq!(stored.merge(&draft.record, MergePolicy::FillEmpty), ["reporters"]);
 //!
@@ -34,6 +35,9 @@ mod record;
 mod source;
 
 pub use export::{ArticleJson, FIELDS, parse_timestamp, timestamp};
+pub use export::{base64_decode, base64_encode};
 pub use names::normalize;
-pub use record::{ArticleDate, DateOrigin, DatePrecision, Draft, MergePolicy, Record};
+pub use record::{
+    ArticleDate, DateOrigin, DatePrecision, Draft, MergePolicy, Original, OriginalRef, Record,
+};
 pub use source::{Item, Parsed, Source};

@@ -197,6 +197,41 @@ pub struct Record {
     pub imported_at: Option<i64>,
     /// Fields of a JSON input that no other field takes: name to JSON text of the value.
     pub extra: BTreeMap<String, String>,
+    /// The page the article was extracted from, kept as fetched beside it (HTML and WARC
+    /// imports): set by the archive when the draft carries an [`Original`].
+    pub original: Option<OriginalRef>,
+}
+
+/// Where a record's original page is: the id of its stored bytes, their length and media type.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OriginalRef {
+    /// The 32 bytes of the page's id in the archive's store (see docs/format.md: the blake3 of
+    /// the page's bytes behind a fixed prefix, so that a page is never an article body).
+    pub id: [u8; 32],
+    /// Length of the page in bytes, as fetched.
+    pub len: u64,
+    /// Its media type as the input gave it (`text/html`, or an HTTP `Content-Type` such as
+    /// `text/html; charset=Shift_JIS`).
+    pub media_type: String,
+}
+
+/// A page as fetched: the bytes an article was extracted from (a `.html` file's bytes, or a
+/// WARC response's HTTP payload after its transfer and content encodings are undone).
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Original {
+    /// The bytes, exactly.
+    pub bytes: Vec<u8>,
+    /// Their media type (`text/html` when the input says nothing more).
+    pub media_type: String,
+}
+
+impl fmt::Debug for Original {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Original")
+            .field("len", &self.bytes.len())
+            .field("media_type", &self.media_type)
+            .finish()
+    }
 }
 
 /// An article ready to be added to an archive: its body and what is known of it.
@@ -206,6 +241,9 @@ pub struct Draft {
     pub body: String,
     /// Metadata. `imported_at` is set by the archive when left `None`.
     pub record: Record,
+    /// The page the article was extracted from, to keep beside it (`None` for inputs that are
+    /// not web pages). `record.original` is set from it when stored.
+    pub original: Option<Original>,
 }
 
 impl Record {
@@ -215,7 +253,8 @@ impl Record {
     /// [`MergePolicy::FillEmpty`] sets fields that are empty here and non-empty in the draft;
     /// [`MergePolicy::Overwrite`] sets every field that is non-empty in the draft. `date` moves
     /// together with `date_origin`. `extra` merges per key: missing keys are added, and
-    /// `Overwrite` also replaces the values of keys present in both. `imported_at` never changes.
+    /// `Overwrite` also replaces the values of keys present in both. `original` moves like a
+    /// field. `imported_at` never changes.
     pub fn merge(&mut self, draft: &Record, policy: MergePolicy) -> Vec<&'static str> {
         let overwrite = policy == MergePolicy::Overwrite;
         let mut changed = Vec::new();
@@ -249,6 +288,13 @@ impl Record {
         field!(tags);
         field!(source_id);
         field!(origin);
+        if draft.original.is_some()
+            && (self.original.is_none() || overwrite)
+            && self.original != draft.original
+        {
+            self.original.clone_from(&draft.original);
+            changed.push("original");
+        }
         let mut extra_changed = false;
         for (k, v) in &draft.extra {
             match self.extra.get(k) {

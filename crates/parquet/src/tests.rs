@@ -36,6 +36,7 @@ fn records() -> Vec<(String, Record)> {
             ("n".to_string(), "[1,2]".to_string()),
             ("language".to_string(), "\"en\"".to_string()),
         ]),
+        original: None,
     };
     let mut out = vec![("The port reopened on Thursday.".to_string(), full)];
     for (i, date) in [

@@ -78,18 +78,23 @@ impl Store {
         // 1. Dictionaries.
         let slots = self.live_slots()?;
         let total = slots.len() as u64;
-        let mut per_group: BTreeMap<u16, Vec<Seq>> = BTreeMap::new();
+        let mut per_group: BTreeMap<u16, (Vec<Seq>, u64)> = BTreeMap::new();
         for s in &slots {
-            per_group.entry(s.slot.group).or_default().push(s.seq);
+            let e = per_group.entry(s.slot.group).or_default();
+            e.0.push(s.seq);
+            e.1 += u64::from(s.slot.raw_len);
         }
-        for (group, seqs) in &per_group {
+        for (group, (seqs, raw)) in &per_group {
             let dict = self
                 .cache()
                 .groups
                 .list
                 .get(usize::from(*group))
                 .map(|(_, d)| *d);
-            if dict != Some(0) || (seqs.len() as u64) < OPTIMIZE_TRAIN_MIN {
+            let enough = (seqs.len() as u64) >= OPTIMIZE_TRAIN_MIN
+                || (seqs.len() >= crate::train::TRAIN_LARGE_MIN
+                    && *raw >= crate::train::TRAIN_LARGE_BYTES as u64);
+            if dict != Some(0) || !enough {
                 continue;
             }
             let step = (seqs.len() as u64).div_ceil(OPTIMIZE_SAMPLES).max(1) as usize;

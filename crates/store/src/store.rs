@@ -586,12 +586,23 @@ impl Store {
     /// [`Error::InvalidId`] for anything else, [`Error::NotFound`] when no body matches,
     /// [`Error::Ambiguous`] with every match (sorted) when several do.
     pub fn resolve(&self, prefix: &str) -> Result<BlobId> {
+        self.resolve_where(prefix, |_| Ok(true))
+    }
+
+    /// [`Store::resolve`] among the bodies whose sequence number `keep` accepts (the others
+    /// are as if absent).
+    pub fn resolve_where(
+        &self,
+        prefix: &str,
+        mut keep: impl FnMut(Seq) -> Result<bool>,
+    ) -> Result<BlobId> {
         let prefix = Prefix::parse(prefix)?;
         let (lo, hi) = prefix_range(&prefix);
         let mut candidates = Vec::new();
         for seq in self.candidates(lo, hi)? {
             if let Some(loc) = self.locate_seq(seq)?
                 && prefix.matches(loc.id.as_bytes())
+                && keep(seq)?
             {
                 candidates.push(loc.id);
             }
@@ -608,6 +619,14 @@ impl Store {
                 candidates,
             }),
         }
+    }
+
+    /// The stored (compressed) length of the live body at `seq`, if any: what it adds to
+    /// [`Stats::stored_bytes`].
+    pub fn stored_len_at(&self, seq: Seq) -> Result<Option<u64>> {
+        Ok(self
+            .locate_seq(seq)?
+            .map(|loc| u64::from(loc.slot.frame_len)))
     }
 
     /// Number of bodies and their raw and stored sizes (from the store state).

@@ -19,12 +19,19 @@ pub(crate) const TRAIN_DEFAULT_MIN: usize = 500;
 pub(crate) const TRAIN_MIN_BYTES: usize = 256 << 10;
 /// Bodies of one group in a batch before the store trains that group's own dictionary.
 pub(crate) const TRAIN_GROUP_MIN: usize = 1000;
+/// Bodies of one group before the store trains that group's own dictionary when they are
+/// large: at least this many, of at least [`TRAIN_LARGE_BYTES`] (web pages, tens or hundreds of
+/// KB each, whose site's template a hundred of them show as well as a thousand).
+pub(crate) const TRAIN_LARGE_MIN: usize = 100;
+/// Bytes of the bodies of one group that, with [`TRAIN_LARGE_MIN`] of them, get it a dictionary.
+pub(crate) const TRAIN_LARGE_BYTES: usize = 4 << 20;
 /// Bodies a dictionary is trained on, at most (at prepare time).
 pub(crate) const TRAIN_SAMPLES: usize = 1000;
 
 impl Store {
     /// Trains the dictionaries the policy asks for before a batch is compressed: each group
-    /// without its own dictionary once [`TRAIN_GROUP_MIN`] of its bodies have been prepared
+    /// without its own dictionary once [`TRAIN_GROUP_MIN`] of its bodies (or
+    /// [`TRAIN_LARGE_MIN`] of [`TRAIN_LARGE_BYTES`] in all) have been prepared
     /// (in this batch and earlier ones of this process), and the default group, when it has
     /// none, once the bodies left to it (those of groups without a dictionary of their own,
     /// counting the ones trained now) reach [`TRAIN_DEFAULT_MIN`] and [`TRAIN_MIN_BYTES`]. Until
@@ -44,7 +51,8 @@ impl Store {
         let mut trained_now: Vec<u16> = Vec::new();
         for (g, bodies) in per_group {
             let bytes = bodies.iter().map(|b| b.len()).sum();
-            if let Some(all) = samples.add(g, &bodies, bytes, TRAIN_GROUP_MIN, 0) {
+            let needs = [(TRAIN_GROUP_MIN, 0), (TRAIN_LARGE_MIN, TRAIN_LARGE_BYTES)];
+            if let Some(all) = samples.add_any(g, &bodies, bytes, &needs) {
                 wanted.push((g, all));
                 trained_now.push(g);
             }
@@ -159,13 +167,28 @@ impl Samples {
         min: usize,
         min_bytes: usize,
     ) -> Option<Vec<Vec<u8>>> {
+        self.add_any(group, bodies, bytes, &[(min, min_bytes)])
+    }
+
+    /// [`Samples::add`] with several needs: the group is ready once it meets any of them
+    /// (`(min bodies, min bytes)` each).
+    pub(crate) fn add_any(
+        &mut self,
+        group: u16,
+        bodies: &[&[u8]],
+        bytes: usize,
+        needs: &[(usize, usize)],
+    ) -> Option<Vec<Vec<u8>>> {
         if bodies.is_empty() {
             return None;
         }
         let waiting = self.groups.entry(group).or_default();
         waiting.seen += bodies.len();
         waiting.seen_bytes += bytes;
-        if waiting.seen >= min && waiting.seen_bytes >= min_bytes {
+        let ready = needs
+            .iter()
+            .any(|&(min, min_bytes)| waiting.seen >= min && waiting.seen_bytes >= min_bytes);
+        if ready {
             let waiting = self.groups.remove(&group)?;
             self.kept_bytes -= waiting.kept.iter().map(Vec::len).sum::<usize>();
             let mut all = waiting.kept;
@@ -241,6 +264,26 @@ mod tests {
         assert!(samples.add(9, &many, many.len() * 8, 10_000, 0).is_none());
         assert_eq!(samples.groups[&9].kept.len(), TRAIN_SAMPLES);
         assert_eq!(samples.groups[&9].seen, 3 * TRAIN_SAMPLES);
+    }
+
+    #[test]
+    fn large_bodies_are_ready_sooner() {
+        let mut samples = Samples::default();
+        let page = vec![b'<'; 50 << 10];
+        let pages: Vec<&[u8]> = std::iter::repeat_n(page.as_slice(), 60).collect();
+        let needs = [(TRAIN_GROUP_MIN, 0), (TRAIN_LARGE_MIN, TRAIN_LARGE_BYTES)];
+        // 60 pages of 50 KB: 3 MB, not yet; 120: enough bytes and bodies.
+        assert!(
+            samples
+                .add_any(7, &pages, 60 * page.len(), &needs)
+                .is_none()
+        );
+        let all = samples.add_any(7, &pages, 60 * page.len(), &needs).unwrap();
+        assert!(all.len() >= 60, "{}", all.len());
+        // Small bodies wait for the count.
+        let small = [b'a'; 100];
+        let bodies: Vec<&[u8]> = std::iter::repeat_n(&small[..], 500).collect();
+        assert!(samples.add_any(8, &bodies, 500 * 100, &needs).is_none());
     }
 
     #[test]

@@ -370,6 +370,19 @@ impl Gen {
             body,
             what: "\"title\": 5",
         });
+        // An `original` page (as `export --originals` writes it) that is not base64.
+        let body = self.body("original not base64");
+        self.write(
+            "original-not-base64.json",
+            json!({"title": "t", "body": body, "original": {"media_type": "text/html", "base64": "<html>!"}})
+                .to_string()
+                .as_bytes(),
+        )?;
+        self.plan.either.push(Either {
+            source: "original-not-base64.json".into(),
+            body,
+            what: "\"original\" that is not base64",
+        });
         self.write("numbers.json", b"[1, 2, 3]")?;
         self.bad("numbers.json", "an array of numbers");
         self.write("string.json", b"\"just a string\"")?;
@@ -813,7 +826,7 @@ mod tests {
         assert_eq!(plan.bad.len(), 43 - root);
         assert_eq!(plan.either.len(), 2);
         assert_eq!(plan.maybe.len(), 202);
-        assert_eq!(plan.inputs_tried(), 68);
+        assert_eq!(plan.inputs_tried(), 69);
         let bomb = fs::metadata(plan.dir.join("bomb.jsonl.zst")).unwrap().len();
         assert!(bomb < 4096, "a 1 MiB bomb takes {bomb} bytes");
         let ids: BTreeSet<BlobId> = plan.good.iter().map(Good::id).collect();

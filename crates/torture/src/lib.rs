@@ -18,7 +18,7 @@
 //! let dir = tempfile::tempdir()?;
 //! let plan = hostile::generate(dir.path(), Sizes { long_line: 1 << 10, bomb: 1 << 20 })?;
 //! assert!(plan.dir.join("deep-array.json").is_file());
-//! assert_eq!(plan.inputs_tried(), 68);
+//! assert_eq!(plan.inputs_tried(), 69);
 //! # Ok(())
 //! # }
 //! ```

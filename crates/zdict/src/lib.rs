@@ -28,13 +28,21 @@ const D: u32 = 8;
 /// `u32::MAX` of them).
 #[must_use]
 pub fn train(samples: &[&[u8]], max_size: usize, level: i32) -> Option<Vec<u8>> {
+    train_segments(samples, max_size, level, K)
+}
+
+/// [`train`] with FastCover's segment size `k` (in bytes; `d` stays 8). Samples that share long
+/// runs (the template of one site's web pages) want long segments: on 1,200 pages of one site
+/// (26 KB each) `k = 1000` gave frames 2.3 times smaller than `k = 50` (docs/performance.md).
+#[must_use]
+pub fn train_segments(samples: &[&[u8]], max_size: usize, level: i32, k: u32) -> Option<Vec<u8>> {
     let count = u32::try_from(samples.len()).ok()?;
     let flat: Vec<u8> = samples.concat();
     let sizes: Vec<usize> = samples.iter().map(|s| s.len()).collect();
     let mut dict = vec![0u8; max_size];
     // Zero means "the default" for the others (f = 20, one thread, all samples scored).
     let params = zstd_sys::ZDICT_fastCover_params_t {
-        k: K,
+        k,
         d: D,
         f: 0,
         steps: 0,

@@ -35,6 +35,11 @@ pub fn run(args: &ExportArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
             "--no-body is for --format parquet: JSON Lines without bodies is `morgue list --format jsonl --all`"
         );
     }
+    if args.format == ExportFormat::Parquet && args.originals {
+        bail!(
+            "--originals is for --format jsonl (the Parquet export has no column for the pages yet)"
+        );
+    }
     let archive = ctx.open_existing()?;
     let outcome = match output {
         Some(dir) if args.format == ExportFormat::Parquet => to_parquet(&archive, args, dir, ctx)?,
@@ -118,7 +123,21 @@ fn write_all(
                 continue;
             }
         };
-        serde_json::to_writer(&mut *out, &ArticleJson::new(&id, &record).with_body(&body))
+        let page = match record.original.as_ref().filter(|_| args.originals) {
+            Some(_) => match archive.original(&id) {
+                Ok(page) => page,
+                Err(err) => {
+                    outcome.damaged.push((id, err.into()));
+                    continue;
+                }
+            },
+            None => None,
+        };
+        let mut json = ArticleJson::new(&id, &record).with_body(&body);
+        if let Some((reference, bytes)) = &page {
+            json = json.with_original(&reference.media_type, bytes);
+        }
+        serde_json::to_writer(&mut *out, &json)
             .map_err(anyhow::Error::from)
             .and_then(|()| Ok(out.write_all(b"\n")?))
             .with_context(|| format!("writing {dest}"))?;

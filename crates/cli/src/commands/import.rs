@@ -82,6 +82,9 @@ pub fn run(args: &ImportArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         )
         .map_err(anyhow::Error::new);
     progress.finish_and_clear();
+    if let Ok(summary) = &outcome {
+        tally.skipped_records = summary.skipped;
+    }
 
     // Every batch was flushed; closing also leaves sled's snapshot behind, so that the next
     // command opens fast (see `close`).
@@ -134,6 +137,8 @@ pub(super) struct Tally {
     warnings: Vec<(Source, String)>,
     failures: Vec<(Source, String)>,
     skipped: Vec<String>,
+    /// WARC records that hold no article (not HTML responses of status 200).
+    skipped_records: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -144,6 +149,7 @@ pub(super) struct SummaryJson<'a> {
     warnings: Vec<Note<'a>>,
     failed: Vec<Note<'a>>,
     skipped: &'a [String],
+    skipped_records: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -201,6 +207,7 @@ impl Tally {
             warnings: notes(&self.warnings),
             failed: notes(&self.failures),
             skipped: &self.skipped,
+            skipped_records: self.skipped_records,
         }
     }
 
@@ -246,6 +253,15 @@ impl Tally {
                 "; skipped {n} file{} of other types{}",
                 if n == 1 { "" } else { "s" },
                 if ctx.verbose { "" } else { " (-v lists them)" }
+            );
+        }
+        if self.skipped_records > 0 {
+            let n = self.skipped_records;
+            let _ = write!(
+                line,
+                "; skipped {n} WARC record{} holding no article (requests, metadata, \
+                 responses not HTML or not status 200)",
+                if n == 1 { "" } else { "s" },
             );
         }
         let _ = writeln!(err, "{line}");
@@ -500,6 +516,7 @@ where
             return false;
         }
     }
+    feed.skipped(read.skipped_records());
     if entries == 0 {
         let item = Item::Failed(
             Source {
@@ -521,11 +538,19 @@ trait Entries {
     fn next_entry(&mut self) -> Option<morgue_ingest::Entry>;
     /// Whether the next entry is at hand without waiting for input.
     fn has_buffered(&self) -> bool;
+    /// Records passed over as holding no article (a WARC's).
+    fn skipped_records(&self) -> u64 {
+        0
+    }
 }
 
 impl Entries for morgue_ingest::Entries {
     fn next_entry(&mut self) -> Option<morgue_ingest::Entry> {
         self.next()
+    }
+
+    fn skipped_records(&self) -> u64 {
+        morgue_ingest::Entries::skipped_records(self)
     }
 
     fn has_buffered(&self) -> bool {

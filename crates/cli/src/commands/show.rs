@@ -91,6 +91,15 @@ fn fields(id: &BlobId, r: &Record) -> Vec<(&'static str, String)> {
     for (name, value) in &r.extra {
         lines.push(("extra", format!("{name} = {value}")));
     }
+    if let Some(page) = &r.original {
+        lines.push((
+            "original",
+            format!(
+                "{} bytes, {} (morgue cat --original)",
+                page.len, page.media_type
+            ),
+        ));
+    }
     lines
 }
 

@@ -21,6 +21,16 @@ pub(super) struct Json<'a> {
     disk_bytes: u64,
     per_service: Vec<NameCount<'a>>,
     per_year: Vec<YearCount>,
+    /// Original pages kept (HTML and WARC imports; not articles), when there are any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pages: Option<Pages>,
+}
+
+#[derive(Debug, Serialize)]
+struct Pages {
+    count: u64,
+    raw_bytes: u64,
+    stored_bytes: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -58,6 +68,11 @@ pub(super) fn json(stats: &morgue_meta::ArchiveStats) -> Json<'_> {
             .iter()
             .map(|&(year, count)| YearCount { year, count })
             .collect(),
+        pages: (stats.pages > 0).then_some(Pages {
+            count: stats.pages,
+            raw_bytes: stats.page_bytes,
+            stored_bytes: stats.page_stored_bytes,
+        }),
     }
 }
 
@@ -90,6 +105,17 @@ pub fn run(args: &StatsArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
             match ratio {
                 Some(r) => writeln!(out, "ratio          {r:.2}")?,
                 None => writeln!(out, "ratio          -")?,
+            }
+            if stats.pages > 0 {
+                writeln!(
+                    out,
+                    "original pages {}, {} raw bytes ({}), stored in {} ({})",
+                    stats.pages,
+                    stats.page_bytes,
+                    human_bytes(stats.page_bytes),
+                    stats.page_stored_bytes,
+                    human_bytes(stats.page_stored_bytes)
+                )?;
             }
             writeln!(
                 out,

@@ -14,6 +14,7 @@ mod input_defects;
 mod lifecycle;
 mod locking;
 mod optimize;
+mod originals;
 mod parquet;
 mod query;
 mod readonly;

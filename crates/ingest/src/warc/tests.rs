@@ -143,6 +143,14 @@ fn responses_with_html_become_articles_and_the_rest_is_counted() {
             .body
             .starts_with("The story of Gzipped and chunked")
     );
+    // The pages as fetched: the HTTP payload with its chunking and gzip undone, and the
+    // response's media type as sent.
+    let kept = first.draft.original.as_ref().unwrap();
+    assert_eq!(kept.bytes, page("First page").as_bytes());
+    assert_eq!(kept.media_type, "text/html; charset=utf-8");
+    let kept = second.draft.original.as_ref().unwrap();
+    assert_eq!(kept.bytes, page("Gzipped and chunked").as_bytes());
+    assert_eq!(kept.media_type, "text/html");
     // Offsets are where each record starts.
     let crawl = a_crawl();
     let at = items[0].0 as usize;

@@ -743,3 +743,69 @@ fn bulk_commits_keep_cached_chunks_right() {
     a.close().unwrap();
     check(&Archive::open(dir.path()).unwrap());
 }
+
+#[test]
+fn original_pages_are_linked_counted_and_checked() {
+    use crate::{Original, pages};
+    let dir = tempfile::tempdir().unwrap();
+    let a = Archive::open(dir.path().join("a")).unwrap();
+    let page = Original {
+        bytes: b"<html>\x93\x8c page</html>".to_vec(),
+        media_type: "text/html; charset=Shift_JIS".into(),
+    };
+    let with_page = |body: &str| crate::Draft {
+        original: Some(page.clone()),
+        ..super::draft(body, &[], &[], None)
+    };
+    // Two articles from the same page (an extractor that changed): one page, counted twice.
+    let first = a
+        .add(with_page("one body"), MergePolicy::FillEmpty)
+        .unwrap()
+        .id();
+    let second = a
+        .add(with_page("another body"), MergePolicy::FillEmpty)
+        .unwrap()
+        .id();
+    let (reference, bytes) = a.original(&first).unwrap().unwrap();
+    assert_eq!(bytes, page.bytes);
+    assert_eq!(reference.media_type, page.media_type);
+    assert_eq!(a.page_totals().unwrap().0, 1);
+    assert_eq!(a.stats().unwrap().articles, 2);
+    assert!(a.verify().unwrap().problems.is_empty());
+    // The page's id is no article.
+    let page_id = BlobId::from_bytes(reference.id);
+    assert!(a.record(&page_id).unwrap().is_none());
+    assert!(!a.remove(&page_id).unwrap());
+    assert!(a.resolve(&page_id.to_string()).is_err());
+    // Removing one article keeps the page the other links; removing both drops it.
+    assert!(a.remove(&first).unwrap());
+    assert_eq!(a.original(&second).unwrap().unwrap().1, page.bytes);
+    assert!(a.verify().unwrap().problems.is_empty());
+    // reindex rebuilds a lost count.
+    let seq = a.store.seq_of(&page_id).unwrap().unwrap();
+    super::unpoke(&a, pages::key(seq));
+    let problems = a.verify().unwrap().problems;
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.what.contains("its count is missing")),
+        "{problems:?}"
+    );
+    a.reindex().unwrap();
+    assert!(a.verify().unwrap().problems.is_empty());
+    // A page lost behind the archive's back: verify names the article.
+    let mut w = a.store.writer();
+    w.remove(seq).unwrap();
+    w.commit().unwrap();
+    let problems = a.verify().unwrap().problems;
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.id == Some(second) && p.what.contains("missing")),
+        "{problems:?}"
+    );
+    assert!(matches!(
+        a.original(&second),
+        Err(crate::Error::MissingOriginal { .. })
+    ));
+}

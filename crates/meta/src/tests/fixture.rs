@@ -37,7 +37,9 @@ fn drafts() -> Vec<Draft> {
                 extra: [("lang".to_string(), "\"en\"".to_string())]
                     .into_iter()
                     .collect(),
+                original: None,
             },
+            original: None,
         },
         Draft {
             body: "Fixture two, without a time of day.".into(),
@@ -50,6 +52,7 @@ fn drafts() -> Vec<Draft> {
                 imported_at: Some(1_700_000_001),
                 ..Record::default()
             },
+            original: None,
         },
         Draft {
             body: "Fixture three, undated.".into(),
@@ -57,6 +60,7 @@ fn drafts() -> Vec<Draft> {
                 imported_at: Some(1_700_000_002),
                 ..Record::default()
             },
+            original: None,
         },
     ]
 }

@@ -150,6 +150,7 @@ fn duplicates_failures_refusals_and_warnings_are_reported_in_order() {
             filled: 1,
             failed: 2,
             warnings: 1,
+            skipped: 0,
         }
     );
     let new_id = BlobId::of(b"new");

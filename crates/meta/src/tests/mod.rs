@@ -46,5 +46,6 @@ pub(crate) fn draft(
             date_origin: date.map(|_| crate::DateOrigin::Given),
             ..Record::default()
         },
+        original: None,
     }
 }

@@ -305,7 +305,7 @@ proptest! {
                             expected.push(AddOutcome::Added { id });
                         }
                     }
-                    let drafts = drafts.into_iter().map(|(i, record)| Draft { body: body(i), record }).collect();
+                    let drafts = drafts.into_iter().map(|(i, record)| Draft { body: body(i), record, original: None }).collect();
                     prop_assert_eq!(archive.add_batch(drafts, policy).unwrap(), expected);
                 }
                 Op::Remove(i) => {

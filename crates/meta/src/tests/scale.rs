@@ -20,6 +20,7 @@ fn article(i: u32) -> Draft {
             ))),
             ..Record::default()
         },
+        original: None,
     }
 }
 
