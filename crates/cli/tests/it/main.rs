@@ -21,3 +21,4 @@ mod reliability;
 mod search;
 mod serve;
 mod version;
+mod web;
