@@ -14,7 +14,7 @@ use std::fmt::{self, Write as _};
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::rejection::QueryRejection;
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path as UrlPath, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -380,7 +380,8 @@ impl Form {
             out,
             "<form class=\"search\" method=\"get\" action=\"/\" role=\"search\">\n\
              <input type=\"search\" name=\"q\" value=\"{}\" dir=\"auto\" \
-             placeholder=\"Search: words, &quot;a phrase&quot;, a OR b, -not, pre*, title:word\" \
+             placeholder=\"words or &quot;a phrase&quot;\" \
+             title=\"words, &quot;a phrase&quot;, a OR b, -not, pre*, title:word\" \
              aria-label=\"Search the archive\">\n\
              <button type=\"submit\">Search</button>\n\
              <div class=\"dates\"><label>since <input name=\"since\" value=\"{}\" \
@@ -965,8 +966,14 @@ fn resolve(archive: &Archive, prefix: &str) -> Result<BlobId, PageError> {
 
 async fn article(
     State(app): State<Arc<App>>,
-    UrlPath(prefix): UrlPath<String>,
+    prefix: Result<UrlPath<String>, PathRejection>,
 ) -> Result<Response, PageError> {
+    let UrlPath(prefix) = prefix.map_err(|r| {
+        PageError::new(
+            StatusCode::BAD_REQUEST,
+            format!("malformed path: {}", r.body_text()),
+        )
+    })?;
     let page = blocking(&app, move |archive| {
         let id = resolve(archive, &prefix)?;
         let record = archive

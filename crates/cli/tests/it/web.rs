@@ -11,6 +11,8 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use proptest::prelude::*;
+
 use crate::common::{Env, workspace_root};
 use crate::serve::Server;
 
@@ -284,6 +286,53 @@ fn web_pages_follow_cursors_and_count_facets_as_the_cli() {
         page.text
             .contains("<li class=\"on\"><a href=\"/?since=2012\" dir=\"auto\">Ana Ruiz</a>")
     );
+    assert_eq!(server.stop(), Some(0));
+}
+
+#[test]
+fn hostile_page_requests_get_an_html_error_never_a_5xx() {
+    let env = fixture();
+    let server = Server::start(&env, &[]);
+    let paths = [
+        "/?q=%FF%FE".to_owned(),
+        format!("/?q={}", "a".repeat(60_000)),
+        format!("/?reporter={}", "%00".repeat(1000)),
+        "/articles/%FF%FF%FF%FF".to_owned(),
+        "/articles/%3Cscript%3E".to_owned(),
+    ];
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig::with_cases(200));
+    let query = proptest::string::string_regex(
+        "(q|reporter|service|since|until|cursor|x)=[%0-9A-Za-z<>&\"*:() -]{0,30}(&(q|since|until|cursor)=[%0-9a-f-]{0,12}){0,2}",
+    )
+    .unwrap();
+    let check = |path: &str| -> Result<(), TestCaseError> {
+        let page = get(&server.url(path));
+        let shown = &path[..path.len().min(80)];
+        prop_assert!(
+            (200..500).contains(&page.status),
+            "{} for {shown}",
+            page.status
+        );
+        prop_assert_eq!(&page.kind, "text/html; charset=utf-8", "{}", shown);
+        prop_assert!(page.text.ends_with("</html>\n"), "{shown}");
+        prop_assert!(!page.text.contains("<script"), "{shown}: {}", page.text);
+        Ok(())
+    };
+    for path in &paths {
+        check(path).unwrap();
+    }
+    runner
+        .run(&query, |query| {
+            check(&format!(
+                "/?{}",
+                query
+                    .replace(' ', "%20")
+                    .replace('"', "%22")
+                    .replace('<', "%3C")
+                    .replace('>', "%3E")
+            ))
+        })
+        .unwrap();
     assert_eq!(server.stop(), Some(0));
 }
 
