@@ -105,7 +105,7 @@ fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -121,7 +121,7 @@ fn thousands(n: u64) -> String {
 struct PageError {
     status: StatusCode,
     message: String,
-    form: Form,
+    form: Box<Form>,
     /// More HTML (already escaped), e.g. the candidates of an ambiguous id.
     more: String,
 }
@@ -131,14 +131,14 @@ impl PageError {
         PageError {
             status,
             message: message.into(),
-            form: Form::default(),
+            form: Box::default(),
             more: String::new(),
         }
     }
 
     fn bad(form: &Form, message: impl Into<String>) -> PageError {
         PageError {
-            form: form.clone(),
+            form: Box::new(form.clone()),
             ..PageError::new(StatusCode::BAD_REQUEST, message)
         }
     }
@@ -852,18 +852,15 @@ fn render_row(out: &mut String, form: &Form, row: &Row) {
 
 fn render_facets(out: &mut String, form: &Form, facets: &Facets) {
     out.push_str("<aside class=\"facets\" aria-label=\"filters\">\n");
-    let lists: [(&str, &str, Vec<(String, u64)>); 3] = [
-        ("Reporters", "reporter", facets.reporters.clone()),
-        ("Services", "service", facets.services.clone()),
-        (
-            "Years",
-            "year",
-            facets
-                .years
-                .iter()
-                .map(|(y, n)| (y.to_string(), *n))
-                .collect(),
-        ),
+    let years: Vec<(String, u64)> = facets
+        .years
+        .iter()
+        .map(|(y, n)| (y.to_string(), *n))
+        .collect();
+    let lists = [
+        ("Reporters", "reporter", &facets.reporters),
+        ("Services", "service", &facets.services),
+        ("Years", "year", &years),
     ];
     for (heading, name, rows) in lists {
         if rows.is_empty() {
@@ -1127,11 +1124,11 @@ mod tests {
     fn snippets_mark_escaped_words() {
         let snippet = morgue_meta::Snippet {
             text: "a <b> harbor & more".into(),
-            marks: vec![6..12],
+            marks: vec![6..12, 15..19],
         };
         assert_eq!(
             marked(&snippet),
-            "a &lt;b&gt; <mark>harbor</mark> &amp; more"
+            "a &lt;b&gt; <mark>harbor</mark> &amp; <mark>more</mark>"
         );
     }
 
