@@ -179,7 +179,7 @@ fn every_read_route_answers_as_the_cli_prints() {
 
     // Errors are JSON with a fitting status.
     for (path, status) in [
-        ("/nowhere", 404),
+        ("/api/nowhere", 404),
         ("/api/articles?limit=0", 400),
         ("/api/articles?since=2020&until=2019", 400),
         ("/api/articles?cursor=nothex", 400),
