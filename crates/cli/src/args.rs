@@ -71,7 +71,7 @@ pub enum Command {
     Rm(RmArgs),
     /// Export articles with their bodies as JSON Lines or Parquet, readable by `import`
     Export(ExportArgs),
-    /// Serve the archive over HTTP: a JSON API (docs/serve.md) until SIGINT or SIGTERM
+    /// Serve the archive over HTTP, a JSON API and a web page (docs/serve.md), until stopped
     Serve(ServeArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),

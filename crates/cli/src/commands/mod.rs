@@ -15,6 +15,7 @@ mod serve;
 mod show;
 mod stats;
 mod verify;
+mod web;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

@@ -38,8 +38,8 @@ pub const ADDRESS_FILE: &str = "SERVE";
 const DEFAULT_LIMIT: usize = 50;
 const MAX_LIMIT: usize = 1000;
 
-struct App {
-    archive: Archive,
+pub(super) struct App {
+    pub(super) archive: Archive,
     token: Option<String>,
     /// `--max-body`: the largest request body.
     max_body: usize,
@@ -173,7 +173,14 @@ fn router(app: Arc<App>) -> Router {
         .route("/api/services", get(services))
         .route("/api/stats", get(stats))
         .route("/api/import", post(import))
-        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such page") })
+        .merge(super::web::routes())
+        .fallback(|uri: axum::http::Uri| async move {
+            if uri.path().starts_with("/api/") {
+                ApiError::new(StatusCode::NOT_FOUND, "no such page").into_response()
+            } else {
+                super::web::not_found()
+            }
+        })
         .layer(DefaultBodyLimit::max(limit))
         .with_state(app)
 }

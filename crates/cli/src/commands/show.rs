@@ -46,7 +46,7 @@ pub fn run(args: &ShowArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
 }
 
 /// The metadata lines of `show`: id and title always, other fields when known.
-fn fields(id: &BlobId, r: &Record) -> Vec<(&'static str, String)> {
+pub(super) fn fields(id: &BlobId, r: &Record) -> Vec<(&'static str, String)> {
     let mut lines = vec![("id", id.to_string()), ("title", r.title.clone())];
     let lists = [
         ("reporters", &r.reporters),

@@ -22,3 +22,4 @@ mod reliability;
 mod search;
 mod serve;
 mod version;
+mod web;

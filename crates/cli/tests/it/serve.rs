@@ -10,13 +10,13 @@ use serde_json::Value;
 use crate::common::{Env, stderr, stdout};
 
 /// A running `morgue serve`, stopped with SIGTERM on drop.
-struct Server {
+pub(crate) struct Server {
     child: Child,
     base: String,
 }
 
 impl Server {
-    fn start(env: &Env, extra: &[&str]) -> Server {
+    pub(crate) fn start(env: &Env, extra: &[&str]) -> Server {
         let mut child = env
             .std_cmd()
             .args(["serve", "--addr", "127.0.0.1:0"])
@@ -39,12 +39,12 @@ impl Server {
         Server { child, base }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
     /// SIGTERM, then the exit code.
-    fn stop(mut self) -> Option<i32> {
+    pub(crate) fn stop(mut self) -> Option<i32> {
         let pid = self.child.id().to_string();
         std::process::Command::new("kill")
             .args(["-TERM", &pid])
@@ -179,7 +179,7 @@ fn every_read_route_answers_as_the_cli_prints() {
 
     // Errors are JSON with a fitting status.
     for (path, status) in [
-        ("/nowhere", 404),
+        ("/api/nowhere", 404),
         ("/api/articles?limit=0", 400),
         ("/api/articles?since=2020&until=2019", 400),
         ("/api/articles?cursor=nothex", 400),
