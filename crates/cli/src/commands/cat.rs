@@ -7,9 +7,13 @@ use crate::args::CatArgs;
 use crate::report::ExitStatus;
 
 pub fn run(args: &CatArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
-    let archive = ctx.open_existing()?;
-    let id = super::resolve(&archive, &args.id)?;
-    let body = super::body(&archive, &id)?;
+    let body = if let Some(server) = ctx.server() {
+        server.body(&args.id)?
+    } else {
+        let archive = ctx.open_existing()?;
+        let id = super::resolve(&archive, &args.id)?;
+        super::body(&archive, &id)?
+    };
     let mut out = std::io::stdout().lock();
     out.write_all(&body)?;
     out.flush()?;

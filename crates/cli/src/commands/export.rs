@@ -35,6 +35,8 @@ pub fn run(args: &ExportArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
             "--no-body is for --format parquet: JSON Lines without bodies is `morgue list --format jsonl --all`"
         );
     }
+    // Unfiltered, an export is in the archive's order, which the API does not give.
+    ctx.no_server("export")?;
     let archive = ctx.open_existing()?;
     let outcome = match output {
         Some(dir) if args.format == ExportFormat::Parquet => to_parquet(&archive, args, dir, ctx)?,

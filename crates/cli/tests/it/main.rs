@@ -20,4 +20,5 @@ mod readonly;
 mod reliability;
 mod search;
 mod serve;
+mod through_server;
 mod version;
