@@ -9,6 +9,7 @@ mod measure;
 mod morgue;
 mod report;
 mod search;
+mod serve;
 mod sqlite;
 
 use std::path::PathBuf;
@@ -121,6 +122,10 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Load test of `morgue serve` on loopback (list, filtered list, search, show, facets from
+    /// many clients while an import runs through it), side by side with Datasette on the
+    /// SQLite baseline.
+    Serve(serve::ServeArgs),
     /// Run a command and print its wall time, peak RSS and exit code as JSON (used internally).
     Exec {
         /// Pass the command's standard output through instead of discarding it.
@@ -183,6 +188,7 @@ fn run(cli: Cli) -> Result<()> {
             );
             Ok(())
         }
+        Some(Command::Serve(args)) => serve::run(&args),
         Some(Command::Exec { show_output, argv }) => measure::exec(&argv, !show_output),
     }
 }
