@@ -549,7 +549,13 @@ pub fn run(args: &ServeArgs) -> Result<()> {
             datasette.display()
         ));
     } else {
-        report.datasette = Some(datasette_side(&datasette, &corpus_path, &work, &reporters, args)?);
+        report.datasette = Some(datasette_side(
+            &datasette,
+            &corpus_path,
+            &work,
+            &reporters,
+            args,
+        )?);
     }
     println!("{}", serde_json::to_string_pretty(&report)?);
     print_text(&report);
@@ -603,7 +609,11 @@ fn datasette_side(
 
 fn print_text(report: &Report) {
     eprintln!();
-    eprintln!("machine: {}; load before: {}", report.machine, report.load_before.trim());
+    eprintln!(
+        "machine: {}; load before: {}",
+        report.machine,
+        report.load_before.trim()
+    );
     eprintln!(
         "{} clients x {} requests; archive of {} articles",
         report.clients, report.requests_per_client, report.archive_articles
