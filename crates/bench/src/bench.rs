@@ -24,7 +24,7 @@ fn log(msg: &str) {
     eprintln!("[morgue-bench] {msg}");
 }
 
-fn default_corpus() -> PathBuf {
+pub(crate) fn default_corpus() -> PathBuf {
     if let Some(p) = std::env::var_os("MORGUE_CORPUS") {
         return PathBuf::from(p);
     }

@@ -305,10 +305,21 @@ pub fn generated(sources: &[Article], i: u64) -> Option<(Article, Option<String>
 /// Writes `count` generated articles as JSON Lines to `out`. Returns the most frequent reporter
 /// and its count.
 pub fn generate(sources: &[Article], count: u64, out: &Path) -> Result<(String, usize)> {
+    generate_from(sources, 0, count, out)
+}
+
+/// Writes the generated articles `start..start + count` as JSON Lines to `out` (as
+/// [`generate`]).
+pub fn generate_from(
+    sources: &[Article],
+    start: u64,
+    count: u64,
+    out: &Path,
+) -> Result<(String, usize)> {
     let file = File::create(out).with_context(|| format!("creating {}", out.display()))?;
     let mut w = BufWriter::with_capacity(1 << 20, file);
     let mut counts: HashMap<String, usize> = HashMap::new();
-    for i in 0..count {
+    for i in start..start + count {
         let Some((a, author)) = generated(sources, i) else {
             break;
         };

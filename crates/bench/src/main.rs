@@ -11,6 +11,7 @@ mod measure;
 mod morgue;
 mod report;
 mod search;
+mod serve;
 mod sqlite;
 
 use std::path::PathBuf;
@@ -126,6 +127,10 @@ enum Command {
     /// morgue's HTML extraction against trafilatura on a page set: accuracy per field and
     /// pages per second (docs/formats.md, docs/performance.md).
     Html(html::HtmlArgs),
+    /// Load test of `morgue serve` on loopback (list, filtered list, search, show, facets from
+    /// many clients while an import runs through it), side by side with Datasette on the
+    /// SQLite baseline.
+    Serve(serve::ServeArgs),
     /// Run a command and print its wall time, peak RSS and exit code as JSON (used internally).
     Exec {
         /// Pass the command's standard output through instead of discarding it.
@@ -189,6 +194,7 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Some(Command::Html(args)) => html::run(&args),
+        Some(Command::Serve(args)) => serve::run(&args),
         Some(Command::Exec { show_output, argv }) => measure::exec(&argv, !show_output),
     }
 }

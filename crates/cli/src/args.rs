@@ -250,7 +250,7 @@ pub struct SearchArgs {
     /// The query: words, "phrases", OR, -word, word*, title:word, body:word (see below)
     // A query may start with `-` (an exclusion): never an option.
     #[arg(value_name = "QUERY", value_parser = parse_query, allow_hyphen_values = true)]
-    pub query: morgue_meta::TextQuery,
+    pub query: QueryArg,
     #[command(flatten)]
     pub filters: FilterArgs,
     /// Print at most N articles (N at least 1) [default: 50]
@@ -267,9 +267,23 @@ pub struct SearchArgs {
     pub format: ListFormat,
 }
 
+/// A search query as given (sent as is to a running server) and parsed.
+#[derive(Debug, Clone)]
+pub struct QueryArg {
+    /// The text given.
+    pub text: String,
+    /// The query it parses to.
+    pub parsed: morgue_meta::TextQuery,
+}
+
 /// Parses a search query; a malformed one is a usage error that says what is wrong.
-fn parse_query(text: &str) -> Result<morgue_meta::TextQuery, String> {
-    morgue_meta::TextQuery::parse(text).map_err(|e| e.to_string())
+fn parse_query(text: &str) -> Result<QueryArg, String> {
+    morgue_meta::TextQuery::parse(text)
+        .map(|parsed| QueryArg {
+            text: text.to_owned(),
+            parsed,
+        })
+        .map_err(|e| e.to_string())
 }
 
 /// Output formats of `show`.

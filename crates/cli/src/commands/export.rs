@@ -40,6 +40,8 @@ pub fn run(args: &ExportArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
             "--originals is for --format jsonl (the Parquet export has no column for the pages yet)"
         );
     }
+    // Unfiltered, an export is in the archive's order, which the API does not give.
+    ctx.no_server("export")?;
     let archive = ctx.open_existing()?;
     let outcome = match output {
         Some(dir) if args.format == ExportFormat::Parquet => to_parquet(&archive, args, dir, ctx)?,

@@ -36,10 +36,14 @@ pub(super) fn rows(facets: &[morgue_meta::Facet]) -> Vec<Row<'_>> {
 }
 
 pub fn run(facet: Facet, args: &FacetArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
-    let archive = ctx.open_existing()?;
-    let facets = match facet {
-        Facet::Reporters => archive.reporters().context("counting reporters")?,
-        Facet::Services => archive.services().context("counting services")?,
+    let facets = if let Some(server) = ctx.server() {
+        server.facets(matches!(facet, Facet::Reporters))?
+    } else {
+        let archive = ctx.open_existing()?;
+        match facet {
+            Facet::Reporters => archive.reporters().context("counting reporters")?,
+            Facet::Services => archive.services().context("counting services")?,
+        }
     };
     let mut out = output::stdout();
     match args.format {

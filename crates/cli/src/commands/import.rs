@@ -32,6 +32,9 @@ pub fn run(args: &ImportArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     if !ctx.archive_dir()?.exists() {
         super::check_inputs(&args.paths, ctx)?;
     }
+    if let Some(server) = ctx.server() {
+        return run_remote(args, ctx, &server);
+    }
     // Lock the archive before touching any input.
     let archive = ctx.open()?;
     let overrides = Overrides {
@@ -57,8 +60,6 @@ pub fn run(args: &ImportArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     } else {
         MergePolicy::FillEmpty
     };
-    let json_summary = args.summary == SummaryFormat::Json;
-
     let mut tally = Tally::default();
     let inputs = collect_inputs(&args.paths, ctx, &mut tally);
     let progress = progress_bar(ctx, &inputs);
@@ -89,10 +90,19 @@ pub fn run(args: &ImportArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     // Every batch was flushed; closing also leaves sled's snapshot behind, so that the next
     // command opens fast (see `close`).
     let outcome = outcome.and_then(|_| super::close(archive));
+    finish(args, ctx, tally, outcome)
+}
+
+/// The end of an import, with or without a server: the summary, and the exit status.
+fn finish(
+    args: &ImportArgs,
+    ctx: &Ctx,
+    mut tally: Tally,
+    outcome: anyhow::Result<()>,
+) -> anyhow::Result<ExitStatus> {
+    let json_summary = args.summary == SummaryFormat::Json;
     // Prepare failures come after the reader's: list everything in input order.
-    let order = |(s, _): &(Source, String)| (s.seq, s.line);
-    tally.failures.sort_by_key(order);
-    tally.warnings.sort_by_key(order);
+    tally.sort();
     if let Err(err) = outcome {
         // The archive failed: say what was stored before it did, then the error.
         if !json_summary {
@@ -113,6 +123,94 @@ pub fn run(args: &ImportArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     } else {
         ExitStatus::Failure
     })
+}
+
+/// `import` through a running `morgue serve`: each input is sent as it is read (chunked) to
+/// `POST /api/import`, named as here (so that its format is detected and its failures reported
+/// as without a server); the server answers once what it stored is durable, then the stored
+/// articles are printed (`-v`) and counted.
+fn run_remote(
+    args: &ImportArgs,
+    ctx: &Ctx,
+    server: &super::remote::Server,
+) -> anyhow::Result<ExitStatus> {
+    let mut tally = Tally::default();
+    let inputs = collect_inputs(&args.paths, ctx, &mut tally);
+    let progress = progress_bar(ctx, &inputs);
+    let format = match args.format {
+        InputFormat::Auto => Some("auto"),
+        InputFormat::Rfa => Some("rfa"),
+        InputFormat::Text => Some("text"),
+        InputFormat::Json => Some("json"),
+        InputFormat::Jsonl => Some("jsonl"),
+        InputFormat::Csv => Some("csv"),
+        InputFormat::Tsv => Some("tsv"),
+        InputFormat::Html => Some("html"),
+        InputFormat::Warc => Some("warc"),
+        InputFormat::Parquet => None,
+    };
+    let mut shared = vec![("events", ctx.verbose.to_string())];
+    if let Some(format) = format {
+        shared.push(("format", format.to_owned()));
+    }
+    if args.overwrite {
+        shared.push(("overwrite", "true".to_owned()));
+    }
+    if let Some(service) = &args.service {
+        shared.push(("service", service.clone()));
+    }
+    if let Some(reporter) = &args.reporter {
+        shared.push(("reporter", reporter.clone()));
+    }
+    if let Some(date) = args.date {
+        shared.push(("date", date.format("%Y-%m-%d").to_string()));
+    }
+    let mut outcome = Ok(());
+    for input in inputs {
+        let (name, seq, mut reader): (Arc<str>, usize, Box<dyn Read>) = match input {
+            Input::Stdin { seq } if format.is_none() => {
+                tally.fail(
+                    source_of(Path::new("-"), seq),
+                    "Parquet is read from files, not from standard input",
+                );
+                continue;
+            }
+            Input::Stdin { seq } => (
+                Arc::from("-"),
+                seq,
+                Box::new(progress.wrap_read(io::stdin())),
+            ),
+            Input::File { path, name, seq } => match File::open(&path) {
+                Ok(file) if is_parquet(format.map(|_| Format::Auto), &name, &file) => {
+                    tally.fail(
+                        source_of(&path, seq),
+                        format!(
+                            "Parquet is not sent to a server: stop {} to import it",
+                            server.name()
+                        ),
+                    );
+                    continue;
+                }
+                Ok(file) => (name, seq, Box::new(progress.wrap_read(file))),
+                Err(err) => {
+                    tally.fail(source_of(&path, seq), err.to_string());
+                    continue;
+                }
+            },
+        };
+        let mut params = shared.clone();
+        params.push(("name", name.to_string()));
+        let answer = match server.import(&params, &mut reader) {
+            Ok(answer) => answer,
+            Err(err) => {
+                outcome = Err(err);
+                break;
+            }
+        };
+        tally.merge(&answer, &name, seq, ctx, &progress);
+    }
+    progress.finish_and_clear();
+    finish(args, ctx, tally, outcome)
 }
 
 /// One input to read.
@@ -184,6 +282,70 @@ impl Tally {
         let order = |(s, _): &(Source, String)| (s.seq, s.line);
         self.failures.sort_by_key(order);
         self.warnings.sort_by_key(order);
+    }
+
+    /// Adds the summary of one input imported by a server (`POST /api/import?events=true`):
+    /// with `-v`, prints its stored articles on stdout and its duplicates on stderr, as
+    /// [`Shown`] does.
+    fn merge(
+        &mut self,
+        answer: &serde_json::Value,
+        name: &Arc<str>,
+        seq: usize,
+        ctx: &Ctx,
+        progress: &ProgressBar,
+    ) {
+        let source = |note: &serde_json::Value| Source {
+            path: name.clone(),
+            line: note["line"].as_u64(),
+            seq,
+        };
+        let count = |key: &str| answer[key].as_u64().unwrap_or(0);
+        self.stored += count("stored");
+        self.duplicates += count("duplicates");
+        self.filled += count("filled");
+        let notes = |key: &str| answer[key].as_array().cloned().unwrap_or_default();
+        for note in notes("warnings") {
+            let message = note["message"].as_str().unwrap_or("").to_owned();
+            self.warnings.push((source(&note), message));
+        }
+        for note in notes("failed") {
+            let message = note["message"].as_str().unwrap_or("").to_owned();
+            self.failures.push((source(&note), message));
+        }
+        if !ctx.verbose {
+            return;
+        }
+        let mut stored = String::new();
+        for event in notes("events") {
+            if let Some(id) = event["stored"].as_str() {
+                let _ = writeln!(stored, "stored {id}");
+            } else if let Some(id) = event["duplicate"].as_str() {
+                let filled: Vec<&str> = event["filled"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(serde_json::Value::as_str)
+                    .collect();
+                let what = if filled.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (filled {})", filled.join(", "))
+                };
+                let line = format!("{}: duplicate of {id}{what}", source(&event));
+                if progress.is_hidden() {
+                    eprintln!("{line}");
+                } else {
+                    progress.println(line);
+                }
+            }
+        }
+        if !stored.is_empty() {
+            let _ = progress.suspend(|| {
+                let mut out = io::stdout().lock();
+                out.write_all(stored.as_bytes()).and_then(|()| out.flush())
+            });
+        }
     }
 
     fn fail(&mut self, source: Source, reason: impl Into<String>) {

@@ -3,7 +3,7 @@
 use std::io::{IsTerminal as _, Write as _};
 
 use anyhow::Context as _;
-use morgue_meta::{BlobId, Hit, Query, Record};
+use morgue_meta::{BlobId, Query, Record};
 
 use super::Ctx;
 use crate::args::{ListArgs, ListFormat};
@@ -19,21 +19,38 @@ const TABLE_PAGE: usize = 50;
 
 pub fn run(args: &ListArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     args.filters.check()?;
-    let archive = ctx.open_existing()?;
+    let server = ctx.server();
+    let archive = match server {
+        Some(_) => None,
+        None => Some(ctx.open_existing()?),
+    };
     let limit = match (args.all, args.limit) {
         (false, Some(n)) => Some(n),
         (false, None) if args.format == ListFormat::Table => Some(TABLE_PAGE),
         _ => None,
     };
-    let query = Query {
-        // One more than asked, to tell the user when there is more.
-        limit: limit.map(|n| n.saturating_add(1)),
-        ..args.filters.to_query()
-    };
-    let mut hits = archive
-        .query(&query)
-        .context("querying the archive")?
-        .map(|hit| hit.context("reading a query result"));
+    // One more than asked, to tell the user when there is more.
+    let asked = limit.map(|n| n.saturating_add(1));
+    let mut hits: Box<dyn Iterator<Item = anyhow::Result<(BlobId, Record)>>> =
+        match (&server, &archive) {
+            (Some(server), _) => Box::new(server.articles(&args.filters, asked)),
+            (None, Some(archive)) => {
+                let query = Query {
+                    limit: asked,
+                    ..args.filters.to_query()
+                };
+                Box::new(
+                    archive
+                        .query(&query)
+                        .context("querying the archive")?
+                        .map(|hit| {
+                            hit.map(|h| (h.id, h.record))
+                                .context("reading a query result")
+                        }),
+                )
+            }
+            (None, None) => unreachable!("the archive is opened when no server holds it"),
+        };
     let wanted = limit.unwrap_or(usize::MAX);
 
     let mut out = output::stdout();
@@ -41,26 +58,27 @@ pub fn run(args: &ListArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     let mut shown = 0usize;
     match args.format {
         ListFormat::Table => {
-            let rows: Vec<Hit> = hits.by_ref().take(wanted).collect::<anyhow::Result<_>>()?;
+            let rows: Vec<(BlobId, Record)> =
+                hits.by_ref().take(wanted).collect::<anyhow::Result<_>>()?;
             shown = rows.len();
-            let rows: Vec<_> = rows.iter().map(|h| (&h.id, &h.record)).collect();
+            let rows: Vec<_> = rows.iter().map(|(id, record)| (id, record)).collect();
             write_table(&mut out, &rows, table_width())?;
         }
         ListFormat::Json => {
             // One array, one compact object a line.
             out.write_all(b"[")?;
             for hit in hits.by_ref().take(wanted) {
-                let hit = hit?;
+                let (id, record) = hit?;
                 out.write_all(if shown == 0 { b"\n" } else { b",\n" })?;
-                serde_json::to_writer(&mut out, &ArticleJson::new(&hit.id, &hit.record))?;
+                serde_json::to_writer(&mut out, &ArticleJson::new(&id, &record))?;
                 shown += 1;
             }
             out.write_all(if shown == 0 { b"]\n" } else { b"\n]\n" })?;
         }
         ListFormat::Jsonl => {
             for hit in hits.by_ref().take(wanted) {
-                let hit = hit?;
-                serde_json::to_writer(&mut out, &ArticleJson::new(&hit.id, &hit.record))?;
+                let (id, record) = hit?;
+                serde_json::to_writer(&mut out, &ArticleJson::new(&id, &record))?;
                 writeln!(out)?;
                 shown += 1;
             }
@@ -69,12 +87,12 @@ pub fn run(args: &ListArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
             let rows = hits
                 .by_ref()
                 .take(wanted)
-                .map(|hit| hit.map(|h| (h.id, h.record, Vec::new())));
+                .map(|hit| hit.map(|(id, record)| (id, record, Vec::new())));
             shown = write_csv(&mut out, &[], rows)?;
         }
         ListFormat::Ids => {
             for hit in hits.by_ref().take(wanted) {
-                writeln!(out, "{}", hit?.id)?;
+                writeln!(out, "{}", hit?.0)?;
                 shown += 1;
             }
         }

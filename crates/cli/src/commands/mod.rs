@@ -9,6 +9,7 @@ mod list;
 mod man;
 mod optimize;
 mod reindex;
+mod remote;
 mod rm;
 mod search;
 mod serve;
@@ -107,6 +108,21 @@ impl Ctx {
             );
         }
         Ok(archive)
+    }
+
+    /// The `morgue serve` holding the archive, when one runs (see docs/serve.md): commands
+    /// then send it their requests instead of opening the archive.
+    pub fn server(&self) -> Option<remote::Server> {
+        remote::Server::find(self.archive.as_deref()?)
+    }
+
+    /// Fails, naming the server, when a `morgue serve` holds the archive: for the commands that
+    /// need the archive to themselves.
+    pub fn no_server(&self, command: &str) -> anyhow::Result<()> {
+        match (self.server(), self.archive.as_deref()) {
+            (Some(server), Some(dir)) => Err(server.busy(dir, command)),
+            _ => Ok(()),
+        }
     }
 
     /// The progress bar of a first build of the text index (on stderr when it is a terminal and
@@ -212,7 +228,7 @@ fn locked_message(path: &Path, wait: Option<Duration>) -> String {
         }
         message.push(')');
     }
-    if let Some(url) = serve::server_address(path) {
+    if let Some((url, _)) = serve::server_address(path) {
         let _ = write!(message, " (`morgue serve` holds it: its API is at {url})");
     }
     match wait {

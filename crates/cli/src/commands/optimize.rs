@@ -106,6 +106,7 @@ fn dir_bytes(dir: &std::path::Path) -> u64 {
 }
 
 pub fn run(args: &OptimizeArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
+    ctx.no_server("optimize")?;
     let archive = ctx.open_to_change()?;
     let dir = ctx.archive_dir()?.to_owned();
     let disk_before = dir_bytes(&dir);

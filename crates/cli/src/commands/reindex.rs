@@ -7,6 +7,7 @@ use super::Ctx;
 use crate::report::ExitStatus;
 
 pub fn run(ctx: &Ctx) -> anyhow::Result<ExitStatus> {
+    ctx.no_server("reindex")?;
     let archive = ctx.open_to_change()?;
     let n = archive.reindex().context("rebuilding the indexes")?;
     let mut bar: Option<indicatif::ProgressBar> = None;

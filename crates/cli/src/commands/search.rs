@@ -3,7 +3,7 @@
 use std::io::{IsTerminal as _, Write as _};
 
 use anyhow::Context as _;
-use morgue_meta::{SearchHit, SearchOptions, SearchOrder, Snippet};
+use morgue_meta::{SearchHit, SearchOptions, SearchOrder};
 use serde::Serialize;
 
 use super::Ctx;
@@ -30,14 +30,32 @@ pub(super) struct HitJson<'a> {
     pub(super) snippet: String,
 }
 
+/// The marks of matched words in the table's snippets (private-use characters, replaced by the
+/// colors, if any, once the text's own control characters are blanked).
+const TABLE_MARKS: (&str, &str) = ("\u{E000}", "\u{E001}");
+
 pub fn run(args: &SearchArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     args.filters.check()?;
-    let archive = ctx.open_existing()?;
     let limit = if args.all {
         None
     } else {
         Some(args.limit.unwrap_or(DEFAULT_LIMIT))
     };
+    let marks = if args.format == ListFormat::Table {
+        TABLE_MARKS
+    } else {
+        (MARK_OPEN, MARK_CLOSE)
+    };
+    if let Some(server) = ctx.server() {
+        let sort = match args.sort {
+            SearchSort::Relevance => "relevance",
+            SearchSort::Date => "date",
+        };
+        let (hits, more) = server.search(&args.query.text, &args.filters, sort, marks, limit)?;
+        let (hits, snippets): (Vec<SearchHit>, Vec<String>) = hits.into_iter().unzip();
+        return print(args, ctx, &hits, more, &|i, _| Ok(snippets[i].clone()));
+    }
+    let archive = ctx.open_existing()?;
     let filters = args.filters.to_query();
     let options = SearchOptions {
         reporter: filters.reporter,
@@ -52,25 +70,37 @@ pub fn run(args: &SearchArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         },
     };
     let mut hits = archive
-        .search(&args.query, &options)
+        .search(&args.query.parsed, &options)
         .context("searching the archive")?;
     let more = limit.is_some_and(|n| hits.len() > n);
     if let Some(n) = limit {
         hits.truncate(n);
     }
-    let snippet = |hit: &SearchHit| -> anyhow::Result<Snippet> {
+    let snippet = |_, hit: &SearchHit| -> anyhow::Result<String> {
         archive
-            .snippet(&args.query, &hit.id, SNIPPET_CHARS)
+            .snippet(&args.query.parsed, &hit.id, SNIPPET_CHARS)
+            .map(|s| s.marked(marks.0, marks.1))
             .with_context(|| format!("reading article {}", hit.id))
     };
+    print(args, ctx, &hits, more, &snippet)
+}
 
+/// Prints the hits in the format asked for; `snippet` gives the snippet of the hit at an index,
+/// marked as the format wants.
+fn print(
+    args: &SearchArgs,
+    ctx: &Ctx,
+    hits: &[SearchHit],
+    more: bool,
+    snippet: &dyn Fn(usize, &SearchHit) -> anyhow::Result<String>,
+) -> anyhow::Result<ExitStatus> {
     let mut out = output::stdout();
     match args.format {
         ListFormat::Table => {
             let color = std::io::stdout().is_terminal()
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
             let width = super::list::table_width();
-            for hit in &hits {
+            for (i, hit) in hits.iter().enumerate() {
                 let id = hit.id.to_string();
                 let date = hit.record.date.map(|d| d.to_string()).unwrap_or_default();
                 let date: String = date.chars().take(10).collect();
@@ -79,8 +109,7 @@ pub fn run(args: &SearchArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
                 writeln!(out, "{head}{title}")?;
                 // Marked with private-use characters first, so that the text's own control
                 // characters can be blanked without touching the escape sequences.
-                let text: String = snippet(hit)?
-                    .marked("\u{E000}", "\u{E001}")
+                let text: String = snippet(i, hit)?
                     .chars()
                     .map(|c| if c.is_control() { ' ' } else { c })
                     .collect();
@@ -92,7 +121,8 @@ pub fn run(args: &SearchArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
                 writeln!(
                     out,
                     "    {}",
-                    text.replace('\u{E000}', open).replace('\u{E001}', close)
+                    text.replace(TABLE_MARKS.0, open)
+                        .replace(TABLE_MARKS.1, close)
                 )?;
             }
         }
@@ -105,7 +135,7 @@ pub fn run(args: &SearchArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
                 let value = HitJson {
                     article: ArticleJson::new(&hit.id, &hit.record),
                     score: hit.score,
-                    snippet: snippet(hit)?.marked(MARK_OPEN, MARK_CLOSE),
+                    snippet: snippet(i, hit)?,
                 };
                 if json {
                     out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
@@ -120,20 +150,17 @@ pub fn run(args: &SearchArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
             }
         }
         ListFormat::Csv => {
-            let rows = hits.iter().map(|hit| {
+            let rows = hits.iter().enumerate().map(|(i, hit)| {
                 Ok((
                     hit.id,
                     hit.record.clone(),
-                    vec![
-                        hit.score.to_string(),
-                        snippet(hit)?.marked(MARK_OPEN, MARK_CLOSE),
-                    ],
+                    vec![hit.score.to_string(), snippet(i, hit)?],
                 ))
             });
             super::list::write_csv(&mut out, &["score", "snippet"], rows)?;
         }
         ListFormat::Ids => {
-            for hit in &hits {
+            for hit in hits {
                 writeln!(out, "{}", hit.id)?;
             }
         }

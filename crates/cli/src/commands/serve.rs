@@ -10,17 +10,18 @@ use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context as _;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{DefaultBodyLimit, Path as UrlPath, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use morgue_ingest::{Format, Overrides};
-use morgue_meta::import::ImportOptions;
+use morgue_meta::import::{Event, ImportOptions};
 use morgue_meta::{Archive, BlobId, Cursor, MergePolicy, SearchOptions, SearchOrder, TextQuery};
 use serde::Serialize;
 use serde_json::json;
@@ -131,14 +132,20 @@ fn write_address_file(dir: &Path, addr: SocketAddr) -> anyhow::Result<()> {
         .with_context(|| format!("writing {}", path.display()))
 }
 
-/// The address of the server holding the archive at `dir`, as its address file says; `None`
-/// when there is none, or when it is stale (its process is gone).
-pub fn server_address(dir: &Path) -> Option<String> {
+/// The address (`http://ADDR`) and process id of the server holding the archive at `dir`, as
+/// its address file says; `None` when there is none, or when it is stale (its process is gone).
+pub fn server_address(dir: &Path) -> Option<(String, String)> {
     let text = std::fs::read_to_string(dir.join(ADDRESS_FILE)).ok()?;
     let mut lines = text.lines();
     let url = lines.next()?.to_owned();
     let pid = lines.next()?;
-    Path::new("/proc").join(pid).exists().then_some(url)
+    if pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Path::new("/proc")
+        .join(pid)
+        .exists()
+        .then(|| (url, pid.to_owned()))
 }
 
 async fn shutdown() {
@@ -168,6 +175,7 @@ fn router(app: Arc<App>) -> Router {
         .route("/api/articles", get(list))
         .route("/api/articles/{id}", get(show).delete(remove))
         .route("/api/articles/{id}/body", get(body))
+        .route("/api/articles/{id}/original", get(original))
         .route("/api/search", get(search))
         .route("/api/reporters", get(reporters))
         .route("/api/services", get(services))
@@ -204,11 +212,14 @@ impl ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, message)
     }
 
+    /// A failure of the archive: `error` says it in one line, `causes` line by line (as the
+    /// CLI prints an error: what failed, then each cause).
     fn internal(err: &anyhow::Error) -> ApiError {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            crate::report::error_lines(err).join(": "),
-        )
+        let lines = crate::report::error_lines(err);
+        ApiError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            body: json!({ "error": lines.join(": "), "causes": lines }),
+        }
     }
 }
 
@@ -361,8 +372,27 @@ async fn search(
 ) -> Answer {
     let params = Params::of(query)?;
     let mut known = FILTERS.to_vec();
-    known.push("q");
+    known.extend(["q", "sort", "open", "close"]);
     params.only(&known)?;
+    let order = match params.get("sort") {
+        None | Some("relevance") => SearchOrder::Relevance,
+        Some("date") => SearchOrder::Date,
+        Some(other) => {
+            return Err(ApiError::bad(format!(
+                "sort must be relevance or date, found {other:?}"
+            )));
+        }
+    };
+    // The marks around matched words in the snippets (`[` and `]` unless told).
+    let mark = |name: &str, default: &str| match params.get(name) {
+        None => Ok(default.to_owned()),
+        Some(mark) if mark.chars().count() <= 8 => Ok(mark.to_owned()),
+        Some(_) => Err(ApiError::bad(format!(
+            "{name}: a mark is 8 characters at most"
+        ))),
+    };
+    let open = mark("open", super::search::MARK_OPEN)?;
+    let close = mark("close", super::search::MARK_CLOSE)?;
     let filters = filters(&params)?.to_query();
     let limit = params.limit()?;
     let text = params
@@ -385,7 +415,7 @@ async fn search(
         since: filters.since,
         until: filters.until,
         limit: Some(skip + limit + 1),
-        order: SearchOrder::Relevance,
+        order,
     };
     let body = blocking(&app, move |archive| {
         let hits = match archive.search(&query, &options) {
@@ -402,7 +432,7 @@ async fn search(
             out.push(super::search::HitJson {
                 article: ArticleJson::new(&hit.id, &hit.record),
                 score: hit.score,
-                snippet: snippet.marked(super::search::MARK_OPEN, super::search::MARK_CLOSE),
+                snippet: snippet.marked(&open, &close),
             });
         }
         let next = more.then(|| (skip + limit).to_string());
@@ -418,14 +448,10 @@ async fn search(
 fn resolve(archive: &Archive, prefix: &str) -> Result<BlobId, ApiError> {
     use morgue_meta::Error as Meta;
     use morgue_store::Error as Store;
-    if !((4..=64).contains(&prefix.len()) && prefix.bytes().all(|b| b.is_ascii_hexdigit())) {
-        return Err(ApiError::bad(
-            "expected an id or id prefix of 4 to 64 hex characters",
-        ));
-    }
+    // The messages are the CLI's (`commands::resolve`): the CLI through a server prints them.
     match archive.resolve(prefix) {
         Ok(id) => Ok(id),
-        Err(Meta::Store(Store::Ambiguous { candidates, .. })) => {
+        Err(Meta::Store(Store::Ambiguous { candidates, prefix })) => {
             let candidates: Vec<_> = candidates
                 .iter()
                 .map(|id| {
@@ -446,9 +472,12 @@ fn resolve(archive: &Archive, prefix: &str) -> Result<BlobId, ApiError> {
                 }),
             })
         }
-        Err(Meta::Store(Store::NotFound { .. })) => Err(ApiError::new(
+        Err(Meta::Store(Store::NotFound { prefix })) => Err(ApiError::new(
             StatusCode::NOT_FOUND,
             format!("no article matches {prefix}"),
+        )),
+        Err(e @ Meta::Store(Store::InvalidId { .. })) => Err(ApiError::bad(
+            crate::report::error_lines(&e.into()).join(": "),
         )),
         Err(e) => Err(ApiError::internal(&e.into())),
     }
@@ -459,10 +488,29 @@ async fn show(State(app): State<Arc<App>>, UrlPath(prefix): UrlPath<String>) -> 
         let id = resolve(archive, &prefix)?;
         let record = archive
             .record(&id)
-            .map_err(|e| ApiError::internal(&e.into()))?
-            .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("no article {id}")))?;
-        serde_json::to_value(ArticleJson::new(&id, &record))
-            .map_err(|e| ApiError::internal(&e.into()))
+            .map_err(|e| {
+                ApiError::internal(
+                    &anyhow::Error::new(e).context(format!("reading the record of {id}")),
+                )
+            })?
+            .ok_or_else(|| {
+                ApiError::new(StatusCode::NOT_FOUND, format!("article {id} has no record"))
+            })?;
+        let mut value = serde_json::to_value(ArticleJson::new(&id, &record))
+            .map_err(|e| ApiError::internal(&e.into()))?;
+        // One article's answer also says where its page as fetched is (HTML and WARC imports):
+        // `GET /api/articles/{id}/original` gives its bytes.
+        if let (Some(page), Some(object)) = (&record.original, value.as_object_mut()) {
+            object.insert(
+                "original".to_owned(),
+                json!({
+                    "id": BlobId::from_bytes(page.id).to_string(),
+                    "len": page.len,
+                    "media_type": page.media_type,
+                }),
+            );
+        }
+        Ok(value)
     })
     .await?;
     Ok(ok_json(&body))
@@ -473,14 +521,47 @@ async fn body(State(app): State<Arc<App>>, UrlPath(prefix): UrlPath<String>) -> 
         let id = resolve(archive, &prefix)?;
         archive
             .body(&id)
-            .map_err(|e| ApiError::internal(&e.into()))?
-            .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("no article {id}")))
+            .map_err(|e| {
+                ApiError::internal(
+                    &anyhow::Error::new(e).context(format!("reading the body of {id}")),
+                )
+            })?
+            .ok_or_else(|| {
+                ApiError::new(StatusCode::NOT_FOUND, format!("article {id} has no body"))
+            })
     })
     .await?;
     Ok((
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/plain; charset=utf-8"),
+        )],
+        bytes,
+    )
+        .into_response())
+}
+
+/// The page an article was extracted from, as fetched: its bytes are the site's, in the
+/// site's character set, so they go as `application/octet-stream`.
+async fn original(State(app): State<Arc<App>>, UrlPath(prefix): UrlPath<String>) -> Answer {
+    let bytes = blocking(&app, move |archive| {
+        let id = resolve(archive, &prefix)?;
+        match archive.original(&id) {
+            Ok(Some((_, page))) => Ok(page),
+            Ok(None) => Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                super::cat::no_original(&id),
+            )),
+            Err(e) => Err(ApiError::internal(
+                &anyhow::Error::new(e).context(format!("reading the original page of {id}")),
+            )),
+        }
+    })
+    .await?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/octet-stream"),
         )],
         bytes,
     )
@@ -566,8 +647,12 @@ fn import_format(params: &Params, headers: &HeaderMap) -> Result<Format, ApiErro
             "text" => Ok(Format::Text),
             "json" => Ok(Format::Json),
             "jsonl" => Ok(Format::Jsonl),
+            "csv" => Ok(Format::Csv),
+            "tsv" => Ok(Format::Tsv),
+            "html" => Ok(Format::Html),
+            "warc" => Ok(Format::Warc),
             other => Err(ApiError::bad(format!(
-                "format must be auto, rfa, text, json or jsonl, found {other:?}"
+                "format must be auto, rfa, text, json, jsonl, csv, tsv, html or warc, found {other:?}"
             ))),
         };
     }
@@ -586,67 +671,195 @@ fn import_format(params: &Params, headers: &HeaderMap) -> Result<Format, ApiErro
             Format::Jsonl
         }
         Some("application/json") => Format::Json,
+        Some("text/csv") => Format::Csv,
+        Some("text/tab-separated-values") => Format::Tsv,
+        Some("text/html") => Format::Html,
         _ => Format::Auto,
     })
+}
+
+/// `import`'s `--service`, `--reporter` and `--date`, from `?service=`, `?reporter=` and
+/// `?date=YYYY-MM-DD`.
+fn import_overrides(params: &Params) -> Result<Overrides, ApiError> {
+    let text = |name: &str| {
+        params
+            .get(name)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    let date = match params.get("date").filter(|v| !v.is_empty()) {
+        None => None,
+        Some(text) => Some(
+            chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .map(morgue_meta::ArticleDate::from_day)
+                .map_err(|_| ApiError::bad(format!("date: expected YYYY-MM-DD, found {text:?}")))?,
+        ),
+    };
+    Ok(Overrides {
+        service: text("service"),
+        reporter: text("reporter"),
+        date,
+    })
+}
+
+/// The request body as a reader for the import, on the blocking pool: each read waits for the
+/// next piece the client sends (memory holds one piece at a time), and fails once more than
+/// `limit` bytes came.
+struct BodyReader {
+    body: axum::body::Body,
+    runtime: tokio::runtime::Handle,
+    piece: Bytes,
+    received: usize,
+    limit: usize,
+    /// Set when the body went past the limit.
+    over: Arc<AtomicBool>,
+}
+
+impl std::io::Read for BodyReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        use axum::body::HttpBody as _;
+        while self.piece.is_empty() {
+            let body = &mut self.body;
+            let frame = self.runtime.block_on(std::future::poll_fn(|cx| {
+                std::pin::Pin::new(&mut *body).poll_frame(cx)
+            }));
+            match frame {
+                None => return Ok(0),
+                Some(Err(err)) => return Err(std::io::Error::other(err)),
+                Some(Ok(frame)) => {
+                    if let Ok(data) = frame.into_data() {
+                        self.received = self.received.saturating_add(data.len());
+                        if self.received > self.limit {
+                            self.over.store(true, Ordering::SeqCst);
+                            return Err(std::io::Error::other(format!(
+                                "the request body is past the limit of {} bytes",
+                                self.limit
+                            )));
+                        }
+                        self.piece = data;
+                    }
+                }
+            }
+        }
+        let n = buf.len().min(self.piece.len());
+        buf[..n].copy_from_slice(&self.piece.split_to(n));
+        Ok(n)
+    }
 }
 
 async fn import(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
-    body: Result<Bytes, BytesRejection>,
+    body: axum::body::Body,
 ) -> Answer {
     authorize(&app, &headers)?;
     writable(&app)?;
     let params = Params::of(query)?;
-    params.only(&["format", "overwrite"])?;
+    params.only(&[
+        "format",
+        "overwrite",
+        "name",
+        "service",
+        "reporter",
+        "date",
+        "events",
+    ])?;
     let format = import_format(&params, &headers)?;
-    let policy = match params.get("overwrite") {
-        None | Some("false" | "0") => MergePolicy::FillEmpty,
-        Some("true" | "1" | "") => MergePolicy::Overwrite,
-        Some(other) => {
-            return Err(ApiError::bad(format!(
-                "overwrite: expected true or false, found {other:?}"
-            )));
-        }
+    let flag = |name: &str| match params.get(name) {
+        None | Some("false" | "0") => Ok(false),
+        Some("true" | "1" | "") => Ok(true),
+        Some(other) => Err(ApiError::bad(format!(
+            "{name}: expected true or false, found {other:?}"
+        ))),
     };
-    let body = body.map_err(|rejection| {
+    let policy = if flag("overwrite")? {
+        MergePolicy::Overwrite
+    } else {
+        MergePolicy::FillEmpty
+    };
+    let listed = flag("events")?;
+    let overrides = import_overrides(&params)?;
+    // The name the input is reported under (and its format detected by, as `morgue import`
+    // does a file's): a label, never opened.
+    let name: Arc<str> = Arc::from(
+        params
+            .get("name")
+            .filter(|n| !n.is_empty())
+            .unwrap_or("request"),
+    );
+    let too_big = || {
         ApiError::new(
-            rejection.status(),
-            format!(
-                "request body: {} (the limit is {} bytes)",
-                rejection.body_text(),
-                app.max_body
-            ),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("request body: past the limit of {} bytes", app.max_body),
         )
-    })?;
+    };
+    // A declared length past the limit is refused before anything is read.
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > app.max_body as u64) {
+        return Err(too_big());
+    }
+    let over = Arc::new(AtomicBool::new(false));
+    let reader = BodyReader {
+        body,
+        runtime: tokio::runtime::Handle::current(),
+        piece: Bytes::new(),
+        received: 0,
+        limit: app.max_body,
+        over: Arc::clone(&over),
+    };
     let summary = blocking(&app, move |archive| {
         let mut tally = super::import::Tally::default();
+        // `events=true`: the stored and duplicate articles one by one, for `morgue import -v`
+        // through the server.
+        let mut events = Vec::new();
         let options = ImportOptions {
             policy,
             ..ImportOptions::default()
         };
-        let reader: Box<dyn std::io::Read + Send> = Box::new(std::io::Cursor::new(body));
+        let reader: Box<dyn std::io::Read + Send> = Box::new(reader);
         archive
             .import(
                 &options,
                 |feed| {
-                    super::import::read_one(
-                        &Arc::from("request"),
-                        0,
-                        reader,
-                        format,
-                        &Overrides::default(),
-                        feed,
-                    );
+                    super::import::read_one(&name, 0, reader, format, &overrides, feed);
                 },
-                |event| tally.count(event),
+                |event| {
+                    if listed {
+                        match &event {
+                            Event::Stored { id, .. } => {
+                                events.push(json!({ "stored": id.to_string() }));
+                            }
+                            Event::Duplicate { source, id, filled } => events.push(json!({
+                                "duplicate": id.to_string(),
+                                "line": source.line,
+                                "filled": filled,
+                            })),
+                            _ => {}
+                        }
+                    }
+                    tally.count(event);
+                },
             )
             .map_err(|e| ApiError::internal(&anyhow::Error::new(e)))?;
         tally.sort();
-        serde_json::to_value(tally.to_json()).map_err(|e| ApiError::internal(&e.into()))
+        let mut summary =
+            serde_json::to_value(tally.to_json()).map_err(|e| ApiError::internal(&e.into()))?;
+        if listed {
+            summary["events"] = serde_json::Value::Array(events);
+        }
+        Ok(summary)
     })
     .await?;
+    if over.load(Ordering::SeqCst) {
+        // What came before the limit was stored: the answer says what.
+        let mut error = too_big();
+        error.body["summary"] = summary;
+        return Err(error);
+    }
     Ok(ok_json(&summary))
 }
 

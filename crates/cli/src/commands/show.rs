@@ -11,14 +11,22 @@ use crate::output::{self, ArticleJson};
 use crate::report::ExitStatus;
 
 pub fn run(args: &ShowArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
-    let archive = ctx.open_existing()?;
-    let id = super::resolve(&archive, &args.id)?;
-    let record = archive
-        .record(&id)
-        .with_context(|| format!("reading the record of {id}"))?
-        .ok_or_else(|| anyhow!("article {id} has no record"))?;
-    // Read (and verify) the body before printing anything: a corrupted article prints nothing.
-    let body = super::body(&archive, &id)?;
+    let (id, record, body) = if let Some(server) = ctx.server() {
+        let (id, record) = server.record(&args.id)?;
+        let body = server.body(&id.to_string())?;
+        (id, record, body)
+    } else {
+        let archive = ctx.open_existing()?;
+        let id = super::resolve(&archive, &args.id)?;
+        let record = archive
+            .record(&id)
+            .with_context(|| format!("reading the record of {id}"))?
+            .ok_or_else(|| anyhow!("article {id} has no record"))?;
+        // Read (and verify) the body before printing anything: a corrupted article prints
+        // nothing.
+        let body = super::body(&archive, &id)?;
+        (id, record, body)
+    };
     let body = String::from_utf8(body).map_err(|_| anyhow!("the body of {id} is not UTF-8"))?;
 
     let mut out = output::stdout();

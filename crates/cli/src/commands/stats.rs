@@ -77,8 +77,12 @@ pub(super) fn json(stats: &morgue_meta::ArchiveStats) -> Json<'_> {
 }
 
 pub fn run(args: &StatsArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
-    let archive = ctx.open_existing()?;
-    let stats = archive.stats().context("computing figures")?;
+    let stats = if let Some(server) = ctx.server() {
+        server.stats()?
+    } else {
+        let archive = ctx.open_existing()?;
+        archive.stats().context("computing figures")?
+    };
     let ratio =
         (stats.stored_bytes > 0).then(|| stats.raw_bytes as f64 / stats.stored_bytes as f64);
     let mut out = output::stdout();

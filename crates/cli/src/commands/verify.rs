@@ -9,6 +9,7 @@ use crate::output;
 use crate::report::ExitStatus;
 
 pub fn run(ctx: &Ctx) -> anyhow::Result<ExitStatus> {
+    ctx.no_server("verify")?;
     let archive = ctx.open_existing()?;
     let report = archive.verify().context("verifying the archive")?;
     let mut out = output::stdout();

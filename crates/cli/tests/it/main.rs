@@ -21,5 +21,6 @@ mod readonly;
 mod reliability;
 mod search;
 mod serve;
+mod through_server;
 mod version;
 mod web;
