@@ -1027,6 +1027,12 @@ fn render_article(id: &BlobId, r: &Record, body: &[u8]) -> String {
                 esc(&value),
                 esc(&value)
             ),
+            // The page as fetched: a download (application/octet-stream), never shown as a
+            // page of ours, since its scripts would run.
+            "original" => format!(
+                "<a href=\"/api/articles/{id}/original\">{}</a>",
+                esc(&value)
+            ),
             _ => format!("<span dir=\"auto\">{}</span>", esc(&value)),
         };
         let _ = writeln!(main, "<dt>{}</dt><dd>{value}</dd>", esc(name));

@@ -418,6 +418,19 @@ fn pages_as_fetched_go_in_and_come_back_through_the_server() {
     assert_eq!(raw.stdout, page.as_bytes(), "the page, byte for byte");
     assert!(through[2].1.contains("has no original page"), "{through:?}");
     assert!(through[3].0.contains("original:"), "{}", through[3].0);
+    // The web page's article links the page, which comes back as fetched.
+    let get = |path: &str| {
+        ureq::get(&format!("{}{path}", server.url))
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_to_vec()
+            .unwrap()
+    };
+    let html = String::from_utf8(get(&format!("/articles/{page_id}"))).unwrap();
+    let link = format!("/api/articles/{page_id}/original");
+    assert!(html.contains(&format!("<a href=\"{link}\">")), "{html}");
+    assert_eq!(get(&link), page.as_bytes());
     server.stop();
     for (command, via_server) in commands.iter().zip(&through) {
         assert_eq!(
