@@ -1237,7 +1237,7 @@ fn html_files_keep_their_bytes_and_exports_give_them_back() {
     assert_eq!(kept.media_type, "text/html");
     // Other formats keep none.
     assert!(
-        one("a.txt", b"Plain text.", Format::Auto)
+        one("a.txt", b"A title\n\nPlain text.", Format::Auto)
             .unwrap()
             .draft
             .original

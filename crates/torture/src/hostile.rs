@@ -824,7 +824,7 @@ mod tests {
         // before a lying footer; the web set (HTML bomb, truncated WARC, ...): 2 good, 4 bad.
         assert_eq!(plan.good.len(), 23 + root);
         assert_eq!(plan.bad.len(), 43 - root);
-        assert_eq!(plan.either.len(), 2);
+        assert_eq!(plan.either.len(), 3);
         assert_eq!(plan.maybe.len(), 202);
         assert_eq!(plan.inputs_tried(), 69);
         let bomb = fs::metadata(plan.dir.join("bomb.jsonl.zst")).unwrap().len();
