@@ -499,7 +499,21 @@ impl Store {
     /// a record, against the copy of its prefix the index keeps.
     pub(crate) fn indexed(&self, id: &BlobId, seq: Seq) -> Result<bool> {
         let p = index::prefix_of(id);
-        Ok(self.candidates(p, p)?.contains(&seq))
+        let cached = Arc::clone(&self.cache().runs);
+        if self
+            .candidates_from(Arc::clone(&cached), p, p)?
+            .contains(&seq)
+        {
+            return Ok(true);
+        }
+        // A commit applies its batch (the new slots and index runs) before it updates the
+        // cache: a reader in between sees the slot but not yet its entry. Ask the run
+        // directory the tree holds now before calling the record damaged.
+        let fresh = read_runs(&self.inner.tree)?;
+        if fresh == *cached {
+            return Ok(false);
+        }
+        Ok(self.candidates_from(Arc::new(fresh), p, p)?.contains(&seq))
     }
 
     /// The bytes of the body at `seq` (live bodies only), re-hashed like [`Store::get`].
@@ -696,7 +710,11 @@ impl Store {
     /// with the directory read from the tree again, as long as it changed. A chunk missing
     /// while the directory stays the same is damage.
     pub(crate) fn candidates(&self, lo: u64, hi: u64) -> Result<Vec<Seq>> {
-        let mut runs = Arc::clone(&self.cache().runs);
+        self.candidates_from(Arc::clone(&self.cache().runs), lo, hi)
+    }
+
+    /// [`Store::candidates`] starting from the run directory `runs`.
+    fn candidates_from(&self, mut runs: Arc<Vec<Run>>, lo: u64, hi: u64) -> Result<Vec<Seq>> {
         let mut attempt = 0;
         loop {
             match candidates_in(&self.inner.tree, &runs, lo, hi) {
