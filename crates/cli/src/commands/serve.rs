@@ -76,7 +76,14 @@ pub fn run(args: &ServeArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         token,
         max_body: args.max_body,
     });
+    // The archive's calls run on tokio's blocking pool. Its default (up to 512 threads) gives
+    // every concurrent request a thread, each keeping an allocator heap of its own, and past a
+    // few per core they only wait on each other: two per core (at least four, one of which a
+    // streamed import may hold) bound the server's memory under load and cut its p99
+    // (docs/performance.md, "Sharing the archive").
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .max_blocking_threads((2 * cores).max(4))
         .enable_all()
         .build()
         .context("starting the server's runtime")?;
