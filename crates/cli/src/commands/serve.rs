@@ -538,14 +538,16 @@ async fn body(State(app): State<Arc<App>>, UrlPath(prefix): UrlPath<String>) -> 
             })
     })
     .await?;
-    Ok((
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; charset=utf-8"),
-        )],
+    Ok(bytes_answer("text/plain; charset=utf-8", bytes))
+}
+
+/// Bytes as they are stored, with their media type.
+fn bytes_answer(media_type: &'static str, bytes: Vec<u8>) -> Response {
+    (
+        [(header::CONTENT_TYPE, HeaderValue::from_static(media_type))],
         bytes,
     )
-        .into_response())
+        .into_response()
 }
 
 /// The page an article was extracted from, as fetched: its bytes are the site's, in the
@@ -565,14 +567,7 @@ async fn original(State(app): State<Arc<App>>, UrlPath(prefix): UrlPath<String>)
         }
     })
     .await?;
-    Ok((
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/octet-stream"),
-        )],
-        bytes,
-    )
-        .into_response())
+    Ok(bytes_answer("application/octet-stream", bytes))
 }
 
 async fn reporters(State(app): State<Arc<App>>) -> Answer {

@@ -2,52 +2,10 @@
 //! command prints, byte for byte, what it prints with the server stopped; `import` and `rm` go
 //! through the server; a stale address file is ignored; the token comes from MORGUE_TOKEN.
 
-use std::io::{BufRead as _, BufReader};
-use std::process::{Child, Output, Stdio};
+use std::process::Output;
 
 use crate::common::{Env, stderr, stdout};
-
-/// A running `morgue serve` over the env's archive, stopped with SIGTERM.
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Server {
-    fn start(env: &Env, extra: &[&str]) -> Server {
-        let mut child = env
-            .std_cmd()
-            .args(["serve", "--addr", "127.0.0.1:0"])
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line.trim().rsplit(' ').next().unwrap_or("").to_owned();
-        assert!(url.starts_with("http://127.0.0.1:"), "{line:?}");
-        Server { child, url }
-    }
-
-    fn stop(mut self) {
-        let pid = self.child.id().to_string();
-        std::process::Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap();
-        assert_eq!(self.child.wait().unwrap().code(), Some(0));
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use crate::serve::Server;
 
 /// An archive of the examples and 1,000 small generated articles: more than one page of the
 /// API (1,000), and (the ids being fixed by the bodies) two ids that share their first 4 hex
@@ -166,7 +124,7 @@ fn every_read_command_prints_through_a_server_what_it_prints_without() {
     };
     let server = Server::start(&env, &[]);
     let through = run_all();
-    server.stop();
+    assert_eq!(server.stop(), Some(0));
     assert!(!env.archive.join("SERVE").exists());
     let without = run_all();
     for ((args, through), without) in commands.iter().zip(&through).zip(&without) {
@@ -244,7 +202,7 @@ fn import_and_rm_go_through_the_server_and_print_as_without_one() {
             .ok(&["list", "--all", "--format", "ids"])
             .contains(&pier)
     );
-    server.stop();
+    assert_eq!(server.stop(), Some(0));
     // What the server stored and removed is in the archive.
     let titles = with_server.titles(&[]);
     assert!(titles.contains(&"Tide Tables".to_owned()), "{titles:?}");
@@ -293,7 +251,7 @@ fn a_token_protected_server_takes_the_token_from_morgue_token() {
     let out = env.run(&["rm", &id]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        stderr(&out).contains(&format!("`morgue serve` at {}", server.url))
+        stderr(&out).contains(&format!("`morgue serve` at {}", server.url("")))
             && stderr(&out).contains("set MORGUE_TOKEN"),
         "{}",
         stderr(&out)
@@ -313,7 +271,7 @@ fn a_token_protected_server_takes_the_token_from_morgue_token() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(stdout(&out), format!("removed {id}\n"));
-    server.stop();
+    assert_eq!(server.stop(), Some(0));
     assert!(
         !env.titles(&[])
             .contains(&"Ferry Service Resumes After Storm".to_owned())
@@ -325,7 +283,7 @@ fn commands_that_need_the_archive_to_themselves_name_the_server() {
     let env = Env::new();
     env.import_examples();
     let server = Server::start(&env, &[]);
-    let pid = server.child.id().to_string();
+    let pid = server.pid().to_string();
     for command in [
         &["verify"][..],
         &["optimize"],
@@ -336,13 +294,13 @@ fn commands_that_need_the_archive_to_themselves_name_the_server() {
         assert_eq!(out.status.code(), Some(1), "{command:?}");
         let err = stderr(&out);
         assert!(
-            err.contains(&server.url) && err.contains(&format!("process {pid}")),
+            err.contains(&server.url("")) && err.contains(&format!("process {pid}")),
             "{command:?}: {err}"
         );
         assert!(err.contains("stop the server"), "{err}");
         assert!(stdout(&out).is_empty());
     }
-    server.stop();
+    assert_eq!(server.stop(), Some(0));
     env.ok(&["verify"]);
 }
 
@@ -367,7 +325,7 @@ fn a_streamed_body_past_the_limit_gets_413_with_what_was_stored() {
         .into();
     let mut reader = std::io::Cursor::new(lines.into_bytes());
     let mut response = agent
-        .post(&format!("{}/api/import?format=jsonl", server.url))
+        .post(&server.url("/api/import?format=jsonl"))
         .send(ureq::SendBody::from_reader(&mut reader))
         .unwrap();
     assert_eq!(response.status().as_u16(), 413);
@@ -379,7 +337,7 @@ fn a_streamed_body_past_the_limit_gets_413_with_what_was_stored() {
     // The server goes on, and holds what it said it stored.
     let listed = env.ok(&["list", "--all", "--format", "ids"]);
     assert_eq!(listed.lines().count() as u64, 7 + stored);
-    server.stop();
+    assert_eq!(server.stop(), Some(0));
 }
 
 #[test]
@@ -420,7 +378,7 @@ fn pages_as_fetched_go_in_and_come_back_through_the_server() {
     assert!(through[3].0.contains("original:"), "{}", through[3].0);
     // The web page's article links the page, which comes back as fetched.
     let get = |path: &str| {
-        ureq::get(&format!("{}{path}", server.url))
+        ureq::get(&server.url(path))
             .call()
             .unwrap()
             .body_mut()
@@ -431,7 +389,7 @@ fn pages_as_fetched_go_in_and_come_back_through_the_server() {
     let link = format!("/api/articles/{page_id}/original");
     assert!(html.contains(&format!("<a href=\"{link}\">")), "{html}");
     assert_eq!(get(&link), page.as_bytes());
-    server.stop();
+    assert_eq!(server.stop(), Some(0));
     for (command, via_server) in commands.iter().zip(&through) {
         assert_eq!(
             via_server,
