@@ -75,6 +75,9 @@ pub fn run(args: &RunArgs) -> Result<()> {
     if args.skip_compare && args.scale.is_none() {
         bail!("--skip-compare needs --scale");
     }
+    if args.incremental.is_some() && args.scale.is_none() {
+        bail!("--incremental needs --scale");
+    }
     let corpus_path = args.corpus.clone().unwrap_or_else(default_corpus);
     if !corpus_path.exists() {
         bail!(
@@ -132,7 +135,16 @@ pub fn run(args: &RunArgs) -> Result<()> {
                 "generated in {:.1} s",
                 start.elapsed().as_secs_f64()
             ));
-            Some((n, out, top))
+            // The further articles: the generated ones after the first n, new bodies.
+            let more = match args.incremental {
+                Some(k) => {
+                    let more = ctx.work.join(format!("generated-{n}-plus-{k}.jsonl"));
+                    corpus::generate_from(&sources, n, k, &more)?;
+                    Some((k, more))
+                }
+                None => None,
+            };
+            Some((n, out, top, more))
         }
     } else {
         drop(articles);
@@ -143,8 +155,12 @@ pub fn run(args: &RunArgs) -> Result<()> {
     if !args.skip_compare {
         reuters_rate = compare(&ctx, &corpus_path, &workload, &mut report)?;
     }
-    if let Some((n, file, (reporter, count))) = scale_file {
-        scale(&ctx, n, &file, &reporter, count, reuters_rate, &mut report)?;
+    if let Some((n, file, (reporter, count), more)) = scale_file {
+        let first = scale(&ctx, n, &file, &reporter, count, reuters_rate, &mut report)?;
+        if let Some((k, more)) = more {
+            incremental(&ctx, n, &file, first, k, &more, &mut report)?;
+            let _ = std::fs::remove_file(&more);
+        }
         let _ = std::fs::remove_file(&file);
     }
 
@@ -860,6 +876,73 @@ fn import_and_optimize(
     Ok((both, import, optimize))
 }
 
+/// `--incremental K`: K further articles into an empty archive and into the archive of n (the
+/// cost of an import must follow what it adds, not what is there), then the n articles again
+/// into the archive of n (all duplicates: a re-run after an interrupted import).
+fn incremental(
+    ctx: &Ctx,
+    n: u64,
+    file: &Path,
+    first_secs: f64,
+    k: u64,
+    more: &Path,
+    report: &mut Report,
+) -> Result<()> {
+    let Some(bin) = &ctx.morgue_bin else {
+        report.note("--incremental skipped: it needs the morgue binary");
+        return Ok(());
+    };
+    let scaled = ctx.work.join(format!("morgue-scale-{n}"));
+    let empty = ctx.work.join(format!("morgue-incremental-{k}"));
+    remove_dir(&empty)?;
+    let import = |dir: &Path, input: &Path| {
+        measure::run_child(&[
+            arg(bin),
+            "--archive".into(),
+            arg(dir),
+            "-q".into(),
+            "import".into(),
+            arg(input),
+        ])
+    };
+    log(&format!("morgue: {k} more articles into an empty archive"));
+    let alone = import(&empty, more)?;
+    log(&format!(
+        "morgue: {k} more articles into the archive of {n}"
+    ));
+    let into = import(&scaled, more)?;
+    remove_dir(&empty)?;
+    let mb = |bytes: u64| crate::report::fmt(Unit::Bytes, Some(bytes as f64));
+    let (time_ratio, rss_ratio) = (
+        into.secs / alone.secs,
+        into.max_rss as f64 / alone.max_rss.max(1) as f64,
+    );
+    report.goal(
+        &format!("{k} articles into the archive of {n}: ≤ 1.5× the time and memory of into an empty one"),
+        format!(
+            "{:.2} s and {} vs {:.2} s and {} ({time_ratio:.2}× the time, {rss_ratio:.2}× the memory)",
+            into.secs,
+            mb(into.max_rss),
+            alone.secs,
+            mb(alone.max_rss)
+        ),
+        time_ratio <= 1.5 && rss_ratio <= 1.5,
+    );
+    log(&format!("morgue: the {n} articles again (all duplicates)"));
+    let first = measure::disk_bytes(&scaled);
+    let again = import(&scaled, file)?;
+    report.note(format!(
+        "re-run of the import of {n} into its own archive (every article a duplicate): {:.1} s \
+         ({:.2}× the first import's {first_secs:.1} s), peak RSS {}; archive {} before, {} after",
+        again.secs,
+        again.secs / first_secs,
+        mb(again.max_rss),
+        mb(first),
+        mb(measure::disk_bytes(&scaled))
+    ));
+    Ok(())
+}
+
 /// Notes on where the bytes of an archive go: logical keys and values per tree against the files.
 fn space_notes(report: &mut Report, label: &str, dir: &Path, articles: f64) {
     let trees = match morgue::space(dir) {
@@ -903,7 +986,7 @@ fn sizes(dir: &Path) -> String {
     format!("{} files; {}", files.len(), shown.join(", "))
 }
 
-/// The generated corpus at scale.
+/// The generated corpus at scale; the import's wall time, in seconds.
 fn scale(
     ctx: &Ctx,
     n: u64,
@@ -912,7 +995,7 @@ fn scale(
     reporter_count: usize,
     reuters_rate: Option<f64>,
     report: &mut Report,
-) -> Result<()> {
+) -> Result<f64> {
     let section = format!("generated corpus, {n} articles");
     let sec = section.as_str();
     report.note(format!(
@@ -1107,7 +1190,7 @@ fn scale(
         ),
         m_run.max_rss < 512 * 1024 * 1024,
     );
-    Ok(())
+    Ok(m_import_run.secs)
 }
 
 #[cfg(test)]

@@ -62,6 +62,12 @@ pub struct RunArgs {
     /// Load the generated corpus into SQLite too.
     #[arg(long)]
     pub scale_sqlite: bool,
+    /// After the scaled run (needs --scale and the morgue binary): import this many further
+    /// generated articles into an empty archive and into the scaled one, time and peak RSS of
+    /// each (`morgue import`, whole commands), then import the scaled corpus again into the
+    /// scaled archive (every article a duplicate) and time that re-run against the first.
+    #[arg(long, value_name = "K")]
+    pub incremental: Option<u64>,
     /// Skip the Reuters comparison (only with --scale).
     #[arg(long)]
     pub skip_compare: bool,
@@ -196,5 +202,21 @@ fn run(cli: Cli) -> Result<()> {
         Some(Command::Html(args)) => html::run(&args),
         Some(Command::Serve(args)) => serve::run(&args),
         Some(Command::Exec { show_output, argv }) => measure::exec(&argv, !show_output),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn incremental_needs_a_scale_and_is_refused_before_any_work() {
+        let cli = Cli::try_parse_from(["morgue-bench", "--incremental", "5"]).unwrap();
+        assert_eq!(cli.run.incremental, Some(5));
+        let err = run(cli).unwrap_err().to_string();
+        assert!(err.contains("--incremental needs --scale"), "{err}");
+        let cli =
+            Cli::try_parse_from(["morgue-bench", "--scale", "10", "--incremental", "5"]).unwrap();
+        assert_eq!((cli.run.scale, cli.run.incremental), (Some(10), Some(5)));
     }
 }
