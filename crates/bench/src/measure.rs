@@ -14,11 +14,17 @@ pub fn reset_peak_rss() {
 
 /// This process's peak RSS in bytes since start or the last [`reset_peak_rss`] (VmHWM).
 pub fn peak_rss() -> Option<u64> {
-    status_kb("VmHWM:")
+    status_bytes("self", "VmHWM:")
 }
 
-fn status_kb(field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+/// The peak RSS in bytes of the running process `pid` (VmHWM).
+pub fn peak_rss_of(pid: u32) -> Option<u64> {
+    status_bytes(&pid.to_string(), "VmHWM:")
+}
+
+/// A `kB` field of `/proc/PROCESS/status`, in bytes.
+fn status_bytes(process: &str, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{process}/status")).ok()?;
     let line = status.lines().find(|l| l.starts_with(field))?;
     let kb: u64 = line[field.len()..]
         .trim()

@@ -248,15 +248,7 @@ struct Process {
 
 impl Process {
     fn peak_rss(&self) -> Option<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
-        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-        let kb: u64 = line["VmHWM:".len()..]
-            .trim()
-            .trim_end_matches("kB")
-            .trim()
-            .parse()
-            .ok()?;
-        Some(kb * 1024)
+        crate::measure::peak_rss_of(self.child.id())
     }
 
     fn stop(mut self) -> Result<()> {
