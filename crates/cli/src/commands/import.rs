@@ -167,23 +167,13 @@ fn run_remote(
     }
     let mut outcome = Ok(());
     for input in inputs {
-        let (name, seq, mut reader): (Arc<str>, usize, Box<dyn Read>) = match input {
-            Input::Stdin { seq } if format.is_none() => {
-                tally.fail(
-                    source_of(Path::new("-"), seq),
-                    "Parquet is read from files, not from standard input",
-                );
-                continue;
-            }
-            Input::Stdin { seq } => (
-                Arc::from("-"),
-                seq,
-                Box::new(progress.wrap_read(io::stdin())),
-            ),
-            Input::File { path, name, seq } => match File::open(&path) {
-                Ok(file) if is_parquet(format.map(|_| Format::Auto), &name, &file) => {
+        // Any named format still asks whether a file is Parquet, which is not sent.
+        let (name, seq, mut reader) =
+            match open_input(input, format.map(|_| Format::Auto), &progress) {
+                Opened::Reader(name, seq, reader) => (name, seq, reader),
+                Opened::Parquet(name, seq, _) => {
                     tally.fail(
-                        source_of(&path, seq),
+                        source_of(Path::new(&*name), seq),
                         format!(
                             "Parquet is not sent to a server: stop {} to import it",
                             server.name()
@@ -191,13 +181,11 @@ fn run_remote(
                     );
                     continue;
                 }
-                Ok(file) => (name, seq, Box::new(progress.wrap_read(file))),
-                Err(err) => {
-                    tally.fail(source_of(&path, seq), err.to_string());
+                Opened::Failed(source, reason) => {
+                    tally.fail(source, reason);
                     continue;
                 }
-            },
-        };
+            };
         let mut params = shared.clone();
         params.push(("name", name.to_string()));
         let answer = match server.import(&params, &mut reader) {
@@ -572,52 +560,23 @@ fn read_inputs(
     progress: &ProgressBar,
 ) {
     for input in inputs {
-        let (name, seq, reader): (Arc<str>, usize, Box<dyn Read + Send>) = match input {
-            Input::Stdin { seq } if format.is_none() => {
-                let item = Item::Failed(
-                    Source {
-                        path: Arc::from("-"),
-                        line: None,
-                        seq,
-                    },
-                    "Parquet is read from files, not from standard input".into(),
-                );
-                if !(feed.push(item) && feed.send()) {
+        let (name, seq, reader) = match open_input(input, format, progress) {
+            Opened::Reader(name, seq, reader) => (name, seq, reader),
+            Opened::Parquet(name, seq, file) => {
+                let size = file.metadata().map_or(0, |m| m.len());
+                let rows = morgue_parquet::read(&name, file, overrides);
+                if !feed_entries(rows, &name, seq, feed) {
+                    return;
+                }
+                progress.inc(size);
+                continue;
+            }
+            Opened::Failed(source, reason) => {
+                if !(feed.push(Item::Failed(source, reason)) && feed.send()) {
                     return;
                 }
                 continue;
             }
-            Input::Stdin { seq } => (
-                Arc::from("-"),
-                seq,
-                Box::new(progress.wrap_read(io::stdin())),
-            ),
-            Input::File { path, name, seq } => match File::open(&path) {
-                Ok(file) if is_parquet(format, &name, &file) => {
-                    let size = file.metadata().map_or(0, |m| m.len());
-                    let rows = morgue_parquet::read(&name, file, overrides);
-                    if !feed_entries(rows, &name, seq, feed) {
-                        return;
-                    }
-                    progress.inc(size);
-                    continue;
-                }
-                Ok(file) => (name, seq, Box::new(progress.wrap_read(file))),
-                Err(err) => {
-                    let item = Item::Failed(
-                        Source {
-                            path: name,
-                            line: None,
-                            seq,
-                        },
-                        err.to_string(),
-                    );
-                    if !(feed.push(item) && feed.send()) {
-                        return;
-                    }
-                    continue;
-                }
-            },
         };
         if !read_one(
             &name,
@@ -629,6 +588,37 @@ fn read_inputs(
         ) {
             return;
         }
+    }
+}
+
+/// An input opened: by the import here, or to be sent to a server.
+enum Opened {
+    /// Its bytes (counted by the progress bar) with its name and place among the inputs.
+    Reader(Arc<str>, usize, Box<dyn Read + Send>),
+    /// A file to read as Parquet ([`is_parquet`]), its bytes not counted yet.
+    Parquet(Arc<str>, usize, File),
+    /// It cannot be read: the failure for the summary.
+    Failed(Source, String),
+}
+
+/// Opens one input; `format` decides what is Parquet as [`is_parquet`] does (`None`: the
+/// whole import is `--format parquet`, which standard input cannot be).
+fn open_input(input: Input, format: Option<Format>, progress: &ProgressBar) -> Opened {
+    match input {
+        Input::Stdin { seq } if format.is_none() => Opened::Failed(
+            source_of(Path::new("-"), seq),
+            "Parquet is read from files, not from standard input".into(),
+        ),
+        Input::Stdin { seq } => Opened::Reader(
+            Arc::from("-"),
+            seq,
+            Box::new(progress.wrap_read(io::stdin())),
+        ),
+        Input::File { path, name, seq } => match File::open(&path) {
+            Ok(file) if is_parquet(format, &name, &file) => Opened::Parquet(name, seq, file),
+            Ok(file) => Opened::Reader(name, seq, Box::new(progress.wrap_read(file))),
+            Err(err) => Opened::Failed(source_of(&path, seq), err.to_string()),
+        },
     }
 }
 
