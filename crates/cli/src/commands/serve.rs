@@ -248,15 +248,29 @@ fn ok_json(value: &impl Serialize) -> Response {
     axum::Json(value).into_response()
 }
 
-/// Runs `work` on the blocking pool: the archive's calls read disk.
-async fn blocking<T: Send + 'static>(
+/// Runs `work` on the blocking pool: the archive's calls read disk. The API's and the web
+/// page's handlers both use it, each with its own error (a failed task becomes an internal one).
+pub(super) async fn blocking<T, E>(
     app: &Arc<App>,
-    work: impl FnOnce(&Archive) -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
+    work: impl FnOnce(&Archive) -> Result<T, E> + Send + 'static,
+) -> Result<T, E>
+where
+    T: Send + 'static,
+    E: From<tokio::task::JoinError> + Send + 'static,
+{
     let app = Arc::clone(app);
-    tokio::task::spawn_blocking(move || work(&app.archive))
-        .await
-        .map_err(|e| ApiError::internal(&anyhow::anyhow!("the request's task failed: {e}")))?
+    tokio::task::spawn_blocking(move || work(&app.archive)).await?
+}
+
+/// A task of the blocking pool that failed (panicked or was cancelled), as the error behind it.
+pub(super) fn task_failed(e: &tokio::task::JoinError) -> anyhow::Error {
+    anyhow::anyhow!("the request's task failed: {e}")
+}
+
+impl From<tokio::task::JoinError> for ApiError {
+    fn from(e: tokio::task::JoinError) -> ApiError {
+        ApiError::internal(&task_failed(&e))
+    }
 }
 
 /// The query string's parameters; a name given twice is refused.
@@ -517,7 +531,7 @@ async fn show(State(app): State<Arc<App>>, UrlPath(prefix): UrlPath<String>) -> 
                 }),
             );
         }
-        Ok(value)
+        Ok::<_, ApiError>(value)
     })
     .await?;
     Ok(ok_json(&body))
@@ -853,7 +867,7 @@ async fn import(
         if listed {
             summary["events"] = serde_json::Value::Array(events);
         }
-        Ok(summary)
+        Ok::<_, ApiError>(summary)
     })
     .await?;
     if over.load(Ordering::SeqCst) {

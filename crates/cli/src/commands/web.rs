@@ -22,7 +22,7 @@ use axum::routing::get;
 use chrono::Datelike as _;
 use morgue_meta::{Archive, BlobId, Cursor, Record, SearchOptions, SearchOrder, TextQuery};
 
-use super::serve::App;
+use super::serve::{App, blocking};
 use crate::args::FilterArgs;
 use crate::dates::Period;
 
@@ -179,15 +179,10 @@ fn internal(err: impl Into<anyhow::Error>) -> PageError {
     PageError::internal(&err.into())
 }
 
-/// Runs `work` on the blocking pool: the archive's calls read disk.
-async fn blocking<T: Send + 'static>(
-    app: &Arc<App>,
-    work: impl FnOnce(&Archive) -> Result<T, PageError> + Send + 'static,
-) -> Result<T, PageError> {
-    let app = Arc::clone(app);
-    tokio::task::spawn_blocking(move || work(&app.archive))
-        .await
-        .map_err(|e| PageError::internal(&anyhow::anyhow!("the request's task failed: {e}")))?
+impl From<tokio::task::JoinError> for PageError {
+    fn from(e: tokio::task::JoinError) -> PageError {
+        PageError::internal(&super::serve::task_failed(&e))
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -455,7 +450,7 @@ async fn front(
             Some(text) => search(archive, &form, &filters, text, cursor.as_deref())?,
             None => browse(archive, &form, &filters, cursor.as_deref())?,
         };
-        Ok(render_results(&form, &results, cursor.is_some()))
+        Ok::<_, PageError>(render_results(&form, &results, cursor.is_some()))
     })
     .await?;
     Ok(html(StatusCode::OK, &page))
@@ -495,14 +490,7 @@ fn search(
     let more = hits.len() >= want;
     let counted = hits.len().min(FACET_SCAN);
     let mut facets = count_facets(hits[..counted].iter().map(|h| &h.record));
-    facets.basis = if more {
-        format!(
-            "Counted over the best {} matches.",
-            thousands(FACET_SCAN as u64)
-        )
-    } else {
-        "Counted over the matching articles.".to_owned()
-    };
+    facets.basis = scanned_basis(more, "best");
     let mut rows = Vec::new();
     for hit in hits.iter().skip(skip).take(PAGE) {
         let snippet = archive
@@ -522,6 +510,19 @@ fn search(
         facets,
         next,
     })
+}
+
+/// What facets counted over the matches read for them say of themselves: all of them, or (when
+/// there were more) the first `FACET_SCAN` in the order shown (`which`: "best", "newest").
+fn scanned_basis(more: bool, which: &str) -> String {
+    if more {
+        format!(
+            "Counted over the {which} {} matches.",
+            thousands(FACET_SCAN as u64)
+        )
+    } else {
+        "Counted over the matching articles.".to_owned()
+    }
 }
 
 fn browse(
@@ -550,14 +551,7 @@ fn browse(
         let scanned = query(FACET_SCAN + 1, None)?;
         let more = scanned.len() > FACET_SCAN;
         let mut facets = count_facets(scanned.iter().take(FACET_SCAN).map(|h| &h.record));
-        facets.basis = if more {
-            format!(
-                "Counted over the newest {} matches.",
-                thousands(FACET_SCAN as u64)
-            )
-        } else {
-            "Counted over the matching articles.".to_owned()
-        };
+        facets.basis = scanned_basis(more, "newest");
         (scanned.len().min(FACET_SCAN), more, facets, Some(scanned))
     } else {
         // The whole archive: the counts every commit keeps, nothing to read.
@@ -980,7 +974,7 @@ async fn article(
         let body = archive.body(&id).map_err(internal)?.ok_or_else(|| {
             PageError::new(StatusCode::NOT_FOUND, format!("Article {id} has no body."))
         })?;
-        Ok(render_article(&id, &record, &body))
+        Ok::<_, PageError>(render_article(&id, &record, &body))
     })
     .await?;
     Ok(html(StatusCode::OK, &page))
