@@ -102,6 +102,7 @@ async fn serve(app: Arc<App>, addr: SocketAddr, dir: &Path, ctx: &Ctx) -> anyhow
         .await
         .with_context(|| format!("binding {addr}"))?;
     let local = listener.local_addr()?;
+    let stop = shutdown().context("listening for SIGINT and SIGTERM")?;
     write_address_file(dir, local)?;
     {
         let mut out = std::io::stdout().lock();
@@ -112,7 +113,7 @@ async fn serve(app: Arc<App>, addr: SocketAddr, dir: &Path, ctx: &Ctx) -> anyhow
         eprintln!("stop with Ctrl-C (or SIGTERM): requests in flight are finished first");
     }
     axum::serve(listener, router(app))
-        .with_graceful_shutdown(shutdown())
+        .with_graceful_shutdown(stop)
         .await
         .context("serving")
 }
@@ -155,25 +156,20 @@ pub fn server_address(dir: &Path) -> Option<(String, String)> {
         .then(|| (url, pid.to_owned()))
 }
 
-async fn shutdown() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// Listens for SIGINT and SIGTERM from now on, and resolves at the first. Called before the
+/// address is announced: a signal sent as soon as the server answers must stop it gracefully,
+/// not find no handler yet and kill it (axum polls its shutdown future in a task of its own,
+/// which may not have run by then).
+fn shutdown() -> std::io::Result<impl Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {}
-        () = terminate => {}
-    }
+    })
 }
 
 fn router(app: Arc<App>) -> Router {
