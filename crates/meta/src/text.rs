@@ -158,7 +158,7 @@ impl Archive {
         // The safety net: a removal the index missed (the process died before the sync). A
         // damaged state (verify reports it) says nothing: compare the sets then.
         let articles = self.state_value().ok().flatten().map(|s| s.articles);
-        if articles != Some(index.len()) {
+        if articles != Some(index.len().map_err(text_error)?) {
             let (added, deleted) = self.reconcile(index)?;
             sync.added += added;
             sync.deleted += deleted;

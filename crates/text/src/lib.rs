@@ -34,11 +34,13 @@
 
 pub mod analyze;
 mod exclude;
+mod pread;
 mod query;
 mod readonly;
 mod snippet;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use tantivy::collector::{Collector, SegmentCollector};
@@ -48,7 +50,9 @@ use tantivy::schema::{
     Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
-use tantivy::{DocId, Index, IndexReader, IndexWriter, ReloadPolicy, Score, SegmentReader, Term};
+use tantivy::{
+    DocId, Index, IndexReader, IndexWriter, ReloadPolicy, Score, Searcher, SegmentReader, Term,
+};
 
 pub use query::{Atom, QueryError, Scope, TextQuery};
 pub use snippet::{Snippet, snippet};
@@ -118,7 +122,12 @@ struct Fields {
 pub struct TextIndex {
     dir: PathBuf,
     index: Index,
-    reader: IndexReader,
+    /// Made by the first search, not at open: a reader opens every segment (their term
+    /// dictionaries, norms and `seq` columns), which an import or `optimize` never needs.
+    reader: Mutex<Option<IndexReader>>,
+    /// Set by a commit or a merge: the reader is reloaded when next used, not at once (an
+    /// import commits many times and searches never).
+    stale: AtomicBool,
     fields: Fields,
     writer: Option<Mutex<IndexWriter>>,
 }
@@ -253,6 +262,8 @@ impl TextIndex {
                 let mmap = tantivy::directory::MmapDirectory::open(dir)
                     .map_err(|e| err(tantivy::TantivyError::from(e)))?;
                 Index::open(readonly::ReadOnlyDir(mmap)).map_err(err)?
+            } else if write {
+                Index::open(pread::PreadDir::open(dir).map_err(err)?).map_err(err)?
             } else {
                 Index::open_in_dir(dir).map_err(err)?
             };
@@ -264,16 +275,17 @@ impl TextIndex {
             }
         } else {
             std::fs::create_dir_all(dir).map_err(|e| err(e.into()))?;
-            Index::create_in_dir(dir, schema).map_err(err)?
+            let created = if write {
+                let d = pread::PreadDir::open(dir).map_err(err)?;
+                Index::create(d, schema, tantivy::IndexSettings::default())
+            } else {
+                Index::create_in_dir(dir, schema)
+            };
+            created.map_err(err)?
         };
         index
             .tokenizers()
             .register(TOKENIZER, MorgueTokenizer::default());
-        let reader = index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
-            .try_into()
-            .map_err(err)?;
         let writer = if write {
             Some(Mutex::new(index.writer(WRITER_BYTES).map_err(err)?))
         } else {
@@ -282,7 +294,8 @@ impl TextIndex {
         Ok(TextIndex {
             dir: dir.to_path_buf(),
             index,
-            reader,
+            reader: Mutex::new(None),
+            stale: AtomicBool::new(false),
             fields,
             writer,
         })
@@ -351,47 +364,72 @@ impl TextIndex {
             prepared.set_payload(&payload(covered));
             prepared.commit().map_err(|e| self.err(e))?;
         }
-        self.reader.reload().map_err(|e| self.err(e))
+        self.stale.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    /// The searcher of the last commit: the reader is made on first use, and reloaded if a
+    /// commit or a merge came since it was last used.
+    fn searcher(&self) -> Result<Searcher> {
+        let mut slot = self.reader.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(reader) = slot.as_ref() {
+            if self.stale.swap(false, Ordering::AcqRel)
+                && let Err(e) = reader.reload()
+            {
+                self.stale.store(true, Ordering::Release);
+                return Err(self.err(e));
+            }
+            return Ok(reader.searcher());
+        }
+        self.stale.store(false, Ordering::Release);
+        let reader: IndexReader = self
+            .index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(|e| self.err(e))?;
+        let searcher = reader.searcher();
+        *slot = Some(reader);
+        Ok(searcher)
+    }
+
+    /// The segments of the last commit, from the index's list of them (no segment is opened).
+    fn segment_metas(&self) -> Result<Vec<tantivy::SegmentMeta>> {
+        self.index
+            .searchable_segment_metas()
+            .map_err(|e| self.err(e))
     }
 
     /// Merges every segment into one (dropping deleted documents), and waits for it.
     pub fn merge(&self) -> Result<()> {
-        let ids = self
-            .index
-            .searchable_segment_ids()
-            .map_err(|e| self.err(e))?;
         let mut w = self.writer()?;
-        if ids.len() > 1 || self.reader.searcher().num_docs() != self.doc_slots() {
+        let metas = self.segment_metas()?;
+        let ids: Vec<_> = metas.iter().map(tantivy::SegmentMeta::id).collect();
+        let deletes = metas.iter().any(tantivy::SegmentMeta::has_deletes);
+        // A segment's files are kept while anything holds its meta: let them go before the
+        // merge, whose end deletes the files of the merged segments.
+        drop(metas);
+        if ids.len() > 1 || deletes {
             w.merge(&ids).wait().map_err(|e| self.err(e))?;
+            self.stale.store(true, Ordering::Release);
         }
-        drop(w);
-        self.reader.reload().map_err(|e| self.err(e))?;
         Ok(())
     }
 
-    /// Documents in all segments, deleted ones included.
-    fn doc_slots(&self) -> u64 {
-        self.reader
-            .searcher()
-            .segment_readers()
-            .iter()
-            .map(|s| u64::from(s.max_doc()))
-            .sum()
-    }
-
     /// Number of segments (for tests and stats).
-    pub fn segments(&self) -> usize {
-        self.reader.searcher().segment_readers().len()
+    pub fn segments(&self) -> Result<usize> {
+        Ok(self.segment_metas()?.len())
     }
 
     /// Number of documents (live) in the index.
-    pub fn len(&self) -> u64 {
-        self.reader.searcher().num_docs()
+    pub fn len(&self) -> Result<u64> {
+        let metas = self.segment_metas()?;
+        Ok(metas.iter().map(|m| u64::from(m.num_docs())).sum())
     }
 
     /// Whether the index holds no document.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+    pub fn is_empty(&self) -> Result<bool> {
+        Ok(self.len()? == 0)
     }
 
     /// The tantivy query of a parsed [`TextQuery`].
@@ -455,7 +493,7 @@ impl TextIndex {
     /// Every article matching `query`, best first (BM25; ties: the higher seq first).
     pub fn search(&self, query: &TextQuery, limit: Option<usize>) -> Result<Vec<Found>> {
         let q = self.tantivy_query(query);
-        let searcher = self.reader.searcher();
+        let searcher = self.searcher()?;
         let mut found = searcher
             .search(&*q, &AllHits { scores: true })
             .map_err(|e| self.err(e))?;
@@ -469,7 +507,7 @@ impl TextIndex {
     /// The seq of every document in the index, sorted (a seq indexed twice appears twice): for
     /// verify.
     pub fn seqs(&self) -> Result<Vec<u64>> {
-        let searcher = self.reader.searcher();
+        let searcher = self.searcher()?;
         let mut found = searcher
             .search(&tantivy::query::AllQuery, &AllHits { scores: false })
             .map_err(|e| self.err(e))?;

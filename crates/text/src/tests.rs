@@ -255,7 +255,7 @@ fn deletes_by_seq_and_covered_survives_reopening() {
     i.delete(8).unwrap();
     i.commit(9).unwrap();
     assert_eq!(seqs(&i, "vavra"), [0]);
-    assert_eq!(i.len(), 8);
+    assert_eq!(i.len().unwrap(), 8);
     drop(i);
     let i = TextIndex::open(&d.path().join("text")).unwrap();
     assert_eq!(i.covered().unwrap(), Some(9));
@@ -281,11 +281,33 @@ fn merge_leaves_one_segment() {
     i.commit(4).unwrap();
     i.delete(0).unwrap();
     i.commit(4).unwrap();
-    assert!(i.segments() >= 2);
+    assert!(i.segments().unwrap() >= 2);
     i.merge().unwrap();
-    assert_eq!(i.segments(), 1);
+    assert_eq!(i.segments().unwrap(), 1);
     assert_eq!(i.seqs().unwrap(), [1, 2, 3]);
     assert_eq!(i.covered().unwrap(), Some(4));
+    // The merged segments' files are gone: one segment's postings are left on disk.
+    let postings = std::fs::read_dir(i.dir())
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension() == Some("idx".as_ref()))
+        .count();
+    assert_eq!(postings, 1);
+}
+
+#[test]
+fn search_sees_each_commit_and_merge_made_after_the_reader() {
+    let (_d, i) = index(&DOCS[..3]);
+    let q = TextQuery::parse("more").unwrap();
+    assert!(i.search(&q, None).unwrap().is_empty());
+    i.add(3, "more", "more words").unwrap();
+    i.commit(4).unwrap();
+    assert_eq!(i.len().unwrap(), 4);
+    assert_eq!(i.search(&q, None).unwrap()[0].seq, 3);
+    i.delete(3).unwrap();
+    i.commit(4).unwrap();
+    assert!(i.search(&q, None).unwrap().is_empty());
+    i.merge().unwrap();
+    assert_eq!(i.seqs().unwrap(), [0, 1, 2]);
 }
 
 #[test]
