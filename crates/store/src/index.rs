@@ -320,9 +320,34 @@ fn merge(a: &[Entry], b: &[Entry]) -> Vec<Entry> {
     out
 }
 
+/// Most entries a run gets by merging during imports: 524,288 (6 MiB of chunks). A merge reads
+/// the runs it merges into memory and rewrites them in the commit's one sled batch, so without
+/// a bound the largest merges grew with the archive (a merge of half of it every time the
+/// archive doubled: at 3,000,000 articles, rewrites of 1.5 million entries in one commit).
+/// With it a commit's index work is bounded, and an archive of `n` articles has at most about
+/// `2n / MAX_RUN_ENTRIES` full runs plus the few small ones of the latest commits; a lookup
+/// reads one chunk per run it may be in. `optimize` still rewrites the index as one run.
+pub(crate) const MAX_RUN_ENTRIES: u64 = 1 << 19;
+
+/// How many of the newest runs (sizes oldest first) a new run of `new` entries is merged with:
+/// while the next older is at most twice what is merged so far, and the merged run stays
+/// within `max_run` entries.
+pub(crate) fn runs_to_merge(sizes: &[u64], new: u64, max_run: u64) -> usize {
+    let mut merged = new;
+    let mut k = 0;
+    for &prev in sizes.iter().rev() {
+        if prev > 2 * merged || prev.saturating_add(merged) > max_run {
+            break;
+        }
+        merged += prev;
+        k += 1;
+    }
+    k
+}
+
 /// Stages the index changes of one commit into `batch` and returns the new run directory:
 /// `rebuild` replaces every run with one; else the commit's `new` entries become a run, merged
-/// with the newest runs while the second newest is at most twice the newest.
+/// with the newest runs as [`runs_to_merge`] says (bounded by `max_run` entries).
 pub(crate) fn stage(
     tree: &sled::Tree,
     batch: &mut sled::Batch,
@@ -330,6 +355,7 @@ pub(crate) fn stage(
     runs: &[Run],
     new: Vec<Entry>,
     rebuild: Option<Vec<Entry>>,
+    max_run: u64,
 ) -> Result<Vec<Run>> {
     let mut runs = runs.to_vec();
     if let Some(entries) = rebuild {
@@ -343,10 +369,9 @@ pub(crate) fn stage(
     } else if !new.is_empty() {
         let mut newest = new;
         newest.sort_unstable();
-        while let Some(prev) = runs.last() {
-            if prev.entries > 2 * newest.len() as u64 {
-                break;
-            }
+        let sizes: Vec<u64> = runs.iter().map(|r| r.entries).collect();
+        for _ in 0..runs_to_merge(&sizes, newest.len() as u64, max_run) {
+            let Some(prev) = runs.last() else { break };
             let old = read_run(tree, prev)?;
             newest = merge(&old, &newest);
             remove_run(batch, prev);
@@ -437,6 +462,35 @@ mod tests {
             prefix_range(&p),
             (0x1111_1111_1111_1111, 0x1111_1111_1111_1111)
         );
+    }
+
+    /// The merge policy: a binary counter while runs are small, no run merged past the bound.
+    #[test]
+    fn runs_merge_like_a_binary_counter_up_to_the_bound() {
+        // Without a bound (the policy before it): sizes double, one run after 2^k commits.
+        let mut sizes: Vec<u64> = Vec::new();
+        for _ in 0..8 {
+            let k = runs_to_merge(&sizes, 1, u64::MAX);
+            let merged: u64 = sizes.drain(sizes.len() - k..).sum::<u64>() + 1;
+            sizes.push(merged);
+        }
+        assert_eq!(sizes, [8]);
+        // Bounded at 16: 1,000 commits of 3 entries never make a run over 16, and the runs
+        // stay few (at most 2 per 16 entries, plus the small ones of the latest commits).
+        let mut sizes: Vec<u64> = Vec::new();
+        let mut largest = 0;
+        for _ in 0..1000 {
+            let k = runs_to_merge(&sizes, 3, 16);
+            let merged: u64 = sizes.drain(sizes.len() - k..).sum::<u64>() + 3;
+            largest = largest.max(merged);
+            sizes.push(merged);
+        }
+        assert_eq!(sizes.iter().sum::<u64>(), 3000);
+        assert!(largest <= 16, "{largest}");
+        assert!(sizes.len() <= 2 * 3000 / 16 + 4, "{} runs", sizes.len());
+        assert!(sizes.iter().filter(|&&s| s >= 8).count() >= sizes.len() - 4);
+        // A commit larger than the bound is one run of its own.
+        assert_eq!(runs_to_merge(&[4, 2], 40, 16), 0);
     }
 
     #[test]

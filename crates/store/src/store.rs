@@ -116,6 +116,9 @@ struct Shared {
     ids: Mutex<IdCache>,
     /// Bodies kept for dictionaries not trained yet.
     samples: Mutex<crate::train::Samples>,
+    /// The bound on index runs made by merging ([`crate::index::MAX_RUN_ENTRIES`]; smaller in
+    /// tests).
+    max_run_entries: std::sync::atomic::AtomicU64,
 }
 
 /// At most this many seq -> id pairs are kept by [`IdCache`] (about 2.5 MB); when full, it starts
@@ -297,6 +300,7 @@ impl Store {
                 files,
                 ids: Mutex::default(),
                 samples: Mutex::default(),
+                max_run_entries: crate::index::MAX_RUN_ENTRIES.into(),
             }),
         })
     }
@@ -579,6 +583,21 @@ impl Store {
             Err(Error::Io { .. }) => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// The most entries an index run gets by merging.
+    pub(crate) fn max_run_entries(&self) -> u64 {
+        self.inner
+            .max_run_entries
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Sets [`Store::max_run_entries`] (tests: many runs from few bodies).
+    #[cfg(test)]
+    pub(crate) fn set_max_run_entries(&self, n: u64) {
+        self.inner
+            .max_run_entries
+            .store(n, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// The ids of all stored bodies, in id order.

@@ -475,6 +475,7 @@ impl Writer<'_> {
             &current.runs,
             self.new_entries,
             self.rebuild,
+            self.store.max_run_entries(),
         )?;
         if runs != *current.runs {
             batch.insert(&[TAG_RUNS], index::encode_runs(&runs));
