@@ -75,31 +75,51 @@ impl Store {
             ..OptimizeReport::default()
         };
 
-        // 1. Dictionaries.
-        let slots = self.live_slots()?;
-        let total = slots.len() as u64;
-        let mut per_group: BTreeMap<u16, (Vec<Seq>, u64)> = BTreeMap::new();
-        for s in &slots {
-            let e = per_group.entry(s.slot.group).or_default();
-            e.0.push(s.seq);
-            e.1 += u64::from(s.slot.raw_len);
+        // 1. Dictionaries. The slot tables are read table by table, never all at once (at
+        // 10,000,000 bodies their live slots would take 320 MB): one pass counts each group,
+        // a second picks the training samples of the groups that get a dictionary.
+        let tables = self.slot_tables()?;
+        let mut per_group: BTreeMap<u16, (u64, u64)> = BTreeMap::new();
+        for &table in &tables {
+            for s in self.table_live_slots(table)? {
+                let e = per_group.entry(s.slot.group).or_default();
+                e.0 += 1;
+                e.1 += u64::from(s.slot.raw_len);
+            }
         }
-        for (group, (seqs, raw)) in &per_group {
+        let total: u64 = per_group.values().map(|(n, _)| n).sum();
+        // Groups to train -> (every how many bodies a sample, bodies seen, sample seqs).
+        let mut train: BTreeMap<u16, (u64, u64, Vec<Seq>)> = BTreeMap::new();
+        for (group, (n, raw)) in &per_group {
             let dict = self
                 .cache()
                 .groups
                 .list
                 .get(usize::from(*group))
                 .map(|(_, d)| *d);
-            let enough = (seqs.len() as u64) >= OPTIMIZE_TRAIN_MIN
-                || (seqs.len() >= crate::train::TRAIN_LARGE_MIN
+            let enough = *n >= OPTIMIZE_TRAIN_MIN
+                || (*n >= crate::train::TRAIN_LARGE_MIN as u64
                     && *raw >= crate::train::TRAIN_LARGE_BYTES as u64);
-            if dict != Some(0) || !enough {
-                continue;
+            if dict == Some(0) && enough {
+                let step = n.div_ceil(OPTIMIZE_SAMPLES).max(1);
+                train.insert(*group, (step, 0, Vec::new()));
             }
-            let step = (seqs.len() as u64).div_ceil(OPTIMIZE_SAMPLES).max(1) as usize;
+        }
+        if !train.is_empty() {
+            for &table in &tables {
+                for s in self.table_live_slots(table)? {
+                    if let Some((step, seen, seqs)) = train.get_mut(&s.slot.group) {
+                        if *seen % *step == 0 {
+                            seqs.push(s.seq);
+                        }
+                        *seen += 1;
+                    }
+                }
+            }
+        }
+        for (group, (_, _, seqs)) in &train {
             let mut samples = Vec::new();
-            for seq in seqs.iter().step_by(step) {
+            for seq in seqs {
                 // A corrupted body is no sample; recompression reports it.
                 if let Ok(Some(body)) = self.get_at(*seq) {
                     samples.push(body);
@@ -113,24 +133,21 @@ impl Store {
         }
 
         // 2. Recompression, a few slot tables per commit.
-        let mut by_table: BTreeMap<u32, Vec<LiveSlot>> = BTreeMap::new();
-        for s in slots {
-            by_table.entry(s.seq / TABLE_SLOTS).or_default().push(s);
-        }
-        let tables: Vec<Vec<LiveSlot>> = by_table.into_values().collect();
         let mut done = 0;
         for step in tables.chunks(TABLES_PER_STEP) {
             let cache = self.cache();
-            let todo: Vec<LiveSlot> = step
-                .iter()
-                .flatten()
-                .filter(|s| !uses_its_dict(&s.slot, cache.groups.dict_for(s.slot.group)))
-                .copied()
-                .collect();
+            let mut todo: Vec<LiveSlot> = Vec::new();
+            for &table in step {
+                let live = self.table_live_slots(table)?;
+                done += live.len() as u64;
+                todo.extend(
+                    live.into_iter()
+                        .filter(|s| !uses_its_dict(&s.slot, cache.groups.dict_for(s.slot.group))),
+                );
+            }
             if !todo.is_empty() {
                 self.recompress(&todo, &mut report)?;
             }
-            done += step.iter().map(|p| p.len() as u64).sum::<u64>();
             progress(OptimizeProgress { done, total });
         }
 
@@ -205,12 +222,14 @@ impl Store {
     /// active file — into a new one when the active file itself is such a file — commit by
     /// commit, then flushes and deletes the old files.
     fn compact(&self, report: &mut OptimizeReport) -> Result<()> {
-        let slots = self.live_slots()?;
+        let tables = self.slot_tables()?;
         let active = self.cache().state.file;
         let mut live: BTreeMap<u32, u64> = BTreeMap::new();
-        for s in &slots {
-            *live.entry(s.slot.file).or_default() +=
-                (RECORD_HEADER_LEN as u64) + u64::from(s.slot.frame_len);
+        for &table in &tables {
+            for s in self.table_live_slots(table)? {
+                *live.entry(s.slot.file).or_default() +=
+                    (RECORD_HEADER_LEN as u64) + u64::from(s.slot.frame_len);
+            }
         }
         let files = self.files();
         let mut victims = Vec::new();
@@ -229,14 +248,21 @@ impl Store {
         if victims.is_empty() {
             return Ok(());
         }
-        let moving: Vec<LiveSlot> = slots
-            .into_iter()
-            .filter(|s| victims.contains(&s.slot.file))
-            .collect();
-        for step in moving.chunks(TABLES_PER_STEP * TABLE_SLOTS as usize) {
+        for step in tables.chunks(TABLES_PER_STEP) {
+            let mut moving: Vec<LiveSlot> = Vec::new();
+            for &table in step {
+                moving.extend(
+                    self.table_live_slots(table)?
+                        .into_iter()
+                        .filter(|s| victims.contains(&s.slot.file)),
+                );
+            }
+            if moving.is_empty() {
+                continue;
+            }
             let mut writer = self.writer();
             writer.new_file = self.cache().state.file == active && victims.contains(&active);
-            for s in step {
+            for s in &moving {
                 let Some(loc) = self.locate_seq(s.seq)? else {
                     continue;
                 };
@@ -262,8 +288,10 @@ impl Store {
         }
         // The old files may go only once nothing durable points into them.
         self.flush()?;
-        let still: std::collections::HashSet<u32> =
-            self.live_slots()?.iter().map(|s| s.slot.file).collect();
+        let mut still: HashSet<u32> = HashSet::new();
+        for table in self.slot_tables()? {
+            still.extend(self.table_live_slots(table)?.iter().map(|s| s.slot.file));
+        }
         let active_now = self.cache().state.file;
         for n in victims {
             if !still.contains(&n) && n != active_now {
@@ -276,11 +304,25 @@ impl Store {
 
     /// The entries of every run of the id index whose body is live (once each).
     fn merged_runs(&self, runs: &[index::Run]) -> Result<Vec<index::Entry>> {
-        let live: HashSet<Seq> = self.live_slots()?.into_iter().map(|s| s.seq).collect();
-        let mut entries = Vec::with_capacity(live.len());
+        // One bit per sequence number (1.25 MB at 10,000,000), not a set of them.
+        let mut live = vec![0u64; (self.cache().state.next_seq as usize).div_ceil(64)];
+        let mut count = 0;
+        for table in self.slot_tables()? {
+            for s in self.table_live_slots(table)? {
+                if let Some(word) = live.get_mut(s.seq as usize / 64) {
+                    *word |= 1 << (s.seq % 64);
+                    count += 1;
+                }
+            }
+        }
+        let is_live = |seq: Seq| {
+            live.get(seq as usize / 64)
+                .is_some_and(|w| w & (1 << (seq % 64)) != 0)
+        };
+        let mut entries = Vec::with_capacity(count);
         for run in runs {
             let mut chunk = read_run(self.tree(), run)?;
-            chunk.retain(|(_, seq)| live.contains(seq));
+            chunk.retain(|(_, seq)| is_live(*seq));
             entries.append(&mut chunk);
         }
         entries.sort_unstable();
@@ -288,26 +330,35 @@ impl Store {
         Ok(entries)
     }
 
-    /// Every live slot header, in sequence order.
-    fn live_slots(&self) -> Result<Vec<LiveSlot>> {
-        let tree = self.tree();
+    /// The numbers of the slot tables, ascending.
+    fn slot_tables(&self) -> Result<Vec<u32>> {
         let mut out = Vec::new();
-        for kv in tree.scan_prefix([format::TAG_SLOTS]) {
-            let (key, value) = kv.map_err(engine_error)?;
-            let Some(table) = key_number(&key) else {
-                continue;
-            };
-            let decoded = SlotTable::decode(table, &value)?;
-            for (i, slot) in decoded.slots.iter().enumerate() {
-                if !slot.is_removed() {
-                    out.push(LiveSlot {
-                        seq: table * TABLE_SLOTS + i as u32,
-                        slot: *slot,
-                    });
-                }
+        for kv in self.tree().scan_prefix([format::TAG_SLOTS]) {
+            let (key, _) = kv.map_err(engine_error)?;
+            if let Some(table) = key_number(&key) {
+                out.push(table);
             }
         }
         Ok(out)
+    }
+
+    /// The live slots of slot table `table` (none when it is gone).
+    fn table_live_slots(&self, table: u32) -> Result<Vec<LiveSlot>> {
+        let key = format::key_numbered(format::TAG_SLOTS, table);
+        let Some(value) = self.tree().get(key).map_err(engine_error)? else {
+            return Ok(Vec::new());
+        };
+        let decoded = SlotTable::decode(table, &value)?;
+        Ok(decoded
+            .slots
+            .iter()
+            .enumerate()
+            .filter(|(_, slot)| !slot.is_removed())
+            .map(|(i, slot)| LiveSlot {
+                seq: table * TABLE_SLOTS + i as u32,
+                slot: *slot,
+            })
+            .collect())
     }
 }
 
