@@ -77,6 +77,12 @@ impl NameCache {
         self.bytes
     }
 
+    /// Whether the name with chunk prefix `prefix` is held.
+    #[cfg(test)]
+    pub(crate) fn contains(&self, prefix: &[u8]) -> bool {
+        self.names.contains_key(prefix)
+    }
+
     /// Names held.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {

@@ -242,18 +242,24 @@ impl<'a> Tx<'a> {
                 adds.extend(changes.iter().map(|(pos, _)| *pos));
                 adds.sort_unstable();
                 adds.dedup();
-                let mut chunks = match cached {
-                    Some(chunks) => chunks,
+                let loaded = match cached {
+                    Some(chunks) => Some(chunks),
                     // A small commit (one `add`) reads only the chunks it touches: loading
                     // every chunk of a large name would cost more than it saves.
-                    None if !self.bulk => {
-                        posting::merge_adds(&src, &prefix, &adds, &mut writes)?;
-                        continue;
-                    }
-                    None => load_name(&self.archive.tree, &prefix)?,
+                    None if !self.bulk => None,
+                    None => load_name(&self.archive.tree, &prefix, CACHED_NAME_CHUNKS)?,
+                };
+                // A large name (the date index holds every article, a service most of
+                // them) is never loaded whole: its touched chunks are read and written one
+                // by one, so a commit's memory does not grow with the archive.
+                let Some(mut chunks) = loaded else {
+                    posting::merge_adds(&src, &prefix, &adds, &mut writes)?;
+                    continue;
                 };
                 posting::merge_into(&mut chunks, &prefix, &adds, &mut writes);
-                names.push((prefix, chunks));
+                if chunks.len() <= CACHED_NAME_CHUNKS {
+                    names.push((prefix, chunks));
+                }
             } else {
                 // Highest position first (stable: the changes of one position keep their
                 // order), so that the committed chunks are asked about each chunk once.
@@ -320,10 +326,23 @@ pub(crate) struct Finished {
     pub(crate) names: Vec<(Vec<u8>, posting::NameChunks)>,
 }
 
-/// Every committed chunk of the name with chunk prefix `prefix`, decoded.
-fn load_name(tree: &View, prefix: &[u8]) -> Result<posting::NameChunks> {
+/// Most chunks of a name that a bulk commit loads whole and the posting-chunk cache keeps
+/// (128 chunks: at most 65,536 entries, about 1 MB decoded). Larger names are merged chunk
+/// by chunk ([`posting::merge_adds`]). Four in tests, so that small archives have names on
+/// both sides of the bound.
+#[cfg(not(test))]
+pub(crate) const CACHED_NAME_CHUNKS: usize = 128;
+#[cfg(test)]
+pub(crate) const CACHED_NAME_CHUNKS: usize = 4;
+
+/// Every committed chunk of the name with chunk prefix `prefix`, decoded; `None` when it has
+/// more than `most` chunks.
+fn load_name(tree: &View, prefix: &[u8], most: usize) -> Result<Option<posting::NameChunks>> {
     let mut chunks = posting::NameChunks::new();
     for kv in tree.scan_prefix(prefix) {
+        if chunks.len() == most {
+            return Ok(None);
+        }
         let (k, v) = kv.map_err(Error::Store)?;
         match posting::parse_key(&k) {
             Some((p, start)) if p == prefix => {
@@ -332,5 +351,5 @@ fn load_name(tree: &View, prefix: &[u8]) -> Result<posting::NameChunks> {
             _ => return Err(corrupted(&k)),
         }
     }
-    Ok(chunks)
+    Ok(Some(chunks))
 }
