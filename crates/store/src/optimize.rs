@@ -78,15 +78,12 @@ impl Store {
         // 1. Dictionaries. The slot tables are read table by table, never all at once (at
         // 10,000,000 bodies their live slots would take 320 MB): one pass counts each group,
         // a second picks the training samples of the groups that get a dictionary.
-        let tables = self.slot_tables()?;
         let mut per_group: BTreeMap<u16, (u64, u64)> = BTreeMap::new();
-        for &table in &tables {
-            for s in self.table_live_slots(table)? {
-                let e = per_group.entry(s.slot.group).or_default();
-                e.0 += 1;
-                e.1 += u64::from(s.slot.raw_len);
-            }
-        }
+        self.each_live_slot(|s| {
+            let e = per_group.entry(s.slot.group).or_default();
+            e.0 += 1;
+            e.1 += u64::from(s.slot.raw_len);
+        })?;
         let total: u64 = per_group.values().map(|(n, _)| n).sum();
         // Groups to train -> (every how many bodies a sample, bodies seen, sample seqs).
         let mut train: BTreeMap<u16, (u64, u64, Vec<Seq>)> = BTreeMap::new();
@@ -106,16 +103,14 @@ impl Store {
             }
         }
         if !train.is_empty() {
-            for &table in &tables {
-                for s in self.table_live_slots(table)? {
-                    if let Some((step, seen, seqs)) = train.get_mut(&s.slot.group) {
-                        if *seen % *step == 0 {
-                            seqs.push(s.seq);
-                        }
-                        *seen += 1;
+            self.each_live_slot(|s| {
+                if let Some((step, seen, seqs)) = train.get_mut(&s.slot.group) {
+                    if *seen % *step == 0 {
+                        seqs.push(s.seq);
                     }
+                    *seen += 1;
                 }
-            }
+            })?;
         }
         for (group, (_, _, seqs)) in &train {
             let mut samples = Vec::new();
@@ -132,7 +127,9 @@ impl Store {
             }
         }
 
-        // 2. Recompression, a few slot tables per commit.
+        // 2. Recompression, a few slot tables per commit (each read afresh: the commits
+        // rewrite them).
+        let tables = self.slot_tables()?;
         let mut done = 0;
         for step in tables.chunks(TABLES_PER_STEP) {
             let cache = self.cache();
@@ -222,15 +219,12 @@ impl Store {
     /// active file — into a new one when the active file itself is such a file — commit by
     /// commit, then flushes and deletes the old files.
     fn compact(&self, report: &mut OptimizeReport) -> Result<()> {
-        let tables = self.slot_tables()?;
         let active = self.cache().state.file;
         let mut live: BTreeMap<u32, u64> = BTreeMap::new();
-        for &table in &tables {
-            for s in self.table_live_slots(table)? {
-                *live.entry(s.slot.file).or_default() +=
-                    (RECORD_HEADER_LEN as u64) + u64::from(s.slot.frame_len);
-            }
-        }
+        self.each_live_slot(|s| {
+            *live.entry(s.slot.file).or_default() +=
+                (RECORD_HEADER_LEN as u64) + u64::from(s.slot.frame_len);
+        })?;
         let files = self.files();
         let mut victims = Vec::new();
         for n in files.numbers()? {
@@ -248,7 +242,7 @@ impl Store {
         if victims.is_empty() {
             return Ok(());
         }
-        for step in tables.chunks(TABLES_PER_STEP) {
+        for step in self.slot_tables()?.chunks(TABLES_PER_STEP) {
             let mut moving: Vec<LiveSlot> = Vec::new();
             for &table in step {
                 moving.extend(
@@ -289,9 +283,9 @@ impl Store {
         // The old files may go only once nothing durable points into them.
         self.flush()?;
         let mut still: HashSet<u32> = HashSet::new();
-        for table in self.slot_tables()? {
-            still.extend(self.table_live_slots(table)?.iter().map(|s| s.slot.file));
-        }
+        self.each_live_slot(|s| {
+            still.insert(s.slot.file);
+        })?;
         let active_now = self.cache().state.file;
         for n in victims {
             if !still.contains(&n) && n != active_now {
@@ -307,14 +301,12 @@ impl Store {
         // One bit per sequence number (1.25 MB at 10,000,000), not a set of them.
         let mut live = vec![0u64; (self.cache().state.next_seq as usize).div_ceil(64)];
         let mut count = 0;
-        for table in self.slot_tables()? {
-            for s in self.table_live_slots(table)? {
-                if let Some(word) = live.get_mut(s.seq as usize / 64) {
-                    *word |= 1 << (s.seq % 64);
-                    count += 1;
-                }
+        self.each_live_slot(|s| {
+            if let Some(word) = live.get_mut(s.seq as usize / 64) {
+                *word |= 1 << (s.seq % 64);
+                count += 1;
             }
-        }
+        })?;
         let is_live = |seq: Seq| {
             live.get(seq as usize / 64)
                 .is_some_and(|w| w & (1 << (seq % 64)) != 0)
@@ -345,21 +337,38 @@ impl Store {
     /// The live slots of slot table `table` (none when it is gone).
     fn table_live_slots(&self, table: u32) -> Result<Vec<LiveSlot>> {
         let key = format::key_numbered(format::TAG_SLOTS, table);
-        let Some(value) = self.tree().get(key).map_err(engine_error)? else {
-            return Ok(Vec::new());
-        };
-        let decoded = SlotTable::decode(table, &value)?;
-        Ok(decoded
-            .slots
-            .iter()
-            .enumerate()
-            .filter(|(_, slot)| !slot.is_removed())
-            .map(|(i, slot)| LiveSlot {
-                seq: table * TABLE_SLOTS + i as u32,
-                slot: *slot,
-            })
-            .collect())
+        match self.tree().get(key).map_err(engine_error)? {
+            Some(value) => live_slots_of(table, &value),
+            None => Ok(Vec::new()),
+        }
     }
+
+    /// Calls `f` with every live slot, in sequence order: one pass over the slot tables, each
+    /// decoded as it is read (no table's slots outlive it).
+    fn each_live_slot(&self, mut f: impl FnMut(LiveSlot)) -> Result<()> {
+        for kv in self.tree().scan_prefix([format::TAG_SLOTS]) {
+            let (key, value) = kv.map_err(engine_error)?;
+            if let Some(table) = key_number(&key) {
+                live_slots_of(table, &value)?.into_iter().for_each(&mut f);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The live slots of the slot table `table` whose value is `value`.
+fn live_slots_of(table: u32, value: &[u8]) -> Result<Vec<LiveSlot>> {
+    let decoded = SlotTable::decode(table, value)?;
+    Ok(decoded
+        .slots
+        .iter()
+        .enumerate()
+        .filter(|(_, slot)| !slot.is_removed())
+        .map(|(i, slot)| LiveSlot {
+            seq: table * TABLE_SLOTS + i as u32,
+            slot: *slot,
+        })
+        .collect())
 }
 
 /// Whether a frame uses the dictionary `dict` it should (0: none).
