@@ -257,31 +257,33 @@ impl TextIndex {
             source,
         };
         let (schema, fields) = schema();
-        let index = if Self::exists(dir) {
-            let index = if !write && readonly::is_read_only(dir) {
-                let mmap = tantivy::directory::MmapDirectory::open(dir)
-                    .map_err(|e| err(tantivy::TantivyError::from(e)))?;
-                Index::open(readonly::ReadOnlyDir(mmap)).map_err(err)?
-            } else if write {
-                Index::open(pread::PreadDir::open(dir).map_err(err)?).map_err(err)?
-            } else {
-                Index::open_in_dir(dir).map_err(err)?
-            };
-            if index.schema() == schema || !write {
-                index
-            } else {
+        let exists = Self::exists(dir);
+        if !exists {
+            std::fs::create_dir_all(dir).map_err(|e| err(e.into()))?;
+        }
+        // Writers read through pread (see the pread module), readers through the map; on
+        // read-only media with a lock that needs no file.
+        let mmap = || {
+            tantivy::directory::MmapDirectory::open(dir)
+                .map_err(|e| err(tantivy::TantivyError::from(e)))
+        };
+        let directory: Box<dyn tantivy::Directory> = if write {
+            Box::new(pread::PreadDir::open(dir).map_err(err)?)
+        } else if readonly::is_read_only(dir) {
+            Box::new(readonly::ReadOnlyDir(mmap()?))
+        } else {
+            Box::new(mmap()?)
+        };
+        let index = if exists {
+            let index = Index::open(directory).map_err(err)?;
+            if index.schema() != schema && write {
+                drop(index);
                 std::fs::remove_dir_all(dir).map_err(|e| err(e.into()))?;
                 return Self::open_in(dir, write);
             }
+            index
         } else {
-            std::fs::create_dir_all(dir).map_err(|e| err(e.into()))?;
-            let created = if write {
-                let d = pread::PreadDir::open(dir).map_err(err)?;
-                Index::create(d, schema, tantivy::IndexSettings::default())
-            } else {
-                Index::create_in_dir(dir, schema)
-            };
-            created.map_err(err)?
+            Index::create(directory, schema, tantivy::IndexSettings::default()).map_err(err)?
         };
         index
             .tokenizers()
