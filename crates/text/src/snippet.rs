@@ -1,6 +1,5 @@
 //! Snippets: a short excerpt of a body with the query's words marked.
 
-use std::collections::HashSet;
 use std::ops::Range;
 
 use crate::TextQuery;
@@ -37,23 +36,26 @@ impl Snippet {
 /// words `query` looks for (not those it excludes), each occurrence marked; the start of the
 /// body, unmarked, when none occurs in it.
 pub fn snippet(query: &TextQuery, body: &str, max_chars: usize) -> Snippet {
-    let exact: HashSet<&str> = query
+    // A query holds a handful of terms: a scan of a short list beats hashing every word.
+    let mut exact: Vec<&str> = query
         .wanted_terms()
         .filter(|(_, p)| !p)
         .map(|(t, _)| t)
         .collect();
+    exact.sort_unstable();
+    exact.dedup();
     let prefixes: Vec<&str> = query
         .wanted_terms()
         .filter(|(_, p)| *p)
         .map(|(t, _)| t)
         .collect();
     let mut hits: Vec<Range<usize>> = Vec::new();
-    analyze::analyze_into(body, &mut |t| {
-        if exact.contains(t.text.as_str()) || prefixes.iter().any(|p| t.text.starts_with(p)) {
+    analyze::analyze_lent(body, &mut |text, from, to, _| {
+        if exact.contains(&text) || prefixes.iter().any(|p| text.starts_with(p)) {
             // Overlapping bigrams merge into one mark.
             match hits.last_mut() {
-                Some(last) if t.from <= last.end => last.end = last.end.max(t.to),
-                _ => hits.push(t.from..t.to),
+                Some(last) if from <= last.end => last.end = last.end.max(to),
+                _ => hits.push(from..to),
             }
         }
     });
