@@ -5,7 +5,7 @@
 //! record length varint][the records' bytes, concatenated in slot order]`. The record bytes are
 //! the version-1 record codec (`codec.rs`), unchanged.
 
-use std::io::Read;
+use std::cell::RefCell;
 
 use crate::varint;
 
@@ -21,6 +21,9 @@ const ZSTD: u8 = 1;
 pub(crate) const LEVEL: i32 = 3;
 /// Largest payload decoded: bounds allocations on hostile bytes (64 records of at most 4 MiB).
 const MAX_RAW: usize = 256 << 20;
+/// No zstd frame expands by more than this factor (an RLE block is 4 bytes for 128 KiB,
+/// 32768:1): a `raw_len` beyond it is damage, refused before the payload is allocated.
+const MAX_ZSTD_RATIO: u64 = 1 << 16;
 
 /// Key tag of record blocks.
 pub(crate) const TAG: u8 = b'r';
@@ -79,6 +82,13 @@ impl Block {
         if let Some(s) = self.slots.get_mut(slot) {
             *s = record.map(Vec::into_boxed_slice);
         }
+    }
+
+    /// What the decoded block holds in memory, about: its records' bytes and its slot table
+    /// (what [`crate::cache::BlockCache`] counts).
+    pub(crate) fn weight(&self) -> usize {
+        self.slots.len() * std::mem::size_of::<Option<Box<[u8]>>>()
+            + self.present().map(|(_, r)| r.len()).sum::<usize>()
     }
 
     /// True when no slot holds a record.
@@ -158,11 +168,11 @@ impl Block {
         let payload = match *codec {
             RAW => body,
             ZSTD => {
-                let mut out = Vec::with_capacity(raw_len.min(1 << 20));
-                zstd::stream::read::Decoder::with_buffer(body)
-                    .and_then(|d| d.take(raw_len as u64 + 1).read_to_end(&mut out))
-                    .map_err(|_| Malformed("block does not decompress"))?;
-                payload = out;
+                if raw_len as u64 > (body.len() as u64).saturating_mul(MAX_ZSTD_RATIO) {
+                    return Err(Malformed("block length beyond the limit"));
+                }
+                payload =
+                    decompress(body, raw_len).ok_or(Malformed("block does not decompress"))?;
                 &payload[..]
             }
             _ => return Err(Malformed("unknown block codec")),
@@ -202,6 +212,37 @@ impl Block {
         }
         Ok(block)
     }
+}
+
+thread_local! {
+    /// A zstd decompression context per thread: making one for every block (a read of a few
+    /// records decodes a whole block) cost more than decompressing the block itself.
+    static DECOMPRESSOR: RefCell<Option<zstd::bulk::Decompressor<'static>>> =
+        const { RefCell::new(None) };
+}
+
+/// The zstd frame(s) in `body`, decompressed; `None` when they do not decompress or hold more
+/// than `capacity` bytes (never allocates more than `capacity`).
+fn decompress(body: &[u8], capacity: usize) -> Option<Vec<u8>> {
+    let run = |d: &mut zstd::bulk::Decompressor<'static>| d.decompress(body, capacity).ok();
+    DECOMPRESSOR
+        .try_with(|cell| match cell.try_borrow_mut() {
+            Ok(mut slot) => {
+                let d = match &mut *slot {
+                    Some(d) => d,
+                    s @ None => s.insert(zstd::bulk::Decompressor::new().ok()?),
+                };
+                let out = run(d);
+                if out.is_none() {
+                    // A damaged block must not spoil the context for the next one.
+                    *slot = None;
+                }
+                out
+            }
+            Err(_) => run(&mut zstd::bulk::Decompressor::new().ok()?),
+        })
+        .ok()
+        .flatten()
 }
 
 #[cfg(test)]
@@ -256,6 +297,22 @@ mod tests {
         let empty = Block::default();
         assert!(empty.is_empty());
         assert_eq!(Block::decode(&empty.encode()), Ok(empty));
+        // A compressed block whose header announces fewer bytes than it holds, or whose frame
+        // is damaged, fails; the thread's decompression context still decodes the next one.
+        let mut short = value.clone();
+        short[2..6].copy_from_slice(
+            &(u32::from_be_bytes(value[2..6].try_into().unwrap()) - 1).to_be_bytes(),
+        );
+        assert_eq!(
+            Block::decode(&short),
+            Err(Malformed("block does not decompress"))
+        );
+        let mut damaged = value.clone();
+        let mid = damaged.len() / 2;
+        damaged[mid..].iter_mut().for_each(|b| *b = !*b);
+        assert!(Block::decode(&damaged).is_err());
+        block.set(5, Some(b"back".to_vec()));
+        assert_eq!(Block::decode(&block.encode()), Ok(block));
     }
 
     #[test]
@@ -266,6 +323,10 @@ mod tests {
         assert!(Block::decode(&[2, 9, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0]).is_err());
         // A huge announced length does not allocate it.
         assert!(Block::decode(&[2, 1, 0xff, 0xff, 0xff, 0xff, 1, 2, 3]).is_err());
+        assert_eq!(
+            Block::decode(&[2, 1, 0, 4, 0, 0, 1, 2, 3]),
+            Err(Malformed("block length beyond the limit"))
+        );
         // Bitmap says one record, its length runs past the end.
         assert!(Block::decode(&[2, 0, 0, 0, 0, 10, 0, 0, 0, 0, 0, 0, 0, 1, 5, b'a']).is_err());
     }
