@@ -13,6 +13,9 @@ pub(crate) struct IndexDef {
     pub tag: u8,
     /// The names this index holds for a record.
     pub values: fn(&Record) -> &[String],
+    /// Whether its entries are kept by epoch ([`stored_date`]): names that hold a large share
+    /// of the archive, whose chunks every import would otherwise rewrite.
+    pub epochs: bool,
 }
 
 /// Every name index. Adding one (translator, tag, outlet…) is one line here: the archive notices
@@ -22,16 +25,69 @@ pub(crate) const NAME_INDEXES: &[IndexDef] = &[
         name: "reporter",
         tag: b'r',
         values: |r| &r.reporters,
+        epochs: false,
     },
     IndexDef {
         name: "service",
         tag: b's',
         values: |r| &r.services,
+        epochs: true,
     },
 ];
 
 /// Index tag of the date index.
 pub(crate) const DATE_TAG: u8 = b'd';
+
+/// Bits of a date key: `(days + 2^31) << 17 | seconds` takes 49 bits for every date chrono
+/// holds; the bits above carry the epoch in the date index and the service index.
+pub(crate) const DATE_BITS: u32 = 49;
+/// The highest epoch the bits above a date key hold (every later seq is in it).
+pub(crate) const MAX_EPOCH: u64 = (1 << (64 - DATE_BITS)) - 1;
+
+/// Sequence numbers per epoch, as a power of two: 2^20 (1,048,576 articles). An import adds
+/// articles of every date, so if the date index's entries were sorted by date alone each commit
+/// would rewrite nearly every chunk of it (and of each large service) however large the
+/// archive. Sorted by epoch first, a commit touches only the chunks of the newest epoch: what
+/// a commit costs stops growing with the archive past one epoch, and a walk by date merges one
+/// walk per epoch (docs/format.md). Four (16 seqs) in tests, so that small archives span many
+/// epochs.
+#[cfg(not(test))]
+pub(crate) const EPOCH_BITS: u32 = 20;
+#[cfg(test)]
+pub(crate) const EPOCH_BITS: u32 = 4;
+
+/// Whether the index with tag `tag` keeps its entries by epoch.
+pub(crate) fn epoched(tag: u8) -> bool {
+    tag == DATE_TAG || NAME_INDEXES.iter().any(|d| d.tag == tag && d.epochs)
+}
+
+/// The epoch of a sequence number.
+pub(crate) fn epoch(seq: u32) -> u64 {
+    (u64::from(seq) >> EPOCH_BITS).min(MAX_EPOCH)
+}
+
+/// The date component an entry of index `tag` is stored with: the date key, with the seq's
+/// epoch above its [`DATE_BITS`] in the indexes that keep epochs.
+pub(crate) fn stored_date(tag: u8, date_key: u64, seq: u32) -> u64 {
+    if epoched(tag) {
+        epoch_base(epoch(seq)) | (date_key & DATE_MASK)
+    } else {
+        date_key
+    }
+}
+
+/// The date key of a stored date component (the epoch taken off).
+pub(crate) fn real_date(stored: u64) -> u64 {
+    stored & DATE_MASK
+}
+
+/// The lowest stored date component of epoch `epoch`.
+pub(crate) fn epoch_base(epoch: u64) -> u64 {
+    epoch << DATE_BITS
+}
+
+/// The bits of a date key.
+pub(crate) const DATE_MASK: u64 = (1 << DATE_BITS) - 1;
 
 /// Position of the reporter index in [`NAME_INDEXES`].
 pub(crate) const REPORTER: usize = 0;
@@ -148,10 +204,12 @@ impl State {
     }
 }
 
-/// The index list this build declares: the name indexes' names joined by `,`.
+/// The index list this build declares: the name indexes' names joined by `,`, then `;epoch=`
+/// and [`EPOCH_BITS`] (an archive whose postings were laid out otherwise, before epochs or with
+/// another size, is rebuilt at open).
 pub(crate) fn index_list() -> String {
     let names: Vec<&str> = NAME_INDEXES.iter().map(|d| d.name).collect();
-    names.join(",")
+    format!("{};epoch={EPOCH_BITS}", names.join(","))
 }
 
 #[cfg(test)]
@@ -201,6 +259,35 @@ mod tests {
     }
 
     #[test]
+    fn epochs_sit_above_every_date_key() {
+        let d = |y, m, dd| NaiveDate::from_ymd_opt(y, m, dd).unwrap();
+        // The extreme dates chrono holds, with a time: below 2^49.
+        for day in [chrono::NaiveDate::MIN, chrono::NaiveDate::MAX] {
+            let mut date = ArticleDate::from_day(day);
+            date.time = Some(86_399);
+            assert!(date_key(Some(date)) <= DATE_MASK, "{day}");
+        }
+        let dk = date_key(Some(ArticleDate::from_day(d(1987, 3, 1))));
+        let seq = 5 << EPOCH_BITS | 3;
+        assert_eq!(epoch(seq), 5);
+        assert_eq!(stored_date(DATE_TAG, dk, seq), (5 << DATE_BITS) | dk);
+        assert_eq!(stored_date(b's', dk, seq), (5 << DATE_BITS) | dk);
+        // Reporters keep no epochs.
+        assert_eq!(stored_date(b'r', dk, seq), dk);
+        assert_eq!(real_date(stored_date(DATE_TAG, dk, seq)), dk);
+        assert_eq!(stored_date(DATE_TAG, 0, 3), 0);
+        // Stored positions sort by epoch, then date: an old date of a later epoch sorts after
+        // a new date of an earlier one.
+        let later = date_key(Some(ArticleDate::from_day(d(2020, 1, 1))));
+        assert!(stored_date(DATE_TAG, dk, 1 << EPOCH_BITS) > stored_date(DATE_TAG, later, 0));
+        // The last epoch holds every later seq.
+        assert_eq!(
+            epoch(u32::MAX),
+            MAX_EPOCH.min(u64::from(u32::MAX) >> EPOCH_BITS)
+        );
+    }
+
+    #[test]
     fn small_values_round_trip() {
         let st = State {
             articles: 1,
@@ -210,7 +297,7 @@ mod tests {
         };
         let v = st.encode();
         assert_eq!(&v[..9], &[2, 0, 0, 0, 0, 0, 0, 0, 1]);
-        assert_eq!(&v[25..], b"reporter,service");
+        assert_eq!(&v[25..], b"reporter,service;epoch=4");
         assert_eq!(State::decode(&v), Some(st));
         assert_eq!(State::decode(&v[..24]), None);
         assert_eq!(

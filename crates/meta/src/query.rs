@@ -110,15 +110,8 @@ pub struct Hits<'a> {
     archive: &'a Archive,
     /// Chunk prefix of the walked name; `None` when nothing can match or the walk is over.
     prefix: Option<Vec<u8>>,
-    /// Entries of the current chunk not yet visited, ascending (visited from the end).
-    pending: Vec<Pos>,
-    /// Start of the current chunk: the next chunk read is the one below it.
-    chunk_start: Option<Pos>,
-    /// Every entry visited from now on is below this (the cursor, the `until` bound, or the
-    /// last entry visited).
-    below: Pos,
-    /// Entries below this are out of range.
-    lo: Pos,
+    /// One walk per epoch of the name (one in all for an index without epochs), merged.
+    walks: Vec<Walk>,
     /// Names checked on the record: index position and normalized name.
     check: Vec<(usize, String)>,
     remaining: usize,
@@ -130,9 +123,89 @@ impl std::fmt::Debug for Hits<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Hits")
             .field("index", &self.index)
+            .field("walks", &self.walks.len())
             .field("visited", &self.visited)
             .field("remaining", &self.remaining)
             .finish_non_exhaustive()
+    }
+}
+
+/// A backward walk over the chunks of one name, between two stored positions (within one
+/// epoch, in an index that keeps them).
+#[derive(Debug)]
+struct Walk {
+    /// Entries of the current chunk not yet visited, ascending (visited from the end).
+    pending: Vec<Pos>,
+    /// Start of the current chunk: the next chunk read is the one below it.
+    chunk_start: Option<Pos>,
+    /// Every entry visited from now on is below this (the cursor, the `until` bound, or the
+    /// last entry visited).
+    below: Pos,
+    /// Entries below this are out of range.
+    lo: Pos,
+    /// The walk has nothing more.
+    done: bool,
+}
+
+impl Walk {
+    fn new(lo: Pos, below: Pos) -> Walk {
+        Walk {
+            pending: Vec::new(),
+            chunk_start: None,
+            below,
+            lo,
+            done: below <= lo,
+        }
+    }
+
+    /// The next entry of the walk (not taken), reading chunks as needed.
+    fn head(&mut self, archive: &Archive, prefix: &[u8]) -> Result<Option<Pos>> {
+        while !self.done {
+            while let Some(&pos) = self.pending.last() {
+                if pos >= self.below {
+                    // Above the bound, or seen already in a chunk a commit split.
+                    self.pending.pop();
+                    continue;
+                }
+                if pos < self.lo {
+                    break;
+                }
+                return Ok(Some(pos));
+            }
+            if self.pending.last().is_some_and(|&pos| pos < self.lo)
+                || !self.next_chunk(archive, prefix)?
+            {
+                self.done = true;
+                self.pending.clear();
+            }
+        }
+        Ok(None)
+    }
+
+    /// Loads the chunk below the current one into `pending`; false when there is none.
+    fn next_chunk(&mut self, archive: &Archive, prefix: &[u8]) -> Result<bool> {
+        // The chunk holding `below - 1` starts below `below`; later ones start below the
+        // current chunk's start.
+        let upper = match self.chunk_start {
+            Some(start) if start <= self.lo => return Ok(false),
+            Some(start) => start.min(self.below),
+            None => self.below,
+        };
+        let mut range = archive
+            .tree
+            .range::<Vec<u8>, _>(prefix.to_vec()..posting::key(prefix, upper));
+        let Some(kv) = range.next_back() else {
+            return Ok(false);
+        };
+        let (k, v) = kv.map_err(Error::Store)?;
+        let start = match posting::parse_key(&k) {
+            Some((p, start)) if p == prefix => start,
+            _ => return Err(corrupted(&k)),
+        };
+        let entries = posting::decode(&v).ok_or_else(|| corrupted(&k))?;
+        self.chunk_start = Some(start);
+        self.pending = entries;
+        Ok(true)
     }
 }
 
@@ -148,34 +221,27 @@ impl Hits<'_> {
         self.index
     }
 
-    /// Loads the chunk below the current one into `pending`; false when there is none.
-    fn next_chunk(&mut self) -> Result<bool> {
+    /// The newest entry left of every walk, taken: its walk and its position (the date key
+    /// without the epoch). `None` when every walk is over.
+    fn take_next(&mut self) -> Result<Option<Pos>> {
         let Some(prefix) = &self.prefix else {
-            return Ok(false);
+            return Ok(None);
         };
-        // The chunk holding `below - 1` starts below `below`; later ones start below the
-        // current chunk's start.
-        let upper = match self.chunk_start {
-            Some(start) if start <= self.lo => return Ok(false),
-            Some(start) => start.min(self.below),
-            None => self.below,
+        let mut best: Option<(usize, Pos)> = None;
+        for (i, walk) in self.walks.iter_mut().enumerate() {
+            if let Some((dk, seq)) = walk.head(self.archive, prefix)? {
+                let real = (keys::real_date(dk), seq);
+                if best.is_none_or(|(_, b)| real > b) {
+                    best = Some((i, real));
+                }
+            }
+        }
+        let Some((i, real)) = best else {
+            return Ok(None);
         };
-        let mut range = self
-            .archive
-            .tree
-            .range::<Vec<u8>, _>(prefix.clone()..posting::key(prefix, upper));
-        let Some(kv) = range.next_back() else {
-            return Ok(false);
-        };
-        let (k, v) = kv.map_err(Error::Store)?;
-        let start = match posting::parse_key(&k) {
-            Some((p, start)) if p == prefix.as_slice() => start,
-            _ => return Err(corrupted(&k)),
-        };
-        let entries = posting::decode(&v).ok_or_else(|| corrupted(&k))?;
-        self.chunk_start = Some(start);
-        self.pending = entries;
-        Ok(true)
+        let walk = &mut self.walks[i];
+        walk.below = walk.pending.pop().expect("the head is pending");
+        Ok(Some(real))
     }
 
     /// The hit at `pos`, if its record is there and matches the names checked on it.
@@ -206,7 +272,7 @@ impl Hits<'_> {
     /// Ends the walk.
     fn finish(&mut self) {
         self.prefix = None;
-        self.pending.clear();
+        self.walks.clear();
     }
 }
 
@@ -221,27 +287,17 @@ impl Iterator for Hits<'_> {
                 self.finish();
                 return None;
             }
-            let Some(pos) = self.pending.pop() else {
-                match self.next_chunk() {
-                    Ok(true) => continue,
-                    Ok(false) => {
-                        self.finish();
-                        return None;
-                    }
-                    Err(e) => {
-                        self.finish();
-                        return Some(Err(e));
-                    }
+            let pos = match self.take_next() {
+                Ok(Some(pos)) => pos,
+                Ok(None) => {
+                    self.finish();
+                    return None;
+                }
+                Err(e) => {
+                    self.finish();
+                    return Some(Err(e));
                 }
             };
-            if pos >= self.below {
-                continue; // above the bound, or seen already in a chunk a commit split
-            }
-            if pos < self.lo {
-                self.finish();
-                return None;
-            }
-            self.below = pos;
             self.visited += 1;
             match self.hit_at(pos) {
                 Ok(Some(hit)) => {
@@ -268,10 +324,7 @@ impl Archive {
         let mut hits = Hits {
             archive: self,
             prefix: None,
-            pending: Vec::new(),
-            chunk_start: None,
-            below: (u64::MAX, u32::MAX),
-            lo: (0, 0),
+            walks: Vec::new(),
             check: Vec::new(),
             remaining: query.limit.unwrap_or(usize::MAX),
             visited: 0,
@@ -300,12 +353,13 @@ impl Archive {
 
         // Date bounds: [lo, below).
         let dated = query.since.is_some() || query.until.is_some();
-        hits.lo = match query.since {
+        let lo = match query.since {
             Some(day) => (keys::day_key(day), 0),
             None => (u64::from(dated), 0),
         };
+        let mut below = (u64::MAX, u32::MAX);
         if let Some(day) = query.until {
-            hits.below = match day.succ_opt() {
+            below = match day.succ_opt() {
                 Some(next) => (keys::day_key(next), 0),
                 None => (u64::MAX, 0),
             };
@@ -320,13 +374,14 @@ impl Archive {
             };
             // An article removed since: resume at the top of its date key.
             let at = (c.date_key, seq.unwrap_or(u32::MAX));
-            hits.below = hits.below.min(at);
+            below = below.min(at);
         }
-        if hits.below <= hits.lo {
+        if below <= lo {
             return Ok(hits);
         }
-        let (prefix, index) = match &driver {
+        let (tag, prefix, index) = match &driver {
             Some((_, i, norm)) => (
+                NAME_INDEXES[*i].tag,
                 posting::prefix(NAME_INDEXES[*i].tag, norm),
                 if *i == keys::REPORTER {
                     Index::Reporter
@@ -334,11 +389,44 @@ impl Archive {
                     Index::Service
                 },
             ),
-            None => (posting::prefix(DATE_TAG, ""), Index::Date),
+            None => (DATE_TAG, posting::prefix(DATE_TAG, ""), Index::Date),
+        };
+        hits.walks = if keys::epoched(tag) {
+            // One walk per epoch up to the name's last: the bounds within each.
+            let within = |epoch: u64, (dk, seq): Pos| {
+                let base = keys::epoch_base(epoch);
+                if dk <= keys::DATE_MASK {
+                    (base | dk, seq)
+                } else if epoch < keys::MAX_EPOCH {
+                    (keys::epoch_base(epoch + 1), 0)
+                } else {
+                    (u64::MAX, u32::MAX)
+                }
+            };
+            (0..=self.last_epoch(&prefix)?)
+                .map(|e| Walk::new(within(e, lo), within(e, below)))
+                .collect()
+        } else {
+            vec![Walk::new(lo, below)]
         };
         hits.prefix = Some(prefix);
         hits.index = Some(index);
         Ok(hits)
+    }
+
+    /// The epoch of the newest entry of the name with chunk prefix `prefix` (0 when it has
+    /// none): the last entry of its last chunk, the highest stored position.
+    fn last_epoch(&self, prefix: &[u8]) -> Result<u64> {
+        let mut end = prefix.to_vec();
+        end.extend_from_slice(&[0xff; posting::START_LEN]);
+        let Some(kv) = self.tree.range(prefix.to_vec()..=end).next_back() else {
+            return Ok(0);
+        };
+        let (k, v) = kv.map_err(Error::Store)?;
+        let last = posting::decode(&v)
+            .and_then(|entries| entries.last().copied())
+            .ok_or_else(|| corrupted(&k))?;
+        Ok(last.0 >> keys::DATE_BITS)
     }
 
     /// The date key of the record at `seq`, if it has one that decodes.

@@ -172,7 +172,10 @@ impl<'a> Tx<'a> {
         entry.0 += delta;
     }
 
-    fn post(&mut self, index: u8, norm: &str, pos: Pos, add: bool) {
+    /// Stages adding (or removing) the entry of the article at `seq`, dated `date_key`, under
+    /// the name `norm` of index `index` (stored with its epoch where the index keeps them).
+    fn post(&mut self, index: u8, norm: &str, (date_key, seq): Pos, add: bool) {
+        let pos = (keys::stored_date(index, date_key, seq), seq);
         posting::prefix_into(&mut self.scratch, index, norm);
         match self.posts.get_mut(self.scratch.as_slice()) {
             Some(list) => list.push((pos, add)),

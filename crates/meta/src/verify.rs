@@ -160,7 +160,7 @@ impl Archive {
             let (_, v) = kv.map_err(Error::Store)?;
             // A damaged chunk is skipped here: verify reports it.
             for (dk, _) in posting::decode(&v).unwrap_or_default() {
-                if let Some(day) = keys::day_of_key(dk) {
+                if let Some(day) = keys::day_of_key(keys::real_date(dk)) {
                     use chrono::Datelike;
                     *per_year.entry(day.year()).or_default() += 1;
                 }
@@ -320,7 +320,9 @@ impl Archive {
                     let date = expected.dates[seq as usize];
                     match expected.slice_mut(seq).iter_mut().find(|(h, _)| *h == hash) {
                         None => Some("for a name the record lacks"),
-                        Some(_) if date != dk => Some("with another date"),
+                        Some(_) if keys::stored_date(tag, date, seq) != dk => {
+                            Some("with another date")
+                        }
                         Some((_, found)) => {
                             *found = true;
                             None
@@ -563,13 +565,13 @@ impl Archive {
                 postings
                     .entry(posting::prefix(DATE_TAG, ""))
                     .or_default()
-                    .push((ix.date, seq));
+                    .push((keys::stored_date(DATE_TAG, ix.date, seq), seq));
                 for (def, names) in NAME_INDEXES.iter().zip(ix.names) {
                     for (norm, display) in names {
                         postings
                             .entry(posting::prefix(def.tag, &norm))
                             .or_default()
-                            .push((ix.date, seq));
+                            .push((keys::stored_date(def.tag, ix.date, seq), seq));
                         facets.entry((def.tag, norm)).or_insert((0, display)).0 += 1;
                     }
                 }

@@ -1,3 +1,4 @@
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::{day, draft, poke, unpoke};
@@ -457,6 +458,157 @@ fn changed_index_list_triggers_reindex_at_open() {
         ..Query::default()
     };
     assert_eq!(ids(&a, &q), [BlobId::of(b"x")]);
+    assert!(a.verify().unwrap().problems.is_empty());
+}
+
+/// 50 articles (four epochs of 16 in tests), one a day from 2017-06-01 but stored in a
+/// shuffled order, so that every epoch holds old and new dates; services "A" and "B".
+fn epoch_archive(dir: &std::path::Path) -> (Archive, Vec<(chrono::NaiveDate, BlobId)>) {
+    let a = Archive::open(dir).unwrap();
+    let mut days: Vec<u32> = (0..50).map(|i| (i * 17) % 50).collect();
+    days.dedup();
+    assert_eq!(days.len(), 50);
+    let mut stored = Vec::new();
+    for (n, i) in days.into_iter().enumerate() {
+        let date = day(2017, 6, 1) + chrono::Days::new(u64::from(i));
+        let service = if n % 2 == 0 { "A" } else { "B" };
+        let id = a
+            .add(
+                draft(
+                    &format!("epoch article {i}"),
+                    &["Ann"],
+                    &[service],
+                    Some(ArticleDate::from_day(date)),
+                ),
+                MergePolicy::FillEmpty,
+            )
+            .unwrap()
+            .id();
+        stored.push((date, id));
+    }
+    (a, stored)
+}
+
+#[test]
+fn walks_merge_the_epochs_newest_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, stored) = epoch_archive(dir.path());
+    // The date index holds entries of four epochs, each sorted by date within.
+    let epochs: std::collections::BTreeSet<u64> = a
+        .tree
+        .scan_prefix(posting::prefix(keys::DATE_TAG, ""))
+        .flat_map(|kv| posting::decode(&kv.unwrap().1).unwrap())
+        .map(|(dk, _)| dk >> keys::DATE_BITS)
+        .collect();
+    assert_eq!(epochs.into_iter().collect::<Vec<_>>(), [0, 1, 2, 3]);
+    let mut newest_first = stored.clone();
+    newest_first.sort_by_key(|x| std::cmp::Reverse(x.0));
+    let all: Vec<BlobId> = newest_first.iter().map(|(_, id)| *id).collect();
+    assert_eq!(ids(&a, &Query::default()), all);
+    // A date range, a service, and pages of 7 through cursors.
+    let q = Query {
+        service: Some("a".into()),
+        since: Some(day(2017, 6, 10)),
+        until: Some(day(2017, 7, 5)),
+        ..Query::default()
+    };
+    let want: Vec<BlobId> = newest_first
+        .iter()
+        .filter(|(d, id)| {
+            (day(2017, 6, 10)..=day(2017, 7, 5)).contains(d)
+                && stored.iter().position(|(_, s)| s == id).unwrap() % 2 == 0
+        })
+        .map(|(_, id)| *id)
+        .collect();
+    assert_eq!(ids(&a, &q), want);
+    let mut paged = Vec::new();
+    let mut after = None;
+    loop {
+        let page: Vec<_> = a
+            .query(&Query {
+                limit: Some(7),
+                after,
+                ..q.clone()
+            })
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let Some(last) = page.last() else { break };
+        after = Some(last.cursor);
+        paged.extend(page.iter().map(|h| h.id));
+    }
+    assert_eq!(paged, want);
+    // A reporter's index keeps no epochs: one walk, same order.
+    let hits = a
+        .query(&Query {
+            reporter: Some("ann".into()),
+            ..Query::default()
+        })
+        .unwrap();
+    assert_eq!(hits.index(), Some(crate::Index::Reporter));
+    assert_eq!(hits.map(|h| h.unwrap().id).collect::<Vec<_>>(), all);
+    assert!(a.verify().unwrap().problems.is_empty());
+}
+
+#[test]
+fn postings_laid_out_before_epochs_are_rebuilt_at_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let stored = {
+        let (a, stored) = epoch_archive(dir.path());
+        // Rewrite the date and service indexes as an archive before epochs held them: sorted
+        // by date alone, under the index list of then.
+        for tag in [keys::DATE_TAG, b's'] {
+            let mut names: BTreeMap<Vec<u8>, Vec<Pos>> = BTreeMap::new();
+            let chunks: Vec<_> = a
+                .tree
+                .scan_prefix([posting::TAG, tag])
+                .map(Result::unwrap)
+                .collect();
+            for (k, v) in chunks {
+                let (prefix, _) = posting::parse_key(&k).unwrap();
+                names.entry(prefix.to_vec()).or_default().extend(
+                    posting::decode(&v)
+                        .unwrap()
+                        .into_iter()
+                        .map(|(dk, seq)| (keys::real_date(dk), seq)),
+                );
+                unpoke(&a, &k);
+            }
+            for (prefix, mut entries) in names {
+                entries.sort_unstable();
+                poke(
+                    &a,
+                    posting::key(&prefix, entries[0]),
+                    posting::encode(&entries),
+                );
+            }
+        }
+        let mut state = a.state_value().unwrap().unwrap();
+        state.indexes = "reporter,service".into();
+        poke(&a, keys::STATE_KEY, state.encode());
+        a.flush().unwrap();
+        stored
+    };
+    let a = Archive::open(dir.path()).unwrap();
+    assert_eq!(
+        a.state_value().unwrap().unwrap().indexes,
+        keys::index_list()
+    );
+    let max_epoch = a
+        .tree
+        .scan_prefix([posting::TAG, keys::DATE_TAG])
+        .flat_map(|kv| posting::decode(&kv.unwrap().1).unwrap())
+        .map(|(dk, _)| dk >> keys::DATE_BITS)
+        .max();
+    assert_eq!(max_epoch, Some(3));
+    let mut newest_first = stored;
+    newest_first.sort_by_key(|x| std::cmp::Reverse(x.0));
+    let all: Vec<BlobId> = newest_first.iter().map(|(_, id)| *id).collect();
+    assert_eq!(ids(&a, &Query::default()), all);
+    assert!(a.verify().unwrap().problems.is_empty());
+    // Removing an article of a late epoch finds its entries where they now are.
+    a.remove(&all[0]).unwrap();
+    assert_eq!(ids(&a, &Query::default()), all[1..]);
     assert!(a.verify().unwrap().problems.is_empty());
 }
 
