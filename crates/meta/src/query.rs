@@ -221,8 +221,8 @@ impl Hits<'_> {
         self.index
     }
 
-    /// The newest entry left of every walk, taken: its walk and its position (the date key
-    /// without the epoch). `None` when every walk is over.
+    /// Takes the newest entry left in all the walks and returns its position (the date key
+    /// without the epoch); `None` when every walk is over.
     fn take_next(&mut self) -> Result<Option<Pos>> {
         let Some(prefix) = &self.prefix else {
             return Ok(None);
