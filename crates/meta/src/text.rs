@@ -393,32 +393,11 @@ impl Archive {
 
     /// Searches the text index for `query`, with `list`'s filters. Hits whose article is gone
     /// are skipped.
+    ///
+    /// Best first with a limit and no filter, the index is asked for the best `limit` hits only
+    /// (twice as many again while articles that are gone leave fewer); otherwise for every hit,
+    /// which the filters then pick from.
     pub fn search(&self, query: &TextQuery, options: &SearchOptions) -> Result<Vec<SearchHit>> {
-        let found = {
-            let mut state = self.text_state();
-            if state.writer.is_none() && state.reader.is_none() {
-                match TextIndex::open(&self.text_dir()) {
-                    Ok(i) => state.reader = Some(i),
-                    // An archive of no article (a process killed between creating it and
-                    // its index) has nothing to find: not an error.
-                    Err(morgue_text::Error::Missing { .. }) if self.iter().next().is_none() => {
-                        return Ok(Vec::new());
-                    }
-                    Err(morgue_text::Error::Missing { .. }) => {
-                        return Err(Error::NoTextIndex {
-                            dir: self.path().to_path_buf(),
-                        });
-                    }
-                    Err(e) => return Err(text_error(e)),
-                }
-            }
-            let index = state
-                .writer
-                .as_ref()
-                .or(state.reader.as_ref())
-                .expect("opened above");
-            index.search(query, None).map_err(text_error)?
-        };
         let names: Vec<(usize, String)> = [
             (keys::REPORTER, &options.reporter),
             (keys::SERVICE, &options.service),
@@ -434,37 +413,78 @@ impl Archive {
             None => u64::MAX,
         };
         let limit = options.limit.unwrap_or(usize::MAX);
-        let mut hits: Vec<(u64, Seq, SearchHit)> = Vec::new();
-        for Found { seq, score } in found {
-            if options.order == SearchOrder::Relevance && hits.len() >= limit {
-                break;
-            }
-            let seq = seq as Seq;
-            let Some(bytes) = self.record_bytes(seq)? else {
-                continue;
+        let unfiltered = options.order == SearchOrder::Relevance && names.is_empty() && !dated;
+        let mut ask = options.limit.filter(|_| unfiltered);
+        loop {
+            let Some(found) = self.found(query, ask)? else {
+                return Ok(Vec::new());
             };
-            let Some(id) = self.store.id_at(seq)? else {
-                continue;
-            };
-            let record = crate::decode_record(&id, &bytes)?.0;
-            let date = keys::date_key(record.date);
-            if date < lo || date >= hi {
+            let cut = ask.is_some_and(|n| found.len() >= n);
+            let mut hits: Vec<(u64, Seq, SearchHit)> = Vec::new();
+            for Found { seq, score } in found {
+                if options.order == SearchOrder::Relevance && hits.len() >= limit {
+                    break;
+                }
+                let seq = seq as Seq;
+                let Some(bytes) = self.record_bytes(seq)? else {
+                    continue;
+                };
+                let Some(id) = self.store.id_at(seq)? else {
+                    continue;
+                };
+                let record = crate::decode_record(&id, &bytes)?.0;
+                let date = keys::date_key(record.date);
+                if date < lo || date >= hi {
+                    continue;
+                }
+                let matches = names.iter().all(|(i, norm)| {
+                    (NAME_INDEXES[*i].values)(&record)
+                        .iter()
+                        .any(|n| normalize(n) == *norm)
+                });
+                if matches {
+                    hits.push((date, seq, SearchHit { id, record, score }));
+                }
+            }
+            if cut && hits.len() < limit {
+                // Articles removed since they were indexed took places: ask for more.
+                ask = ask.map(|n| n.saturating_mul(2).max(16));
                 continue;
             }
-            let matches = names.iter().all(|(i, norm)| {
-                (NAME_INDEXES[*i].values)(&record)
-                    .iter()
-                    .any(|n| normalize(n) == *norm)
-            });
-            if matches {
-                hits.push((date, seq, SearchHit { id, record, score }));
+            if options.order == SearchOrder::Date {
+                hits.sort_by_key(|h| std::cmp::Reverse((h.0, h.1)));
+                hits.truncate(limit);
+            }
+            return Ok(hits.into_iter().map(|(_, _, h)| h).collect());
+        }
+    }
+
+    /// The hits of the text index for `query` (the best `limit`, or all), opening the index
+    /// for reading when no writer has it; `None` for an archive of no article and no index.
+    fn found(&self, query: &TextQuery, limit: Option<usize>) -> Result<Option<Vec<Found>>> {
+        let mut state = self.text_state();
+        if state.writer.is_none() && state.reader.is_none() {
+            match TextIndex::open(&self.text_dir()) {
+                Ok(i) => state.reader = Some(i),
+                // An archive of no article (a process killed between creating it and its
+                // index) has nothing to find: not an error.
+                Err(morgue_text::Error::Missing { .. }) if self.iter().next().is_none() => {
+                    return Ok(None);
+                }
+                Err(morgue_text::Error::Missing { .. }) => {
+                    return Err(Error::NoTextIndex {
+                        dir: self.path().to_path_buf(),
+                    });
+                }
+                Err(e) => return Err(text_error(e)),
             }
         }
-        if options.order == SearchOrder::Date {
-            hits.sort_by_key(|h| std::cmp::Reverse((h.0, h.1)));
-            hits.truncate(limit);
-        }
-        Ok(hits.into_iter().map(|(_, _, h)| h).collect())
+        let index = state
+            .writer
+            .as_ref()
+            .or(state.reader.as_ref())
+            .expect("opened above");
+        index.search(query, limit).map(Some).map_err(text_error)
     }
 
     /// A snippet of the article's body around what `query` looks for (see

@@ -482,3 +482,34 @@ fn excluding_a_phrase_that_matches_later_in_the_segment() {
     assert_eq!(seqs(&i, "cartel -\"oil cartel\""), [0, 3]);
     assert_eq!(seqs(&i, "cartel -\"oil ca\"*"), [0, 3]);
 }
+
+#[test]
+fn the_best_n_are_every_hit_truncated() {
+    // Three segments (a commit each), scores that tie (identical documents) and that differ
+    // (how often the word occurs, how long the body is).
+    let dir = tempfile::tempdir().unwrap();
+    let index = TextIndex::open_writable(&dir.path().join("text")).unwrap();
+    let mut seq = 0;
+    for segment in 0..3 {
+        for i in 0..40u64 {
+            let body = match i % 4 {
+                0 => "oil".to_string(),
+                1 => "oil oil price".to_string(),
+                2 => format!("oil {}", "filler ".repeat(i as usize)),
+                _ => "price of grain".to_string(),
+            };
+            index.add(seq, &format!("story {segment}"), &body).unwrap();
+            seq += 1;
+        }
+        index.commit(seq).unwrap();
+    }
+    assert!(index.segments().unwrap() >= 2);
+    for query in ["oil", "price", "oil OR grain", "story", "nothing"] {
+        let q = TextQuery::parse(query).unwrap();
+        let all = index.search(&q, None).unwrap();
+        for n in [0, 1, 2, 7, 30, 59, 60, 61, 200] {
+            let best = index.search(&q, Some(n)).unwrap();
+            assert_eq!(best, all[..n.min(all.len())], "{query} best {n}");
+        }
+    }
+}

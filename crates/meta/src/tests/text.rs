@@ -281,3 +281,37 @@ fn an_import_is_searchable_when_it_returns() {
     assert_eq!(found(&a, "number7").len(), 1);
     assert!(a.verify().unwrap().problems.is_empty());
 }
+
+#[test]
+fn a_limited_search_asks_again_when_hits_are_gone() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Archive::open(dir.path()).unwrap();
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        ids.push(add(&a, &format!("oil report number {i}"), "Ann", 2001));
+    }
+    a.flush().unwrap();
+    {
+        // Documents of no article that rank above every article (as a removed article's would
+        // if the index lagged): the best 3 the index returns are all gone.
+        let state = a.text_state();
+        let index = state.writer.as_ref().unwrap();
+        for seq in 100..105 {
+            index.add(seq, "oil oil", "oil oil oil").unwrap();
+        }
+        index.commit(6).unwrap();
+    }
+    let all = found(&a, "oil");
+    assert_eq!(all.len(), 6);
+    for limit in [1, 3, 6, 10] {
+        let options = SearchOptions {
+            limit: Some(limit),
+            ..SearchOptions::default()
+        };
+        assert_eq!(
+            found_with(&a, "oil", &options),
+            all[..limit.min(6)],
+            "limit {limit}"
+        );
+    }
+}
