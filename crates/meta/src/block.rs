@@ -5,8 +5,6 @@
 //! record length varint][the records' bytes, concatenated in slot order]`. The record bytes are
 //! the version-1 record codec (`codec.rs`), unchanged.
 
-use std::cell::RefCell;
-
 use crate::varint;
 
 /// Slots per block: sequence numbers `64 * b .. 64 * b + 64` live in block `b`.
@@ -171,8 +169,11 @@ impl Block {
                 if raw_len as u64 > (body.len() as u64).saturating_mul(MAX_ZSTD_RATIO) {
                     return Err(Malformed("block length beyond the limit"));
                 }
-                payload =
-                    decompress(body, raw_len).ok_or(Malformed("block does not decompress"))?;
+                // One decompression context per thread (morgue-store's): making one for every
+                // block (a read of a few records decodes a whole block) cost more than
+                // decompressing the block itself.
+                payload = morgue_store::decompress_zstd(body, raw_len)
+                    .ok_or(Malformed("block does not decompress"))?;
                 &payload[..]
             }
             _ => return Err(Malformed("unknown block codec")),
@@ -212,37 +213,6 @@ impl Block {
         }
         Ok(block)
     }
-}
-
-thread_local! {
-    /// A zstd decompression context per thread: making one for every block (a read of a few
-    /// records decodes a whole block) cost more than decompressing the block itself.
-    static DECOMPRESSOR: RefCell<Option<zstd::bulk::Decompressor<'static>>> =
-        const { RefCell::new(None) };
-}
-
-/// The zstd frame(s) in `body`, decompressed; `None` when they do not decompress or hold more
-/// than `capacity` bytes (never allocates more than `capacity`).
-fn decompress(body: &[u8], capacity: usize) -> Option<Vec<u8>> {
-    let run = |d: &mut zstd::bulk::Decompressor<'static>| d.decompress(body, capacity).ok();
-    DECOMPRESSOR
-        .try_with(|cell| match cell.try_borrow_mut() {
-            Ok(mut slot) => {
-                let d = match &mut *slot {
-                    Some(d) => d,
-                    s @ None => s.insert(zstd::bulk::Decompressor::new().ok()?),
-                };
-                let out = run(d);
-                if out.is_none() {
-                    // A damaged block must not spoil the context for the next one.
-                    *slot = None;
-                }
-                out
-            }
-            Err(_) => run(&mut zstd::bulk::Decompressor::new().ok()?),
-        })
-        .ok()
-        .flatten()
 }
 
 #[cfg(test)]

@@ -254,6 +254,14 @@ pub(crate) fn decode(slot: &Slot, frame: &[u8], dict: Option<&Dict>) -> Result<V
     }
 }
 
+/// The zstd frame(s) in `frame` (no dictionary), decompressed with this thread's decompression
+/// context; `None` when they do not decompress or hold more than `capacity` bytes (never
+/// allocates more than `capacity`). morgue-meta decodes its record blocks with it, so that a
+/// thread keeps one context for bodies and blocks alike.
+pub fn decompress_zstd(frame: &[u8], capacity: usize) -> Option<Vec<u8>> {
+    decompress(frame, capacity, None).ok()
+}
+
 fn decompress(frame: &[u8], capacity: usize, dict: Option<&Dict>) -> Result<Vec<u8>, ()> {
     let run = |dctx: &mut DCtx<'_>| {
         let mut out = Vec::with_capacity(capacity);

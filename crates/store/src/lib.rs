@@ -110,7 +110,7 @@ mod tests;
 
 pub use dir::lock_holder;
 pub use error::{Error, Result};
-pub use frame::MAX_BLOB_BYTES;
+pub use frame::{MAX_BLOB_BYTES, decompress_zstd};
 pub use header::{FORMAT_VERSION, HEADER_FILE};
 pub use id::{BlobId, MIN_PREFIX_LEN};
 pub use optimize::{OptimizeProgress, OptimizeReport};
