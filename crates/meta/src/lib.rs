@@ -648,6 +648,18 @@ impl Archive {
         Ok(self.block(b)?.get(slot).map(Into::into))
     }
 
+    /// The id and record of the live article at `seq`; `None` when its record is gone (a
+    /// dangling index entry: verify reports it) or its body (removed meanwhile).
+    fn live_record(&self, seq: Seq) -> Result<Option<(BlobId, Record)>> {
+        let Some(bytes) = self.record_bytes(seq)? else {
+            return Ok(None);
+        };
+        let Some(id) = self.store.id_at(seq)? else {
+            return Ok(None);
+        };
+        Ok(Some((id, decode_record(&id, &bytes)?.0)))
+    }
+
     /// The record of an article.
     pub fn record(&self, id: &BlobId) -> Result<Option<Record>> {
         let Some(seq) = self.store.seq_of(id)? else {

@@ -2,7 +2,7 @@
 
 use crate::keys::{self, DATE_TAG, NAME_INDEXES};
 use crate::posting::{self, Pos};
-use crate::{Archive, BlobId, Error, Record, Result, Seq, corrupted, decode_record, normalize};
+use crate::{Archive, BlobId, Error, Record, Result, Seq, corrupted, normalize};
 
 /// A metadata query. All given criteria must match; results come newest first (articles of the
 /// same date key: the last stored first), articles without a date last.
@@ -246,19 +246,10 @@ impl Hits<'_> {
 
     /// The hit at `pos`, if its record is there and matches the names checked on it.
     fn hit_at(&self, (date_key, seq): Pos) -> Result<Option<Hit>> {
-        let Some(bytes) = self.archive.record_bytes(seq)? else {
-            return Ok(None); // a dangling entry: verify reports it
+        let Some((id, record)) = self.archive.live_record(seq)? else {
+            return Ok(None);
         };
-        let Some(id) = self.archive.store.id_at(seq)? else {
-            return Ok(None); // removed meanwhile
-        };
-        let record = decode_record(&id, &bytes)?.0;
-        let matches = self.check.iter().all(|(i, norm)| {
-            (NAME_INDEXES[*i].values)(&record)
-                .iter()
-                .any(|n| normalize(n) == *norm)
-        });
-        Ok(matches.then_some(Hit {
+        Ok(carries(&record, &self.check).then_some(Hit {
             id,
             record,
             cursor: Cursor {
@@ -309,6 +300,15 @@ impl Iterator for Hits<'_> {
             }
         }
     }
+}
+
+/// Whether `record` carries every name of `names` (index position, normalized name).
+pub(crate) fn carries(record: &Record, names: &[(usize, String)]) -> bool {
+    names.iter().all(|(i, norm)| {
+        (NAME_INDEXES[*i].values)(record)
+            .iter()
+            .any(|n| normalize(n) == *norm)
+    })
 }
 
 impl Archive {

@@ -18,7 +18,7 @@ use morgue_text::{Found, Snippet, TextIndex, TextQuery};
 
 use crate::block::{self, Block};
 use crate::engine::Seq;
-use crate::keys::{self, NAME_INDEXES};
+use crate::keys;
 use crate::{Archive, BlobId, Error, Record, Result, codec, normalize};
 
 /// The directory of the text index, inside the archive directory.
@@ -426,23 +426,11 @@ impl Archive {
                     break;
                 }
                 let seq = seq as Seq;
-                let Some(bytes) = self.record_bytes(seq)? else {
+                let Some((id, record)) = self.live_record(seq)? else {
                     continue;
                 };
-                let Some(id) = self.store.id_at(seq)? else {
-                    continue;
-                };
-                let record = crate::decode_record(&id, &bytes)?.0;
                 let date = keys::date_key(record.date);
-                if date < lo || date >= hi {
-                    continue;
-                }
-                let matches = names.iter().all(|(i, norm)| {
-                    (NAME_INDEXES[*i].values)(&record)
-                        .iter()
-                        .any(|n| normalize(n) == *norm)
-                });
-                if matches {
+                if (lo..hi).contains(&date) && crate::query::carries(&record, &names) {
                     hits.push((date, seq, SearchHit { id, record, score }));
                 }
             }
