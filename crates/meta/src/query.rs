@@ -417,8 +417,7 @@ impl Archive {
     /// The epoch of the newest entry of the name with chunk prefix `prefix` (0 when it has
     /// none): the last entry of its last chunk, the highest stored position.
     fn last_epoch(&self, prefix: &[u8]) -> Result<u64> {
-        let mut end = prefix.to_vec();
-        end.extend_from_slice(&[0xff; posting::START_LEN]);
+        let end = posting::key(prefix, (u64::MAX, u32::MAX));
         let Some(kv) = self.tree.range(prefix.to_vec()..=end).next_back() else {
             return Ok(0);
         };
