@@ -172,9 +172,8 @@ impl Walk {
                 }
                 return Ok(Some(pos));
             }
-            if self.pending.last().is_some_and(|&pos| pos < self.lo)
-                || !self.next_chunk(archive, prefix)?
-            {
+            // Left pending: an entry below `lo`, so the walk is over.
+            if !self.pending.is_empty() || !self.next_chunk(archive, prefix)? {
                 self.done = true;
                 self.pending.clear();
             }
