@@ -312,6 +312,12 @@ fn ensure_archive(dir: &Path, create: bool, create_now: bool) -> Result<u32> {
         let entry = entry.map_err(|e| Error::io(dir, e))?;
         let name = entry.file_name();
         if name != LOCK_FILE && name != HEADER_TEMP_FILE {
+            // The process creating this archive writes the header before anything else, under
+            // the lock: a file of the archive seen here may be one written after the header we
+            // did not find a moment ago. The header, renamed into place, says which.
+            if let Some(version) = header::check(dir)? {
+                return Ok(version);
+            }
             return Err(Error::NotAnArchive {
                 path: dir.to_path_buf(),
             });
