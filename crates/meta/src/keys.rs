@@ -44,15 +44,19 @@ pub(crate) const DATE_BITS: u32 = 49;
 /// The highest epoch the bits above a date key hold (every later seq is in it).
 pub(crate) const MAX_EPOCH: u64 = (1 << (64 - DATE_BITS)) - 1;
 
-/// Sequence numbers per epoch, as a power of two: 2^20 (1,048,576 articles). An import adds
+/// Sequence numbers per epoch, as a power of two: 2^18 (262,144 articles). An import adds
 /// articles of every date, so if the date index's entries were sorted by date alone each commit
 /// would rewrite nearly every chunk of it (and of each large service) however large the
 /// archive. Sorted by epoch first, a commit touches only the chunks of the newest epoch: what
 /// a commit costs stops growing with the archive past one epoch, and a walk by date merges one
-/// walk per epoch (docs/format.md). Four (16 seqs) in tests, so that small archives span many
-/// epochs.
+/// walk per epoch (docs/format.md). 2^18 rather than 2^20: a commit rewrites at most a
+/// quarter as much (50,000 articles into a 3M archive, its indexes rebuilt by each build:
+/// 3.3-3.6 s and 428-451 MiB instead of 3.4-4.0 s and 475-504 MiB), for 12 walks instead of 3
+/// at 3M (a cold `list` took the same time) and 39 instead of 10 at 10M; 2^16 was slower and
+/// larger than 2^18 (docs/performance.md). Four (16 seqs) in tests, so that small archives
+/// span many epochs.
 #[cfg(not(test))]
-pub(crate) const EPOCH_BITS: u32 = 20;
+pub(crate) const EPOCH_BITS: u32 = 18;
 #[cfg(test)]
 pub(crate) const EPOCH_BITS: u32 = 4;
 
