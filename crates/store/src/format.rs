@@ -15,6 +15,8 @@ pub(crate) const TAG_SLOTS: u8 = b'B';
 pub(crate) const TAG_INDEX: u8 = b'I';
 /// Tag of the run directory.
 pub(crate) const TAG_RUNS: u8 = b'J';
+/// Tag of the filter of an index chunk.
+pub(crate) const TAG_FILTER: u8 = b'F';
 /// Tag of a dictionary.
 pub(crate) const TAG_DICT: u8 = b'D';
 /// Tag of a group.

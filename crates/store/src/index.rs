@@ -11,7 +11,8 @@ use std::collections::HashMap;
 
 use crate::dir::engine_error;
 use crate::error::{Error, Result};
-use crate::format::{Reader, State, TAG_INDEX, TAG_RUNS, VERSION, damaged};
+use crate::filter::{Filter, encode_filter, key_filter};
+use crate::format::{Reader, State, TAG_FILTER, TAG_INDEX, TAG_RUNS, VERSION, damaged};
 use crate::id::{BlobId, Prefix};
 use crate::store::Seq;
 
@@ -160,7 +161,15 @@ pub(crate) fn candidates_many(
                 by_chunk.entry(c).or_default().push(p);
             }
         }
-        for (c, wanted) in by_chunk {
+        for (c, mut wanted) in by_chunk {
+            if let Some(filter) = read_filter(tree, run, c)? {
+                if let Some(filter) = Filter::decode(&filter) {
+                    wanted.retain(|p| filter.may_hold(*p));
+                }
+                if wanted.is_empty() {
+                    continue;
+                }
+            }
             let value = read_chunk(tree, run, c)?;
             let raw = chunk_entries(|| chunk_name(run, c), &value).map_err(Missing)?;
             let n = raw.len() / ENTRY_LEN;
@@ -192,6 +201,13 @@ pub(crate) fn candidates_in(
             if *first > hi {
                 break;
             }
+            // One prefix: the chunk's filter may say it is not there.
+            if lo == hi
+                && let Some(filter) = read_filter(tree, run, c)?
+                && Filter::decode(&filter).is_some_and(|f| !f.may_hold(lo))
+            {
+                continue;
+            }
             let value = read_chunk(tree, run, c)?;
             let raw = chunk_entries(|| chunk_name(run, c), &value).map_err(Missing)?;
             let n = raw.len() / ENTRY_LEN;
@@ -222,6 +238,13 @@ fn read_chunk(tree: &sled::Tree, run: &Run, c: usize) -> Result<sled::IVec, Miss
                 what: format!("{} (missing)", chunk_name(run, c)),
             })
         })
+}
+
+/// The filter of chunk `c` of `run`, when it has one (runs written before filters have none;
+/// neither has a run that a merge replaced meanwhile, whose chunk is then [`Missing`]).
+fn read_filter(tree: &sled::Tree, run: &Run, c: usize) -> Result<Option<sled::IVec>, Missing> {
+    let key = key_filter(run.run, u32::try_from(c).unwrap_or(u32::MAX));
+    tree.get(key).map_err(|e| Missing(engine_error(e)))
 }
 
 /// The first of the `n` entries of `raw` (sorted by prefix) whose prefix is `>= p`.
@@ -263,6 +286,27 @@ pub(crate) fn read_runs(tree: &sled::Tree) -> Result<Vec<Run>> {
     }
 }
 
+/// Whether the chunk filters are as this build writes them: one for every chunk of every run,
+/// none of another run (else `optimize` rewrites the index: an archive written before filters,
+/// or by an earlier build since).
+pub(crate) fn filters_complete(tree: &sled::Tree, runs: &[Run]) -> Result<bool> {
+    let chunks: usize = runs.iter().map(|r| r.firsts.len()).sum();
+    let known: std::collections::HashSet<u64> = runs.iter().map(|r| r.run).collect();
+    let mut found = 0;
+    for key in tree.scan_prefix([TAG_FILTER]).keys() {
+        let key = key.map_err(engine_error)?;
+        let run = key
+            .get(1..9)
+            .and_then(|b| b.try_into().ok())
+            .map(u64::from_be_bytes);
+        if key.len() != 13 || !run.is_some_and(|r| known.contains(&r)) {
+            return Ok(false);
+        }
+        found += 1;
+    }
+    Ok(found == chunks)
+}
+
 /// All entries of `run`, in order.
 pub(crate) fn read_run(tree: &sled::Tree, run: &Run) -> Result<Vec<Entry>> {
     let mut out = Vec::with_capacity(usize::try_from(run.entries).unwrap_or(0));
@@ -282,6 +326,7 @@ pub(crate) fn read_run(tree: &sled::Tree, run: &Run) -> Result<Vec<Entry>> {
 fn remove_run(batch: &mut sled::Batch, run: &Run) {
     for c in 0..run.firsts.len() as u32 {
         batch.remove(&key_chunk(run.run, c));
+        batch.remove(&key_filter(run.run, c));
     }
 }
 
@@ -294,6 +339,9 @@ fn write_run(batch: &mut sled::Batch, state: &mut State, entries: &[Entry]) -> R
     let (chunks, firsts) = chunks_of(entries);
     for (c, value) in chunks.into_iter().enumerate() {
         batch.insert(&key_chunk(run, c as u32), value);
+    }
+    for (c, part) in entries.chunks(CHUNK_ENTRIES).enumerate() {
+        batch.insert(&key_filter(run, c as u32), encode_filter(part));
     }
     Ok(Run {
         run,
@@ -361,6 +409,10 @@ pub(crate) fn stage(
     if let Some(entries) = rebuild {
         for run in &runs {
             remove_run(batch, run);
+        }
+        // Filters of no run: left by an earlier build, which merged runs without them.
+        for key in tree.scan_prefix([TAG_FILTER]).keys() {
+            batch.remove(key.map_err(engine_error)?);
         }
         runs.clear();
         if !entries.is_empty() {

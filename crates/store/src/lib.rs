@@ -90,6 +90,7 @@
 mod compaction;
 mod dir;
 mod error;
+mod filter;
 mod format;
 mod frame;
 mod header;

@@ -151,12 +151,16 @@ impl Store {
         // 3. Pack files more than half garbage: their live frames copied, then deleted.
         self.compact(&mut report)?;
 
-        // 4. The index as one run: the runs merged without the entries of removed bodies, or,
-        // when they do not cover every live body, rebuilt from the pack files' record headers.
+        // 4. The index as one run with its filters: the runs merged without the entries of
+        // removed bodies, or, when they do not cover every live body, rebuilt from the pack
+        // files' record headers.
         let mut writer = self.writer();
         let cache = self.cache();
         let indexed: u64 = cache.runs.iter().map(|r| r.entries).sum();
-        if cache.runs.len() > 1 || indexed != cache.state.live {
+        if cache.runs.len() > 1
+            || indexed != cache.state.live
+            || !index::filters_complete(self.tree(), &cache.runs)?
+        {
             let mut entries = self.merged_runs(&cache.runs)?;
             if entries.len() as u64 != cache.state.live {
                 entries.clear();

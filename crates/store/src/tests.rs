@@ -7,7 +7,7 @@ use crate::dir::{Database, LOCK_FILE};
 use crate::header::{HEADER_FILE, header_bytes};
 use crate::train::TRAIN_MIN_BYTES;
 use crate::{BlobId, Error, Key, Options, Store};
-use crate::{format, index};
+use crate::{filter, format, index};
 
 fn no_create() -> Options {
     Options {
@@ -2170,4 +2170,133 @@ fn id_at_forgets_a_cached_id_once_its_body_is_removed() {
     assert_ne!(new_seq, seq);
     assert_eq!(store.id_at(seq).unwrap(), None);
     assert_eq!(store.id_at(new_seq).unwrap(), Some(ids[0]));
+}
+
+/// A lookup reads a chunk's filter first and skips the chunk when the filter rules the id out:
+/// with the chunk gone, an absent id is still answered (absent), a present one is an error.
+/// Without the filter, the absent id needs the chunk too.
+#[test]
+fn chunk_filters_spare_the_reads_of_chunks() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let bodies: Vec<Vec<u8>> = (0..50).map(article).collect();
+    let refs: Vec<&[u8]> = bodies.iter().map(Vec::as_slice).collect();
+    let ids = store.put_many(&refs).unwrap();
+    let run = store.cache().runs[0].run;
+    assert!(
+        store
+            .tree()
+            .get(filter::key_filter(run, 0))
+            .unwrap()
+            .is_some()
+    );
+    // Absent ids whose prefixes the filter rules out (nearly all of them).
+    let absent: Vec<BlobId> = (0..20)
+        .map(|i| BlobId::of(format!("never stored {i}").as_bytes()))
+        .collect();
+    store.tree().remove(index::key_chunk(run, 0)).unwrap();
+    let answered = absent
+        .iter()
+        .filter(|id| matches!(store.seq_of(id), Ok(None)))
+        .count();
+    assert!(
+        answered >= 19,
+        "{answered} of 20 answered without the chunk"
+    );
+    assert!(matches!(store.seq_of(&ids[0]), Err(Error::Damaged { .. })));
+    // The writer's batched lookups skip it too: new bodies go in without the chunk.
+    let more: Vec<Vec<u8>> = (50..60).map(article).collect();
+    let refs: Vec<&[u8]> = more.iter().map(Vec::as_slice).collect();
+    store.put_many(&refs).unwrap();
+
+    store.tree().remove(filter::key_filter(run, 0)).unwrap();
+    assert!(matches!(
+        store.seq_of(&absent[0]),
+        Err(Error::Damaged { .. })
+    ));
+}
+
+/// Runs written before filters (none stored) are read as before: every body is found, a body
+/// put again is not stored twice, and verify finds nothing wrong; `optimize` adds the filters.
+#[test]
+fn runs_without_filters_are_read_as_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let mut ids = Vec::new();
+    let mut bodies = Vec::new();
+    for commit in 0..6 {
+        let these: Vec<Vec<u8>> = (commit * 10..commit * 10 + 10).map(article).collect();
+        let refs: Vec<&[u8]> = these.iter().map(Vec::as_slice).collect();
+        ids.extend(store.put_many(&refs).unwrap());
+        bodies.extend(these);
+    }
+    let filters: Vec<_> = store
+        .tree()
+        .scan_prefix([format::TAG_FILTER])
+        .keys()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(!filters.is_empty());
+    for key in filters {
+        store.tree().remove(key).unwrap();
+    }
+    for id in &ids {
+        assert!(store.seq_of(id).unwrap().is_some(), "{id}");
+    }
+    let live = store.stats().unwrap().blobs;
+    let refs: Vec<&[u8]> = bodies.iter().map(Vec::as_slice).collect();
+    assert_eq!(store.put_many(&refs).unwrap(), ids);
+    assert_eq!(store.stats().unwrap().blobs, live);
+    assert!(store.verify().unwrap().is_clean());
+    // optimize gives the index its filters.
+    assert!(!index::filters_complete(store.tree(), &store.cache().runs).unwrap());
+    store.optimize(&mut |_| {}).unwrap();
+    assert!(index::filters_complete(store.tree(), &store.cache().runs).unwrap());
+    for id in &ids {
+        assert!(store.seq_of(id).unwrap().is_some(), "{id}");
+    }
+}
+
+/// verify reports a filter that would hide an entry, and a filter of no run; `optimize`
+/// rewrites the index with filters and drops the stray one.
+#[test]
+fn verify_finds_a_filter_that_hides_an_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let bodies: Vec<Vec<u8>> = (0..30).map(article).collect();
+    let refs: Vec<&[u8]> = bodies.iter().map(Vec::as_slice).collect();
+    let ids = store.put_many(&refs).unwrap();
+    let run = store.cache().runs[0].run;
+    let key = filter::key_filter(run, 0);
+    let mut value = store.tree().get(key).unwrap().unwrap().to_vec();
+    for b in &mut value[2..] {
+        *b = 0;
+    }
+    store.tree().insert(key, value).unwrap();
+    store
+        .tree()
+        .insert(filter::key_filter(999, 0), vec![2, 11, 0xFF])
+        .unwrap();
+    let report = store.verify().unwrap();
+    assert!(
+        report.damaged.iter().any(|d| d.ends_with("chunk 0 filter")),
+        "{report:?}"
+    );
+    assert_eq!(report.malformed_keys, [filter::key_filter(999, 0).to_vec()]);
+    // The emptied filter hides the bodies from lookups.
+    assert_eq!(store.seq_of(&ids[0]).unwrap(), None);
+
+    store.optimize(&mut |_| {}).unwrap();
+    assert!(store.verify().unwrap().is_clean());
+    for id in &ids {
+        assert!(store.seq_of(id).unwrap().is_some(), "{id}");
+    }
+    let run = store.cache().runs[0].run;
+    assert!(
+        store
+            .tree()
+            .get(filter::key_filter(run, 0))
+            .unwrap()
+            .is_some()
+    );
 }

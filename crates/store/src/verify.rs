@@ -7,9 +7,10 @@ use rayon::prelude::*;
 use crate::VerifyReport;
 use crate::dir::engine_error;
 use crate::error::{Error, Result};
+use crate::filter::{self, Filter};
 use crate::format::{
-    self, Slot, SlotTable, State, TABLE_SLOTS, TAG_DICT, TAG_GROUP, TAG_INDEX, TAG_RUNS, TAG_SLOTS,
-    TAG_STATE,
+    self, Slot, SlotTable, State, TABLE_SLOTS, TAG_DICT, TAG_FILTER, TAG_GROUP, TAG_INDEX,
+    TAG_RUNS, TAG_SLOTS, TAG_STATE,
 };
 use crate::id::BlobId;
 use crate::index;
@@ -44,7 +45,7 @@ pub(crate) fn verify(store: &Store) -> Result<VerifyReport> {
             Some(&TAG_STATE | &TAG_RUNS) => key.len() == 1,
             Some(&TAG_SLOTS | &TAG_DICT) => key.len() == 5,
             Some(&TAG_GROUP) => key.len() == 3,
-            Some(&TAG_INDEX) => {
+            Some(&TAG_INDEX | &TAG_FILTER) => {
                 key.len() == 13
                     && runs.contains(&u64::from_be_bytes(
                         key[1..9].try_into().unwrap_or_default(),
@@ -73,6 +74,18 @@ pub(crate) fn verify(store: &Store) -> Result<VerifyReport> {
                             || !chunk.is_sorted()
                         {
                             report.damaged.push(format!("{} (order)", what()));
+                        }
+                        // Its filter, when it has one, must let every entry through: one that
+                        // did not would make a lookup miss the body (and store it again).
+                        if let Some(value) = tree
+                            .get(filter::key_filter(run.run, c))
+                            .map_err(engine_error)?
+                        {
+                            let holds = Filter::decode(&value)
+                                .is_some_and(|f| chunk.iter().all(|(p, _)| f.may_hold(*p)));
+                            if !holds {
+                                report.damaged.push(format!("{} filter", what()));
+                            }
                         }
                         entries.extend(chunk.into_iter().map(|(p, s)| (s, p)));
                     }
