@@ -2172,16 +2172,22 @@ fn id_at_forgets_a_cached_id_once_its_body_is_removed() {
     assert_eq!(store.id_at(new_seq).unwrap(), Some(ids[0]));
 }
 
+/// A new store holding `n` articles, put in one commit (one index run), and their ids.
+fn store_of_articles(n: usize) -> (tempfile::TempDir, Store, Vec<BlobId>) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let bodies: Vec<Vec<u8>> = (0..n).map(article).collect();
+    let refs: Vec<&[u8]> = bodies.iter().map(Vec::as_slice).collect();
+    let ids = store.put_many(&refs).unwrap();
+    (dir, store, ids)
+}
+
 /// A lookup reads a chunk's filter first and skips the chunk when the filter rules the id out:
 /// with the chunk gone, an absent id is still answered (absent), a present one is an error.
 /// Without the filter, the absent id needs the chunk too.
 #[test]
 fn chunk_filters_spare_the_reads_of_chunks() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
-    let bodies: Vec<Vec<u8>> = (0..50).map(article).collect();
-    let refs: Vec<&[u8]> = bodies.iter().map(Vec::as_slice).collect();
-    let ids = store.put_many(&refs).unwrap();
+    let (_dir, store, ids) = store_of_articles(50);
     let run = store.cache().runs[0].run;
     assert!(
         store
@@ -2261,11 +2267,7 @@ fn runs_without_filters_are_read_as_before() {
 /// rewrites the index with filters and drops the stray one.
 #[test]
 fn verify_finds_a_filter_that_hides_an_entry() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
-    let bodies: Vec<Vec<u8>> = (0..30).map(article).collect();
-    let refs: Vec<&[u8]> = bodies.iter().map(Vec::as_slice).collect();
-    let ids = store.put_many(&refs).unwrap();
+    let (_dir, store, ids) = store_of_articles(30);
     let run = store.cache().runs[0].run;
     let key = filter::key_filter(run, 0);
     let mut value = store.tree().get(key).unwrap().unwrap().to_vec();
