@@ -4,7 +4,8 @@
 //! stores new bodies writes its entries as a new sorted *run*, in chunks of up to
 //! [`CHUNK_ENTRIES`] (`I` run chunk), merging it with the newest runs while they are at most
 //! twice its size; the run directory (`J`) lists the runs, oldest first, with the first prefix
-//! of each chunk. `optimize` rewrites the index as one run. A lookup walks the runs newest
+//! of each chunk. `optimize` rewrites the index as runs over disjoint ranges of prefixes, one
+//! commit each ([`Rebuild`]). A lookup walks the runs newest
 //! first; an entry is only a candidate, confirmed against the record header in the pack file.
 
 use std::collections::HashMap;
@@ -286,6 +287,82 @@ pub(crate) fn read_runs(tree: &sled::Tree) -> Result<Vec<Run>> {
     }
 }
 
+/// Removes the filters of runs other than `runs` (left by an earlier build, which merged runs
+/// without removing their filters; `remove_run` takes care of the runs it removes).
+fn remove_stray_filters(tree: &sled::Tree, batch: &mut sled::Batch, runs: &[Run]) -> Result<()> {
+    let known: std::collections::HashSet<u64> = runs.iter().map(|r| r.run).collect();
+    for key in tree.scan_prefix([TAG_FILTER]).keys() {
+        let key = key.map_err(engine_error)?;
+        if !run_of_key(&key).is_some_and(|r| known.contains(&r)) {
+            batch.remove(key);
+        }
+    }
+    Ok(())
+}
+
+/// The run number of an `I` or `F` key (`None` for a key of another length).
+fn run_of_key(key: &[u8]) -> Option<u64> {
+    (key.len() == 13)
+        .then(|| key.get(1..9)?.try_into().ok())
+        .flatten()
+        .map(u64::from_be_bytes)
+}
+
+/// The range of prefixes of part `i` of `parts` equal parts of the 64-bit prefix space (the
+/// last ends at `u64::MAX`).
+pub(crate) fn part_range(i: u64, parts: u64) -> (u64, u64) {
+    let edge = |k: u64| ((u128::from(k) << 64) / u128::from(parts.max(1))) as u64;
+    let hi = if i + 1 >= parts {
+        u64::MAX
+    } else {
+        edge(i + 1) - 1
+    };
+    (edge(i), hi)
+}
+
+/// Every entry of `runs` with a prefix in `lo..=hi`, in no particular order (duplicates kept),
+/// reading only the chunks that may hold one.
+pub(crate) fn entries_in(tree: &sled::Tree, runs: &[Run], lo: u64, hi: u64) -> Result<Vec<Entry>> {
+    let mut out = Vec::new();
+    for run in runs {
+        let start = run.firsts.partition_point(|f| *f < lo).saturating_sub(1);
+        for (c, first) in run.firsts.iter().enumerate().skip(start) {
+            if *first > hi {
+                break;
+            }
+            let value = read_chunk(tree, run, c).map_err(|m| m.0)?;
+            let raw = chunk_entries(|| chunk_name(run, c), &value)?;
+            let n = raw.len() / ENTRY_LEN;
+            for i in lower_bound(raw, n, lo)..n {
+                let entry = entry_at(raw, i);
+                if entry.0 > hi {
+                    break;
+                }
+                out.push(entry);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Whether the runs cover disjoint ranges of prefixes (as `optimize` writes them): sorted by
+/// their first prefix, each run's last prefix is below the next run's first. Reads the last
+/// chunk of each run.
+pub(crate) fn runs_disjoint(tree: &sled::Tree, runs: &[Run]) -> Result<bool> {
+    let mut spans = Vec::with_capacity(runs.len());
+    for run in runs {
+        let (Some(&first), Some(c)) = (run.firsts.first(), run.firsts.len().checked_sub(1)) else {
+            return Ok(false);
+        };
+        let value = read_chunk(tree, run, c).map_err(|m| m.0)?;
+        let raw = chunk_entries(|| chunk_name(run, c), &value)?;
+        let last = entry_at(raw, raw.len() / ENTRY_LEN - 1).0;
+        spans.push((first, last));
+    }
+    spans.sort_unstable();
+    Ok(spans.windows(2).all(|w| w[0].1 < w[1].0))
+}
+
 /// Whether the chunk filters are as this build writes them: one for every chunk of every run,
 /// none of another run (else `optimize` rewrites the index: an archive written before filters,
 /// or by an earlier build since).
@@ -295,11 +372,7 @@ pub(crate) fn filters_complete(tree: &sled::Tree, runs: &[Run]) -> Result<bool> 
     let mut found = 0;
     for key in tree.scan_prefix([TAG_FILTER]).keys() {
         let key = key.map_err(engine_error)?;
-        let run = key
-            .get(1..9)
-            .and_then(|b| b.try_into().ok())
-            .map(u64::from_be_bytes);
-        if key.len() != 13 || !run.is_some_and(|r| known.contains(&r)) {
+        if !run_of_key(&key).is_some_and(|r| known.contains(&r)) {
             return Ok(false);
         }
         found += 1;
@@ -374,7 +447,8 @@ fn merge(a: &[Entry], b: &[Entry]) -> Vec<Entry> {
 /// archive doubled: at 3,000,000 articles, rewrites of 1.5 million entries in one commit).
 /// With it a commit's index work is bounded, and an archive of `n` articles has at most about
 /// `2n / MAX_RUN_ENTRIES` full runs plus the few small ones of the latest commits; a lookup
-/// reads one chunk per run it may be in. `optimize` still rewrites the index as one run.
+/// reads one chunk (or its filter) per run it may be in. `optimize` writes runs of about this
+/// many entries too, each over its own range of prefixes.
 pub(crate) const MAX_RUN_ENTRIES: u64 = 1 << 19;
 
 /// How many of the newest runs (sizes oldest first) a new run of `new` entries is merged with:
@@ -393,30 +467,55 @@ pub(crate) fn runs_to_merge(sizes: &[u64], new: u64, max_run: u64) -> usize {
     k
 }
 
+/// What a commit of `optimize` does to the id index (it adds no bodies).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Rebuild {
+    /// Every run replaced by one run of these entries (sorted).
+    All(Vec<Entry>),
+    /// These entries (sorted) added as a run of their own, merged with none.
+    Part(Vec<Entry>),
+    /// The runs with these numbers removed.
+    Drop(Vec<u64>),
+}
+
 /// Stages the index changes of one commit into `batch` and returns the new run directory:
-/// `rebuild` replaces every run with one; else the commit's `new` entries become a run, merged
-/// with the newest runs as [`runs_to_merge`] says (bounded by `max_run` entries).
+/// `rebuild` as it says (the commit's `new` entries are then ignored: optimize adds no
+/// bodies); else the commit's `new` entries become a run, merged with the newest runs as
+/// [`runs_to_merge`] says (bounded by `max_run` entries).
 pub(crate) fn stage(
     tree: &sled::Tree,
     batch: &mut sled::Batch,
     state: &mut State,
     runs: &[Run],
     new: Vec<Entry>,
-    rebuild: Option<Vec<Entry>>,
+    rebuild: Option<Rebuild>,
     max_run: u64,
 ) -> Result<Vec<Run>> {
     let mut runs = runs.to_vec();
-    if let Some(entries) = rebuild {
-        for run in &runs {
-            remove_run(batch, run);
-        }
-        // Filters of no run: left by an earlier build, which merged runs without them.
-        for key in tree.scan_prefix([TAG_FILTER]).keys() {
-            batch.remove(key.map_err(engine_error)?);
-        }
-        runs.clear();
-        if !entries.is_empty() {
-            runs.push(write_run(batch, state, &entries)?);
+    if let Some(rebuild) = rebuild {
+        match rebuild {
+            Rebuild::All(entries) => {
+                for run in &runs {
+                    remove_run(batch, run);
+                }
+                runs.clear();
+                remove_stray_filters(tree, batch, &runs)?;
+                if !entries.is_empty() {
+                    runs.push(write_run(batch, state, &entries)?);
+                }
+            }
+            Rebuild::Part(entries) => {
+                if !entries.is_empty() {
+                    runs.push(write_run(batch, state, &entries)?);
+                }
+            }
+            Rebuild::Drop(numbers) => {
+                for run in runs.iter().filter(|r| numbers.contains(&r.run)) {
+                    remove_run(batch, run);
+                }
+                runs.retain(|r| !numbers.contains(&r.run));
+                remove_stray_filters(tree, batch, &runs)?;
+            }
         }
     } else if !new.is_empty() {
         let mut newest = new;

@@ -1,13 +1,15 @@
 //! [`Store::optimize`]: dictionaries for the groups that have enough bodies, every body
-//! recompressed with its group's dictionary, the id index rebuilt as one run.
+//! recompressed with its group's dictionary, the id index rewritten in parts over disjoint
+//! ranges of prefixes.
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 use crate::dir::engine_error;
 use crate::error::{Error, Result};
 use crate::format::{self, CODEC_RAW, CODEC_ZSTD, CODEC_ZSTD_DICT, Slot, SlotTable, TABLE_SLOTS};
 use crate::frame;
-use crate::index::{self, read_run};
+use crate::index::{self, Rebuild};
 use crate::packfile::RECORD_HEADER_LEN;
 use crate::store::{Seq, Store, key_number};
 use crate::writer::PreparedBlob;
@@ -61,8 +63,8 @@ struct LiveSlot {
 impl Store {
     /// Trains a dictionary for every group with at least 1,000 live bodies and none of its own
     /// (on up to 2,000 of its bodies), recompresses every body whose frame does not use its
-    /// group's dictionary (else the default group's), and rebuilds the id index as one run,
-    /// dropping the entries of removed bodies. Ids, sequence numbers and bodies never change.
+    /// group's dictionary (else the default group's), and rewrites the id index as runs over
+    /// disjoint ranges of prefixes, dropping the entries of removed bodies. Ids, sequence numbers and bodies never change.
     ///
     /// Works in steps of one atomic commit each: interrupted, it loses nothing, and running
     /// it again finishes the work. Other writers may commit between steps. Not durable until
@@ -151,31 +153,52 @@ impl Store {
         // 3. Pack files more than half garbage: their live frames copied, then deleted.
         self.compact(&mut report)?;
 
-        // 4. The index as one run with its filters: the runs merged without the entries of
-        // removed bodies, or, when they do not cover every live body, rebuilt from the pack
-        // files' record headers.
-        let mut writer = self.writer();
+        // 4. The index without the entries of removed bodies, with its filters, as runs over
+        // disjoint ranges of prefixes: one commit per range (about `max_run_entries` entries
+        // each, so that neither the decoded entries nor the chunks of the whole index are ever
+        // in memory at once), then one that drops the runs they were read from. Until that
+        // last commit the index holds both (an entry twice is harmless). When the runs do not
+        // hold every live body, it is rebuilt from the pack files' record headers (one run).
         let cache = self.cache();
         let indexed: u64 = cache.runs.iter().map(|r| r.entries).sum();
-        if cache.runs.len() > 1
-            || indexed != cache.state.live
-            || !index::filters_complete(self.tree(), &cache.runs)?
-        {
-            let mut entries = self.merged_runs(&cache.runs)?;
-            if entries.len() as u64 != cache.state.live {
-                entries.clear();
+        let part_entries = self.max_run_entries().max(1);
+        let done = indexed == cache.state.live
+            && cache.runs.len() as u64 <= cache.state.live.div_ceil(part_entries).max(1)
+            && index::filters_complete(self.tree(), &cache.runs)?
+            && index::runs_disjoint(self.tree(), &cache.runs)?;
+        if !done {
+            let old: Vec<u64> = cache.runs.iter().map(|r| r.run).collect();
+            drop(cache);
+            let (live, count) = self.live_bitmap()?;
+            let parts = count.div_ceil(part_entries).max(1);
+            let mut written = 0;
+            for part in 0..parts {
+                let (lo, hi) = index::part_range(part, parts);
+                let mut writer = self.writer();
+                let runs = Arc::clone(&self.cache().runs);
+                let mut entries = index::entries_in(self.tree(), &runs, lo, hi)?;
+                entries.retain(|(_, seq)| is_live(&live, *seq));
+                entries.sort_unstable();
+                entries.dedup();
+                written += entries.len() as u64;
+                writer.rebuild = Some(Rebuild::Part(entries));
+                writer.commit()?;
+            }
+            let mut writer = self.writer();
+            if written == count {
+                writer.rebuild = Some(Rebuild::Drop(old));
+            } else {
+                let mut entries = Vec::new();
                 for item in self.live() {
                     let (seq, id) = item?;
                     entries.push((index::prefix_of(&id), seq));
                 }
                 entries.sort_unstable();
+                written = entries.len() as u64;
+                writer.rebuild = Some(Rebuild::All(entries));
             }
-            let n = entries.len() as u64;
-            writer.rebuild = Some(entries);
             writer.commit()?;
-            report.entries_dropped = indexed.saturating_sub(n);
-        } else {
-            drop(writer);
+            report.entries_dropped = indexed.saturating_sub(written);
         }
         report.bytes_after = self.cache().state.stored_bytes;
         // sled never gives back space: a close after optimize rewrites it afresh.
@@ -300,9 +323,9 @@ impl Store {
         Ok(())
     }
 
-    /// The entries of every run of the id index whose body is live (once each).
-    fn merged_runs(&self, runs: &[index::Run]) -> Result<Vec<index::Entry>> {
-        // One bit per sequence number (1.25 MB at 10,000,000), not a set of them.
+    /// One bit per sequence number, set for the live bodies (1.25 MB at 10,000,000, not a set
+    /// of them), and how many are set.
+    fn live_bitmap(&self) -> Result<(Vec<u64>, u64)> {
         let mut live = vec![0u64; (self.cache().state.next_seq as usize).div_ceil(64)];
         let mut count = 0;
         self.each_live_slot(|s| {
@@ -311,19 +334,7 @@ impl Store {
                 count += 1;
             }
         })?;
-        let is_live = |seq: Seq| {
-            live.get(seq as usize / 64)
-                .is_some_and(|w| w & (1 << (seq % 64)) != 0)
-        };
-        let mut entries = Vec::with_capacity(count);
-        for run in runs {
-            let mut chunk = read_run(self.tree(), run)?;
-            chunk.retain(|(_, seq)| is_live(*seq));
-            entries.append(&mut chunk);
-        }
-        entries.sort_unstable();
-        entries.dedup();
-        Ok(entries)
+        Ok((live, count))
     }
 
     /// The numbers of the slot tables, ascending.
@@ -384,4 +395,10 @@ fn uses_its_dict(slot: &Slot, dict: u32) -> bool {
         CODEC_RAW => dict == 0 || slot.raw_len < 64,
         _ => true,
     }
+}
+
+/// Whether `seq`'s bit is set in a [`Store::live_bitmap`].
+fn is_live(bits: &[u64], seq: Seq) -> bool {
+    bits.get(seq as usize / 64)
+        .is_some_and(|w| w & (1 << (seq % 64)) != 0)
 }

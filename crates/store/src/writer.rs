@@ -222,8 +222,8 @@ pub struct Writer<'s> {
     raw: i64,
     stored: i64,
     keys: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
-    /// Set by optimize: the index is replaced by this one run (entries sorted).
-    pub(crate) rebuild: Option<Vec<Entry>>,
+    /// Set by optimize: what this commit does to the id index instead of adding a run.
+    pub(crate) rebuild: Option<crate::index::Rebuild>,
     /// Set by optimize: this commit's frames start a new pack file (the active one is being
     /// compacted away).
     pub(crate) new_file: bool,
