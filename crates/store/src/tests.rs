@@ -2187,6 +2187,23 @@ fn store_of_articles(n: usize) -> (tempfile::TempDir, Store, Vec<BlobId>) {
     (dir, store, ids)
 }
 
+/// Whether chunk 0 of the first run of the id index has its filter.
+fn first_run_has_a_filter(store: &Store) -> bool {
+    let run = store.cache().runs[0].run;
+    store
+        .tree()
+        .get(filter::key_filter(run, 0))
+        .unwrap()
+        .is_some()
+}
+
+/// Every one of `ids` is found by a lookup.
+fn assert_all_found(store: &Store, ids: &[BlobId]) {
+    for id in ids {
+        assert!(store.seq_of(id).unwrap().is_some(), "{id}");
+    }
+}
+
 /// A lookup reads a chunk's filter first and skips the chunk when the filter rules the id out:
 /// with the chunk gone, an absent id is still answered (absent), a present one is an error.
 /// Without the filter, the absent id needs the chunk too.
@@ -2194,13 +2211,7 @@ fn store_of_articles(n: usize) -> (tempfile::TempDir, Store, Vec<BlobId>) {
 fn chunk_filters_spare_the_reads_of_chunks() {
     let (_dir, store, ids) = store_of_articles(50);
     let run = store.cache().runs[0].run;
-    assert!(
-        store
-            .tree()
-            .get(filter::key_filter(run, 0))
-            .unwrap()
-            .is_some()
-    );
+    assert!(first_run_has_a_filter(&store));
     // Absent ids whose prefixes the filter rules out (nearly all of them).
     let absent: Vec<BlobId> = (0..20)
         .map(|i| BlobId::of(format!("never stored {i}").as_bytes()))
@@ -2251,9 +2262,7 @@ fn runs_without_filters_are_read_as_before() {
     for key in filters {
         store.tree().remove(key).unwrap();
     }
-    for id in &ids {
-        assert!(store.seq_of(id).unwrap().is_some(), "{id}");
-    }
+    assert_all_found(&store, &ids);
     let live = store.stats().unwrap().blobs;
     let refs: Vec<&[u8]> = bodies.iter().map(Vec::as_slice).collect();
     assert_eq!(store.put_many(&refs).unwrap(), ids);
@@ -2263,9 +2272,7 @@ fn runs_without_filters_are_read_as_before() {
     assert!(!index::filters_complete(store.tree(), &store.cache().runs).unwrap());
     store.optimize(&mut |_| {}).unwrap();
     assert!(index::filters_complete(store.tree(), &store.cache().runs).unwrap());
-    for id in &ids {
-        assert!(store.seq_of(id).unwrap().is_some(), "{id}");
-    }
+    assert_all_found(&store, &ids);
 }
 
 /// verify reports a filter that would hide an entry, and a filter of no run; `optimize`
@@ -2295,17 +2302,8 @@ fn verify_finds_a_filter_that_hides_an_entry() {
 
     store.optimize(&mut |_| {}).unwrap();
     assert!(store.verify().unwrap().is_clean());
-    for id in &ids {
-        assert!(store.seq_of(id).unwrap().is_some(), "{id}");
-    }
-    let run = store.cache().runs[0].run;
-    assert!(
-        store
-            .tree()
-            .get(filter::key_filter(run, 0))
-            .unwrap()
-            .is_some()
-    );
+    assert_all_found(&store, &ids);
+    assert!(first_run_has_a_filter(&store));
 }
 
 /// `optimize` rewrites the index in parts over disjoint ranges of prefixes (one commit each,
@@ -2342,9 +2340,7 @@ fn optimize_rewrites_the_index_in_parts() {
     );
     assert!(index::runs_disjoint(store.tree(), &runs).unwrap());
     assert!(index::filters_complete(store.tree(), &runs).unwrap());
-    for id in &live {
-        assert!(store.seq_of(id).unwrap().is_some(), "{id}");
-    }
+    assert_all_found(&store, &live);
     for id in ids.iter().step_by(7) {
         assert_eq!(store.seq_of(id).unwrap(), None);
     }
@@ -2385,9 +2381,7 @@ fn an_index_left_between_parts_is_whole_and_optimize_finishes_it() {
     drop(store);
 
     let store = Store::open(dir.path()).unwrap();
-    for id in &ids {
-        assert!(store.seq_of(id).unwrap().is_some(), "{id}");
-    }
+    assert_all_found(&store, &ids);
     assert!(store.verify().unwrap().is_clean());
     let live = store.stats().unwrap().blobs;
     let again: Vec<Vec<u8>> = (0..10).map(article).collect();
