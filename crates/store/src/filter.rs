@@ -18,11 +18,7 @@ pub(crate) const HASHES: u8 = 11;
 
 /// `F` run(u64) chunk(u32): the filter of index chunk `I` run chunk.
 pub(crate) fn key_filter(run: u64, chunk: u32) -> [u8; 13] {
-    let mut k = [0; 13];
-    k[0] = TAG_FILTER;
-    k[1..9].copy_from_slice(&run.to_be_bytes());
-    k[9..].copy_from_slice(&chunk.to_be_bytes());
-    k
+    crate::index::key_run_chunk(TAG_FILTER, run, chunk)
 }
 
 /// The bit positions of `prefix` in a filter of `bits` bits: double hashing of the prefix

@@ -25,8 +25,13 @@ pub(crate) const ENTRY_LEN: usize = 12;
 
 /// `I` run(u64) chunk(u32).
 pub(crate) fn key_chunk(run: u64, chunk: u32) -> [u8; 13] {
+    key_run_chunk(TAG_INDEX, run, chunk)
+}
+
+/// `tag` run(u64) chunk(u32): the key of a chunk (`I`) or of its filter (`F`).
+pub(crate) fn key_run_chunk(tag: u8, run: u64, chunk: u32) -> [u8; 13] {
     let mut k = [0; 13];
-    k[0] = TAG_INDEX;
+    k[0] = tag;
     k[1..9].copy_from_slice(&run.to_be_bytes());
     k[9..].copy_from_slice(&chunk.to_be_bytes());
     k
@@ -196,7 +201,20 @@ pub(crate) fn candidates_in(
     hi: u64,
 ) -> Result<Vec<Seq>, Missing> {
     let mut out = Vec::new();
-    for run in runs.iter().rev() {
+    each_entry_in(tree, runs.iter().rev(), lo, hi, |(_, seq)| out.push(seq))?;
+    Ok(out)
+}
+
+/// Calls `each` with every entry with a prefix in `lo..=hi` of `runs`, in their order, reading
+/// only the chunks that may hold one (for a single prefix, not those its filter rules out).
+fn each_entry_in<'r>(
+    tree: &sled::Tree,
+    runs: impl Iterator<Item = &'r Run>,
+    lo: u64,
+    hi: u64,
+    mut each: impl FnMut(Entry),
+) -> Result<(), Missing> {
+    for run in runs {
         let start = run.firsts.partition_point(|f| *f < lo).saturating_sub(1);
         for (c, first) in run.firsts.iter().enumerate().skip(start) {
             if *first > hi {
@@ -213,15 +231,15 @@ pub(crate) fn candidates_in(
             let raw = chunk_entries(|| chunk_name(run, c), &value).map_err(Missing)?;
             let n = raw.len() / ENTRY_LEN;
             for i in lower_bound(raw, n, lo)..n {
-                let (prefix, seq) = entry_at(raw, i);
-                if prefix > hi {
+                let entry = entry_at(raw, i);
+                if entry.0 > hi {
                     break;
                 }
-                out.push(seq);
+                each(entry);
             }
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// "index run R chunk C", for messages.
@@ -301,7 +319,7 @@ fn remove_stray_filters(tree: &sled::Tree, batch: &mut sled::Batch, runs: &[Run]
 }
 
 /// The run number of an `I` or `F` key (`None` for a key of another length).
-fn run_of_key(key: &[u8]) -> Option<u64> {
+pub(crate) fn run_of_key(key: &[u8]) -> Option<u64> {
     (key.len() == 13)
         .then(|| key.get(1..9)?.try_into().ok())
         .flatten()
@@ -324,24 +342,7 @@ pub(crate) fn part_range(i: u64, parts: u64) -> (u64, u64) {
 /// reading only the chunks that may hold one.
 pub(crate) fn entries_in(tree: &sled::Tree, runs: &[Run], lo: u64, hi: u64) -> Result<Vec<Entry>> {
     let mut out = Vec::new();
-    for run in runs {
-        let start = run.firsts.partition_point(|f| *f < lo).saturating_sub(1);
-        for (c, first) in run.firsts.iter().enumerate().skip(start) {
-            if *first > hi {
-                break;
-            }
-            let value = read_chunk(tree, run, c).map_err(|m| m.0)?;
-            let raw = chunk_entries(|| chunk_name(run, c), &value)?;
-            let n = raw.len() / ENTRY_LEN;
-            for i in lower_bound(raw, n, lo)..n {
-                let entry = entry_at(raw, i);
-                if entry.0 > hi {
-                    break;
-                }
-                out.push(entry);
-            }
-        }
-    }
+    each_entry_in(tree, runs.iter(), lo, hi, |entry| out.push(entry)).map_err(|m| m.0)?;
     Ok(out)
 }
 

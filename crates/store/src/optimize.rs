@@ -64,7 +64,8 @@ impl Store {
     /// Trains a dictionary for every group with at least 1,000 live bodies and none of its own
     /// (on up to 2,000 of its bodies), recompresses every body whose frame does not use its
     /// group's dictionary (else the default group's), and rewrites the id index as runs over
-    /// disjoint ranges of prefixes, dropping the entries of removed bodies. Ids, sequence numbers and bodies never change.
+    /// disjoint ranges of prefixes, dropping the entries of removed bodies. Ids, sequence
+    /// numbers and bodies never change.
     ///
     /// Works in steps of one atomic commit each: interrupted, it loses nothing, and running
     /// it again finishes the work. Other writers may commit between steps. Not durable until

@@ -46,10 +46,7 @@ pub(crate) fn verify(store: &Store) -> Result<VerifyReport> {
             Some(&TAG_SLOTS | &TAG_DICT) => key.len() == 5,
             Some(&TAG_GROUP) => key.len() == 3,
             Some(&TAG_INDEX | &TAG_FILTER) => {
-                key.len() == 13
-                    && runs.contains(&u64::from_be_bytes(
-                        key[1..9].try_into().unwrap_or_default(),
-                    ))
+                index::run_of_key(&key).is_some_and(|r| runs.contains(&r))
             }
             _ => false,
         };
