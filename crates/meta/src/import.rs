@@ -60,6 +60,7 @@ use morgue_model::{Draft, MergePolicy};
 // What a source hands on (morgue-model's types, so that readers need not depend on the archive).
 pub use morgue_model::{Item, Parsed, Source};
 
+use crate::text::TextCommit;
 use crate::{AddOutcome, Archive, BlobId, Error, Prepared};
 
 /// Items a [`Feed`] hands on at once (fewer when its source calls [`Feed::send`]).
@@ -97,6 +98,16 @@ pub struct ImportOptions {
     pub batch_time: Duration,
     /// When the archive is flushed to disk (default: after every commit).
     pub flush: Flush,
+    /// The full-text index is brought up to date after every flush, but committed (its new
+    /// articles made searchable, and durable) only once this many articles were indexed since
+    /// its last commit (default 250,000), or [`ImportOptions::text_commit_time`] after the
+    /// first of them, and at the end of the import. Each commit of the index ends its segments
+    /// in progress, which its merges then rewrite: a 1,000,000-article import that committed it
+    /// after every flush (50 times) took 43 s instead of 37 s. Acknowledgements never wait on
+    /// the index; after a crash the next writer re-indexes what the index had not committed.
+    pub text_commit_articles: u64,
+    /// See [`ImportOptions::text_commit_articles`] (default 60 s).
+    pub text_commit_time: Duration,
 }
 
 impl Default for ImportOptions {
@@ -110,6 +121,8 @@ impl Default for ImportOptions {
             read_budget: 16 << 20,
             batch_time: Duration::from_millis(500),
             flush: Flush::EveryCommit,
+            text_commit_articles: 250_000,
+            text_commit_time: Duration::from_secs(60),
         }
     }
 }
@@ -740,24 +753,31 @@ impl<E: FnMut(Event) + Send> Committer<'_, '_, E> {
                 (pipeline.flush)(pipeline.archive).map_err(ImportError::Flush)?;
                 // Durable now: report, then index (acknowledgements never wait on it).
                 self.report(sources, outcomes);
+                let options = pipeline.options;
                 pipeline
                     .archive
-                    .sync_text(&mut |_, _| {})
+                    .sync_text_when(
+                        &mut |_, _| {},
+                        TextCommit::When {
+                            docs: options.text_commit_articles,
+                            after: options.text_commit_time,
+                        },
+                    )
                     .map_err(ImportError::Text)?;
             }
         }
         Ok(())
     }
 
-    /// After the last commit: with [`Flush::AtEnd`], flushes and reports everything.
+    /// After the last commit: with [`Flush::AtEnd`], flushes and reports everything; then
+    /// commits the text index.
     fn finish(mut self) -> Result<(), ImportError> {
-        if self.pending.is_empty() {
-            return Ok(());
-        }
         let pipeline = self.pipeline;
-        (pipeline.flush)(pipeline.archive).map_err(ImportError::Flush)?;
-        for (sources, outcomes) in std::mem::take(&mut self.pending) {
-            self.report(sources, outcomes);
+        if !self.pending.is_empty() {
+            (pipeline.flush)(pipeline.archive).map_err(ImportError::Flush)?;
+            for (sources, outcomes) in std::mem::take(&mut self.pending) {
+                self.report(sources, outcomes);
+            }
         }
         pipeline
             .archive

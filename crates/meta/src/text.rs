@@ -3,7 +3,9 @@
 //! The index lives in the archive's `text/` directory. It is derived data and never ahead of
 //! the archive: it is updated only after the archive is durable (after [`Archive::flush`], and
 //! in an import after each flush and its acknowledgements), and each of its commits records the
-//! sequence number below which it covers every article. The first write to an archive without an
+//! sequence number below which it covers every article. An import commits it only every
+//! [`crate::import::ImportOptions::text_commit_articles`] articles (and at its end): the syncs
+//! between add to tantivy's writer without committing. The first write to an archive without an
 //! index (or with an index of another analyzer version) builds it; a write after a crash catches
 //! up from the sequence number its last commit recorded. Removals, and records whose title a
 //! duplicate filled, are re-indexed at the next sync. Should the process die first, a missed
@@ -13,6 +15,7 @@
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::{MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use morgue_text::{Found, Snippet, TextIndex, TextQuery};
 
@@ -36,6 +39,34 @@ pub(crate) struct TextState {
     reader: Option<TextIndex>,
     /// Seqs removed, or whose title changed, since the last sync.
     touched: Vec<Seq>,
+    /// What syncs that did not commit (an import's, see [`TextCommit`]) left in the writer.
+    uncommitted: Option<Uncommitted>,
+}
+
+/// Documents added to (or deleted from) the writer and not yet committed.
+#[derive(Debug, Clone, Copy)]
+struct Uncommitted {
+    /// The bound they bring the index to: the next sync starts there.
+    end: u64,
+    /// Documents added and deleted.
+    docs: u64,
+    /// When the first of them was added.
+    since: Instant,
+}
+
+/// When a sync commits the text index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TextCommit {
+    /// At once (every sync but an import's).
+    Now,
+    /// Once this many documents were added or deleted since the last commit, or the first of
+    /// them was added this long ago (an import's syncs; its end commits).
+    When {
+        /// Documents.
+        docs: u64,
+        /// Time.
+        after: Duration,
+    },
 }
 
 /// How search results are ordered.
@@ -112,16 +143,46 @@ impl Archive {
     /// [`Archive::flush`], which calls it). `progress` gets (articles indexed, articles to
     /// index) during a build.
     pub fn sync_text(&self, progress: &mut dyn FnMut(u64, u64)) -> Result<TextSync> {
+        self.sync_text_when(progress, TextCommit::Now)
+    }
+
+    /// [`Archive::sync_text`], committing the index only as `commit` says: the documents a
+    /// sync adds without committing stay in the writer (tantivy writes them to segments of no
+    /// commit as its memory budget fills), the next sync goes on from where it stopped, and a
+    /// sync that commits (any but an import's, [`Archive::close`] among them) commits them
+    /// all. Should the process die first, they are lost with their uncommitted segments, and
+    /// the next writer catches up from the last commit as after any crash.
+    pub(crate) fn sync_text_when(
+        &self,
+        progress: &mut dyn FnMut(u64, u64),
+        commit: TextCommit,
+    ) -> Result<TextSync> {
         let mut state = self.text_state();
-        if state.writer.is_none() {
+        let index = if let Some(index) = state.writer.take() {
+            index
+        } else {
             state.reader = None;
-            state.writer = Some(TextIndex::open_writable(&self.text_dir()).map_err(text_error)?);
-        }
+            TextIndex::open_writable(&self.text_dir()).map_err(text_error)?
+        };
+        let sync = self.sync_into(&index, &mut state, progress, commit);
+        state.writer = Some(index);
+        sync
+    }
+
+    fn sync_into(
+        &self,
+        index: &TextIndex,
+        state: &mut TextState,
+        progress: &mut dyn FnMut(u64, u64),
+        commit: TextCommit,
+    ) -> Result<TextSync> {
         let touched = std::mem::take(&mut state.touched);
-        let index = state.writer.as_ref().expect("opened above");
         let mut sync = TextSync::default();
         let covered = index.covered().map_err(text_error)?;
-        let start = if let Some(c) = covered {
+        let uncommitted = state.uncommitted;
+        let start = if let Some(u) = uncommitted {
+            u.end
+        } else if let Some(c) = covered {
             c
         } else {
             index.clear().map_err(text_error)?;
@@ -152,9 +213,19 @@ impl Archive {
             }
         })?;
         sync.added += added;
-        if sync.added > 0 || sync.deleted > 0 || covered != Some(end) {
+        let docs = uncommitted.map_or(0, |u| u.docs) + sync.added + sync.deleted;
+        if let TextCommit::When { docs: at, after } = commit {
+            let since = uncommitted.map_or_else(Instant::now, |u| u.since);
+            if docs < at && since.elapsed() < after {
+                state.uncommitted =
+                    (docs > 0 || covered != Some(end)).then_some(Uncommitted { end, docs, since });
+                return Ok(sync);
+            }
+        }
+        if docs > 0 || covered != Some(end) {
             index.commit(end).map_err(text_error)?;
         }
+        state.uncommitted = None;
         // The safety net: a removal the index missed (the process died before the sync). A
         // damaged state (verify reports it) says nothing: compare the sets then.
         let articles = self.state_value().ok().flatten().map(|s| s.articles);
@@ -181,6 +252,7 @@ impl Archive {
             // Covers nothing: the sync below adds everything.
             index.commit(0).map_err(text_error)?;
             state.touched.clear();
+            state.uncommitted = None;
         }
         let mut sync = self.sync_text(progress)?;
         sync.built = true;

@@ -245,20 +245,17 @@ fn a_duplicate_that_fills_the_title_is_reindexed() {
     assert!(a.verify().unwrap().problems.is_empty());
 }
 
-#[test]
-fn an_import_is_searchable_when_it_returns() {
-    use crate::import::{ImportOptions, Item, Parsed, Source};
+/// Imports ten stories, `story numberI common`, with `options`; `on_durable` runs at each
+/// acknowledgement of a commit.
+fn import_ten(
+    a: &Archive,
+    options: &crate::import::ImportOptions,
+    mut on_durable: impl FnMut() + Send,
+) {
+    use crate::import::{Event, Item, Parsed, Source};
     use std::sync::Arc;
-    let dir = tempfile::tempdir().unwrap();
-    let a = Archive::open(dir.path()).unwrap();
-    let options = ImportOptions {
-        batch_articles: 3,
-        commit_min: 1,
-        prepare_articles: 2,
-        ..ImportOptions::default()
-    };
     a.import(
-        &options,
+        options,
         |feed| {
             for i in 0..10 {
                 let source = Source {
@@ -274,11 +271,138 @@ fn an_import_is_searchable_when_it_returns() {
                 assert!(feed.push(Item::Parsed(source, Box::new(parsed))));
             }
         },
-        |_| {},
+        |event| {
+            if let Event::Durable { .. } = event {
+                on_durable();
+            }
+        },
     )
     .unwrap();
+}
+
+/// Commits of at most two articles each, the text index committed as `text_commit_*` say.
+fn small_commits(articles: u64, time: std::time::Duration) -> crate::import::ImportOptions {
+    crate::import::ImportOptions {
+        batch_articles: 2,
+        commit_min: 1,
+        prepare_articles: 1,
+        text_commit_articles: articles,
+        text_commit_time: time,
+        ..crate::import::ImportOptions::default()
+    }
+}
+
+/// What the text index's last commit covers, as another process would read it.
+fn text_covered(a: &Archive) -> Option<u64> {
+    match morgue_text::TextIndex::open(&a.text_dir()) {
+        Ok(index) => index.covered().unwrap(),
+        Err(morgue_text::Error::Missing { .. }) => None,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+#[test]
+fn an_import_is_searchable_when_it_returns() {
+    use crate::import::ImportOptions;
+    let dir = tempfile::tempdir().unwrap();
+    let a = Archive::open(dir.path()).unwrap();
+    let options = ImportOptions {
+        batch_articles: 3,
+        commit_min: 1,
+        prepare_articles: 2,
+        ..ImportOptions::default()
+    };
+    import_ten(&a, &options, || {});
+    assert_eq!(text_covered(&a), Some(10));
     assert_eq!(found(&a, "common").len(), 10);
     assert_eq!(found(&a, "number7").len(), 1);
+    assert!(a.verify().unwrap().problems.is_empty());
+}
+
+#[test]
+fn an_import_commits_the_text_index_every_so_many_articles() {
+    use std::time::Duration;
+    let dir = tempfile::tempdir().unwrap();
+    let a = Archive::open(dir.path()).unwrap();
+    // Seen at each acknowledgement: what the index's last commit covers.
+    let mut seen = Vec::new();
+    import_ten(&a, &small_commits(4, Duration::from_secs(3600)), || {
+        seen.push(text_covered(&a));
+    });
+    assert!(seen.len() >= 5, "commits of two articles at most: {seen:?}");
+    // Never committed for fewer than 4 articles: only after 4 of them, then 4 more.
+    let committed: Vec<u64> = seen.iter().flatten().copied().collect();
+    assert!(
+        committed
+            .windows(2)
+            .all(|w| w[0] == w[1] || w[1] >= w[0] + 4),
+        "{seen:?}"
+    );
+    assert!(committed.iter().all(|&c| c == 0 || c >= 4), "{seen:?}");
+    assert!(
+        committed.iter().any(|&c| c >= 4),
+        "committed during the import: {seen:?}"
+    );
+    // The end of the import commits the rest.
+    assert_eq!(text_covered(&a), Some(10));
+    assert_eq!(found(&a, "common").len(), 10);
+
+    // With no time to wait, every sync commits: the commit acknowledged before is searchable
+    // by the next acknowledgement.
+    let dir = tempfile::tempdir().unwrap();
+    let a = Archive::open(dir.path()).unwrap();
+    let mut seen = Vec::new();
+    import_ten(&a, &small_commits(u64::MAX, Duration::ZERO), || {
+        seen.push(text_covered(&a));
+    });
+    let last = seen.last().copied().flatten();
+    assert!(last.is_some_and(|c| (1..10).contains(&c)), "{seen:?}");
+    assert_eq!(text_covered(&a), Some(10));
+}
+
+#[test]
+fn what_a_sync_indexed_but_did_not_commit_is_indexed_again_after_a_crash() {
+    use crate::text::TextCommit;
+    use std::time::Duration;
+    let later = TextCommit::When {
+        docs: u64::MAX,
+        after: Duration::from_secs(3600),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let a = Archive::open(dir.path()).unwrap();
+    add(&a, "first story", "Ann", 2001);
+    a.flush().unwrap();
+    assert_eq!(text_covered(&a), Some(1));
+    for i in 0..3 {
+        add(&a, &format!("later story number{i}"), "Ann", 2001);
+        a.flush_store().unwrap();
+        let sync = a.sync_text_when(&mut |_, _| {}, later).unwrap();
+        assert_eq!(sync.added, 1);
+    }
+    // Indexed, not committed: not searchable, and not what the index says it covers.
+    assert_eq!(text_covered(&a), Some(1));
+    assert_eq!(found(&a, "story").len(), 1);
+    // As if the process died here: the handle is dropped, not closed.
+    drop(a);
+    let a = Archive::open(dir.path()).unwrap();
+    // Opening for writing catches up from the last commit, each article once.
+    assert_eq!(text_covered(&a), Some(4));
+    assert_eq!(
+        a.sync_text(&mut |_, _| {}).unwrap(),
+        crate::TextSync::default()
+    );
+    assert_eq!(found(&a, "story").len(), 4);
+    assert!(a.verify().unwrap().problems.is_empty());
+
+    // Without a crash, a sync that commits commits what the ones before left.
+    add(&a, "story five", "Ann", 2001);
+    a.flush_store().unwrap();
+    a.sync_text_when(&mut |_, _| {}, later).unwrap();
+    assert_eq!(found(&a, "story").len(), 4);
+    let sync = a.sync_text(&mut |_, _| {}).unwrap();
+    assert_eq!(sync.added, 0);
+    assert_eq!(text_covered(&a), Some(5));
+    assert_eq!(found(&a, "story").len(), 5);
     assert!(a.verify().unwrap().problems.is_empty());
 }
 
