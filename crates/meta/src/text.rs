@@ -259,7 +259,8 @@ impl Archive {
         Ok(sync)
     }
 
-    /// Merges the text index's segments into one (`optimize`), after bringing it up to date.
+    /// Merges the text index's small segments into one, leaving the large ones
+    /// ([`morgue_text::merge_plan`]; `optimize`), after bringing it up to date.
     pub fn optimize_text(&self) -> Result<()> {
         self.sync_text(&mut |_, _| {})?;
         let state = self.text_state();

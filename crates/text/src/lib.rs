@@ -72,6 +72,41 @@ pub const MAX_EXPANSIONS: u32 = 1000;
 /// Memory the index writer may use before it writes a segment.
 const WRITER_BYTES: usize = 64 << 20;
 
+/// A segment that [`TextIndex::merge`] leaves as it is holds at least this many times the
+/// live documents of all smaller segments together.
+pub const KEEP_RATIO: u64 = 4;
+
+/// Which segments [`TextIndex::merge`] merges, given each segment's (live documents, deleted
+/// documents): their positions in `segments`, ascending. Taken from the largest down, each
+/// segment is kept as it is while it has no deleted document and holds at least
+/// [`KEEP_RATIO`] times the live documents of all smaller segments together; the first that
+/// does not, and every smaller one, are merged into one. So the merged segments, with the
+/// kept ones, again satisfy the rule (a second merge merges nothing), a segment with a
+/// removed article is always rewritten (its words leave the disk), and one segment is merged
+/// alone only to drop its deleted documents.
+pub fn merge_plan(segments: &[(u32, u32)]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..segments.len()).collect();
+    order.sort_by_key(|&i| Reverse(segments[i].0));
+    let mut smaller: u64 = segments.iter().map(|s| u64::from(s.0)).sum();
+    let mut kept = 0;
+    for &i in &order {
+        let (live, deleted) = segments[i];
+        smaller -= u64::from(live);
+        if deleted > 0 || u64::from(live) < KEEP_RATIO * smaller {
+            break;
+        }
+        kept += 1;
+    }
+    let mut merged = order.split_off(kept);
+    if let [only] = merged[..]
+        && segments[only].1 == 0
+    {
+        merged.clear();
+    }
+    merged.sort_unstable();
+    merged
+}
+
 /// Result with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -404,16 +439,26 @@ impl TextIndex {
             .map_err(|e| self.err(e))
     }
 
-    /// Merges every segment into one (dropping deleted documents), and waits for it.
+    /// Merges the segments [`merge_plan`] picks into one (dropping their deleted documents),
+    /// and waits for it: the small segments, not the large ones that hold [`KEEP_RATIO`] times
+    /// all smaller ones together and nothing deleted. After a merge the index has at most
+    /// about log4(documents) segments, and merging after a small import rewrites what the
+    /// import added, not the whole index.
     pub fn merge(&self) -> Result<()> {
         let mut w = self.writer()?;
         let metas = self.segment_metas()?;
-        let ids: Vec<_> = metas.iter().map(tantivy::SegmentMeta::id).collect();
-        let deletes = metas.iter().any(tantivy::SegmentMeta::has_deletes);
+        let sizes: Vec<(u32, u32)> = metas
+            .iter()
+            .map(|m| (m.num_docs(), m.num_deleted_docs()))
+            .collect();
+        let ids: Vec<_> = merge_plan(&sizes)
+            .into_iter()
+            .map(|i| metas[i].id())
+            .collect();
         // A segment's files are kept while anything holds its meta: let them go before the
         // merge, whose end deletes the files of the merged segments.
         drop(metas);
-        if ids.len() > 1 || deletes {
+        if !ids.is_empty() {
             w.merge(&ids).wait().map_err(|e| self.err(e))?;
             self.stale.store(true, Ordering::Release);
         }

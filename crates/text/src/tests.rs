@@ -295,6 +295,125 @@ fn merge_leaves_one_segment() {
 }
 
 #[test]
+fn merge_plan_keeps_the_large_segments_and_merges_the_small_ones() {
+    // (live, deleted) per segment; the positions merged.
+    type Case = (&'static [(u32, u32)], &'static [usize]);
+    let cases: &[Case] = &[
+        (&[], &[]),
+        (&[(10, 0)], &[]),
+        // One segment is rewritten alone only to drop its deleted documents.
+        (&[(10, 1)], &[0]),
+        (&[(0, 3)], &[0]),
+        // Equal segments are merged.
+        (&[(10, 0), (10, 0)], &[0, 1]),
+        // A large one is kept; the two small ones together are more than a quarter of the
+        // next: merged.
+        (&[(100, 0), (10, 0), (10, 0)], &[1, 2]),
+        (&[(10, 0), (100, 0), (10, 0)], &[0, 2]),
+        // A staircase (each at least 4 times all smaller ones): nothing to do.
+        (&[(100, 0), (20, 0), (5, 0)], &[]),
+        (&[(5, 0), (100, 0), (20, 0)], &[]),
+        // Just under the ratio: everything.
+        (&[(99, 0), (20, 0), (5, 0)], &[0, 1, 2]),
+        // A deleted document in the large segment: it is rewritten, with all smaller ones.
+        (&[(100, 1), (1, 0)], &[0, 1]),
+        // In a small one: that one and the smaller ones, not the large one.
+        (&[(1000, 0), (100, 1), (10, 0)], &[1, 2]),
+    ];
+    for (segments, merged) in cases {
+        assert_eq!(merge_plan(segments), *merged, "{segments:?}");
+    }
+}
+
+proptest! {
+    /// After the merge a plan asks for, the plan asks for nothing, and there are at most
+    /// 1 + log4(documents) segments.
+    #[test]
+    fn a_merge_leaves_nothing_to_merge(
+        segments in proptest::collection::vec((1u32..1_000_000, 0u32..3), 0..40)
+    ) {
+        let segments: Vec<(u32, u32)> = segments
+            .into_iter()
+            .map(|(live, d)| (live, u32::from(d == 0)))
+            .collect();
+        let merged = merge_plan(&segments);
+        prop_assert!(merged.windows(2).all(|w| w[0] < w[1]));
+        let mut after: Vec<(u32, u32)> = segments
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !merged.contains(i))
+            .map(|(_, s)| *s)
+            .collect();
+        let sum: u32 = merged.iter().map(|&i| segments[i].0).sum();
+        if sum > 0 {
+            after.push((sum, 0));
+        }
+        prop_assert!(merge_plan(&after).is_empty(), "{:?} -> {:?}", segments, after);
+        let docs: u32 = after.iter().map(|s| s.0).sum();
+        let most = 1 + (f64::from(docs.max(1))).log(4.0).floor() as usize + 1;
+        prop_assert!(after.len() <= most, "{:?}", after);
+    }
+}
+
+#[test]
+fn merge_keeps_a_large_segment_and_merges_the_small_ones_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let i = TextIndex::open_writable(&dir.path().join("text")).unwrap();
+    for seq in 0..40 {
+        i.add(seq, "old story", &format!("body number{seq}"))
+            .unwrap();
+    }
+    i.commit(40).unwrap();
+    // One segment of 40, whatever the indexing threads made of them.
+    let ids: Vec<_> = i
+        .segment_metas()
+        .unwrap()
+        .iter()
+        .map(tantivy::SegmentMeta::id)
+        .collect();
+    if ids.len() > 1 {
+        i.writer().unwrap().merge(&ids).wait().unwrap();
+    }
+    let large: Vec<_> = i
+        .segment_metas()
+        .unwrap()
+        .iter()
+        .map(tantivy::SegmentMeta::id)
+        .collect();
+    assert_eq!(large.len(), 1);
+    // Two small imports (of 5 documents each, so no segment of theirs is 4 times the
+    // others): their segments are merged into one, the large one (4 times them) left alone.
+    for seq in 40..50 {
+        i.add(seq, "new story", "body").unwrap();
+        if seq % 5 == 4 {
+            i.commit(seq + 1).unwrap();
+        }
+    }
+    assert!(i.segments().unwrap() >= 3);
+    i.merge().unwrap();
+    let metas = i.segment_metas().unwrap();
+    assert_eq!(metas.len(), 2);
+    assert!(
+        metas
+            .iter()
+            .any(|m| m.id() == large[0] && m.num_docs() == 40)
+    );
+    assert_eq!(i.seqs().unwrap(), (0..50).collect::<Vec<_>>());
+    let q = TextQuery::parse("story").unwrap();
+    assert_eq!(i.search(&q, None).unwrap().len(), 50);
+    // A removed article in the large segment: everything is rewritten, the article's words
+    // are gone from the disk.
+    i.delete(7).unwrap();
+    i.commit(50).unwrap();
+    i.merge().unwrap();
+    assert_eq!(i.segments().unwrap(), 1);
+    let metas = i.segment_metas().unwrap();
+    assert_eq!((metas[0].num_docs(), metas[0].num_deleted_docs()), (49, 0));
+    let q = TextQuery::parse("number7").unwrap();
+    assert!(i.search(&q, None).unwrap().is_empty());
+}
+
+#[test]
 fn search_sees_each_commit_and_merge_made_after_the_reader() {
     let (_d, i) = index(&DOCS[..3]);
     let q = TextQuery::parse("more").unwrap();
