@@ -7,7 +7,9 @@ use std::fs::{self, File};
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
-use crate::dir::{SLED_CACHE_BYTES, SLED_LOCK_RETRY, engine_error, open_sled, sync_path};
+use crate::dir::{
+    SLED_CACHE_BYTES, SLED_LOCK_RETRY, dir_bytes, engine_error, open_sled, sync_path,
+};
 use crate::error::{Error, Result};
 use crate::header::sync_dir;
 
@@ -19,8 +21,22 @@ pub(crate) const SLED_POINTER_FILE: &str = "SLED";
 const SLED_POINTER_TEMP: &str = "SLED.tmp";
 /// The prefix of the directories sled is compacted into.
 const SLED_DIR_PREFIX: &str = "sled.";
+/// The file a compaction writes into the sled directory it makes: one line, the decimal number
+/// of bytes the directory's files held once the copy was made (this file excepted), then `\n`.
+pub(crate) const SIZE_FILE: &str = "morgue-size";
+/// `optimize` compacts again only once sled's files are more than `1 + 1/REGROWTH` times what
+/// its last compaction left ([`SIZE_FILE`]): a quarter more.
+pub(crate) const REGROWTH: u64 = 4;
 /// sled's own files, when it lives in the archive directory (besides `snap.*`).
 const SLED_FILES: [&str; 3] = ["conf", "db", "blobs"];
+
+/// The size of the sled directory `sled_dir` when a compaction made it, from its
+/// [`SIZE_FILE`]; `None` when there is none (sled in the archive directory, or compacted by an
+/// earlier build) or it does not parse.
+pub(crate) fn compacted_size(sled_dir: &Path) -> Option<u64> {
+    let text = fs::read_to_string(sled_dir.join(SIZE_FILE)).ok()?;
+    text.strip_suffix('\n')?.parse().ok()
+}
 
 /// The directory sled lives in.
 pub(crate) fn sled_dir(dir: &Path) -> Result<PathBuf> {
@@ -170,6 +186,10 @@ pub(crate) fn switch_sled(dir: &Path, new: &Path) -> Result<()> {
         let db = open_sled(new, SLED_LOCK_RETRY)?;
         db.flush().map_err(engine_error)?;
     }
+    // What the copy holds, for the next `optimize` to tell how much sled grew since.
+    let size = dir_bytes(new)?;
+    let file = new.join(SIZE_FILE);
+    fs::write(&file, format!("{size}\n")).map_err(|e| Error::io(&file, e))?;
     sync_tree(new)?;
     crash_point("synced");
     let temp = dir.join(SLED_POINTER_TEMP);

@@ -285,6 +285,24 @@ impl Database {
         self.inner.compact.store(true, Ordering::Release);
     }
 
+    /// [`Database::compact_on_close`] when sled's files (flushed) hold more than a quarter
+    /// more than the compaction that made their directory left, or sled was never compacted
+    /// (or by a build that did not record the size): `optimize` asks so, so that an
+    /// `optimize` with nothing to give back does not rewrite sled. Returns whether it asked.
+    pub(crate) fn compact_on_close_if_grown(&self) -> Result<bool> {
+        let grown = match crate::compaction::compacted_size(&self.inner.sled_dir) {
+            Some(size) => {
+                self.inner.db.flush().map_err(engine_error)?;
+                dir_bytes(&self.inner.sled_dir)? > size + size / crate::compaction::REGROWTH
+            }
+            None => true,
+        };
+        if grown {
+            self.compact_on_close();
+        }
+        Ok(grown)
+    }
+
     /// The sled database.
     pub(crate) fn sled(&self) -> &sled::Db {
         &self.inner.db
@@ -470,7 +488,7 @@ fn locked_dir(message: &str) -> Option<PathBuf> {
 }
 
 /// The sum of the file lengths under `dir` (symbolic links are not followed).
-fn dir_bytes(dir: &Path) -> Result<u64> {
+pub(crate) fn dir_bytes(dir: &Path) -> Result<u64> {
     let mut total = 0;
     for entry in fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
         let entry = entry.map_err(|e| Error::io(dir, e))?;

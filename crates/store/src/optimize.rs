@@ -70,7 +70,8 @@ impl Store {
     /// Works in steps of one atomic commit each: interrupted, it loses nothing, and running
     /// it again finishes the work. Other writers may commit between steps. Not durable until
     /// [`Store::flush`]. A later [`Store::close`] also rewrites sled's files afresh (sled never
-    /// gives back the space of what was overwritten or deleted).
+    /// gives back the space of what was overwritten or deleted) when they hold more than a
+    /// quarter more than the last such rewrite left, or were never so rewritten.
     pub fn optimize(&self, progress: &mut dyn FnMut(OptimizeProgress)) -> Result<OptimizeReport> {
         let mut report = OptimizeReport {
             bytes_before: self.cache().state.stored_bytes,
@@ -202,8 +203,9 @@ impl Store {
             report.entries_dropped = indexed.saturating_sub(written);
         }
         report.bytes_after = self.cache().state.stored_bytes;
-        // sled never gives back space: a close after optimize rewrites it afresh.
-        self.database().compact_on_close();
+        // sled never gives back space: a close after optimize rewrites it afresh, once it grew
+        // by a quarter since it was last rewritten.
+        self.database().compact_on_close_if_grown()?;
         report.corrupted.sort_unstable();
         report.corrupted.dedup();
         Ok(report)

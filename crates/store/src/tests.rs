@@ -1914,30 +1914,56 @@ fn close_after_optimize_compacts_sled() {
         Some(&b"a caller's key"[..])
     );
     assert!(store.verify().unwrap().is_clean());
-    // Again: the next directory, the previous one deleted.
-    store.put(b"one more").unwrap();
+    // The compaction recorded what it left.
+    let size = crate::compaction::compacted_size(&dir.path().join("sled.00000001")).unwrap();
+    assert!(size > 0);
+    // An optimize with nothing written since leaves sled as it is.
+    store.optimize(&mut |_| {}).unwrap();
+    store.close().unwrap();
+    assert!(dir.path().join("sled.00000001").exists());
+    assert!(!dir.path().join("sled.00000002").exists());
+    // Again after sled grew by more than a quarter: the next directory, the previous one
+    // deleted.
+    let store = Store::open(dir.path()).unwrap();
+    for i in 0..40u8 {
+        store
+            .tree()
+            .insert(format!("caller {i}"), vec![i; 8192])
+            .unwrap();
+    }
+    store.flush().unwrap();
+    let sled = dir.path().join("sled.00000001");
+    let grown = crate::dir::dir_bytes(&sled).unwrap();
+    assert!(grown > size + size / 4, "{size} -> {grown}");
     store.optimize(&mut |_| {}).unwrap();
     store.close().unwrap();
     assert!(!dir.path().join("sled.00000001").exists());
     assert!(dir.path().join("sled.00000002").exists());
+    // A sled directory without the size (compacted by an earlier build) is compacted.
+    fs::remove_file(dir.path().join("sled.00000002").join("morgue-size")).unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    store.optimize(&mut |_| {}).unwrap();
+    store.close().unwrap();
+    assert!(!dir.path().join("sled.00000002").exists());
+    assert!(dir.path().join("sled.00000003").exists());
 
     // What a compaction interrupted before its switch leaves: a directory nobody names.
-    fs::create_dir(dir.path().join("sled.00000003")).unwrap();
-    fs::write(dir.path().join("sled.00000003").join("db"), b"partial").unwrap();
+    fs::create_dir(dir.path().join("sled.00000004")).unwrap();
+    fs::write(dir.path().join("sled.00000004").join("db"), b"partial").unwrap();
     // And one interrupted after it: sled's old files next to the pointer.
     fs::write(dir.path().join("db"), b"old").unwrap();
     fs::write(dir.path().join("snap.0000000000000001"), b"old").unwrap();
     let store = Store::open(dir.path()).unwrap();
-    assert!(!dir.path().join("sled.00000003").exists());
+    assert!(!dir.path().join("sled.00000004").exists());
     assert!(!dir.path().join("db").exists());
     assert!(!dir.path().join("snap.0000000000000001").exists());
-    assert_eq!(store.stats().unwrap().blobs, 701);
+    assert_eq!(store.stats().unwrap().blobs, 700);
     assert!(store.verify().unwrap().is_clean());
     // A close without optimize keeps the directory.
     store.put(b"and another").unwrap();
     store.close().unwrap();
-    assert!(dir.path().join("sled.00000002").exists());
-    assert_eq!(Store::open(dir.path()).unwrap().stats().unwrap().blobs, 702);
+    assert!(dir.path().join("sled.00000003").exists());
+    assert_eq!(Store::open(dir.path()).unwrap().stats().unwrap().blobs, 701);
 }
 
 /// sled losing the store state must not cost the pack files: the open refuses.
@@ -1986,6 +2012,8 @@ fn compact_child() {
     };
     let store = Store::open(&dir).unwrap();
     store.optimize(&mut |_| {}).unwrap();
+    // Nothing was written since the last compaction: asked for, to reach the crash points.
+    store.database().compact_on_close();
     store.close().unwrap();
     println!("CLOSED");
 }
