@@ -364,6 +364,33 @@ pub(crate) fn runs_disjoint(tree: &sled::Tree, runs: &[Run]) -> Result<bool> {
     Ok(spans.windows(2).all(|w| w[0].1 < w[1].0))
 }
 
+/// Runs of later imports that `optimize` leaves beside its parts, at most ([`in_parts`]).
+pub(crate) const EXTRA_RUNS: usize = 4;
+
+/// Whether the runs are as `optimize` leaves them, with `live` bodies and parts of about
+/// `part_entries`: the `ceil(live / part_entries)` largest runs pairwise disjoint (the parts),
+/// and at most [`EXTRA_RUNS`] others (what imports added since) holding at most an eighth of
+/// `live` together. (That the runs hold each live body once is the caller's to check.) Such
+/// extra runs cost a lookup a filter or two each; rewriting every part to fold them in would
+/// rewrite the whole index for a few new bodies.
+pub(crate) fn in_parts(
+    tree: &sled::Tree,
+    runs: &[Run],
+    live: u64,
+    part_entries: u64,
+) -> Result<bool> {
+    let parts = usize::try_from(live.div_ceil(part_entries.max(1)).max(1)).unwrap_or(usize::MAX);
+    let mut by_size: Vec<&Run> = runs.iter().collect();
+    by_size.sort_by_key(|r| std::cmp::Reverse(r.entries));
+    let (large, extra) = by_size.split_at(parts.min(by_size.len()));
+    let extra_entries: u64 = extra.iter().map(|r| r.entries).sum();
+    if extra.len() > EXTRA_RUNS || extra_entries.saturating_mul(8) > live {
+        return Ok(false);
+    }
+    let large: Vec<Run> = large.iter().map(|&r| r.clone()).collect();
+    runs_disjoint(tree, &large)
+}
+
 /// Whether the chunk filters are as this build writes them: one for every chunk of every run,
 /// none of another run (else `optimize` rewrites the index: an archive written before filters,
 /// or by an earlier build since).

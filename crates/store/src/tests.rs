@@ -638,12 +638,18 @@ mod model {
                     }
                     Op::Optimize => {
                         store.optimize(&mut |_| {}).unwrap();
-                        // Runs over disjoint ranges of prefixes, about MAX_RUN entries each.
+                        // Runs over disjoint ranges of prefixes, about MAX_RUN entries each,
+                        // and at most a few small ones of later puts.
                         let runs = store.cache().runs.clone();
                         let live = model.live.len() as u64;
-                        prop_assert!(runs.len() as u64 <= live.div_ceil(MAX_RUN).max(1));
+                        prop_assert!(
+                            runs.len() as u64
+                                <= live.div_ceil(MAX_RUN).max(1) + crate::index::EXTRA_RUNS as u64
+                        );
                         prop_assert_eq!(runs.iter().map(|r| r.entries).sum::<u64>(), live);
-                        prop_assert!(crate::index::runs_disjoint(store.tree(), &runs).unwrap());
+                        prop_assert!(
+                            crate::index::in_parts(store.tree(), &runs, live, MAX_RUN).unwrap()
+                        );
                     }
                 }
                 // The index stays a few runs: each more than twice the next newer one, or too
@@ -2380,6 +2386,49 @@ fn optimize_rewrites_the_index_in_parts() {
         runs,
         "a second optimize rewrote the index"
     );
+}
+
+/// A few bodies put after an `optimize` make a small run beside its parts: the next `optimize`
+/// leaves it there (rewriting every part would rewrite the whole index for them); once such
+/// runs hold more than an eighth of the bodies, it rewrites the index in parts again.
+#[test]
+fn optimize_leaves_a_small_run_of_new_bodies_beside_the_parts() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    store.set_max_run_entries(64);
+    let first: Vec<Vec<u8>> = (0..400).map(article).collect();
+    let mut ids = Vec::new();
+    for part in first.chunks(100) {
+        let refs: Vec<&[u8]> = part.iter().map(Vec::as_slice).collect();
+        ids.extend(store.put_many(&refs).unwrap());
+    }
+    assert!(!index::runs_disjoint(store.tree(), &store.cache().runs).unwrap());
+    store.optimize(&mut |_| {}).unwrap();
+    let parts = store.cache().runs.clone();
+    assert_eq!(parts.len(), 400usize.div_ceil(64));
+
+    // 30 more (under 430 / 8): one run more, left as it is.
+    let more: Vec<Vec<u8>> = (400..430).map(article).collect();
+    let refs: Vec<&[u8]> = more.iter().map(Vec::as_slice).collect();
+    ids.extend(store.put_many(&refs).unwrap());
+    let runs = store.cache().runs.clone();
+    assert_eq!(runs.len(), parts.len() + 1);
+    assert!(!index::runs_disjoint(store.tree(), &runs).unwrap());
+    store.optimize(&mut |_| {}).unwrap();
+    assert_eq!(store.cache().runs, runs, "the small run was folded in");
+    assert_all_found(&store, &ids);
+    assert!(store.verify().unwrap().is_clean());
+
+    // 40 more: the runs beside the parts hold 70 of 470, more than an eighth: rewritten.
+    let more: Vec<Vec<u8>> = (430..470).map(article).collect();
+    let refs: Vec<&[u8]> = more.iter().map(Vec::as_slice).collect();
+    ids.extend(store.put_many(&refs).unwrap());
+    store.optimize(&mut |_| {}).unwrap();
+    let runs = store.cache().runs.clone();
+    assert_eq!(runs.len(), 470usize.div_ceil(64));
+    assert!(index::runs_disjoint(store.tree(), &runs).unwrap());
+    assert_all_found(&store, &ids);
+    assert!(store.verify().unwrap().is_clean());
 }
 
 /// What an `optimize` interrupted between its parts leaves: the runs it read and the parts it
