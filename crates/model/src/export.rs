@@ -60,6 +60,20 @@ pub struct ArticleJson<'a> {
     original: Option<OriginalJson<'a>>,
 }
 
+/// A record's `extra` as the exports write it: an object whose members are the JSON values
+/// kept (extra values are kept as JSON text; one that is not is given back as a string).
+pub fn extra_object(record: &Record) -> serde_json::Map<String, serde_json::Value> {
+    record
+        .extra
+        .iter()
+        .map(|(name, text)| {
+            let value = serde_json::from_str(text)
+                .unwrap_or_else(|_| serde_json::Value::String(text.clone()));
+            (name.clone(), value)
+        })
+        .collect()
+}
+
 /// The `original` member of an exported article (`export --originals`): the page as fetched.
 #[derive(Debug, Serialize)]
 struct OriginalJson<'a> {
@@ -71,16 +85,7 @@ impl<'a> ArticleJson<'a> {
     /// The object for the article `id` (written as it displays: the 64-hex id) and its record,
     /// without body.
     pub fn new(id: &impl fmt::Display, record: &'a Record) -> Self {
-        let extra = record
-            .extra
-            .iter()
-            .map(|(name, text)| {
-                // Extra values are kept as JSON text; anything else is given back as a string.
-                let value = serde_json::from_str(text)
-                    .unwrap_or_else(|_| serde_json::Value::String(text.clone()));
-                (name.clone(), value)
-            })
-            .collect();
+        let extra = extra_object(record);
         ArticleJson {
             id: id.to_string(),
             title: &record.title,

@@ -34,7 +34,7 @@ mod names;
 mod record;
 mod source;
 
-pub use export::{ArticleJson, FIELDS, parse_timestamp, timestamp};
+pub use export::{ArticleJson, FIELDS, extra_object, parse_timestamp, timestamp};
 pub use export::{base64_decode, base64_encode};
 pub use names::normalize;
 pub use record::{

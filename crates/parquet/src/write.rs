@@ -406,19 +406,9 @@ impl Drop for Exporter {
     }
 }
 
-/// `extra` as the JSON export writes it: an object whose members are the JSON values kept (a
-/// value that is not JSON text is a string).
+/// `extra` as the JSON export writes it ([`morgue_model::extra_object`]), as JSON text.
 fn extra_json(record: &Record) -> String {
-    let object: serde_json::Map<String, serde_json::Value> = record
-        .extra
-        .iter()
-        .map(|(name, text)| {
-            let value = serde_json::from_str(text)
-                .unwrap_or_else(|_| serde_json::Value::String(text.clone()));
-            (name.clone(), value)
-        })
-        .collect();
-    serde_json::Value::Object(object).to_string()
+    serde_json::Value::Object(morgue_model::extra_object(record)).to_string()
 }
 
 /// The rows as one record batch of the export's schema.
