@@ -2,12 +2,11 @@
 //! back; every article, or those a `list` filter selects.
 
 use std::fs::File;
-use std::io::{BufWriter, IsTerminal as _, Write};
+use std::io::{BufWriter, Write};
 use std::path::Path;
-use std::time::Duration;
 
 use anyhow::{Context as _, anyhow, bail};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::ProgressBar;
 use morgue_meta::{Archive, BlobId, Record};
 
 use super::Ctx;
@@ -225,25 +224,18 @@ fn to_parquet(
 
 /// A progress bar of articles on stderr when it is a terminal and not `-q`; hidden otherwise.
 fn progress_bar(archive: &Archive, args: &ExportArgs, ctx: &Ctx) -> ProgressBar {
-    if ctx.quiet || !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let filtered = args.filters.any();
-    // The total is known for a whole export.
-    let total = if filtered {
-        None
-    } else {
-        archive.stats().ok().map(|s| s.articles)
-    };
-    let template = if total.is_some() {
-        "{spinner} {elapsed_precise} [{wide_bar}] {human_pos}/{human_len} articles, ETA {eta}"
-    } else {
-        "{spinner} {elapsed_precise} {human_pos} articles {per_sec}"
-    };
-    let style = ProgressStyle::with_template(template)
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> ");
-    let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr()).with_style(style);
-    bar.enable_steady_tick(Duration::from_millis(120));
-    bar
+    ctx.progress_bar(|| {
+        // The total is known for a whole export.
+        let total = if args.filters.any() {
+            None
+        } else {
+            archive.stats().ok().map(|s| s.articles)
+        };
+        let template = if total.is_some() {
+            "{spinner} {elapsed_precise} [{wide_bar}] {human_pos}/{human_len} articles, ETA {eta}"
+        } else {
+            "{spinner} {elapsed_precise} {human_pos} articles {per_sec}"
+        };
+        (total, template)
+    })
 }

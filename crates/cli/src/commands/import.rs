@@ -8,12 +8,11 @@
 
 use std::fmt::Write as _;
 use std::fs::File;
-use std::io::{self, IsTerminal as _, Read, Write as _};
+use std::io::{self, Read, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::ProgressBar;
 use morgue_ingest::{Format, Overrides};
 use morgue_meta::import::{Event, Feed, ImportOptions, Item, Source};
 use morgue_meta::{ArticleDate, MergePolicy};
@@ -528,26 +527,20 @@ pub(super) fn read_one(
 
 /// A progress bar on stderr when it is a terminal and not `-q`; a hidden one otherwise.
 fn progress_bar(ctx: &Ctx, inputs: &[Input]) -> ProgressBar {
-    if ctx.quiet || !io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    // The total is known when every input is a file we can size.
-    let total = inputs.iter().try_fold(0u64, |sum, input| match input {
-        Input::Stdin { .. } => None,
-        Input::File { path, .. } => std::fs::metadata(path).ok().map(|m| sum + m.len()),
-    });
-    let template = if total.is_some() {
-        "{spinner} {elapsed_precise} [{wide_bar}] {binary_bytes}/{binary_total_bytes} \
-         {binary_bytes_per_sec}, ETA {eta}  {msg}"
-    } else {
-        "{spinner} {elapsed_precise} {binary_bytes} {binary_bytes_per_sec}  {msg}"
-    };
-    let style = ProgressStyle::with_template(template)
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> ");
-    let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr()).with_style(style);
-    bar.enable_steady_tick(Duration::from_millis(120));
-    bar
+    ctx.progress_bar(|| {
+        // The total is known when every input is a file we can size.
+        let total = inputs.iter().try_fold(0u64, |sum, input| match input {
+            Input::Stdin { .. } => None,
+            Input::File { path, .. } => std::fs::metadata(path).ok().map(|m| sum + m.len()),
+        });
+        let template = if total.is_some() {
+            "{spinner} {elapsed_precise} [{wide_bar}] {binary_bytes}/{binary_total_bytes} \
+             {binary_bytes_per_sec}, ETA {eta}  {msg}"
+        } else {
+            "{spinner} {elapsed_precise} {binary_bytes} {binary_bytes_per_sec}  {msg}"
+        };
+        (total, template)
+    })
 }
 
 /// The import's source, on its reader thread: parses each input in turn and hands on what it

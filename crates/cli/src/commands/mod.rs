@@ -125,25 +125,38 @@ impl Ctx {
         }
     }
 
-    /// The progress bar of a first build of the text index (on stderr when it is a terminal and
-    /// not `-q`; hidden otherwise).
-    fn text_build_bar(&self, total: u64) -> indicatif::ProgressBar {
+    /// A progress bar on stderr, ticking by itself, when stderr is a terminal and not `-q`;
+    /// hidden otherwise. `shape` gives its length (`None`: unknown) and its indicatif template,
+    /// and is called only for a bar that shows (a length may cost a look at the archive).
+    pub(crate) fn progress_bar(
+        &self,
+        shape: impl FnOnce() -> (Option<u64>, &'static str),
+    ) -> indicatif::ProgressBar {
         use std::io::IsTerminal as _;
         if self.quiet || !std::io::stderr().is_terminal() {
             return indicatif::ProgressBar::hidden();
         }
-        let style = indicatif::ProgressStyle::with_template(
-            "building the text index {elapsed_precise} [{wide_bar}] {human_pos}/{human_len} articles, ETA {eta}",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-        .progress_chars("=> ");
+        let (total, template) = shape();
+        let style = indicatif::ProgressStyle::with_template(template)
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> ");
         let bar = indicatif::ProgressBar::with_draw_target(
-            Some(total),
+            total,
             indicatif::ProgressDrawTarget::stderr(),
         )
         .with_style(style);
         bar.enable_steady_tick(Duration::from_millis(120));
         bar
+    }
+
+    /// The progress bar of a first build of the text index.
+    fn text_build_bar(&self, total: u64) -> indicatif::ProgressBar {
+        self.progress_bar(|| {
+            (
+                Some(total),
+                "building the text index {elapsed_precise} [{wide_bar}] {human_pos}/{human_len} articles, ETA {eta}",
+            )
+        })
     }
 
     /// Opens the archive, creating it when missing (for `import`).

@@ -4,11 +4,10 @@
 //! The archive does the work in steps of one atomic commit each; the command flushes at the end.
 //! An interrupted run leaves a valid archive, and running it again finishes the job.
 
-use std::io::{self, IsTerminal as _, Write as _};
-use std::time::Duration;
+use std::io::Write as _;
 
 use anyhow::Context as _;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::ProgressBar;
 use morgue_store::{OptimizeProgress, OptimizeReport};
 use serde::Serialize;
 
@@ -155,17 +154,12 @@ pub fn run(args: &OptimizeArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
 
 /// A progress bar on stderr when it is a terminal and not `-q`; a hidden one otherwise.
 fn progress_bar(ctx: &Ctx) -> ProgressBar {
-    if ctx.quiet || !io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let style = ProgressStyle::with_template(
-        "{spinner} {elapsed_precise} [{wide_bar}] {human_pos}/{human_len} bodies, ETA {eta}",
-    )
-    .unwrap_or_else(|_| ProgressStyle::default_bar())
-    .progress_chars("=> ");
-    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()).with_style(style);
-    bar.enable_steady_tick(Duration::from_millis(120));
-    bar
+    ctx.progress_bar(|| {
+        (
+            None,
+            "{spinner} {elapsed_precise} [{wide_bar}] {human_pos}/{human_len} bodies, ETA {eta}",
+        )
+    })
 }
 
 #[cfg(test)]
