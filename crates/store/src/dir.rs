@@ -288,8 +288,8 @@ impl Database {
     /// [`Database::compact_on_close`] when sled's files (flushed) hold more than a quarter
     /// more than the compaction that made their directory left, or sled was never compacted
     /// (or by a build that did not record the size): `optimize` asks so, so that an
-    /// `optimize` with nothing to give back does not rewrite sled. Returns whether it asked.
-    pub(crate) fn compact_on_close_if_grown(&self) -> Result<bool> {
+    /// `optimize` with nothing to give back does not rewrite sled.
+    pub(crate) fn compact_on_close_if_grown(&self) -> Result<()> {
         let grown = match crate::compaction::compacted_size(&self.inner.sled_dir) {
             Some(size) => {
                 self.inner.db.flush().map_err(engine_error)?;
@@ -300,7 +300,7 @@ impl Database {
         if grown {
             self.compact_on_close();
         }
-        Ok(grown)
+        Ok(())
     }
 
     /// The sled database.

@@ -349,8 +349,11 @@ pub(crate) fn entries_in(tree: &sled::Tree, runs: &[Run], lo: u64, hi: u64) -> R
 /// Whether the runs cover disjoint ranges of prefixes (as `optimize` writes them): sorted by
 /// their first prefix, each run's last prefix is below the next run's first. Reads the last
 /// chunk of each run.
-pub(crate) fn runs_disjoint(tree: &sled::Tree, runs: &[Run]) -> Result<bool> {
-    let mut spans = Vec::with_capacity(runs.len());
+pub(crate) fn runs_disjoint<'r>(
+    tree: &sled::Tree,
+    runs: impl IntoIterator<Item = &'r Run>,
+) -> Result<bool> {
+    let mut spans = Vec::new();
     for run in runs {
         let (Some(&first), Some(c)) = (run.firsts.first(), run.firsts.len().checked_sub(1)) else {
             return Ok(false);
@@ -387,8 +390,7 @@ pub(crate) fn in_parts(
     if extra.len() > EXTRA_RUNS || extra_entries.saturating_mul(8) > live {
         return Ok(false);
     }
-    let large: Vec<Run> = large.iter().map(|&r| r.clone()).collect();
-    runs_disjoint(tree, &large)
+    runs_disjoint(tree, large.iter().copied())
 }
 
 /// Whether the chunk filters are as this build writes them: one for every chunk of every run,

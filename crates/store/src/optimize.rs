@@ -158,10 +158,11 @@ impl Store {
         // 4. The index without the entries of removed bodies, with its filters, as runs over
         // disjoint ranges of prefixes: one commit per range (about `max_run_entries` entries
         // each, so that neither the decoded entries nor the chunks of the whole index are ever
-        // in memory at once), then one that drops the runs they were read from. An index in
-        // parts plus a few small runs of later imports is left as it is (`index::in_parts`). Until that
+        // in memory at once), then one that drops the runs they were read from. Until that
         // last commit the index holds both (an entry twice is harmless). When the runs do not
         // hold every live body, it is rebuilt from the pack files' record headers (one run).
+        // An index so laid out, plus a few small runs of later imports, is left as it is
+        // (`index::in_parts`).
         let cache = self.cache();
         let indexed: u64 = cache.runs.iter().map(|r| r.entries).sum();
         let part_entries = self.max_run_entries().max(1);

@@ -2358,7 +2358,7 @@ fn optimize_rewrites_the_index_in_parts() {
         assert!(store.remove(id).unwrap());
     }
     let live: Vec<BlobId> = store.ids().collect::<Result<_, _>>().unwrap();
-    assert!(!index::runs_disjoint(store.tree(), &store.cache().runs).unwrap());
+    assert!(!index::runs_disjoint(store.tree(), store.cache().runs.iter()).unwrap());
 
     let report = store.optimize(&mut |_| {}).unwrap();
     assert_eq!(report.entries_dropped, ids.len().div_ceil(7) as u64);
@@ -2372,7 +2372,7 @@ fn optimize_rewrites_the_index_in_parts() {
         runs.iter().map(|r| r.entries).sum::<u64>(),
         live.len() as u64
     );
-    assert!(index::runs_disjoint(store.tree(), &runs).unwrap());
+    assert!(index::runs_disjoint(store.tree(), runs.iter()).unwrap());
     assert!(index::filters_complete(store.tree(), &runs).unwrap());
     assert_all_found(&store, &live);
     for id in ids.iter().step_by(7) {
@@ -2402,7 +2402,7 @@ fn optimize_leaves_a_small_run_of_new_bodies_beside_the_parts() {
         let refs: Vec<&[u8]> = part.iter().map(Vec::as_slice).collect();
         ids.extend(store.put_many(&refs).unwrap());
     }
-    assert!(!index::runs_disjoint(store.tree(), &store.cache().runs).unwrap());
+    assert!(!index::runs_disjoint(store.tree(), store.cache().runs.iter()).unwrap());
     store.optimize(&mut |_| {}).unwrap();
     let parts = store.cache().runs.clone();
     assert_eq!(parts.len(), 400usize.div_ceil(64));
@@ -2413,7 +2413,7 @@ fn optimize_leaves_a_small_run_of_new_bodies_beside_the_parts() {
     ids.extend(store.put_many(&refs).unwrap());
     let runs = store.cache().runs.clone();
     assert_eq!(runs.len(), parts.len() + 1);
-    assert!(!index::runs_disjoint(store.tree(), &runs).unwrap());
+    assert!(!index::runs_disjoint(store.tree(), runs.iter()).unwrap());
     store.optimize(&mut |_| {}).unwrap();
     assert_eq!(store.cache().runs, runs, "the small run was folded in");
     assert_all_found(&store, &ids);
@@ -2426,7 +2426,7 @@ fn optimize_leaves_a_small_run_of_new_bodies_beside_the_parts() {
     store.optimize(&mut |_| {}).unwrap();
     let runs = store.cache().runs.clone();
     assert_eq!(runs.len(), 470usize.div_ceil(64));
-    assert!(index::runs_disjoint(store.tree(), &runs).unwrap());
+    assert!(index::runs_disjoint(store.tree(), runs.iter()).unwrap());
     assert_all_found(&store, &ids);
     assert!(store.verify().unwrap().is_clean());
 }
@@ -2469,7 +2469,7 @@ fn an_index_left_between_parts_is_whole_and_optimize_finishes_it() {
     store.optimize(&mut |_| {}).unwrap();
     let runs = store.cache().runs.clone();
     assert_eq!(runs.iter().map(|r| r.entries).sum::<u64>(), 300);
-    assert!(index::runs_disjoint(store.tree(), &runs).unwrap());
+    assert!(index::runs_disjoint(store.tree(), runs.iter()).unwrap());
     assert!(store.verify().unwrap().is_clean());
 }
 
