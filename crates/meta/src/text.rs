@@ -158,15 +158,20 @@ impl Archive {
         commit: TextCommit,
     ) -> Result<TextSync> {
         let mut state = self.text_state();
-        let index = if let Some(index) = state.writer.take() {
-            index
-        } else {
-            state.reader = None;
-            TextIndex::open_writable(&self.text_dir()).map_err(text_error)?
-        };
+        let index = self.text_writer(&mut state)?;
         let sync = self.sync_into(&index, &mut state, progress, commit);
         state.writer = Some(index);
         sync
+    }
+
+    /// The index opened for writing, taken out of `state` (opened now, the reader dropped,
+    /// when there is none yet): the caller puts it back in `state.writer`.
+    fn text_writer(&self, state: &mut TextState) -> Result<TextIndex> {
+        if let Some(index) = state.writer.take() {
+            return Ok(index);
+        }
+        state.reader = None;
+        TextIndex::open_writable(&self.text_dir()).map_err(text_error)
     }
 
     fn sync_into(
@@ -214,15 +219,15 @@ impl Archive {
         })?;
         sync.added += added;
         let docs = uncommitted.map_or(0, |u| u.docs) + sync.added + sync.deleted;
+        let changed = docs > 0 || covered != Some(end);
         if let TextCommit::When { docs: at, after } = commit {
             let since = uncommitted.map_or_else(Instant::now, |u| u.since);
             if docs < at && since.elapsed() < after {
-                state.uncommitted =
-                    (docs > 0 || covered != Some(end)).then_some(Uncommitted { end, docs, since });
+                state.uncommitted = changed.then_some(Uncommitted { end, docs, since });
                 return Ok(sync);
             }
         }
-        if docs > 0 || covered != Some(end) {
+        if changed {
             index.commit(end).map_err(text_error)?;
         }
         state.uncommitted = None;
@@ -242,15 +247,11 @@ impl Archive {
     pub fn rebuild_text(&self, progress: &mut dyn FnMut(u64, u64)) -> Result<TextSync> {
         {
             let mut state = self.text_state();
-            if state.writer.is_none() {
-                state.reader = None;
-                state.writer =
-                    Some(TextIndex::open_writable(&self.text_dir()).map_err(text_error)?);
-            }
-            let index = state.writer.as_ref().expect("opened above");
-            index.clear().map_err(text_error)?;
+            let index = self.text_writer(&mut state)?;
             // Covers nothing: the sync below adds everything.
-            index.commit(0).map_err(text_error)?;
+            let cleared = index.clear().and_then(|()| index.commit(0));
+            state.writer = Some(index);
+            cleared.map_err(text_error)?;
             state.touched.clear();
             state.uncommitted = None;
         }
