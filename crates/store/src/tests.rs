@@ -2215,10 +2215,15 @@ fn id_at_forgets_a_cached_id_once_its_body_is_removed() {
 fn store_of_articles(n: usize) -> (tempfile::TempDir, Store, Vec<BlobId>) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
-    let bodies: Vec<Vec<u8>> = (0..n).map(article).collect();
-    let refs: Vec<&[u8]> = bodies.iter().map(Vec::as_slice).collect();
-    let ids = store.put_many(&refs).unwrap();
+    let ids = put_articles(&store, 0..n);
     (dir, store, ids)
+}
+
+/// Puts the articles of `range` in one `put_many` and returns their ids.
+fn put_articles(store: &Store, range: std::ops::Range<usize>) -> Vec<BlobId> {
+    let bodies: Vec<Vec<u8>> = range.map(article).collect();
+    let refs: Vec<&[u8]> = bodies.iter().map(Vec::as_slice).collect();
+    store.put_many(&refs).unwrap()
 }
 
 /// Whether chunk 0 of the first run of the id index has its filter.
@@ -2261,9 +2266,7 @@ fn chunk_filters_spare_the_reads_of_chunks() {
     );
     assert!(matches!(store.seq_of(&ids[0]), Err(Error::Damaged { .. })));
     // The writer's batched lookups skip it too: new bodies go in without the chunk.
-    let more: Vec<Vec<u8>> = (50..60).map(article).collect();
-    let refs: Vec<&[u8]> = more.iter().map(Vec::as_slice).collect();
-    store.put_many(&refs).unwrap();
+    put_articles(&store, 50..60);
 
     store.tree().remove(filter::key_filter(run, 0)).unwrap();
     assert!(matches!(
@@ -2350,9 +2353,7 @@ fn optimize_rewrites_the_index_in_parts() {
     store.set_max_run_entries(64);
     let mut ids = Vec::new();
     for (from, n) in [(0, 300), (300, 500), (800, 150), (950, 50)] {
-        let bodies: Vec<Vec<u8>> = (from..from + n).map(article).collect();
-        let refs: Vec<&[u8]> = bodies.iter().map(Vec::as_slice).collect();
-        ids.extend(store.put_many(&refs).unwrap());
+        ids.extend(put_articles(&store, from..from + n));
     }
     for id in ids.iter().step_by(7) {
         assert!(store.remove(id).unwrap());
@@ -2396,11 +2397,9 @@ fn optimize_leaves_a_small_run_of_new_bodies_beside_the_parts() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     store.set_max_run_entries(64);
-    let first: Vec<Vec<u8>> = (0..400).map(article).collect();
     let mut ids = Vec::new();
-    for part in first.chunks(100) {
-        let refs: Vec<&[u8]> = part.iter().map(Vec::as_slice).collect();
-        ids.extend(store.put_many(&refs).unwrap());
+    for from in (0..400).step_by(100) {
+        ids.extend(put_articles(&store, from..from + 100));
     }
     assert!(!index::runs_disjoint(store.tree(), store.cache().runs.iter()).unwrap());
     store.optimize(&mut |_| {}).unwrap();
@@ -2408,9 +2407,7 @@ fn optimize_leaves_a_small_run_of_new_bodies_beside_the_parts() {
     assert_eq!(parts.len(), 400usize.div_ceil(64));
 
     // 30 more (under 430 / 8): one run more, left as it is.
-    let more: Vec<Vec<u8>> = (400..430).map(article).collect();
-    let refs: Vec<&[u8]> = more.iter().map(Vec::as_slice).collect();
-    ids.extend(store.put_many(&refs).unwrap());
+    ids.extend(put_articles(&store, 400..430));
     let runs = store.cache().runs.clone();
     assert_eq!(runs.len(), parts.len() + 1);
     assert!(!index::runs_disjoint(store.tree(), runs.iter()).unwrap());
@@ -2420,9 +2417,7 @@ fn optimize_leaves_a_small_run_of_new_bodies_beside_the_parts() {
     assert!(store.verify().unwrap().is_clean());
 
     // 40 more: the runs beside the parts hold 70 of 470, more than an eighth: rewritten.
-    let more: Vec<Vec<u8>> = (430..470).map(article).collect();
-    let refs: Vec<&[u8]> = more.iter().map(Vec::as_slice).collect();
-    ids.extend(store.put_many(&refs).unwrap());
+    ids.extend(put_articles(&store, 430..470));
     store.optimize(&mut |_| {}).unwrap();
     let runs = store.cache().runs.clone();
     assert_eq!(runs.len(), 470usize.div_ceil(64));
@@ -2441,9 +2436,7 @@ fn an_index_left_between_parts_is_whole_and_optimize_finishes_it() {
     store.set_max_run_entries(64);
     let mut ids = Vec::new();
     for (from, n) in [(0, 200), (200, 100)] {
-        let bodies: Vec<Vec<u8>> = (from..from + n).map(article).collect();
-        let refs: Vec<&[u8]> = bodies.iter().map(Vec::as_slice).collect();
-        ids.extend(store.put_many(&refs).unwrap());
+        ids.extend(put_articles(&store, from..from + n));
     }
     let runs_before = store.cache().runs.len();
     // The first of two parts, written as optimize writes it.
