@@ -364,22 +364,19 @@ fn merge_keeps_a_large_segment_and_merges_the_small_ones_after_it() {
             .unwrap();
     }
     i.commit(40).unwrap();
+    let segment_ids = || -> Vec<_> {
+        i.segment_metas()
+            .unwrap()
+            .iter()
+            .map(tantivy::SegmentMeta::id)
+            .collect()
+    };
     // One segment of 40, whatever the indexing threads made of them.
-    let ids: Vec<_> = i
-        .segment_metas()
-        .unwrap()
-        .iter()
-        .map(tantivy::SegmentMeta::id)
-        .collect();
+    let ids = segment_ids();
     if ids.len() > 1 {
         i.writer().unwrap().merge(&ids).wait().unwrap();
     }
-    let large: Vec<_> = i
-        .segment_metas()
-        .unwrap()
-        .iter()
-        .map(tantivy::SegmentMeta::id)
-        .collect();
+    let large = segment_ids();
     assert_eq!(large.len(), 1);
     // Two small imports (of 5 documents each, so no segment of theirs is 4 times the
     // others): their segments are merged into one, the large one (4 times them) left alone.
