@@ -121,17 +121,23 @@ struct Shared {
     max_run_entries: std::sync::atomic::AtomicU64,
 }
 
-/// At most this many seq -> id pairs are kept by [`IdCache`] (about 2.5 MB); when full, it starts
-/// over.
+/// At most this many seq -> id pairs are kept by [`IdCache`] (about 6 MB with the reverse map);
+/// when full, it starts over.
 const ID_CACHE_LEN: usize = 65_536;
 
-/// Ids that [`Store::id_at`] confirmed (record header and index agree), so that listing the
-/// same articles again costs no pack-file read and no index walk. A seq's id never changes;
-/// a commit that removes a body empties the cache and bumps `generation`, and a reader caches
-/// what it read only if no such commit happened meanwhile.
+/// Ids that [`Store::id_at`] read from checked record headers, so that listing the same
+/// articles again costs no pack-file read. A seq's id never changes; a commit that removes a
+/// body empties the cache and bumps `generation`, and a reader caches what it read only if no
+/// such commit happened meanwhile.
+///
+/// `seqs` is the same pairs the other way round: where [`Store::get`] looks first for a body
+/// just listed (a search's snippets), before it walks the id index, whose cold reads are a
+/// sled leaf of index chunks per id. Only a hint: the slot it names is read and must hold that
+/// id, else the index is walked.
 #[derive(Debug, Default)]
 pub(crate) struct IdCache {
     map: HashMap<Seq, BlobId>,
+    seqs: HashMap<BlobId, Seq>,
     generation: u64,
 }
 
@@ -139,6 +145,7 @@ impl IdCache {
     /// Forgets everything (a body was removed).
     pub(crate) fn invalidate(&mut self) {
         self.map.clear();
+        self.seqs.clear();
         self.generation += 1;
     }
 }
@@ -467,8 +474,8 @@ impl Store {
     }
 
     /// The id of the body at `seq`, when one is stored there and not removed.
-    /// [`Error::Damaged`] when its slot table or record does not decode, or when the id in its
-    /// record is not the one the index has for `seq` (a damaged record header).
+    /// [`Error::Damaged`] when its slot table does not decode, or when its record header fails
+    /// its check or does not match the slot (a damaged header never yields an id).
     pub fn id_at(&self, seq: Seq) -> Result<Option<BlobId>> {
         let generation = {
             let cache = self.id_cache();
@@ -477,17 +484,20 @@ impl Store {
             }
             cache.generation
         };
-        let id = match self.locate_seq(seq)? {
-            Some(loc) if self.indexed(&loc.id, seq)? => loc.id,
-            Some(_) => return Err(damaged_record(seq)),
-            None => return Ok(None),
+        // The id is the record header's: its check holds (a damaged header is `Damaged`), so
+        // it is the id that was stored, without a lookup in the id index (which, cold, reads a
+        // leaf of index chunks for each id: most of a cold `list` at 10M).
+        let Some(id) = self.locate_seq(seq)?.map(|loc| loc.id) else {
+            return Ok(None);
         };
         let mut cache = self.id_cache();
         if cache.generation == generation {
             if cache.map.len() >= ID_CACHE_LEN {
                 cache.map.clear();
+                cache.seqs.clear();
             }
             cache.map.insert(seq, id);
+            cache.seqs.insert(id, seq);
         }
         Ok(Some(id))
     }
@@ -701,6 +711,13 @@ impl Store {
     /// The live slot of `id`. [`Error::Corrupted`] when a slot that may be its (an index
     /// candidate) is damaged and no other is its.
     pub(crate) fn locate_id(&self, id: &BlobId) -> Result<Option<Located>> {
+        let hint = self.id_cache().seqs.get(id).copied();
+        if let Some(seq) = hint
+            && let Ok(Some(loc)) = self.locate_seq(seq)
+            && loc.id == *id
+        {
+            return Ok(Some(loc));
+        }
         let p = index::prefix_of(id);
         let mut damaged = false;
         for seq in self.candidates(p, p)? {
