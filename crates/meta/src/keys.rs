@@ -13,8 +13,10 @@ pub(crate) struct IndexDef {
     pub tag: u8,
     /// The names this index holds for a record.
     pub values: fn(&Record) -> &[String],
-    /// Whether its entries are kept by epoch ([`stored_date`]): names that hold a large share
-    /// of the archive, whose chunks every import would otherwise rewrite.
+    /// Whether its entries are kept by epoch ([`stored_date`]): names whose chunks every
+    /// import would otherwise rewrite — a service holds a large share of the archive, and a
+    /// reporter's articles span every date, so an import of new articles of all dates
+    /// touched each of its chunks (all of the reporter index at 10M, in every commit).
     pub epochs: bool,
 }
 
@@ -25,7 +27,7 @@ pub(crate) const NAME_INDEXES: &[IndexDef] = &[
         name: "reporter",
         tag: b'r',
         values: |r| &r.reporters,
-        epochs: false,
+        epochs: true,
     },
     IndexDef {
         name: "service",
@@ -39,7 +41,7 @@ pub(crate) const NAME_INDEXES: &[IndexDef] = &[
 pub(crate) const DATE_TAG: u8 = b'd';
 
 /// Bits of a date key: `(days + 2^31) << 17 | seconds` takes 49 bits for every date chrono
-/// holds; the bits above carry the epoch in the date index and the service index.
+/// holds; the bits above carry the epoch in the indexes that keep epochs ([`epoched`]).
 pub(crate) const DATE_BITS: u32 = 49;
 /// The highest epoch the bits above a date key hold (every later seq is in it).
 pub(crate) const MAX_EPOCH: u64 = (1 << (64 - DATE_BITS)) - 1;
@@ -209,11 +211,23 @@ impl State {
 }
 
 /// The index list this build declares: the name indexes' names joined by `,`, then `;epoch=`
-/// and [`EPOCH_BITS`] (an archive whose postings were laid out otherwise, before epochs or with
-/// another size, is rebuilt at open).
+/// and [`EPOCH_BITS`], then `;epochs=` and the names of those that keep epochs (an archive
+/// whose postings were laid out otherwise, before epochs, with another size or other indexes
+/// with epochs, is rebuilt at open).
 pub(crate) fn index_list() -> String {
-    let names: Vec<&str> = NAME_INDEXES.iter().map(|d| d.name).collect();
-    format!("{};epoch={EPOCH_BITS}", names.join(","))
+    let names = |keep: fn(&IndexDef) -> bool| -> String {
+        let names: Vec<&str> = NAME_INDEXES
+            .iter()
+            .filter(|d| keep(d))
+            .map(|d| d.name)
+            .collect();
+        names.join(",")
+    };
+    format!(
+        "{};epoch={EPOCH_BITS};epochs={}",
+        names(|_| true),
+        names(|d| d.epochs)
+    )
 }
 
 #[cfg(test)]
@@ -276,8 +290,10 @@ mod tests {
         assert_eq!(epoch(seq), 5);
         assert_eq!(stored_date(DATE_TAG, dk, seq), (5 << DATE_BITS) | dk);
         assert_eq!(stored_date(b's', dk, seq), (5 << DATE_BITS) | dk);
-        // Reporters keep no epochs.
-        assert_eq!(stored_date(b'r', dk, seq), dk);
+        assert_eq!(stored_date(b'r', dk, seq), (5 << DATE_BITS) | dk);
+        // A tag that keeps no epochs (none of the name indexes now) stores the date key.
+        assert!(!epoched(b'z'));
+        assert_eq!(stored_date(b'z', dk, seq), dk);
         assert_eq!(real_date(stored_date(DATE_TAG, dk, seq)), dk);
         assert_eq!(stored_date(DATE_TAG, 0, 3), 0);
         // Stored positions sort by epoch, then date: an old date of a later epoch sorts after
@@ -301,7 +317,10 @@ mod tests {
         };
         let v = st.encode();
         assert_eq!(&v[..9], &[2, 0, 0, 0, 0, 0, 0, 0, 1]);
-        assert_eq!(&v[25..], b"reporter,service;epoch=4");
+        assert_eq!(
+            &v[25..],
+            b"reporter,service;epoch=4;epochs=reporter,service"
+        );
         assert_eq!(State::decode(&v), Some(st));
         assert_eq!(State::decode(&v[..24]), None);
         assert_eq!(
