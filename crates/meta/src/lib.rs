@@ -50,7 +50,6 @@ mod engine;
 pub mod import;
 mod keys;
 mod migrate;
-mod namecache;
 mod pages;
 mod posting;
 mod query;
@@ -135,10 +134,6 @@ pub enum Error {
     #[error("internal error (a bug in morgue, please report it): {0}")]
     Internal(&'static str),
 }
-
-/// Commits of at least this many drafts keep the posting chunks of the names they add to in
-/// memory, decoded, for the next commit (an import's batches touch most chunks each time).
-const BULK_COMMIT: usize = 1000;
 
 /// The error for a stored value under `key` that does not decode.
 fn corrupted(key: &[u8]) -> Error {
@@ -253,12 +248,6 @@ pub struct Archive {
     /// Serializes this archive's writers (taken before the store's writer), so that `reindex`
     /// never races a commit.
     writer: Mutex<()>,
-    /// The committed posting chunks of the names recent commits added entries to, decoded
-    /// (prefix -> chunks), so that the next commit need not read and decode them again. A
-    /// name is here only while it equals the committed state: taken out by a commit that
-    /// changes it and put back only once that commit is applied; `reindex` clears it. Bounded
-    /// ([`namecache::NAME_CACHE_BYTES`]): the least recently committed names are dropped first.
-    postings: Mutex<namecache::NameCache>,
     upgraded_from: Option<u32>,
     /// The full-text index (module `text`), opened when first needed.
     text: Mutex<text::TextState>,
@@ -422,7 +411,6 @@ impl Archive {
             store,
             blocks: BlockCache::default(),
             writer: Mutex::new(()),
-            postings: Mutex::new(namecache::NameCache::with_cap(namecache::NAME_CACHE_BYTES)),
             upgraded_from: None,
             text: Mutex::default(),
         }
@@ -435,11 +423,6 @@ impl Archive {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, ()> {
         self.writer.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// The cache of decoded posting chunks (see the field).
-    fn postings_cache(&self) -> std::sync::MutexGuard<'_, namecache::NameCache> {
-        self.postings.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The stored meta state, if any.
@@ -560,7 +543,6 @@ impl Archive {
         let _guard = self.lock();
         let mut w = self.store.writer();
         let mut tx = Tx::new(self)?;
-        tx.bulk = prepared.len() >= BULK_COMMIT;
         let mut out = Vec::with_capacity(prepared.len());
         let mut blobs = Vec::with_capacity(prepared.len());
         let mut rest = Vec::with_capacity(prepared.len());
@@ -617,15 +599,12 @@ impl Archive {
 
     /// Ends a commit or a removal: stages the transaction's writes in the store's writer and
     /// commits them as one batch. The record-block cache forgets the blocks the batch wrote even
-    /// when the commit fails (whether sled applied part of it is not known); the posting-chunk
-    /// cache keeps the names committed.
+    /// when the commit fails (whether sled applied part of it is not known).
     fn finish(&self, tx: Tx<'_>, mut w: engine::Writer<'_>) -> Result<()> {
         let finished = tx.finish(&mut w)?;
         let committed = w.commit();
         self.blocks.invalidate(finished.blocks);
-        committed?;
-        self.postings_cache().extend(finished.names);
-        Ok(())
+        Ok(committed?)
     }
 
     /// The decoded record block `block` (empty when absent), through the cache.

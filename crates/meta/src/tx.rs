@@ -106,9 +106,6 @@ pub(crate) struct Tx<'a> {
     facets: BTreeMap<Vec<u8>, (i64, String)>,
     /// The meta state, changed in place by the caller.
     pub(crate) state: State,
-    /// A large commit (an import batch): the names it adds to are loaded whole and kept,
-    /// decoded, for the next commit (see `Archive::postings`).
-    pub(crate) bulk: bool,
 }
 
 impl<'a> Tx<'a> {
@@ -124,7 +121,6 @@ impl<'a> Tx<'a> {
             postings: posting::Staged::default(),
             posts: HashMap::new(),
             scratch: Vec::new(),
-            bulk: false,
             facets: BTreeMap::new(),
             state,
         })
@@ -235,34 +231,16 @@ impl<'a> Tx<'a> {
         let mut writes = Vec::new();
         let mut adds = Vec::new();
         // Name by name: a name that only gains entries (an import) has them merged into its
-        // chunks in one pass; one that also loses some goes through the general staging.
-        let mut names = Vec::new();
+        // chunks in one pass, reading and writing only the chunks they fall in — with epochs
+        // in every index (keys.rs), those of the newest epoch, so that what a commit reads does
+        // not grow with the archive; one that also loses some goes through the general staging.
         for (prefix, mut changes) in posts {
-            // Out of the cache: it goes back only once this commit is applied.
-            let cached = self.archive.postings_cache().remove(&prefix);
             if changes.iter().all(|(_, add)| *add) {
                 adds.clear();
                 adds.extend(changes.iter().map(|(pos, _)| *pos));
                 adds.sort_unstable();
                 adds.dedup();
-                let loaded = match cached {
-                    Some(chunks) => Some(chunks),
-                    // A small commit (one `add`) reads only the chunks it touches: loading
-                    // every chunk of a large name would cost more than it saves.
-                    None if !self.bulk => None,
-                    None => load_name(&self.archive.tree, &prefix, CACHED_NAME_CHUNKS)?,
-                };
-                // A large name (the date index holds every article, a service most of
-                // them) is never loaded whole: its touched chunks are read and written one
-                // by one, so a commit's memory does not grow with the archive.
-                let Some(mut chunks) = loaded else {
-                    posting::merge_adds(&src, &prefix, &adds, &mut writes)?;
-                    continue;
-                };
-                posting::merge_into(&mut chunks, &prefix, &adds, &mut writes);
-                if chunks.len() <= CACHED_NAME_CHUNKS {
-                    names.push((prefix, chunks));
-                }
+                posting::merge_adds(&src, &prefix, &adds, &mut writes)?;
             } else {
                 // Highest position first (stable: the changes of one position keep their
                 // order), so that the committed chunks are asked about each chunk once.
@@ -314,10 +292,7 @@ impl<'a> Tx<'a> {
             }
         }
         w.put(Key::new(keys::STATE_KEY)?, self.state.encode());
-        Ok(Finished {
-            blocks: touched,
-            names,
-        })
+        Ok(Finished { blocks: touched })
     }
 }
 
@@ -325,34 +300,4 @@ impl<'a> Tx<'a> {
 pub(crate) struct Finished {
     /// The record blocks written.
     pub(crate) blocks: Vec<u32>,
-    /// Chunk prefix and chunks, once committed, of the names that gained entries.
-    pub(crate) names: Vec<(Vec<u8>, posting::NameChunks)>,
-}
-
-/// Most chunks of a name that a bulk commit loads whole and the posting-chunk cache keeps
-/// (128 chunks: at most 65,536 entries, about 1 MB decoded). Larger names are merged chunk
-/// by chunk ([`posting::merge_adds`]). Four in tests, so that small archives have names on
-/// both sides of the bound.
-#[cfg(not(test))]
-pub(crate) const CACHED_NAME_CHUNKS: usize = 128;
-#[cfg(test)]
-pub(crate) const CACHED_NAME_CHUNKS: usize = 4;
-
-/// Every committed chunk of the name with chunk prefix `prefix`, decoded; `None` when it has
-/// more than `most` chunks.
-fn load_name(tree: &View, prefix: &[u8], most: usize) -> Result<Option<posting::NameChunks>> {
-    let mut chunks = posting::NameChunks::new();
-    for kv in tree.scan_prefix(prefix) {
-        if chunks.len() == most {
-            return Ok(None);
-        }
-        let (k, v) = kv.map_err(Error::Store)?;
-        match posting::parse_key(&k) {
-            Some((p, start)) if p == prefix => {
-                chunks.insert(start, Chunks::decode(&k, &v)?);
-            }
-            _ => return Err(corrupted(&k)),
-        }
-    }
-    Ok(Some(chunks))
 }

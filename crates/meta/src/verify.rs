@@ -515,7 +515,6 @@ impl Archive {
     /// the next open before anything reads the indexes.
     pub fn reindex(&self) -> Result<u64> {
         let _guard = self.lock();
-        self.postings_cache().clear();
         // A damaged state is rebuilt like the rest.
         let mut state = match self.state_value() {
             Ok(state) => state.unwrap_or_default(),
