@@ -601,9 +601,9 @@ impl Archive {
     /// commits them as one batch. The record-block cache forgets the blocks the batch wrote even
     /// when the commit fails (whether sled applied part of it is not known).
     fn finish(&self, tx: Tx<'_>, mut w: engine::Writer<'_>) -> Result<()> {
-        let finished = tx.finish(&mut w)?;
+        let blocks = tx.finish(&mut w)?;
         let committed = w.commit();
-        self.blocks.invalidate(finished.blocks);
+        self.blocks.invalidate(blocks);
         Ok(committed?)
     }
 

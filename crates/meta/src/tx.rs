@@ -223,9 +223,8 @@ impl<'a> Tx<'a> {
         }
     }
 
-    /// Writes every change into `w` (each key once); returns the record blocks written and the
-    /// posting chunks of the names that gained entries, as they are once `w` is committed.
-    pub(crate) fn finish(mut self, w: &mut Writer<'_>) -> Result<Finished> {
+    /// Writes every change into `w` (each key once); returns the record blocks written.
+    pub(crate) fn finish(mut self, w: &mut Writer<'_>) -> Result<Vec<u32>> {
         let src = Chunks(&self.archive.tree);
         let posts = std::mem::take(&mut self.posts);
         let mut writes = Vec::new();
@@ -292,12 +291,6 @@ impl<'a> Tx<'a> {
             }
         }
         w.put(Key::new(keys::STATE_KEY)?, self.state.encode());
-        Ok(Finished { blocks: touched })
+        Ok(touched)
     }
-}
-
-/// What [`Tx::finish`] staged.
-pub(crate) struct Finished {
-    /// The record blocks written.
-    pub(crate) blocks: Vec<u32>,
 }

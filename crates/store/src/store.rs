@@ -148,6 +148,16 @@ impl IdCache {
         self.seqs.clear();
         self.generation += 1;
     }
+
+    /// Keeps `seq -> id` both ways; when full, starts over.
+    fn insert(&mut self, seq: Seq, id: BlobId) {
+        if self.map.len() >= ID_CACHE_LEN {
+            self.map.clear();
+            self.seqs.clear();
+        }
+        self.map.insert(seq, id);
+        self.seqs.insert(id, seq);
+    }
 }
 
 /// What the store keeps in memory of the tree: replaced whole after each successful write.
@@ -492,12 +502,7 @@ impl Store {
         };
         let mut cache = self.id_cache();
         if cache.generation == generation {
-            if cache.map.len() >= ID_CACHE_LEN {
-                cache.map.clear();
-                cache.seqs.clear();
-            }
-            cache.map.insert(seq, id);
-            cache.seqs.insert(id, seq);
+            cache.insert(seq, id);
         }
         Ok(Some(id))
     }
