@@ -13,7 +13,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use fs4::fs_std::FileExt;
 
-use crate::compaction::{copy_sled, remove_stale_sled, sled_dir, switch_sled};
+use crate::compaction::{COPY_WINDOW_BYTES, copy_sled, remove_stale_sled, sled_dir, switch_sled};
 use crate::error::{Error, Result};
 use crate::header::{self, HEADER_TEMP_FILE, sync_dir};
 use crate::{FORMAT_VERSION, Options};
@@ -261,10 +261,18 @@ impl Database {
         let sled_dir = inner.sled_dir.clone();
         let compact = inner.compact.load(Ordering::Acquire);
         if compact {
-            // Copied from the open database, which is then flushed and dropped; the lock
-            // stays held.
-            let new = copy_sled(&path, &sled_dir, &inner.db)?;
-            drop(inner);
+            // A small database is copied from the open one, which is then flushed and dropped;
+            // a large one is flushed and dropped first (with all sled keeps in memory) and
+            // copied in windows (`copy_sled`). The lock stays held.
+            let window = COPY_WINDOW_BYTES;
+            let (new, _) = if dir_bytes(&sled_dir)? <= window {
+                let copied = copy_sled(&path, &sled_dir, Some(&inner.db), window)?;
+                drop(inner);
+                copied
+            } else {
+                drop(inner);
+                copy_sled(&path, &sled_dir, None, window)?
+            };
             switch_sled(&path, &new)?;
         } else {
             // Flushes and drops sled; the lock stays held.
