@@ -83,12 +83,12 @@ pub fn import(
     })
 }
 
-/// `morgue optimize` in-process: recompresses with trained dictionaries, merges the text index's
-/// segments into one, then closes the archive as the CLI does (flush, and sled's snapshot
-/// written now rather than at the next open).
+/// `morgue optimize` in-process, as the CLI does it: merges the text index's segments, then
+/// recompresses with trained dictionaries, then closes the archive (flush, sled's compaction
+/// when due, and sled's snapshot written now rather than at the next open).
 pub fn optimize(archive: Archive) -> Result<OptimizeReport> {
-    let report = archive.optimize(&mut |_| {})?;
     archive.optimize_text()?;
+    let report = archive.optimize(&mut |_| {})?;
     archive.close()?;
     Ok(report)
 }

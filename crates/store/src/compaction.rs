@@ -8,7 +8,8 @@ use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
 use crate::dir::{
-    SLED_CACHE_BYTES, SLED_LOCK_RETRY, dir_bytes, engine_error, open_sled, sync_path,
+    SLED_CACHE_BYTES, SLED_LOCK_RETRY, dir_bytes, engine_error, open_sled, open_sled_with,
+    sync_path,
 };
 use crate::error::{Error, Result};
 use crate::header::sync_dir;
@@ -230,7 +231,9 @@ impl Source<'_> {
     fn reopen(&mut self) -> Result<()> {
         if self.from.is_none() {
             self.opened = None;
-            self.opened = Some(open_sled(self.old, SLED_LOCK_RETRY)?);
+            // Without sled's flusher: its cleaning would rewrite pages of a database that is
+            // only read, then deleted.
+            self.opened = Some(open_sled_with(self.old, SLED_LOCK_RETRY, false)?);
             self.opens += 1;
         }
         Ok(())

@@ -442,11 +442,21 @@ fn remove_partial_snapshots(dir: &Path) -> Result<()> {
 
 /// Opens sled in `dir`, retrying for up to `patience` while its lock is still held.
 pub(crate) fn open_sled(dir: &Path, patience: Duration) -> Result<sled::Db> {
+    open_sled_with(dir, patience, true)
+}
+
+/// [`open_sled`], with sled's background thread or without it (`flusher`). That thread writes
+/// out what was written every half second and, for half of that time, cleans sled's file:
+/// it rewrites the pages still live in segments mostly garbage, reading each of them in (and
+/// keeping them, as a scan does: docs/performance.md). A database only read from until it is
+/// dropped needs neither.
+pub(crate) fn open_sled_with(dir: &Path, patience: Duration, flusher: bool) -> Result<sled::Db> {
     let start = Instant::now();
     loop {
         match sled::Config::new()
             .path(dir)
             .cache_capacity(SLED_CACHE_BYTES)
+            .flush_every_ms(flusher.then_some(500))
             .open()
         {
             Ok(db) => return Ok(db),
