@@ -127,12 +127,12 @@ pub(crate) const COPY_WINDOW_BYTES: u64 = 64 << 20;
 /// of the archive: every tree copied (see [`COPY_PASSES`]), flushed and synced. `from` is the
 /// open database when it is small (its files at most [`COPY_WINDOW_BYTES`]): it is copied as it
 /// is. Otherwise (`None`: closed by the caller) the copy opens it afresh, and again after each
-/// `window` bytes of keys and values it reads ([`COPY_WINDOW_BYTES`] but in tests): sled 0.34 keeps in memory much of what is
-/// read through its iterators (its cache counts a page only once 64 accesses to the pages of
-/// its shard have queued, so a scan leaves up to 16,384 pages uncounted and never evicted;
-/// sled issue #1036), and only dropping a database gives that back. (Copying in windows of
-/// keys instead, both databases reopened between them, left 10% more garbage in the new
-/// files.)
+/// `window` bytes of keys and values it reads ([`COPY_WINDOW_BYTES`] but in tests): sled 0.34
+/// keeps in memory much of what is read through its iterators (its cache counts a page only
+/// once 64 accesses to the pages of its shard have queued, so a scan leaves up to 16,384 pages
+/// uncounted and never evicted; sled issue #1036), and only dropping a database gives that
+/// back. (Copying in windows of keys instead, both databases reopened between them, left 10%
+/// more garbage in the new files.)
 ///
 /// Returns the new directory and how many times the copy opened the old database; then
 /// [`switch_sled`] makes the new one the one in use. A crash before the switch leaves the old
