@@ -326,25 +326,7 @@ fn sync_tree(dir: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    type Contents = Vec<(Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>)>;
-
-    fn contents(db: &sled::Db) -> Contents {
-        db.tree_names()
-            .into_iter()
-            .map(|name| {
-                let tree = db.open_tree(&name).unwrap();
-                let kvs = tree
-                    .iter()
-                    .map(|kv| {
-                        let (k, v) = kv.unwrap();
-                        (k.to_vec(), v.to_vec())
-                    })
-                    .collect();
-                (name.to_vec(), kvs)
-            })
-            .collect()
-    }
+    use crate::tests::sled_contents as contents;
 
     /// A copy in windows far smaller than the database (the database reopened after each
     /// 4 KiB read, in each of the 8 passes) copies every key of every tree once, as a copy from

@@ -1807,10 +1807,10 @@ fn optimize_compacts_the_active_pack_file() {
 }
 
 /// The keys and values of one sled tree, in order.
-type TreeContents = Vec<(Vec<u8>, Vec<u8>)>;
+pub(crate) type TreeContents = Vec<(Vec<u8>, Vec<u8>)>;
 
 /// Every key and value of every sled tree, by tree name.
-fn sled_contents(db: &sled::Db) -> Vec<(Vec<u8>, TreeContents)> {
+pub(crate) fn sled_contents(db: &sled::Db) -> Vec<(Vec<u8>, TreeContents)> {
     let mut names = db.tree_names();
     names.sort();
     names
