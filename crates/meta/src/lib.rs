@@ -769,7 +769,8 @@ impl Archive {
 
     /// Recompresses the bodies with dictionaries trained on the archive's own bodies (per
     /// service where a service has enough of them) and compacts the id index, in resumable
-    /// steps of one atomic batch each. Ids, records and indexes do not change.
+    /// steps of one atomic batch each. Ids, records and indexes do not change. The text
+    /// index's merge, [`Archive::optimize_text`], goes first.
     pub fn optimize(&self, progress: &mut dyn FnMut(OptimizeProgress)) -> Result<OptimizeReport> {
         let _guard = self.lock();
         Ok(self.store.optimize(progress)?)
