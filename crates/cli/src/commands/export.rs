@@ -82,8 +82,24 @@ fn to_stdout(archive: &Archive, args: &ExportArgs) -> anyhow::Result<Outcome> {
     Ok(outcome)
 }
 
-/// Writes beside the target and renames, so that a failed export leaves no half file.
+/// Writes beside the target and renames, so that a failed export leaves no half file. A target
+/// that exists and is not a regular file (a FIFO, `/dev/null`, a terminal) is written to
+/// directly: renaming over it would replace the device with a file.
 fn to_file(archive: &Archive, args: &ExportArgs, path: &Path) -> anyhow::Result<Outcome> {
+    let dest = path.display().to_string();
+    if std::fs::metadata(path).is_ok_and(|meta| !meta.is_file()) {
+        if path.is_dir() {
+            bail!("{dest} is a directory: give a file to write the JSON Lines to");
+        }
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .with_context(|| format!("opening {dest}"))?;
+        let mut out = BufWriter::new(file);
+        let outcome = write_all(archive, args, &mut out, &dest)?;
+        out.flush().with_context(|| format!("writing {dest}"))?;
+        return Ok(outcome);
+    }
     let mut tmp_name = path.file_name().unwrap_or_default().to_owned();
     tmp_name.push(".partial");
     let tmp = path.with_file_name(tmp_name);
@@ -91,7 +107,6 @@ fn to_file(archive: &Archive, args: &ExportArgs, path: &Path) -> anyhow::Result<
     let mut out = BufWriter::new(file);
     // Reading the archive and writing the file fail with messages of their own: only the
     // second is about writing.
-    let dest = path.display().to_string();
     let outcome = write_all(archive, args, &mut out, &dest).and_then(|outcome| {
         out.into_inner()
             .map_err(std::io::IntoInnerError::into_error)

@@ -155,6 +155,47 @@ fn export_writes_every_healthy_article_and_names_each_damaged_one() {
     assert!(!env.dir.path().join("rescued.jsonl.partial").exists());
 }
 
+// An export to a FIFO (or a device such as /dev/null) writes into it, and leaves it what it was:
+// writing beside it and renaming would replace it with a regular file.
+
+#[test]
+fn export_to_a_fifo_writes_into_it_and_leaves_it_a_fifo() {
+    use std::os::unix::fs::FileTypeExt as _;
+    use std::time::{Duration, Instant};
+
+    let env = Env::new();
+    env.import_examples();
+    let fifo = env.dir.path().join("pipe");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("running mkfifo");
+    assert!(made.success(), "mkfifo failed");
+
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).expect("reading the FIFO"))
+    };
+    let out = env.run(&["export", "-o", fifo.to_str().unwrap()]);
+    // Should the export never open the FIFO, the reader waits in `open`: open the writing end
+    // once, so that it sees the end of the stream and the test fails instead of hanging.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !reader.is_finished() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    if !reader.is_finished() {
+        drop(std::fs::OpenOptions::new().write(true).open(&fifo));
+    }
+    let read = reader.join().expect("the reader thread");
+
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(read, env.ok(&["export"]));
+    assert_eq!(read.lines().count(), EXAMPLE_ARTICLES);
+    let kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
+    assert!(kind.is_fifo(), "the FIFO became {kind:?}");
+    assert!(!env.dir.path().join("pipe.partial").exists());
+}
+
 // Item 7: `-o -` is standard output.
 
 #[test]
