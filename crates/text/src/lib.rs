@@ -72,6 +72,10 @@ pub const MAX_EXPANSIONS: u32 = 1000;
 /// Memory the index writer may use before it writes a segment.
 const WRITER_BYTES: usize = 64 << 20;
 
+/// The most documents one merge in the background may merge (see [`BoundedMerges`]): what
+/// bounds the memory of the text index's merges during an import, whatever the archive's size.
+const MAX_BACKGROUND_MERGE_DOCS: u64 = 1_000_000;
+
 /// A segment that [`TextIndex::merge`] leaves as it is holds at least this many times the
 /// live documents of all smaller segments together.
 pub const KEEP_RATIO: u64 = 4;
@@ -326,7 +330,9 @@ impl TextIndex {
             .tokenizers()
             .register(TOKENIZER, MorgueTokenizer::default());
         let writer = if write {
-            Some(Mutex::new(index.writer(WRITER_BYTES).map_err(err)?))
+            let w: IndexWriter = index.writer(WRITER_BYTES).map_err(err)?;
+            w.set_merge_policy(Box::new(BoundedMerges::new(MAX_BACKGROUND_MERGE_DOCS)));
+            Some(Mutex::new(w))
         } else {
             None
         };
@@ -705,3 +711,61 @@ fn _assert_send_sync() {
 
 #[cfg(test)]
 mod tests;
+
+/// The merges the writer runs in the background while an import adds documents: tantivy's
+/// [`LogMergePolicy`](tantivy::indexer::LogMergePolicy) (segments of similar sizes, eight or
+/// more at a time), restricted to segments of at most an eighth of `max_docs` documents and
+/// with each merge split into groups of at most `max_docs` documents. A merge's memory and
+/// time follow the documents it merges: without the bound, the default policy merged segments
+/// of up to 10,000,000 documents during an import, so the import's memory grew with the
+/// archive. What is left unmerged, [`TextIndex::merge`] (`optimize`) merges.
+#[derive(Debug)]
+struct BoundedMerges {
+    log: tantivy::indexer::LogMergePolicy,
+    max_docs: u64,
+}
+
+impl BoundedMerges {
+    fn new(max_docs: u64) -> Self {
+        let mut log = tantivy::indexer::LogMergePolicy::default();
+        log.set_max_docs_before_merge(usize::try_from(max_docs / 8).unwrap_or(usize::MAX));
+        BoundedMerges { log, max_docs }
+    }
+}
+
+impl tantivy::indexer::MergePolicy for BoundedMerges {
+    fn compute_merge_candidates(
+        &self,
+        segments: &[tantivy::index::SegmentMeta],
+    ) -> Vec<tantivy::indexer::MergeCandidate> {
+        let docs = |id: &tantivy::index::SegmentId| {
+            segments
+                .iter()
+                .find(|s| s.id() == *id)
+                .map_or(0, |s| u64::from(s.num_docs()))
+        };
+        let mut merges = Vec::new();
+        for candidate in self.log.compute_merge_candidates(segments) {
+            let mut ids = candidate.0;
+            ids.sort_by_key(|id| docs(id));
+            let mut group = Vec::new();
+            let mut total = 0;
+            for id in ids {
+                let n = docs(&id);
+                if total + n > self.max_docs && !group.is_empty() {
+                    if group.len() > 1 {
+                        merges.push(tantivy::indexer::MergeCandidate(std::mem::take(&mut group)));
+                    }
+                    group.clear();
+                    total = 0;
+                }
+                total += n;
+                group.push(id);
+            }
+            if group.len() > 1 {
+                merges.push(tantivy::indexer::MergeCandidate(group));
+            }
+        }
+        merges
+    }
+}

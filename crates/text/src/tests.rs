@@ -629,3 +629,70 @@ fn the_best_n_are_every_hit_truncated() {
         }
     }
 }
+
+/// Segments of the given document counts, as tantivy's writer lists them to its merge policy.
+fn segment_metas(docs: &[u32]) -> Vec<tantivy::index::SegmentMeta> {
+    let index = tantivy::Index::create_in_ram(tantivy::schema::Schema::builder().build());
+    docs.iter()
+        .map(|&n| index.new_segment_meta(tantivy::index::SegmentId::generate_random(), n))
+        .collect()
+}
+
+/// No background merge takes more than its bound of documents, or a segment larger than an
+/// eighth of it, and every merge merges two segments or more.
+#[test]
+fn background_merges_stay_within_their_bound() {
+    use tantivy::indexer::MergePolicy as _;
+    let policy = BoundedMerges::new(1_000);
+    // Thirty segments of one size (one level, all merged at once by the policy it bounds),
+    // a few large ones, and a level of small ones.
+    let mut docs = vec![120; 30];
+    docs.extend([125, 126, 500, 5_000]);
+    docs.extend([10; 9]);
+    let metas = segment_metas(&docs);
+    let merges = policy.compute_merge_candidates(&metas);
+    assert!(!merges.is_empty(), "nothing merged");
+    let size = |id: &tantivy::index::SegmentId| {
+        metas
+            .iter()
+            .find(|m| m.id() == *id)
+            .map(|m| u64::from(m.num_docs()))
+            .unwrap()
+    };
+    let mut seen = std::collections::HashSet::new();
+    let mut merged = 0;
+    for merge in &merges {
+        assert!(merge.0.len() >= 2, "a merge of one segment");
+        let total: u64 = merge.0.iter().map(size).sum();
+        assert!(total <= 1_000, "a merge of {total} documents");
+        for id in &merge.0 {
+            assert!(size(id) <= 125, "a segment of {} merged", size(id));
+            assert!(seen.insert(*id), "a segment in two merges");
+        }
+        merged += merge.0.len();
+    }
+    // Eight segments of 120 fit a merge of 1,000: the thirty make three merges and a rest
+    // of six (with 125: seven), merged too; the nine small ones make their own.
+    assert!(merged >= 30, "only {merged} segments merged");
+
+    // The same segments under tantivy's own policy: one merge of all thirty (3,600 documents).
+    let unbounded = tantivy::indexer::LogMergePolicy::default().compute_merge_candidates(&metas);
+    assert!(
+        unbounded
+            .iter()
+            .any(|m| m.0.iter().map(size).sum::<u64>() > 1_000)
+    );
+}
+
+/// A writable index merges in the background under that bound.
+#[test]
+fn the_writer_merges_within_the_bound() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = TextIndex::open_writable(dir.path()).unwrap();
+    let policy = format!("{:?}", index.writer().unwrap().get_merge_policy());
+    assert!(policy.starts_with("BoundedMerges"), "{policy}");
+    assert!(
+        policy.contains(&format!("max_docs: {MAX_BACKGROUND_MERGE_DOCS}")),
+        "{policy}"
+    );
+}
