@@ -746,17 +746,19 @@ impl tantivy::indexer::MergePolicy for BoundedMerges {
         };
         let mut merges = Vec::new();
         for candidate in self.log.compute_merge_candidates(segments) {
-            let mut ids = candidate.0;
-            ids.sort_by_key(|id| docs(id));
+            // Smallest first, each segment's size looked up once.
+            let mut sized: Vec<(u64, tantivy::index::SegmentId)> =
+                candidate.0.into_iter().map(|id| (docs(&id), id)).collect();
+            sized.sort_by_key(|&(n, _)| n);
             let mut group = Vec::new();
             let mut total = 0;
-            for id in ids {
-                let n = docs(&id);
+            for (n, id) in sized {
                 if total + n > self.max_docs && !group.is_empty() {
                     if group.len() > 1 {
                         merges.push(tantivy::indexer::MergeCandidate(std::mem::take(&mut group)));
+                    } else {
+                        group.clear();
                     }
-                    group.clear();
                     total = 0;
                 }
                 total += n;

@@ -87,10 +87,11 @@ fn to_stdout(archive: &Archive, args: &ExportArgs) -> anyhow::Result<Outcome> {
 /// directly: renaming over it would replace the device with a file.
 fn to_file(archive: &Archive, args: &ExportArgs, path: &Path) -> anyhow::Result<Outcome> {
     let dest = path.display().to_string();
-    if std::fs::metadata(path).is_ok_and(|meta| !meta.is_file()) {
-        if path.is_dir() {
-            bail!("{dest} is a directory: give a file to write the JSON Lines to");
-        }
+    let kind = std::fs::metadata(path).map(|meta| meta.file_type());
+    if kind.as_ref().is_ok_and(std::fs::FileType::is_dir) {
+        bail!("{dest} is a directory: give a file to write the JSON Lines to");
+    }
+    if kind.is_ok_and(|kind| !kind.is_file()) {
         let file = std::fs::OpenOptions::new()
             .write(true)
             .open(path)
