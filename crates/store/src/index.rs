@@ -497,13 +497,50 @@ pub(crate) fn runs_to_merge(sizes: &[u64], new: u64, max_run: u64) -> usize {
     k
 }
 
+/// The tail of a run that a commit of `optimize` removes: its chunks from `keep` on, which
+/// hold `removed` entries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Cut {
+    pub(crate) run: u64,
+    pub(crate) keep: usize,
+    pub(crate) removed: u64,
+}
+
+/// The tail of `run` whose chunks hold only prefixes from `lo` on (each chunk whose first
+/// prefix is at least `lo`), with the number of entries it holds; `None` when there is no such
+/// chunk.
+pub(crate) fn tail_from(tree: &sled::Tree, run: &Run, lo: u64) -> Result<Option<Cut>> {
+    let keep = run.firsts.partition_point(|&first| first < lo);
+    if keep == run.firsts.len() {
+        return Ok(None);
+    }
+    let mut removed = 0u64;
+    for c in keep..run.firsts.len() {
+        let value = read_chunk(tree, run, c).map_err(|m| m.0)?;
+        let raw = chunk_entries(|| chunk_name(run, c), &value)?;
+        removed += (raw.len() / ENTRY_LEN) as u64;
+    }
+    Ok(Some(Cut {
+        run: run.run,
+        keep,
+        removed,
+    }))
+}
+
 /// What a commit of `optimize` does to the id index (it adds no bodies).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Rebuild {
     /// Every run replaced by one run of these entries (sorted).
     All(Vec<Entry>),
-    /// These entries (sorted) added as a run of their own, merged with none.
-    Part(Vec<Entry>),
+    /// These entries (sorted) added as a run of their own, merged with none, and the runs
+    /// named by `cuts` shortened (dropped when no chunk is left).
+    Part {
+        /// The part's entries, sorted.
+        entries: Vec<Entry>,
+        /// The tails of the runs the part was read from that it (with the parts above it)
+        /// now holds.
+        cuts: Vec<Cut>,
+    },
     /// The runs with these numbers removed.
     Drop(Vec<u64>),
 }
@@ -534,7 +571,20 @@ pub(crate) fn stage(
                     runs.push(write_run(batch, state, &entries)?);
                 }
             }
-            Rebuild::Part(entries) => {
+            Rebuild::Part { entries, cuts } => {
+                for cut in &cuts {
+                    let Some(run) = runs.iter_mut().find(|r| r.run == cut.run) else {
+                        continue;
+                    };
+                    for c in cut.keep..run.firsts.len() {
+                        let c = u32::try_from(c).unwrap_or(u32::MAX);
+                        batch.remove(&key_chunk(run.run, c));
+                        batch.remove(&key_filter(run.run, c));
+                    }
+                    run.firsts.truncate(cut.keep);
+                    run.entries = run.entries.saturating_sub(cut.removed);
+                }
+                runs.retain(|r| !r.firsts.is_empty());
                 if !entries.is_empty() {
                     runs.push(write_run(batch, state, &entries)?);
                 }
