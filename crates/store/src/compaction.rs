@@ -117,6 +117,10 @@ fn remove_path(path: &Path) -> Result<()> {
 /// batches of 10,000 in key order gave 84.9 MB, one insert at a time in key order 57-59 MB,
 /// 8 interleaved passes 47-51 MB (2, 4 or 16 passes about the same; 32 passes 70 MB); on
 /// Reuters (2.0 MB) 4.7-5.5 MB became 4.4 MB. Also faster: 0.60 s -> 0.55 s for that optimize.
+/// The passes run over each window of keys read (see [`copy_sled`]; the whole tree when the
+/// database is small): passes over the whole of a large database read it 8 times (at
+/// 10,000,000 articles 21.4 s and a 546 MB peak against 10.6 s and 404 MB, for a copy 3.7%
+/// smaller: 1.48 against 1.54 GB).
 const COPY_PASSES: usize = 8;
 
 /// Keys and values a compaction reads from the database it copies before it reopens it (see
