@@ -180,16 +180,13 @@ pub(crate) fn copy_sled(
         // Where the next window starts (inclusive); `None`: at the tree's first key.
         let mut lo: Option<sled::IVec> = None;
         loop {
-            let mut window = Vec::new();
-            let next = source.copy_window(&tree, lo.as_ref(), |k, v| {
-                window.push((k, v));
-                Ok(())
-            })?;
+            let (window, next) = source.read_window(&tree, lo.as_ref())?;
             for pass in 0..COPY_PASSES {
                 for (k, v) in window.iter().skip(pass).step_by(COPY_PASSES) {
                     target.insert(k, v.clone()).map_err(engine_error)?;
                 }
             }
+            // What the window holds of the source is let go before the source is reopened.
             drop(window);
             match next {
                 Some(key) => {
@@ -205,6 +202,9 @@ pub(crate) fn copy_sled(
     crash_point("copied");
     Ok((new, source.opens))
 }
+
+/// Keys and values read from the database a [`copy_sled`] copies, in key order.
+type Window = Vec<(sled::IVec, sled::IVec)>;
 
 /// The database a [`copy_sled`] reads.
 struct Source<'a> {
@@ -239,30 +239,30 @@ impl Source<'_> {
         Ok(())
     }
 
-    /// Calls `f` with the key and value of each key of tree `tree` from `lo` (inclusive;
-    /// `None`: its first key) on, until `window` bytes of keys and values were read from an
-    /// opened database. Returns the first key not read, `None` at the tree's end.
-    fn copy_window(
+    /// The keys and values of tree `tree` from `lo` (inclusive; `None`: its first key) on, in
+    /// order, until `window` bytes of them were read from an opened database; and the first
+    /// key not read, `None` at the tree's end.
+    fn read_window(
         &self,
         tree: &[u8],
         lo: Option<&sled::IVec>,
-        mut f: impl FnMut(sled::IVec, sled::IVec) -> Result<()>,
-    ) -> Result<Option<sled::IVec>> {
+    ) -> Result<(Window, Option<sled::IVec>)> {
         let source = self.db()?.open_tree(tree).map_err(engine_error)?;
         let keys = match lo {
             Some(lo) => source.range(lo.clone()..),
             None => source.iter(),
         };
+        let mut window = Vec::new();
         let mut bytes = 0u64;
         for kv in keys {
             let (k, v) = kv.map_err(engine_error)?;
             if bytes >= self.window && self.from.is_none() {
-                return Ok(Some(k));
+                return Ok((window, Some(k)));
             }
             bytes += (k.len() + v.len()) as u64;
-            f(k, v)?;
+            window.push((k, v));
         }
-        Ok(None)
+        Ok((window, None))
     }
 }
 

@@ -427,7 +427,13 @@ pub(crate) fn read_run(tree: &sled::Tree, run: &Run) -> Result<Vec<Entry>> {
 }
 
 fn remove_run(batch: &mut sled::Batch, run: &Run) {
-    for c in 0..run.firsts.len() as u32 {
+    remove_chunks(batch, run, 0);
+}
+
+/// Stages the removal of the chunks of `run` from `from` on, with their filters.
+fn remove_chunks(batch: &mut sled::Batch, run: &Run, from: usize) {
+    for c in from..run.firsts.len() {
+        let c = u32::try_from(c).unwrap_or(u32::MAX);
         batch.remove(&key_chunk(run.run, c));
         batch.remove(&key_filter(run.run, c));
     }
@@ -576,11 +582,7 @@ pub(crate) fn stage(
                     let Some(run) = runs.iter_mut().find(|r| r.run == cut.run) else {
                         continue;
                     };
-                    for c in cut.keep..run.firsts.len() {
-                        let c = u32::try_from(c).unwrap_or(u32::MAX);
-                        batch.remove(&key_chunk(run.run, c));
-                        batch.remove(&key_filter(run.run, c));
-                    }
+                    remove_chunks(batch, run, cut.keep);
                     run.firsts.truncate(cut.keep);
                     run.entries = run.entries.saturating_sub(cut.removed);
                 }
