@@ -491,6 +491,10 @@ impl TextIndex {
     pub fn tantivy_query(&self, query: &TextQuery) -> Box<dyn Query> {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for group in &query.groups {
+            // Alternatives (`OR`) stay a union of unions, although one flat union of term
+            // queries is what block-max WAND can prune: the flat union would add the scores of
+            // three or more terms in an order that depends on pruning, so the best n could
+            // differ from every hit truncated in the last bit of a score.
             let mut alternatives: Vec<Box<dyn Query>> =
                 group.iter().map(|a| self.atom_query(a)).collect();
             let q = if alternatives.len() == 1 {
@@ -505,6 +509,14 @@ impl TextIndex {
                 Occur::MustNot,
                 Box::new(exclude::Guarded(self.atom_query(a))),
             ));
+        }
+        // One required clause and nothing excluded (a query of one word or phrase): the clause
+        // itself, which matches and scores the same. Wrapped, tantivy sees a boolean query of
+        // one opaque scorer and must score every match; bare, a word searched in title and
+        // body is a union of term queries, which skips the blocks of postings that cannot rank
+        // among the best kept so far (block-max WAND, [`BestHits`]).
+        if clauses.len() == 1 && clauses[0].0 == Occur::Must {
+            return clauses.remove(0).1;
         }
         Box::new(BooleanQuery::new(clauses))
     }
@@ -678,6 +690,44 @@ impl Collector for BestHits {
 
     fn merge_fruits(&self, fruits: Vec<Vec<Found>>) -> tantivy::Result<Vec<Found>> {
         Ok(fruits.into_iter().flatten().collect())
+    }
+
+    /// As tantivy's own top-documents collector: the query is told, after each hit kept, the
+    /// score a hit must now beat ([`SegmentBest::threshold`]), and may skip what cannot (whole
+    /// blocks of postings, by their maximum score). The hits kept are the same as if every
+    /// match were collected.
+    fn collect_segment(
+        &self,
+        weight: &dyn tantivy::query::Weight,
+        segment_ord: u32,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<Vec<Found>> {
+        let mut best = self.for_segment(segment_ord, reader)?;
+        let alive = reader.alive_bitset();
+        weight.for_each_pruning(Score::MIN, reader, &mut |doc, score| {
+            if alive.is_none_or(|a| a.is_alive(doc)) {
+                best.collect(doc, score);
+            }
+            best.threshold()
+        })?;
+        Ok(best.harvest())
+    }
+}
+
+impl SegmentBest {
+    /// The score a hit must exceed to be passed on to [`SegmentCollector::collect`]: any score
+    /// until `limit` hits are kept, then just below the worst kept — a hit of the same score
+    /// may still rank above it (the higher seq wins a tie), so it must not be skipped.
+    fn threshold(&self) -> Score {
+        if self.limit == 0 {
+            return Score::INFINITY;
+        }
+        match self.heap.peek() {
+            Some(Reverse(Ranked(worst))) if self.heap.len() >= self.limit => {
+                worst.score.next_down()
+            }
+            _ => Score::MIN,
+        }
     }
 }
 

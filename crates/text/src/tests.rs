@@ -630,6 +630,55 @@ fn the_best_n_are_every_hit_truncated() {
     }
 }
 
+#[test]
+fn the_best_n_of_long_postings_are_every_hit_truncated() {
+    // Postings of thousands of documents, in blocks of 128 that the best-n search may skip by
+    // their maximum score: long runs of identical documents (ties, broken by the higher seq
+    // across blocks), scores that differ, and deleted documents.
+    let dir = tempfile::tempdir().unwrap();
+    let index = TextIndex::open_writable(&dir.path().join("text")).unwrap();
+    let mut seq = 0;
+    for i in 0..4_000u64 {
+        let body = if i % 500 < 300 {
+            "oil".to_string()
+        } else {
+            format!(
+                "oil {}{}",
+                "oil ".repeat((i % 7) as usize),
+                "filler ".repeat((i % 13) as usize)
+            )
+        };
+        let title = if i % 3 == 0 { "oil story" } else { "story" };
+        index.add(seq, title, &body).unwrap();
+        seq += 1;
+    }
+    index.commit(seq).unwrap();
+    for deleted in (0..seq).step_by(37) {
+        index.delete(deleted).unwrap();
+    }
+    index.commit(seq).unwrap();
+    for query in [
+        "oil",
+        "story",
+        "oil OR filler",
+        "title:oil",
+        "oil story",
+        "oil -filler",
+    ] {
+        let q = TextQuery::parse(query).unwrap();
+        let all = index.search(&q, None).unwrap();
+        assert!(all.len() > 1_000, "{query}: {} hits", all.len());
+        assert!(
+            all.iter().all(|f| f.seq % 37 != 0),
+            "{query}: a deleted hit"
+        );
+        for n in [1, 5, 50, 299, 300, 301, 1_000] {
+            let best = index.search(&q, Some(n)).unwrap();
+            assert_eq!(best, all[..n.min(all.len())], "{query} best {n}");
+        }
+    }
+}
+
 /// Segments of the given document counts, as tantivy's writer lists them to its merge policy.
 fn segment_metas(docs: &[u32]) -> Vec<tantivy::index::SegmentMeta> {
     let index = tantivy::Index::create_in_ram(tantivy::schema::Schema::builder().build());
