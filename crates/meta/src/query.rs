@@ -222,7 +222,7 @@ impl Hits<'_> {
 
     /// Takes the newest entry left in all the walks and returns its position (the date key
     /// without the epoch); `None` when every walk is over.
-    fn take_next(&mut self) -> Result<Option<Pos>> {
+    pub(crate) fn take_next(&mut self) -> Result<Option<Pos>> {
         let Some(prefix) = &self.prefix else {
             return Ok(None);
         };
@@ -411,6 +411,26 @@ impl Archive {
         hits.prefix = Some(prefix);
         hits.index = Some(index);
         Ok(hits)
+    }
+
+    /// The positions (date key, seq) of the articles that carry the query's name with the
+    /// fewest articles, within its dates, newest first: its posting chunks alone, no record
+    /// read (a second name is not checked). Without a name, every position within the dates.
+    /// `None` when there are more than `at_most`.
+    pub(crate) fn positions(&self, query: &Query, at_most: usize) -> Result<Option<Vec<Pos>>> {
+        let mut hits = self.query(&Query {
+            limit: None,
+            after: None,
+            ..query.clone()
+        })?;
+        let mut positions = Vec::new();
+        while let Some(pos) = hits.take_next()? {
+            if positions.len() == at_most {
+                return Ok(None);
+            }
+            positions.push(pos);
+        }
+        Ok(Some(positions))
     }
 
     /// The epoch of the newest entry of the name with chunk prefix `prefix` (0 when it has

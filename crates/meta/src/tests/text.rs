@@ -439,3 +439,133 @@ fn a_limited_search_asks_again_when_hits_are_gone() {
         );
     }
 }
+
+/// A search filtered by a name that few articles carry picks its hits by that name's posting
+/// chunks; by one that more articles carry than there are hits, by the hits' records; in date
+/// order, many hits are taken from a walk of the date index. Every way, the hits are the
+/// unfiltered hits that pass the filters, in the same order.
+#[test]
+fn filtered_searches_are_the_unfiltered_hits_that_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Archive::open(dir.path()).unwrap();
+    let reporters = ["Ann", "Bob", "Cy", "Rare"];
+    let mut ids = Vec::new();
+    for i in 0..1_040u32 {
+        // Rare on one article in 27; the others in turn. Dates all distinct, not in seq order.
+        let reporter = if i % 27 == 5 {
+            "Rare"
+        } else {
+            reporters[(i % 3) as usize]
+        };
+        let service = if i % 2 == 0 { "Wire" } else { "Desk" };
+        let date = chrono::NaiveDate::from_ymd_opt(1985, 1, 1).unwrap()
+            + chrono::Days::new(u64::from((i * 37) % 1_040) * 3);
+        let body = if i < 240 {
+            format!(
+                "{} report {i}{}",
+                "oil ".repeat(1 + (i % 5) as usize),
+                match i {
+                    7 => " unique",
+                    _ if i % 40 == 0 => " scarce",
+                    _ => "",
+                }
+            )
+        } else {
+            format!("filler {i}")
+        };
+        // The five oldest articles: a walk of the date index meets them last.
+        let body = if (i * 37) % 1_040 < 5 {
+            body + " ancient"
+        } else {
+            body
+        };
+        let id = a
+            .add(
+                draft(
+                    &body,
+                    &[reporter],
+                    &[service],
+                    Some(ArticleDate::from_day(date)),
+                ),
+                MergePolicy::FillEmpty,
+            )
+            .unwrap()
+            .id();
+        ids.push(id);
+    }
+    // One article without a date: last in date order, outside every date range.
+    a.add(
+        draft("oil undated scarce", &["Rare"], &["Wire"], None),
+        MergePolicy::FillEmpty,
+    )
+    .unwrap();
+    a.flush().unwrap();
+    // A removed article of the rare reporter is found by no filter.
+    assert!(a.remove(&ids[5]).unwrap());
+    a.flush().unwrap();
+    let every = |q: &str| {
+        a.search_str(q, &SearchOptions::default())
+            .unwrap()
+            .into_iter()
+            .map(|h| (h.id, h.record))
+            .collect::<Vec<_>>()
+    };
+    // Hits in date order, with a limit: "oil" and "scarce" by a walk of the date index;
+    // "unique" (one hit) by the hits' records; "ancient" by a walk given up (the hits are the
+    // oldest) and then the records. Without a limit, by the records.
+    for q in ["oil", "scarce", "oil -scarce", "unique", "ancient"] {
+        let all = every(q);
+        for reporter in [None, Some("rare"), Some("ANN")] {
+            for service in [None, Some("wire")] {
+                for (since, until) in [
+                    (None, None),
+                    (Some(day(1987, 6, 1)), None),
+                    (Some(day(1986, 1, 1)), Some(day(1988, 12, 31))),
+                    // About 30 articles: fewer than the hits of "oil", picked by dates.
+                    (Some(day(1987, 1, 1)), Some(day(1987, 3, 31))),
+                ] {
+                    for order in [SearchOrder::Relevance, SearchOrder::Date] {
+                        for limit in [None, Some(3)] {
+                            let options = SearchOptions {
+                                reporter: reporter.map(Into::into),
+                                service: service.map(Into::into),
+                                since,
+                                until,
+                                limit,
+                                order,
+                            };
+                            let carries = |names: &[String], n: Option<&str>| {
+                                n.is_none_or(|n| names.iter().any(|x| x.eq_ignore_ascii_case(n)))
+                            };
+                            let mut want: Vec<_> = all
+                                .iter()
+                                .filter(|(_, r)| {
+                                    let d = r.date.map(|d| d.day);
+                                    carries(&r.reporters, reporter)
+                                        && carries(&r.services, service)
+                                        && since.is_none_or(|s| d.is_some_and(|d| d >= s))
+                                        && until.is_none_or(|u| d.is_some_and(|d| d <= u))
+                                })
+                                .map(|(id, r)| (*id, r.date))
+                                .collect();
+                            if order == SearchOrder::Date {
+                                want.sort_by_key(|(_, d)| std::cmp::Reverse(d.map(|d| d.day)));
+                            }
+                            let want: Vec<BlobId> = want
+                                .into_iter()
+                                .map(|(id, _)| id)
+                                .take(limit.unwrap_or(usize::MAX))
+                                .collect();
+                            assert!(!want.contains(&ids[5]));
+                            assert_eq!(
+                                found_with(&a, q, &options),
+                                want,
+                                "{q} {reporter:?} {service:?} {since:?} {until:?} {order:?} {limit:?}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
