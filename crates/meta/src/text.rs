@@ -486,10 +486,9 @@ impl Archive {
     /// carry than there are hits, or dates that hold fewer, the hits are first picked by that
     /// name's posting chunks or the date index (which hold each article's seq and date): only
     /// the records of the hits picked are read, not one record for every hit until enough
-    /// match. In date order with a limit and many
-    /// hits, the date index is walked newest first and the hits it meets are taken (when that
-    /// pays: a record read costs about as much as 200 entries of the walk), instead of reading
-    /// and sorting every hit's record.
+    /// match. In date order with a limit and many hits, the date index is walked newest first
+    /// and the hits it meets are taken (when that pays: a record read costs about as much as
+    /// 200 entries of the walk), instead of reading and sorting every hit's record.
     pub fn search(&self, query: &TextQuery, options: &SearchOptions) -> Result<Vec<SearchHit>> {
         let names: Vec<(usize, String)> = [
             (keys::REPORTER, &options.reporter),
