@@ -32,6 +32,14 @@ pub fn run(args: &ImportArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         super::check_inputs(&args.paths, ctx)?;
     }
     if let Some(server) = ctx.server() {
+        if args.batch.is_some() {
+            eprintln!(
+                "{}: --batch applies to an archive opened here; a server commits its imports \
+                 as it was started",
+                ctx.paint_error("error")
+            );
+            return Ok(ExitStatus::Usage);
+        }
         return run_remote(args, ctx, &server);
     }
     // Lock the archive before touching any input.
@@ -62,10 +70,18 @@ pub fn run(args: &ImportArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     let mut tally = Tally::default();
     let inputs = collect_inputs(&args.paths, ctx, &mut tally);
     let progress = progress_bar(ctx, &inputs);
-    let options = ImportOptions {
+    let mut options = ImportOptions {
         policy,
         ..ImportOptions::default()
     };
+    if let Some(n) = args.batch {
+        // A commit holds whole prepared chunks and waits for `commit_min` articles: neither
+        // may exceed the batch.
+        let n = n as usize;
+        options.batch_articles = n;
+        options.prepare_articles = options.prepare_articles.min(n);
+        options.commit_min = options.commit_min.min(n);
+    }
     let mut shown = Shown {
         ctx,
         progress: progress.clone(),

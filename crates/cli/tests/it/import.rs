@@ -309,3 +309,34 @@ fn quiet_import_prints_nothing_when_all_is_well() {
     assert_eq!(stderr(&out), "");
     assert_eq!(stdout(&out), "");
 }
+
+#[test]
+fn a_small_batch_stores_the_same_and_zero_is_a_usage_error() {
+    let whole = Env::new();
+    whole.import_examples();
+    let env = Env::new();
+    let out = env.run(&["import", "--batch", "2", EXAMPLES]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("stored {EXAMPLE_ARTICLES},")),
+        "{}",
+        stderr(&out)
+    );
+    let ids = |e: &Env| {
+        let mut ids: Vec<String> = e
+            .list_json(&[])
+            .iter()
+            .map(|a| a["id"].as_str().unwrap().to_string())
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(ids(&env), ids(&whole));
+    let bad = Env::new();
+    for n in ["0", "1000001", "lots"] {
+        let out = bad.run(&["import", "--batch", n, EXAMPLES]);
+        assert_eq!(out.status.code(), Some(2), "--batch {n}");
+        assert!(stderr(&out).contains("--batch"), "{}", stderr(&out));
+    }
+    assert!(!bad.archive.exists(), "a usage error created the archive");
+}

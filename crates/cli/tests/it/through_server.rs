@@ -300,7 +300,13 @@ fn commands_that_need_the_archive_to_themselves_name_the_server() {
         assert!(err.contains("stop the server"), "{err}");
         assert!(stdout(&out).is_empty());
     }
+    // The server commits imports as it was started: a bound on the batch is refused.
+    let before = env.list_json(&[]).len();
+    let out = env.run(&["import", "--batch", "10", "examples/wire.jsonl"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--batch"), "{}", stderr(&out));
     assert_eq!(server.stop(), Some(0));
+    assert_eq!(env.list_json(&[]).len(), before);
     env.ok(&["verify"]);
 }
 
