@@ -609,9 +609,11 @@ impl Archive {
 
     /// The seqs of the articles that pass the filter's name with the fewest articles and its
     /// dates, from that name's posting chunks — when a name is given and no more articles
-    /// carry it than there are `hits` — or else from the date index when the dates hold no more
-    /// articles than that: reading that many entries of an index costs less than reading the
-    /// records of the hits in turn until enough pass. `None` otherwise.
+    /// carry it than there are `hits` — or else, best first, from the date index when the
+    /// dates hold no more articles than that: reading that many entries of an index costs less
+    /// than reading the records of the hits in turn until enough pass. `None` otherwise. (In
+    /// date order [`Archive::newest_hits`] walks the dates itself, and reads the records of the
+    /// newest `limit` hits only, where the picked hits would all be read to be sorted.)
     fn picked(
         &self,
         names: &[(usize, String)],
@@ -623,8 +625,9 @@ impl Archive {
             fewest = fewest.min(self.facet_count(*index, norm)?);
         }
         let by_name = fewest <= u64::try_from(hits).unwrap_or(u64::MAX);
-        let dated = options.since.is_some() || options.until.is_some();
-        if !by_name && !dated {
+        let by_dates = (options.since.is_some() || options.until.is_some())
+            && options.order == SearchOrder::Relevance;
+        if !by_name && !by_dates {
             return Ok(None);
         }
         let query = crate::Query {
