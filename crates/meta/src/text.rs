@@ -107,6 +107,143 @@ pub struct SearchHit {
     pub score: f32,
 }
 
+/// The hits of a search, one at a time ([`Archive::search_iter`]). Each is a `Result`: reading
+/// a hit's record can fail after the search began.
+pub struct SearchHits<'a> {
+    inner: Inner<'a>,
+}
+
+enum Inner<'a> {
+    /// Read and ordered already.
+    Sorted(std::vec::IntoIter<SearchHit>),
+    /// Every hit of the index, best first, each read and filtered when reached.
+    BestFirst {
+        archive: &'a Archive,
+        found: std::vec::IntoIter<Found>,
+        picked: Option<HashSet<Seq>>,
+        filter: Filter,
+    },
+    /// A walk of the date index newest first, taking the entries that are hits (their scores
+    /// by seq, each removed when taken: the walk ends with the last).
+    Newest {
+        archive: &'a Archive,
+        walk: crate::Hits<'a>,
+        scores: HashMap<Seq, f32>,
+        names: Vec<(usize, String)>,
+    },
+}
+
+impl std::fmt::Debug for SearchHits<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SearchHits").finish_non_exhaustive()
+    }
+}
+
+impl SearchHits<'_> {
+    fn sorted(hits: Vec<SearchHit>) -> Self {
+        SearchHits {
+            inner: Inner::Sorted(hits.into_iter()),
+        }
+    }
+
+    fn next_hit(&mut self) -> Result<Option<SearchHit>> {
+        match &mut self.inner {
+            Inner::Sorted(hits) => Ok(hits.next()),
+            Inner::BestFirst {
+                archive,
+                found,
+                picked,
+                filter,
+            } => {
+                for Found { seq, score } in found.by_ref() {
+                    if let Some((_, _, hit)) =
+                        archive.passing(seq, score, picked.as_ref(), filter)?
+                    {
+                        return Ok(Some(hit));
+                    }
+                }
+                Ok(None)
+            }
+            Inner::Newest {
+                archive,
+                walk,
+                scores,
+                names,
+            } => {
+                while !scores.is_empty() {
+                    let Some((_, seq)) = walk.take_next()? else {
+                        break;
+                    };
+                    let Some(score) = scores.remove(&seq) else {
+                        continue;
+                    };
+                    let Some((id, record)) = archive.live_record(seq)? else {
+                        continue;
+                    };
+                    if crate::query::carries(&record, names) {
+                        return Ok(Some(SearchHit { id, record, score }));
+                    }
+                }
+                Ok(None)
+            }
+        }
+    }
+}
+
+impl Iterator for SearchHits<'_> {
+    type Item = Result<SearchHit>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let next = self.next_hit();
+        if next.is_err() {
+            // One error ends the hits.
+            self.inner = Inner::Sorted(Vec::new().into_iter());
+        }
+        next.transpose()
+    }
+}
+
+/// A search's filters besides the order and the limit.
+struct Filter {
+    /// Reporter and service: index position and normalized name.
+    names: Vec<(usize, String)>,
+    /// Whether a date bound is given.
+    dated: bool,
+    /// Date keys: from `lo` (included) to `hi` (excluded).
+    lo: u64,
+    hi: u64,
+}
+
+impl Filter {
+    fn of(options: &SearchOptions) -> Filter {
+        let names = [
+            (keys::REPORTER, &options.reporter),
+            (keys::SERVICE, &options.service),
+        ]
+        .into_iter()
+        .filter_map(|(i, n)| n.as_deref().map(|n| (i, normalize(n))))
+        .collect();
+        let dated = options.since.is_some() || options.until.is_some();
+        let lo = options.since.map_or(0, keys::day_key);
+        Filter {
+            names,
+            dated,
+            lo: if dated { lo.max(1) } else { 0 },
+            hi: match options.until.and_then(|d| d.succ_opt()) {
+                Some(next) => keys::day_key(next),
+                None => u64::MAX,
+            },
+        }
+    }
+}
+
+/// The newest `limit` of `hits` (date key, seq, hit), newest first.
+fn by_date(mut hits: Vec<(u64, Seq, SearchHit)>, limit: usize) -> Vec<SearchHit> {
+    hits.sort_by_key(|h| std::cmp::Reverse((h.0, h.1)));
+    hits.truncate(limit);
+    hits.into_iter().map(|(_, _, h)| h).collect()
+}
+
 /// What a build or catch-up of the text index did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TextSync {
@@ -478,7 +615,12 @@ impl Archive {
     }
 
     /// Searches the text index for `query`, with `list`'s filters. Hits whose article is gone
-    /// are skipped.
+    /// are skipped. Every hit at once: [`Archive::search_iter`] gives them one at a time.
+    pub fn search(&self, query: &TextQuery, options: &SearchOptions) -> Result<Vec<SearchHit>> {
+        self.search_iter(query, options)?.collect()
+    }
+
+    /// [`Archive::search`], one hit at a time, in the same order.
     ///
     /// Best first with a limit and no filter, the index is asked for the best `limit` hits only
     /// (twice as many again while articles that are gone leave fewer); otherwise for every hit,
@@ -486,39 +628,92 @@ impl Archive {
     /// carry than there are hits, or dates that hold fewer, the hits are first picked by that
     /// name's posting chunks or the date index (which hold each article's seq and date): only
     /// the records of the hits picked are read, not one record for every hit until enough
-    /// match. In date order with a limit and many hits, the date index is walked newest first
-    /// and the hits it meets are taken (when that pays: a record read costs about as much as
-    /// 200 entries of the walk), instead of reading and sorting every hit's record.
-    pub fn search(&self, query: &TextQuery, options: &SearchOptions) -> Result<Vec<SearchHit>> {
-        let names: Vec<(usize, String)> = [
-            (keys::REPORTER, &options.reporter),
-            (keys::SERVICE, &options.service),
-        ]
-        .into_iter()
-        .filter_map(|(i, n)| n.as_deref().map(|n| (i, normalize(n))))
-        .collect();
-        let lo = options.since.map_or(0, keys::day_key);
-        let dated = options.since.is_some() || options.until.is_some();
-        let lo = if dated { lo.max(1) } else { 0 };
-        let hi = match options.until.and_then(|d| d.succ_opt()) {
-            Some(next) => keys::day_key(next),
-            None => u64::MAX,
+    /// match. In date order with many hits, the date index is walked newest first and the hits
+    /// it meets are taken (when that pays: a record read costs about as much as 200 entries of
+    /// the walk), instead of reading and sorting every hit's record.
+    ///
+    /// Without a limit, best first or by a walk of the date index, each hit's record is read
+    /// when the iterator reaches it: what is held meanwhile is the seq and score of every hit,
+    /// not their records (at 10,000,000 articles, a word in most of them is hundreds of MB of
+    /// records). In date order without the walk (few hits), the hits are read and sorted
+    /// first.
+    pub fn search_iter(
+        &self,
+        query: &TextQuery,
+        options: &SearchOptions,
+    ) -> Result<SearchHits<'_>> {
+        let filter = Filter::of(options);
+        if let Some(limit) = options.limit {
+            let hits = self.search_limited(query, options, &filter, limit)?;
+            return Ok(SearchHits::sorted(hits));
+        }
+        let Some(found) = self.found(query, None)? else {
+            return Ok(SearchHits::sorted(Vec::new()));
         };
-        let limit = options.limit.unwrap_or(usize::MAX);
-        let unfiltered = options.order == SearchOrder::Relevance && names.is_empty() && !dated;
-        let mut ask = options.limit.filter(|_| unfiltered);
+        let picked = self.picked(&filter.names, options, found.len())?;
+        if options.order == SearchOrder::Relevance {
+            return Ok(SearchHits {
+                inner: Inner::BestFirst {
+                    archive: self,
+                    found: found.into_iter(),
+                    picked,
+                    filter,
+                },
+            });
+        }
+        let hits = u64::try_from(found.len()).unwrap_or(u64::MAX);
+        let articles = self.state_value()?.unwrap_or_default().articles;
+        if picked.is_none() && hits.saturating_mul(WALK_ENTRIES_PER_RECORD) >= articles {
+            let scores = found
+                .iter()
+                .filter_map(|f| Some((Seq::try_from(f.seq).ok()?, f.score)))
+                .collect();
+            let walk = self.query(&crate::Query {
+                since: options.since,
+                until: options.until,
+                ..crate::Query::default()
+            })?;
+            return Ok(SearchHits {
+                inner: Inner::Newest {
+                    archive: self,
+                    walk,
+                    scores,
+                    names: filter.names,
+                },
+            });
+        }
+        let mut dated = Vec::new();
+        for Found { seq, score } in found {
+            if let Some(hit) = self.passing(seq, score, picked.as_ref(), &filter)? {
+                dated.push(hit);
+            }
+        }
+        Ok(SearchHits::sorted(by_date(dated, usize::MAX)))
+    }
+
+    /// [`Archive::search_iter`] with a limit: the hits, all read.
+    fn search_limited(
+        &self,
+        query: &TextQuery,
+        options: &SearchOptions,
+        filter: &Filter,
+        limit: usize,
+    ) -> Result<Vec<SearchHit>> {
+        let unfiltered =
+            options.order == SearchOrder::Relevance && filter.names.is_empty() && !filter.dated;
+        let mut ask = Some(limit).filter(|_| unfiltered);
         loop {
             let Some(found) = self.found(query, ask)? else {
                 return Ok(Vec::new());
             };
             let cut = ask.is_some_and(|n| found.len() >= n);
             let picked = match ask {
-                None => self.picked(&names, options, found.len())?,
+                None => self.picked(&filter.names, options, found.len())?,
                 Some(_) => None,
             };
             if options.order == SearchOrder::Date
                 && picked.is_none()
-                && let Some(hits) = self.newest_hits(&found, &names, options, limit)?
+                && let Some(hits) = self.newest_hits(&found, &filter.names, options, limit)?
             {
                 return Ok(hits);
             }
@@ -527,18 +722,8 @@ impl Archive {
                 if options.order == SearchOrder::Relevance && hits.len() >= limit {
                     break;
                 }
-                let Ok(seq) = Seq::try_from(seq) else {
-                    continue;
-                };
-                if picked.as_ref().is_some_and(|p| !p.contains(&seq)) {
-                    continue;
-                }
-                let Some((id, record)) = self.live_record(seq)? else {
-                    continue;
-                };
-                let date = keys::date_key(record.date);
-                if (lo..hi).contains(&date) && crate::query::carries(&record, &names) {
-                    hits.push((date, seq, SearchHit { id, record, score }));
+                if let Some(hit) = self.passing(seq, score, picked.as_ref(), filter)? {
+                    hits.push(hit);
                 }
             }
             if cut && hits.len() < limit {
@@ -547,11 +732,34 @@ impl Archive {
                 continue;
             }
             if options.order == SearchOrder::Date {
-                hits.sort_by_key(|h| std::cmp::Reverse((h.0, h.1)));
-                hits.truncate(limit);
+                return Ok(by_date(hits, limit));
             }
             return Ok(hits.into_iter().map(|(_, _, h)| h).collect());
         }
+    }
+
+    /// The hit at `seq` with its date key, when its article is there, among `picked` (if
+    /// any), and passes `filter`.
+    fn passing(
+        &self,
+        seq: u64,
+        score: f32,
+        picked: Option<&HashSet<Seq>>,
+        filter: &Filter,
+    ) -> Result<Option<(u64, Seq, SearchHit)>> {
+        let Ok(seq) = Seq::try_from(seq) else {
+            return Ok(None);
+        };
+        if picked.is_some_and(|p| !p.contains(&seq)) {
+            return Ok(None);
+        }
+        let Some((id, record)) = self.live_record(seq)? else {
+            return Ok(None);
+        };
+        let date = keys::date_key(record.date);
+        let passes =
+            (filter.lo..filter.hi).contains(&date) && crate::query::carries(&record, &filter.names);
+        Ok(passes.then_some((date, seq, SearchHit { id, record, score })))
     }
 
     /// The newest `limit` of the hits `found` within the dates that carry `names`, from a walk

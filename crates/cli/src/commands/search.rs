@@ -53,7 +53,9 @@ pub fn run(args: &SearchArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         };
         let (hits, more) = server.search(&args.query.text, &args.filters, sort, marks, limit)?;
         let (hits, snippets): (Vec<SearchHit>, Vec<String>) = hits.into_iter().unzip();
-        return print(args, ctx, &hits, more, &|i, _| Ok(snippets[i].clone()));
+        return print(args, ctx, &mut hits.into_iter().map(Ok), more, &|i, _| {
+            Ok(snippets[i].clone())
+        });
     }
     let archive = ctx.open_existing()?;
     let filters = args.filters.to_query();
@@ -70,19 +72,26 @@ pub fn run(args: &SearchArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         },
     };
     let mut hits = archive
-        .search(&args.query.parsed, &options)
+        .search_iter(&args.query.parsed, &options)
         .context("searching the archive")?;
-    let more = limit.is_some_and(|n| hits.len() > n);
-    if let Some(n) = limit {
-        hits.truncate(n);
-    }
     let snippet = |_, hit: &SearchHit| -> anyhow::Result<String> {
         archive
             .snippet(&args.query.parsed, &hit.id, SNIPPET_CHARS)
             .map(|s| s.marked(marks.0, marks.1))
             .with_context(|| format!("reading article {}", hit.id))
     };
-    print(args, ctx, &hits, more, &snippet)
+    let Some(limit) = limit else {
+        // Every hit: printed as read, not held (a common word at millions of articles).
+        let mut hits = hits.map(|h| h.context("searching the archive"));
+        return print(args, ctx, &mut hits, false, &snippet);
+    };
+    let mut hits: Vec<SearchHit> = hits
+        .by_ref()
+        .collect::<Result<_, _>>()
+        .context("searching the archive")?;
+    let more = hits.len() > limit;
+    hits.truncate(limit);
+    print(args, ctx, &mut hits.into_iter().map(Ok), more, &snippet)
 }
 
 /// Prints the hits in the format asked for; `snippet` gives the snippet of the hit at an index,
@@ -90,17 +99,20 @@ pub fn run(args: &SearchArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
 fn print(
     args: &SearchArgs,
     ctx: &Ctx,
-    hits: &[SearchHit],
+    hits: &mut dyn Iterator<Item = anyhow::Result<SearchHit>>,
     more: bool,
     snippet: &dyn Fn(usize, &SearchHit) -> anyhow::Result<String>,
 ) -> anyhow::Result<ExitStatus> {
     let mut out = output::stdout();
+    let mut shown = 0;
     match args.format {
         ListFormat::Table => {
             let color = std::io::stdout().is_terminal()
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
             let width = super::list::table_width();
-            for (i, hit) in hits.iter().enumerate() {
+            for (i, hit) in hits.enumerate() {
+                let hit = hit?;
+                shown += 1;
                 let id = hit.id.to_string();
                 let date = hit.record.date.map(|d| d.to_string()).unwrap_or_default();
                 let date: String = date.chars().take(10).collect();
@@ -109,7 +121,7 @@ fn print(
                 writeln!(out, "{head}{title}")?;
                 // Marked with private-use characters first, so that the text's own control
                 // characters can be blanked without touching the escape sequences.
-                let text: String = snippet(i, hit)?
+                let text: String = snippet(i, &hit)?
                     .chars()
                     .map(|c| if c.is_control() { ' ' } else { c })
                     .collect();
@@ -131,11 +143,13 @@ fn print(
             if json {
                 out.write_all(b"[")?;
             }
-            for (i, hit) in hits.iter().enumerate() {
+            for (i, hit) in hits.enumerate() {
+                let hit = hit?;
+                shown += 1;
                 let value = HitJson {
                     article: ArticleJson::new(&hit.id, &hit.record),
                     score: hit.score,
-                    snippet: snippet(i, hit)?,
+                    snippet: snippet(i, &hit)?,
                 };
                 if json {
                     out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
@@ -146,22 +160,21 @@ fn print(
                 }
             }
             if json {
-                out.write_all(if hits.is_empty() { b"]\n" } else { b"\n]\n" })?;
+                out.write_all(if shown == 0 { b"]\n" } else { b"\n]\n" })?;
             }
         }
         ListFormat::Csv => {
-            let rows = hits.iter().enumerate().map(|(i, hit)| {
-                Ok((
-                    hit.id,
-                    hit.record.clone(),
-                    vec![hit.score.to_string(), snippet(i, hit)?],
-                ))
+            let rows = hits.enumerate().map(|(i, hit)| {
+                let hit = hit?;
+                let snippet = snippet(i, &hit)?;
+                Ok((hit.id, hit.record, vec![hit.score.to_string(), snippet]))
             });
-            super::list::write_csv(&mut out, &["score", "snippet"], rows)?;
+            shown = super::list::write_csv(&mut out, &["score", "snippet"], rows)?;
         }
         ListFormat::Ids => {
             for hit in hits {
-                writeln!(out, "{}", hit.id)?;
+                shown += 1;
+                writeln!(out, "{}", hit?.id)?;
             }
         }
     }
@@ -169,13 +182,10 @@ fn print(
     drop(out);
 
     if !ctx.quiet && args.format == ListFormat::Table {
-        if hits.is_empty() {
+        if shown == 0 {
             eprintln!("no articles match");
         } else if more {
-            eprintln!(
-                "showing the best {}; use --limit N or --all to see more",
-                hits.len()
-            );
+            eprintln!("showing the best {shown}; use --limit N or --all to see more");
         }
     }
     Ok(ExitStatus::Success)

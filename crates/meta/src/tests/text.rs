@@ -512,7 +512,9 @@ fn filtered_searches_are_the_unfiltered_hits_that_pass() {
     };
     // Hits in date order, with a limit: "oil" and "scarce" by a walk of the date index;
     // "unique" (one hit) by the hits' records; "ancient" by a walk given up (the hits are the
-    // oldest) and then the records. Without a limit, by the records.
+    // oldest) and then the records. Without a limit, one at a time: best first as the index
+    // ranks them; in date order "oil", "scarce" and "oil -scarce" by a walk of the date index
+    // (hits at least one in 200 articles), "unique" and "ancient" by their records, sorted.
     for q in ["oil", "scarce", "oil -scarce", "unique", "ancient"] {
         let all = every(q);
         for reporter in [None, Some("rare"), Some("ANN")] {
@@ -567,5 +569,43 @@ fn filtered_searches_are_the_unfiltered_hits_that_pass() {
                 }
             }
         }
+    }
+}
+
+/// Every hit of a search, best first or in date order (by a walk of the date index), is read
+/// when the iterator reaches it: an article removed meanwhile is not given, one added is not
+/// either (the hits are those of the search's start), and the rest come in the order of the
+/// whole search.
+#[test]
+fn hits_one_at_a_time_are_read_when_reached() {
+    for order in [SearchOrder::Relevance, SearchOrder::Date] {
+        let dir = tempfile::tempdir().unwrap();
+        let a = Archive::open(dir.path()).unwrap();
+        for i in 0..40u32 {
+            let date = chrono::NaiveDate::from_ymd_opt(1990, 1, 1).unwrap()
+                + chrono::Days::new(u64::from((i * 7) % 40));
+            let body = format!("{} tanker {i}", "oil ".repeat(1 + (i % 4) as usize));
+            let date = Some(ArticleDate::from_day(date));
+            let draft = draft(&body, &["Ann"], &["Wire"], date);
+            a.add(draft, MergePolicy::FillEmpty).unwrap();
+        }
+        a.flush().unwrap();
+        let options = SearchOptions {
+            order,
+            ..SearchOptions::default()
+        };
+        let whole = found_with(&a, "oil", &options);
+        assert_eq!(whole.len(), 40);
+        let query = TextQuery::parse("oil").unwrap();
+        let mut hits = a.search_iter(&query, &options).unwrap();
+        assert_eq!(hits.next().unwrap().unwrap().id, whole[0]);
+        // The last hit to come is removed; a new article with the word is added.
+        assert!(a.remove(&whole[39]).unwrap());
+        let new = draft("oil oil oil oil oil", &["Ann"], &["Wire"], None);
+        let new = a.add(new, MergePolicy::FillEmpty).unwrap().id();
+        a.flush().unwrap();
+        let rest: Vec<BlobId> = hits.map(|h| h.unwrap().id).collect();
+        assert_eq!(rest, whole[1..39], "{order:?}");
+        assert!(!rest.contains(&new));
     }
 }
