@@ -80,7 +80,9 @@ pub use query::{Cursor, Hit, Hits, Index, Query};
 pub use verify::{ArchiveStats, Facet, Problem, Report};
 // The full-text index's query and snippet types, for embedders.
 pub use morgue_text::{QueryError, Snippet, TextQuery};
-pub use text::{SearchHit, SearchHits, SearchOptions, SearchOrder, TEXT_DIR, TextSync};
+pub use text::{
+    SearchCursor, SearchHit, SearchHits, SearchOptions, SearchOrder, TEXT_DIR, TextSync,
+};
 
 /// Result with the archive's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -30,10 +30,10 @@ pub struct Query {
 /// same date key (it may repeat a few articles of that date, never skips one).
 #[derive(Debug, Clone, Copy)]
 pub struct Cursor {
-    date_key: u64,
-    id: BlobId,
+    pub(crate) date_key: u64,
+    pub(crate) id: BlobId,
     /// The article's sequence number, when known (cursors from hits; not in the text form).
-    seq: Option<Seq>,
+    pub(crate) seq: Option<Seq>,
 }
 
 /// Two cursors are equal when their text forms are.
@@ -448,7 +448,7 @@ impl Archive {
     }
 
     /// The date key of the record at `seq`, if it has one that decodes.
-    fn date_key_at(&self, seq: crate::Seq) -> Result<Option<u64>> {
+    pub(crate) fn date_key_at(&self, seq: crate::Seq) -> Result<Option<u64>> {
         Ok(self
             .record_bytes(seq)?
             .and_then(|b| crate::codec::decode(&b).ok())

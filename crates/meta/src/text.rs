@@ -94,6 +94,10 @@ pub struct SearchOptions {
     pub limit: Option<usize>,
     /// The order.
     pub order: SearchOrder,
+    /// Only the hits after this one, in this order (from [`SearchHit::cursor`] of the last hit
+    /// of the page before): the next page. A cursor of the other order is
+    /// [`Error::InvalidCursor`].
+    pub after: Option<SearchCursor>,
 }
 
 /// One search result.
@@ -105,6 +109,64 @@ pub struct SearchHit {
     pub record: Record,
     /// Its BM25 score.
     pub score: f32,
+}
+
+impl SearchHit {
+    /// Where a page that ends with this hit ends, in `order`: [`SearchOptions::after`] of the
+    /// next page.
+    #[must_use]
+    pub fn cursor(&self, order: SearchOrder) -> SearchCursor {
+        SearchCursor(match order {
+            SearchOrder::Relevance => After::Score(self.score.to_bits(), self.id),
+            SearchOrder::Date => After::Date(crate::Cursor {
+                date_key: keys::date_key(self.record.date),
+                id: self.id,
+                seq: None,
+            }),
+        })
+    }
+}
+
+/// Where a page of search hits ended: its last hit's score (best first) or date (in date
+/// order) and id. Its text form (`Display`, `FromStr`) is `s`, the score's bits in 8 hex
+/// digits and the id, or `d` and a [`crate::Cursor`]'s text. When that article is gone by the
+/// next page, the page starts at the first hit of the same score or date: it may repeat a few
+/// hits, it never skips one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SearchCursor(After);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum After {
+    Score(u32, BlobId),
+    Date(crate::Cursor),
+}
+
+impl std::fmt::Display for SearchCursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            After::Score(bits, id) => write!(f, "s{bits:08x}{id}"),
+            After::Date(cursor) => write!(f, "d{cursor}"),
+        }
+    }
+}
+
+impl std::str::FromStr for SearchCursor {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        let bad = || Error::InvalidCursor(s.to_string());
+        let after = if let Some(rest) = s.strip_prefix('s') {
+            if rest.len() != 72 || !rest.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(bad());
+            }
+            let bits = u32::from_str_radix(&rest[..8], 16).map_err(|_| bad())?;
+            After::Score(bits, rest[8..].parse().map_err(|_| bad())?)
+        } else if let Some(rest) = s.strip_prefix('d') {
+            After::Date(rest.parse().map_err(|_| bad())?)
+        } else {
+            return Err(bad());
+        };
+        Ok(SearchCursor(after))
+    }
 }
 
 /// The hits of a search, one at a time ([`Archive::search_iter`]). Each is a `Result`: reading
@@ -212,10 +274,60 @@ struct Filter {
     /// Date keys: from `lo` (included) to `hi` (excluded).
     lo: u64,
     hi: u64,
+    /// Best first after a cursor: only hits of a lower score, or of the same and a lower seq.
+    score_below: Option<(f32, Seq)>,
+    /// In date order after a cursor: only hits below this (date key, seq), and the cursor
+    /// itself for walks of the date index.
+    date_below: Option<((u64, Seq), crate::Cursor)>,
 }
 
 impl Filter {
-    fn of(options: &SearchOptions) -> Filter {
+    /// The filter of `options`, its cursor's article looked up in `archive`.
+    fn of(archive: &Archive, options: &SearchOptions) -> Result<Filter> {
+        let mut filter = Filter::plain(options);
+        let Some(cursor) = options.after else {
+            return Ok(filter);
+        };
+        match (cursor.0, options.order) {
+            (After::Score(bits, id), SearchOrder::Relevance) => {
+                // Gone since: every hit of its score comes again.
+                let seq = archive.store.seq_of(&id)?.unwrap_or(Seq::MAX);
+                filter.score_below = Some((f32::from_bits(bits), seq));
+            }
+            (After::Date(mut at), SearchOrder::Date) => {
+                let seq = archive
+                    .store
+                    .seq_of(&at.id)?
+                    .filter(|&s| archive.date_key_at(s).ok().flatten() == Some(at.date_key));
+                at.seq = seq;
+                filter.date_below = Some(((at.date_key, seq.unwrap_or(Seq::MAX)), at));
+            }
+            _ => return Err(Error::InvalidCursor(cursor.to_string())),
+        }
+        Ok(filter)
+    }
+
+    /// Whether a hit of the index comes after the cursor, best first.
+    fn after_cursor(&self, found: &Found) -> bool {
+        self.score_below
+            .is_none_or(|(score, seq)| match found.score.total_cmp(&score) {
+                std::cmp::Ordering::Less => true,
+                std::cmp::Ordering::Equal => Seq::try_from(found.seq).is_ok_and(|s| s < seq),
+                std::cmp::Ordering::Greater => false,
+            })
+    }
+
+    /// The walk of the date index for these dates, from the cursor (if any).
+    fn walk<'a>(&self, archive: &'a Archive, options: &SearchOptions) -> Result<crate::Hits<'a>> {
+        archive.query(&crate::Query {
+            since: options.since,
+            until: options.until,
+            after: self.date_below.map(|(_, cursor)| cursor),
+            ..crate::Query::default()
+        })
+    }
+
+    fn plain(options: &SearchOptions) -> Filter {
         let names = [
             (keys::REPORTER, &options.reporter),
             (keys::SERVICE, &options.service),
@@ -233,6 +345,8 @@ impl Filter {
                 Some(next) => keys::day_key(next),
                 None => u64::MAX,
             },
+            score_below: None,
+            date_below: None,
         }
     }
 }
@@ -642,12 +756,12 @@ impl Archive {
         query: &TextQuery,
         options: &SearchOptions,
     ) -> Result<SearchHits<'_>> {
-        let filter = Filter::of(options);
+        let filter = Filter::of(self, options)?;
         if let Some(limit) = options.limit {
             let hits = self.search_limited(query, options, &filter, limit)?;
             return Ok(SearchHits::sorted(hits));
         }
-        let Some(found) = self.found(query, None)? else {
+        let Some(found) = self.found_after(query, None, &filter)? else {
             return Ok(SearchHits::sorted(Vec::new()));
         };
         let picked = self.picked(&filter.names, options, found.len())?;
@@ -668,11 +782,7 @@ impl Archive {
                 .iter()
                 .filter_map(|f| Some((Seq::try_from(f.seq).ok()?, f.score)))
                 .collect();
-            let walk = self.query(&crate::Query {
-                since: options.since,
-                until: options.until,
-                ..crate::Query::default()
-            })?;
+            let walk = filter.walk(self, options)?;
             return Ok(SearchHits {
                 inner: Inner::Newest {
                     archive: self,
@@ -699,11 +809,13 @@ impl Archive {
         filter: &Filter,
         limit: usize,
     ) -> Result<Vec<SearchHit>> {
-        let unfiltered =
-            options.order == SearchOrder::Relevance && filter.names.is_empty() && !filter.dated;
+        let unfiltered = options.order == SearchOrder::Relevance
+            && filter.names.is_empty()
+            && !filter.dated
+            && options.after.is_none();
         let mut ask = Some(limit).filter(|_| unfiltered);
         loop {
-            let Some(found) = self.found(query, ask)? else {
+            let Some(found) = self.found_after(query, ask, filter)? else {
                 return Ok(Vec::new());
             };
             let cut = ask.is_some_and(|n| found.len() >= n);
@@ -713,7 +825,7 @@ impl Archive {
             };
             if options.order == SearchOrder::Date
                 && picked.is_none()
-                && let Some(hits) = self.newest_hits(&found, &filter.names, options, limit)?
+                && let Some(hits) = self.newest_hits(&found, filter, options, limit)?
             {
                 return Ok(hits);
             }
@@ -757,8 +869,11 @@ impl Archive {
             return Ok(None);
         };
         let date = keys::date_key(record.date);
-        let passes =
-            (filter.lo..filter.hi).contains(&date) && crate::query::carries(&record, &filter.names);
+        let passes = (filter.lo..filter.hi).contains(&date)
+            && filter
+                .date_below
+                .is_none_or(|(below, _)| (date, seq) < below)
+            && crate::query::carries(&record, &filter.names);
         Ok(passes.then_some((date, seq, SearchHit { id, record, score })))
     }
 
@@ -769,7 +884,7 @@ impl Archive {
     fn newest_hits(
         &self,
         found: &[Found],
-        names: &[(usize, String)],
+        filter: &Filter,
         options: &SearchOptions,
         limit: usize,
     ) -> Result<Option<Vec<SearchHit>>> {
@@ -787,11 +902,7 @@ impl Archive {
             .iter()
             .filter_map(|f| Some((Seq::try_from(f.seq).ok()?, f.score)))
             .collect();
-        let mut walk = self.query(&crate::Query {
-            since: options.since,
-            until: options.until,
-            ..crate::Query::default()
-        })?;
+        let mut walk = filter.walk(self, options)?;
         let mut taken = Vec::new();
         let mut visited = 0;
         while taken.len() < limit {
@@ -808,7 +919,7 @@ impl Archive {
             let Some((id, record)) = self.live_record(seq)? else {
                 continue;
             };
-            if crate::query::carries(&record, names) {
+            if crate::query::carries(&record, &filter.names) {
                 taken.push(SearchHit { id, record, score });
             }
         }
@@ -877,6 +988,22 @@ impl Archive {
             .or(state.reader.as_ref())
             .expect("opened above");
         index.search(query, limit).map(Some).map_err(text_error)
+    }
+
+    /// [`Archive::found`], less the hits at or before the cursor of a best-first `filter`.
+    fn found_after(
+        &self,
+        query: &TextQuery,
+        limit: Option<usize>,
+        filter: &Filter,
+    ) -> Result<Option<Vec<Found>>> {
+        let mut found = self.found(query, limit)?;
+        if filter.score_below.is_some()
+            && let Some(found) = &mut found
+        {
+            found.retain(|f| filter.after_cursor(f));
+        }
+        Ok(found)
     }
 
     /// A snippet of the article's body around what `query` looks for (see

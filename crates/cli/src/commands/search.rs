@@ -70,6 +70,7 @@ pub fn run(args: &SearchArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
             SearchSort::Relevance => SearchOrder::Relevance,
             SearchSort::Date => SearchOrder::Date,
         },
+        after: None,
     };
     let mut hits = archive
         .search_iter(&args.query.parsed, &options)

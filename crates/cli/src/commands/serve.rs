@@ -22,7 +22,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use morgue_ingest::{Format, Overrides};
 use morgue_meta::import::{Event, ImportOptions};
-use morgue_meta::{Archive, BlobId, Cursor, MergePolicy, SearchOptions, SearchOrder, TextQuery};
+use morgue_meta::{
+    Archive, BlobId, Cursor, MergePolicy, SearchCursor, SearchOptions, SearchOrder, TextQuery,
+};
 use serde::Serialize;
 use serde_json::json;
 
@@ -417,32 +419,42 @@ async fn search(
         .filter(|q| !q.trim().is_empty())
         .ok_or_else(|| ApiError::bad("q (the query) is missing"))?;
     let query = TextQuery::parse(text).map_err(|e| ApiError::bad(format!("q: {e}")))?;
-    // The cursor of a search is how many hits came before.
-    let skip = match params.get("cursor").filter(|c| !c.is_empty()) {
-        None => 0,
-        Some(text) => text
-            .parse::<usize>()
-            .ok()
-            .filter(|&n| n <= 1_000_000)
-            .ok_or_else(|| ApiError::bad(format!("malformed cursor {text:?}")))?,
+    // The cursor of a search is where its last page ended (`SearchHit::cursor`).
+    let after = match params.get("cursor").filter(|c| !c.is_empty()) {
+        None => None,
+        Some(text) => Some(
+            text.parse::<SearchCursor>()
+                .map_err(|_| ApiError::bad(format!("malformed cursor {text:?}")))?,
+        ),
     };
     let options = SearchOptions {
         reporter: filters.reporter,
         service: filters.service,
         since: filters.since,
         until: filters.until,
-        limit: Some(skip + limit + 1),
+        limit: Some(limit + 1),
         order,
+        after,
     };
     let body = blocking(&app, move |archive| {
         let hits = match archive.search(&query, &options) {
             Ok(hits) => hits,
             Err(morgue_meta::Error::NoTextIndex { .. }) => Vec::new(),
+            Err(morgue_meta::Error::InvalidCursor(text)) => {
+                return Err(ApiError::bad(format!(
+                    "cursor {text:?} is not one of a search by {}",
+                    if order == SearchOrder::Date {
+                        "date"
+                    } else {
+                        "relevance"
+                    }
+                )));
+            }
             Err(e) => return Err(ApiError::internal(&e.into())),
         };
-        let more = hits.len() > skip + limit;
+        let more = hits.len() > limit;
         let mut out = Vec::new();
-        for hit in hits.iter().skip(skip).take(limit) {
+        for hit in hits.iter().take(limit) {
             let snippet = archive
                 .snippet(&query, &hit.id, super::search::SNIPPET_CHARS)
                 .map_err(|e| ApiError::internal(&e.into()))?;
@@ -452,7 +464,7 @@ async fn search(
                 snippet: snippet.marked(&open, &close),
             });
         }
-        let next = more.then(|| (skip + limit).to_string());
+        let next = more.then(|| hits[limit - 1].cursor(order).to_string());
         serde_json::to_value(json!({ "hits": out, "next": next }))
             .map_err(|e| ApiError::internal(&e.into()))
     })

@@ -463,7 +463,8 @@ fn search(
     text: &TextQuery,
     cursor: Option<&str>,
 ) -> Result<Results, PageError> {
-    // The cursor of a search is how many hits came before (as the API's).
+    // The cursor of a search is how many hits came before (the API's names the last hit; the
+    // page reads the first `FACET_SCAN` hits for its facets anyway).
     let skip = match cursor {
         None => 0,
         Some(c) => c
@@ -481,6 +482,7 @@ fn search(
         until: filters.until,
         limit: Some(want),
         order: SearchOrder::Relevance,
+        after: None,
     };
     let hits = match archive.search(text, &options) {
         Ok(hits) => hits,

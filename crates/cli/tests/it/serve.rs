@@ -180,6 +180,46 @@ fn every_read_route_answers_as_the_cli_prints() {
     );
     assert_eq!(get_json(&server.url("/api/search")).0, 400);
     assert_eq!(get_json(&server.url("/api/search?q=%22unclosed")).0, 400);
+    // Pages of two, each after the `next` of the one before, are the whole answer, both orders;
+    // a cursor of the other order or of nothing is a 400.
+    for sort in ["relevance", "date"] {
+        let url = |limit: usize, cursor: &str| {
+            server.url(&format!(
+                "/api/search?q=the&sort={sort}&limit={limit}&cursor={cursor}"
+            ))
+        };
+        let ids = |page: &Value| -> Vec<Value> {
+            let hits = page["hits"].as_array().unwrap();
+            hits.iter().map(|h| h["id"].clone()).collect()
+        };
+        let (status, whole) = get_json(&url(1000, ""));
+        assert_eq!(status, 200);
+        let whole = ids(&whole);
+        assert!(whole.len() > 4, "{sort}: {} hits", whole.len());
+        let mut paged = Vec::new();
+        let mut cursor = String::new();
+        for _ in 0..whole.len() {
+            let (status, page) = get_json(&url(2, &cursor));
+            assert_eq!(status, 200, "{sort} after {cursor}: {page}");
+            paged.extend(ids(&page));
+            match page["next"].as_str() {
+                Some(next) => cursor = next.to_owned(),
+                None => break,
+            }
+        }
+        assert_eq!(paged, whole, "{sort}");
+        let other = if sort == "date" { "relevance" } else { "date" };
+        let (_, first) = get_json(&url(2, ""));
+        let next = first["next"].as_str().unwrap();
+        let wrong = format!("/api/search?q=the&sort={other}&cursor={next}");
+        let (status, error) = get_json(&server.url(&wrong));
+        assert_eq!(status, 400, "{wrong}");
+        assert!(
+            error["error"].as_str().unwrap().contains("cursor"),
+            "{error}"
+        );
+    }
+    assert_eq!(get_json(&server.url("/api/search?q=the&cursor=7")).0, 400);
 
     // Errors are JSON with a fitting status.
     for (path, status) in [

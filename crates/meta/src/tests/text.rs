@@ -2,8 +2,8 @@
 
 use super::{day, draft};
 use crate::{
-    Archive, ArticleDate, BlobId, Error, MergePolicy, OpenOptions, SearchOptions, SearchOrder,
-    TextQuery,
+    Archive, ArticleDate, BlobId, Error, MergePolicy, OpenOptions, SearchCursor, SearchOptions,
+    SearchOrder, TextQuery,
 };
 
 fn found(a: &Archive, q: &str) -> Vec<BlobId> {
@@ -16,6 +16,33 @@ fn found_with(a: &Archive, q: &str, options: &SearchOptions) -> Vec<BlobId> {
         .into_iter()
         .map(|h| h.id)
         .collect()
+}
+
+/// Every hit of `options` (no limit), read in pages of `page` hits, each page after the cursor
+/// of the last hit of the page before, through its text form.
+fn paged(a: &Archive, q: &str, options: &SearchOptions, page: usize) -> Vec<BlobId> {
+    let query = TextQuery::parse(q).unwrap();
+    let mut all = Vec::new();
+    let mut after = None;
+    // Pages that never end (a cursor not heeded) end the test, not hang it.
+    let most = a.search(&query, options).unwrap().len() / page + 2;
+    for _ in 0..most {
+        let options = SearchOptions {
+            limit: Some(page),
+            after,
+            ..options.clone()
+        };
+        let hits = a.search(&query, &options).unwrap();
+        all.extend(hits.iter().map(|h| h.id));
+        match hits.last() {
+            Some(last) if hits.len() == page => {
+                let text = last.cursor(options.order).to_string();
+                after = Some(text.parse::<SearchCursor>().unwrap());
+            }
+            _ => return all,
+        }
+    }
+    all
 }
 
 fn add(a: &Archive, body: &str, reporter: &str, year: i32) -> BlobId {
@@ -535,6 +562,7 @@ fn filtered_searches_are_the_unfiltered_hits_that_pass() {
                                 until,
                                 limit,
                                 order,
+                                after: None,
                             };
                             let carries = |names: &[String], n: Option<&str>| {
                                 n.is_none_or(|n| names.iter().any(|x| x.eq_ignore_ascii_case(n)))
@@ -564,6 +592,14 @@ fn filtered_searches_are_the_unfiltered_hits_that_pass() {
                                 want,
                                 "{q} {reporter:?} {service:?} {since:?} {until:?} {order:?} {limit:?}"
                             );
+                            if limit.is_none() {
+                                // Pages of 4, each after the cursor (as text) of the last.
+                                assert_eq!(
+                                    paged(&a, q, &options, 4),
+                                    want,
+                                    "paged: {q} {reporter:?} {service:?} {since:?} {until:?} {order:?}"
+                                );
+                            }
                         }
                     }
                 }
@@ -607,5 +643,72 @@ fn hits_one_at_a_time_are_read_when_reached() {
         let rest: Vec<BlobId> = hits.map(|h| h.unwrap().id).collect();
         assert_eq!(rest, whole[1..39], "{order:?}");
         assert!(!rest.contains(&new));
+    }
+}
+
+/// A page after a cursor whose article was removed meanwhile starts at the first hit of the
+/// same score (best first) or date (date order): it repeats hits, it skips none. A cursor of
+/// the other order, or text that is no cursor, is an invalid cursor.
+#[test]
+fn a_page_after_a_removed_article_repeats_and_skips_nothing() {
+    let query = TextQuery::parse("oil").unwrap();
+    for order in [SearchOrder::Relevance, SearchOrder::Date] {
+        let dir = tempfile::tempdir().unwrap();
+        let a = Archive::open(dir.path()).unwrap();
+        // Twelve articles of the same score, six on each of two dates.
+        for i in 0..12u8 {
+            let date = chrono::NaiveDate::from_ymd_opt(1990, 1, 1 + u32::from(i / 6)).unwrap();
+            let body = format!("oil tanker {}", char::from(b'a' + i));
+            let date = Some(ArticleDate::from_day(date));
+            let draft = draft(&body, &["Ann"], &["Wire"], date);
+            a.add(draft, MergePolicy::FillEmpty).unwrap();
+        }
+        a.flush().unwrap();
+        let all = SearchOptions {
+            order,
+            ..SearchOptions::default()
+        };
+        let whole = found_with(&a, "oil", &all);
+        assert_eq!(whole.len(), 12);
+        let first = SearchOptions {
+            limit: Some(4),
+            ..all.clone()
+        };
+        let page = a.search(&query, &first).unwrap();
+        let cursor = page[3].cursor(order);
+        // Not removed: the rest.
+        let next = SearchOptions {
+            after: Some(cursor),
+            ..all.clone()
+        };
+        assert_eq!(found_with(&a, "oil", &next), whole[4..], "{order:?}");
+        // Removed: best first all twelve tie, and in date order the cursor's date holds the
+        // first six: the page starts again at the top, less the article removed.
+        assert!(a.remove(&page[3].id).unwrap());
+        a.flush().unwrap();
+        let want: Vec<BlobId> = whole
+            .iter()
+            .filter(|id| **id != page[3].id)
+            .copied()
+            .collect();
+        assert_eq!(found_with(&a, "oil", &next), want, "{order:?}");
+        let other = match order {
+            SearchOrder::Relevance => SearchOrder::Date,
+            SearchOrder::Date => SearchOrder::Relevance,
+        };
+        let wrong = SearchOptions {
+            order: other,
+            ..next.clone()
+        };
+        assert!(matches!(
+            a.search(&query, &wrong),
+            Err(Error::InvalidCursor(_))
+        ));
+    }
+    for text in ["", "s", "x00", "s0000000g", &format!("s{}", "0".repeat(71))] {
+        assert!(
+            matches!(text.parse::<SearchCursor>(), Err(Error::InvalidCursor(_))),
+            "{text:?}"
+        );
     }
 }
