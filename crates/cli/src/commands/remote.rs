@@ -154,57 +154,52 @@ impl Server {
     }
 
     /// The articles of `list`: the filters, at most `limit`, newest first, asked a page at a time.
-    pub fn articles<'a>(&'a self, filters: &FilterArgs, limit: Option<usize>) -> Articles<'a> {
-        Articles {
-            server: self,
-            params: filter_params(filters),
-            buffer: VecDeque::new(),
-            next: None,
-            started: false,
-            remaining: limit,
-        }
+    pub fn articles<'a>(
+        &'a self,
+        filters: &FilterArgs,
+        limit: Option<usize>,
+    ) -> impl Iterator<Item = anyhow::Result<(BlobId, Record)>> + 'a {
+        self.pages("/api/articles", "articles", filter_params(filters), limit)
+            .map(|value| value.and_then(|v| article(&v)))
     }
 
-    /// The hits of `search`, each with its snippet marked with `marks`, and whether more than
-    /// `limit` match.
-    pub fn search(
-        &self,
+    /// The hits of `search` (objects: read them with [`hit`]), each with its snippet marked with
+    /// `marks`, at most `limit`, asked a page at a time; [`Pages::more`] says at the end whether
+    /// more than `limit` match.
+    pub fn search<'a>(
+        &'a self,
         query: &str,
         filters: &FilterArgs,
         sort: &str,
         marks: (&str, &str),
         limit: Option<usize>,
-    ) -> anyhow::Result<(Vec<(SearchHit, String)>, bool)> {
-        let mut hits = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let page = limit.map_or(PAGE, |n| (n - hits.len()).min(PAGE));
-            if page == 0 {
-                return Ok((hits, cursor.is_some()));
-            }
-            let mut params = filter_params(filters);
-            params.extend([
-                ("q", query.to_owned()),
-                ("sort", sort.to_owned()),
-                ("open", marks.0.to_owned()),
-                ("close", marks.1.to_owned()),
-                ("limit", page.to_string()),
-            ]);
-            if let Some(cursor) = &cursor {
-                params.push(("cursor", cursor.clone()));
-            }
-            let answer = self.get_json("/api/search", &params)?;
-            for hit in answer["hits"].as_array().into_iter().flatten() {
-                let (id, record) = article(hit)?;
-                let score = serde_json::from_value::<f32>(hit["score"].clone())
-                    .context("a hit without its score")?;
-                let snippet = hit["snippet"].as_str().unwrap_or("").to_owned();
-                hits.push((SearchHit { id, record, score }, snippet));
-            }
-            cursor = answer["next"].as_str().map(str::to_owned);
-            if cursor.is_none() {
-                return Ok((hits, false));
-            }
+    ) -> Pages<'a> {
+        let mut params = filter_params(filters);
+        params.extend([
+            ("q", query.to_owned()),
+            ("sort", sort.to_owned()),
+            ("open", marks.0.to_owned()),
+            ("close", marks.1.to_owned()),
+        ]);
+        self.pages("/api/search", "hits", params, limit)
+    }
+
+    fn pages(
+        &self,
+        path: &'static str,
+        field: &'static str,
+        params: Vec<(&'static str, String)>,
+        limit: Option<usize>,
+    ) -> Pages<'_> {
+        Pages {
+            server: self,
+            path,
+            field,
+            params,
+            buffer: VecDeque::new(),
+            next: None,
+            started: false,
+            remaining: limit,
         }
     }
 
@@ -303,23 +298,34 @@ impl Server {
     }
 }
 
-/// The articles of [`Server::articles`], fetched a page at a time.
-pub struct Articles<'a> {
+/// The objects of a paged route (`/api/articles`, `/api/search`), fetched a page at a time,
+/// each page from the `next` cursor of the one before.
+pub struct Pages<'a> {
     server: &'a Server,
+    path: &'static str,
+    /// The answer's field that holds a page's objects.
+    field: &'static str,
     params: Vec<(&'static str, String)>,
     buffer: VecDeque<Value>,
     next: Option<String>,
     started: bool,
-    /// Articles still wanted; `None`: every one.
+    /// Objects still wanted; `None`: every one.
     remaining: Option<usize>,
 }
 
-impl Iterator for Articles<'_> {
-    type Item = anyhow::Result<(BlobId, Record)>;
+impl Pages<'_> {
+    /// Whether the server has more than was asked for (once the objects asked for are read).
+    pub fn more(&self) -> bool {
+        self.next.is_some()
+    }
+}
+
+impl Iterator for Pages<'_> {
+    type Item = anyhow::Result<Value>;
 
     fn next(&mut self) -> Option<Self::Item> {
         if let Some(value) = self.buffer.pop_front() {
-            return Some(article(&value));
+            return Some(Ok(value));
         }
         if self.remaining == Some(0) || (self.started && self.next.is_none()) {
             return None;
@@ -331,7 +337,7 @@ impl Iterator for Articles<'_> {
             params.push(("cursor", cursor));
         }
         self.started = true;
-        let answer = match self.server.get_json("/api/articles", &params) {
+        let answer = match self.server.get_json(self.path, &params) {
             Ok(answer) => answer,
             Err(err) => {
                 self.remaining = Some(0);
@@ -339,18 +345,25 @@ impl Iterator for Articles<'_> {
             }
         };
         self.next = answer["next"].as_str().map(str::to_owned);
-        if let Value::Array(articles) = &answer["articles"] {
-            self.buffer.extend(articles.iter().cloned());
+        if let Value::Array(objects) = &answer[self.field] {
+            self.buffer.extend(objects.iter().cloned());
         }
         if let Some(n) = &mut self.remaining {
             *n = n.saturating_sub(self.buffer.len());
         }
-        let value = self.buffer.pop_front()?;
-        Some(article(&value))
+        self.buffer.pop_front().map(Ok)
     }
 }
 
-/// The query parameters of the filters: names as given, periods as their first or last day.
+/// A hit of `/api/search`: the article, its score, its snippet (marked).
+pub fn hit(value: &Value) -> anyhow::Result<(SearchHit, String)> {
+    let (id, record) = article(value)?;
+    let score =
+        serde_json::from_value::<f32>(value["score"].clone()).context("a hit without its score")?;
+    let snippet = value["snippet"].as_str().unwrap_or("").to_owned();
+    Ok((SearchHit { id, record, score }, snippet))
+}
+
 fn filter_params(filters: &FilterArgs) -> Vec<(&'static str, String)> {
     let mut params = Vec::new();
     if let Some(reporter) = &filters.reporter {

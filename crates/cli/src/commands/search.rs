@@ -6,7 +6,7 @@ use anyhow::Context as _;
 use morgue_meta::{SearchHit, SearchOptions, SearchOrder};
 use serde::Serialize;
 
-use super::Ctx;
+use super::{Ctx, remote};
 use crate::args::{ListFormat, SearchArgs, SearchSort};
 use crate::output::{self, ArticleJson};
 use crate::report::ExitStatus;
@@ -51,11 +51,22 @@ pub fn run(args: &SearchArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
             SearchSort::Relevance => "relevance",
             SearchSort::Date => "date",
         };
-        let (hits, more) = server.search(&args.query.text, &args.filters, sort, marks, limit)?;
-        let (hits, snippets): (Vec<SearchHit>, Vec<String>) = hits.into_iter().unzip();
-        return print(args, ctx, &mut hits.into_iter().map(Ok), more, &|i, _| {
-            Ok(snippets[i].clone())
-        });
+        let mut pages = server.search(&args.query.text, &args.filters, sort, marks, limit);
+        // The server gives every hit its snippet: nothing to make.
+        let none = |_: &SearchHit| -> anyhow::Result<String> { Ok(String::new()) };
+        let Some(limit) = limit else {
+            // Every hit: printed a page at a time, as the pages come.
+            let mut hits =
+                pages.map(|v| v.and_then(|v| remote::hit(&v)).map(|(h, s)| (h, Some(s))));
+            return print(args, ctx, &mut hits, false, &none);
+        };
+        let hits = pages
+            .by_ref()
+            .map(|v| v.and_then(|v| remote::hit(&v)))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let more = pages.more();
+        let mut hits = hits.into_iter().take(limit).map(|(h, s)| Ok((h, Some(s))));
+        return print(args, ctx, &mut hits, more, &none);
     }
     let archive = ctx.open_existing()?;
     let filters = args.filters.to_query();
@@ -75,7 +86,7 @@ pub fn run(args: &SearchArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     let mut hits = archive
         .search_iter(&args.query.parsed, &options)
         .context("searching the archive")?;
-    let snippet = |_, hit: &SearchHit| -> anyhow::Result<String> {
+    let snippet = |hit: &SearchHit| -> anyhow::Result<String> {
         archive
             .snippet(&args.query.parsed, &hit.id, SNIPPET_CHARS)
             .map(|s| s.marked(marks.0, marks.1))
@@ -83,7 +94,7 @@ pub fn run(args: &SearchArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     };
     let Some(limit) = limit else {
         // Every hit: printed as read, not held (a common word at millions of articles).
-        let mut hits = hits.map(|h| h.context("searching the archive"));
+        let mut hits = hits.map(|h| h.map(|h| (h, None)).context("searching the archive"));
         return print(args, ctx, &mut hits, false, &snippet);
     };
     let mut hits: Vec<SearchHit> = hits
@@ -92,18 +103,25 @@ pub fn run(args: &SearchArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         .context("searching the archive")?;
     let more = hits.len() > limit;
     hits.truncate(limit);
-    print(args, ctx, &mut hits.into_iter().map(Ok), more, &snippet)
+    print(
+        args,
+        ctx,
+        &mut hits.into_iter().map(|h| Ok((h, None))),
+        more,
+        &snippet,
+    )
 }
 
-/// Prints the hits in the format asked for; `snippet` gives the snippet of the hit at an index,
-/// marked as the format wants.
+/// Prints the hits in the format asked for, each with its snippet when it came with one (from a
+/// server); `snippet` makes the others', marked as the format wants, when the format shows them.
 fn print(
     args: &SearchArgs,
     ctx: &Ctx,
-    hits: &mut dyn Iterator<Item = anyhow::Result<SearchHit>>,
+    hits: &mut dyn Iterator<Item = anyhow::Result<(SearchHit, Option<String>)>>,
     more: bool,
-    snippet: &dyn Fn(usize, &SearchHit) -> anyhow::Result<String>,
+    snippet: &dyn Fn(&SearchHit) -> anyhow::Result<String>,
 ) -> anyhow::Result<ExitStatus> {
+    let snippet = |hit: &SearchHit, given: Option<String>| given.map_or_else(|| snippet(hit), Ok);
     let mut out = output::stdout();
     let mut shown = 0;
     match args.format {
@@ -111,8 +129,8 @@ fn print(
             let color = std::io::stdout().is_terminal()
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
             let width = super::list::table_width();
-            for (i, hit) in hits.enumerate() {
-                let hit = hit?;
+            for hit in hits {
+                let (hit, given) = hit?;
                 shown += 1;
                 let id = hit.id.to_string();
                 let date = hit.record.date.map(|d| d.to_string()).unwrap_or_default();
@@ -122,7 +140,7 @@ fn print(
                 writeln!(out, "{head}{title}")?;
                 // Marked with private-use characters first, so that the text's own control
                 // characters can be blanked without touching the escape sequences.
-                let text: String = snippet(i, &hit)?
+                let text: String = snippet(&hit, given)?
                     .chars()
                     .map(|c| if c.is_control() { ' ' } else { c })
                     .collect();
@@ -144,17 +162,17 @@ fn print(
             if json {
                 out.write_all(b"[")?;
             }
-            for (i, hit) in hits.enumerate() {
-                let hit = hit?;
-                shown += 1;
+            for hit in hits {
+                let (hit, given) = hit?;
                 let value = HitJson {
                     article: ArticleJson::new(&hit.id, &hit.record),
                     score: hit.score,
-                    snippet: snippet(i, &hit)?,
+                    snippet: snippet(&hit, given)?,
                 };
                 if json {
-                    out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+                    out.write_all(if shown == 0 { b"\n" } else { b",\n" })?;
                 }
+                shown += 1;
                 serde_json::to_writer(&mut out, &value)?;
                 if !json {
                     writeln!(out)?;
@@ -165,9 +183,9 @@ fn print(
             }
         }
         ListFormat::Csv => {
-            let rows = hits.enumerate().map(|(i, hit)| {
-                let hit = hit?;
-                let snippet = snippet(i, &hit)?;
+            let rows = hits.map(|hit| {
+                let (hit, given) = hit?;
+                let snippet = snippet(&hit, given)?;
                 Ok((hit.id, hit.record, vec![hit.score.to_string(), snippet]))
             });
             shown = super::list::write_csv(&mut out, &["score", "snippet"], rows)?;
@@ -175,7 +193,7 @@ fn print(
         ListFormat::Ids => {
             for hit in hits {
                 shown += 1;
-                writeln!(out, "{}", hit?.id)?;
+                writeln!(out, "{}", hit?.0.id)?;
             }
         }
     }
