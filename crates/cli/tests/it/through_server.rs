@@ -75,6 +75,7 @@ fn every_read_command_prints_through_a_server_what_it_prints_without() {
             "list --format F --since 2031",
             "search harbor --format F",
             "search harbor --format F --all",
+            "search harbor --format F --all --sort date",
             "search harbor --format F --limit 7 --sort date",
             "search ferry --format F --service Inland --since 2019-05",
             "search nothingmatchesthis --format F",
