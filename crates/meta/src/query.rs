@@ -364,13 +364,7 @@ impl Archive {
             };
         }
         if let Some(c) = &query.after {
-            let seq = match c.seq {
-                Some(seq) => Some(seq),
-                None => self
-                    .store
-                    .seq_of(&c.id)?
-                    .filter(|&s| self.date_key_at(s).ok().flatten() == Some(c.date_key)),
-            };
+            let seq = self.cursor_seq(c)?;
             // An article removed since: resume at the top of its date key.
             let at = (c.date_key, seq.unwrap_or(u32::MAX));
             below = below.min(at);
@@ -447,8 +441,20 @@ impl Archive {
         Ok(last.0 >> keys::DATE_BITS)
     }
 
+    /// The seq of a cursor's article: the one it carries, else its id's while the article is
+    /// there with the cursor's date key; `None` when it is gone.
+    pub(crate) fn cursor_seq(&self, cursor: &Cursor) -> Result<Option<Seq>> {
+        if cursor.seq.is_some() {
+            return Ok(cursor.seq);
+        }
+        Ok(self
+            .store
+            .seq_of(&cursor.id)?
+            .filter(|&s| self.date_key_at(s).ok().flatten() == Some(cursor.date_key)))
+    }
+
     /// The date key of the record at `seq`, if it has one that decodes.
-    pub(crate) fn date_key_at(&self, seq: crate::Seq) -> Result<Option<u64>> {
+    fn date_key_at(&self, seq: crate::Seq) -> Result<Option<u64>> {
         Ok(self
             .record_bytes(seq)?
             .and_then(|b| crate::codec::decode(&b).ok())

@@ -295,10 +295,7 @@ impl Filter {
                 filter.score_below = Some((f32::from_bits(bits), seq));
             }
             (After::Date(mut at), SearchOrder::Date) => {
-                let seq = archive
-                    .store
-                    .seq_of(&at.id)?
-                    .filter(|&s| archive.date_key_at(s).ok().flatten() == Some(at.date_key));
+                let seq = archive.cursor_seq(&at)?;
                 at.seq = seq;
                 filter.date_below = Some(((at.date_key, seq.unwrap_or(Seq::MAX)), at));
             }
