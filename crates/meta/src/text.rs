@@ -185,14 +185,66 @@ enum Inner<'a> {
         picked: Option<HashSet<Seq>>,
         filter: Filter,
     },
-    /// A walk of the date index newest first, taking the entries that are hits (their scores
-    /// by seq, each removed when taken: the walk ends with the last).
+    /// A walk of the date index newest first, taking the entries that are hits.
     Newest {
         archive: &'a Archive,
-        walk: crate::Hits<'a>,
-        scores: HashMap<Seq, f32>,
-        names: Vec<(usize, String)>,
+        walk: NewestWalk<'a>,
     },
+}
+
+/// A walk of the date index newest first (within a search's dates, after its cursor) that
+/// takes the entries that are hits and carry the search's names.
+struct NewestWalk<'a> {
+    walk: crate::Hits<'a>,
+    /// The scores of the hits not met yet, by seq (each removed when met: the walk ends with
+    /// the last).
+    scores: HashMap<Seq, f32>,
+    names: Vec<(usize, String)>,
+    /// Entries walked so far.
+    visited: u64,
+}
+
+impl<'a> NewestWalk<'a> {
+    fn new(
+        archive: &'a Archive,
+        found: &[Found],
+        filter: &Filter,
+        options: &SearchOptions,
+    ) -> Result<Self> {
+        Ok(NewestWalk {
+            walk: filter.walk(archive, options)?,
+            scores: found
+                .iter()
+                .filter_map(|f| Some((Seq::try_from(f.seq).ok()?, f.score)))
+                .collect(),
+            names: filter.names.clone(),
+            visited: 0,
+        })
+    }
+
+    /// The next hit the walk meets; `None` at the end of the walk or of the hits, or once
+    /// more than `budget` entries are walked (then `visited` is over it).
+    fn next(&mut self, archive: &Archive, budget: u64) -> Result<Option<SearchHit>> {
+        while !self.scores.is_empty() {
+            let Some((_, seq)) = self.walk.take_next()? else {
+                break;
+            };
+            self.visited += 1;
+            if self.visited > budget {
+                break;
+            }
+            let Some(score) = self.scores.remove(&seq) else {
+                continue;
+            };
+            let Some((id, record)) = archive.live_record(seq)? else {
+                continue;
+            };
+            if crate::query::carries(&record, &self.names) {
+                return Ok(Some(SearchHit { id, record, score }));
+            }
+        }
+        Ok(None)
+    }
 }
 
 impl std::fmt::Debug for SearchHits<'_> {
@@ -226,28 +278,7 @@ impl SearchHits<'_> {
                 }
                 Ok(None)
             }
-            Inner::Newest {
-                archive,
-                walk,
-                scores,
-                names,
-            } => {
-                while !scores.is_empty() {
-                    let Some((_, seq)) = walk.take_next()? else {
-                        break;
-                    };
-                    let Some(score) = scores.remove(&seq) else {
-                        continue;
-                    };
-                    let Some((id, record)) = archive.live_record(seq)? else {
-                        continue;
-                    };
-                    if crate::query::carries(&record, names) {
-                        return Ok(Some(SearchHit { id, record, score }));
-                    }
-                }
-                Ok(None)
-            }
+            Inner::Newest { archive, walk } => walk.next(archive, u64::MAX),
         }
     }
 }
@@ -775,17 +806,10 @@ impl Archive {
         let hits = u64::try_from(found.len()).unwrap_or(u64::MAX);
         let articles = self.state_value()?.unwrap_or_default().articles;
         if picked.is_none() && hits.saturating_mul(WALK_ENTRIES_PER_RECORD) >= articles {
-            let scores = found
-                .iter()
-                .filter_map(|f| Some((Seq::try_from(f.seq).ok()?, f.score)))
-                .collect();
-            let walk = filter.walk(self, options)?;
             return Ok(SearchHits {
                 inner: Inner::Newest {
                     archive: self,
-                    walk,
-                    scores,
-                    names: filter.names,
+                    walk: NewestWalk::new(self, &found, &filter, options)?,
                 },
             });
         }
@@ -895,32 +919,15 @@ impl Archive {
         if expected > budget {
             return Ok(None);
         }
-        let scores: HashMap<Seq, f32> = found
-            .iter()
-            .filter_map(|f| Some((Seq::try_from(f.seq).ok()?, f.score)))
-            .collect();
-        let mut walk = filter.walk(self, options)?;
+        let mut walk = NewestWalk::new(self, found, filter, options)?;
         let mut taken = Vec::new();
-        let mut visited = 0;
         while taken.len() < limit {
-            let Some((_, seq)) = walk.take_next()? else {
+            let Some(hit) = walk.next(self, budget)? else {
                 break;
             };
-            visited += 1;
-            if visited > budget {
-                return Ok(None);
-            }
-            let Some(&score) = scores.get(&seq) else {
-                continue;
-            };
-            let Some((id, record)) = self.live_record(seq)? else {
-                continue;
-            };
-            if crate::query::carries(&record, &filter.names) {
-                taken.push(SearchHit { id, record, score });
-            }
+            taken.push(hit);
         }
-        Ok(Some(taken))
+        Ok((walk.visited <= budget).then_some(taken))
     }
 
     /// The seqs of the articles that pass the filter's name with the fewest articles and its
