@@ -531,13 +531,15 @@ impl Writer<'_> {
             let TableEdit {
                 slots, frames, ids, ..
             } = edit;
-            for (i, (slot, frame)) in slots.iter_mut().zip(frames.iter()).enumerate() {
-                let Some(frame) = frame else { continue };
+            // Each frame is dropped once copied: nothing reads it after, and the commit's
+            // sled batch is then applied without the batch's frames in memory.
+            for (i, (slot, frame)) in slots.iter_mut().zip(frames.iter_mut()).enumerate() {
+                let Some(frame) = frame.take() else { continue };
                 slot.file = file;
                 slot.offset = start + buf.len() as u64;
                 let seq = table * TABLE_SLOTS + i as u32;
                 buf.extend_from_slice(&record_header(&ids[i], seq, slot));
-                buf.extend_from_slice(frame);
+                buf.extend_from_slice(&frame);
             }
         }
         self.store.files().write_at(file, start, &buf)?;
