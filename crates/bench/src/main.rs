@@ -23,7 +23,7 @@ use clap::{Args, Parser, Subcommand};
 /// The allocator of the `morgue` binary, so that the in-process import runs as the CLI's does
 /// (the SQLite baseline, in the same process, uses it too).
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: morgue_alloc::MorgueAlloc = morgue_alloc::MorgueAlloc;
 
 #[derive(Debug, Parser)]
 #[command(
