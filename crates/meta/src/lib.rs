@@ -81,7 +81,7 @@ pub use verify::{ArchiveStats, Facet, Problem, Report};
 // The full-text index's query and snippet types, for embedders.
 pub use morgue_text::{QueryError, Snippet, TextQuery};
 pub use text::{
-    SearchCursor, SearchHit, SearchHits, SearchOptions, SearchOrder, TEXT_DIR, TextSync,
+    SearchCursor, SearchHit, SearchHits, SearchOptions, SearchOrder, TEXT_DIR, TextSync, WarmText,
 };
 
 /// Result with the archive's [`Error`].

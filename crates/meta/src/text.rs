@@ -13,7 +13,7 @@
 //! sets of sequence numbers; a missed title stays stale until `reindex`.
 
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -41,6 +41,18 @@ pub(crate) struct TextState {
     touched: Vec<Seq>,
     /// What syncs that did not commit (an import's, see [`TextCommit`]) left in the writer.
     uncommitted: Option<Uncommitted>,
+    /// The hits of a [`WarmText`] search, for the first search of the same query and limit
+    /// (taken by it, or dropped by any other), while the index is as that search read it.
+    warm_hits: Option<WarmHits>,
+}
+
+/// What a [`WarmText`] search found, and of which commit of the index.
+#[derive(Debug)]
+struct WarmHits {
+    query: TextQuery,
+    limit: Option<usize>,
+    found: Vec<Found>,
+    read: morgue_text::Read,
 }
 
 /// Documents added to (or deleted from) the writer and not yet committed.
@@ -410,6 +422,41 @@ fn text_error(e: morgue_text::Error) -> Error {
     Error::Text(Box::new(e))
 }
 
+/// The text index of an archive, opened and searched before the archive itself is open:
+/// `morgue search` does this on a thread of its own while the archive opens (sled's open is most
+/// of a fresh search at millions of articles), then hands it to the archive
+/// ([`Archive::use_warm_text`]). The archive's first search of the same query and limit takes
+/// these hits when the index, reloaded, is still the commit they were found in (the archive's
+/// lock keeps writers out from its open on, so nothing can commit between that check and the
+/// search); otherwise it searches the index itself, whose files are mapped and read by then.
+#[derive(Debug)]
+pub struct WarmText {
+    dir: PathBuf,
+    index: TextIndex,
+    hits: WarmHits,
+}
+
+impl WarmText {
+    /// Opens the text index of the archive at `archive_dir` for reading and searches it for
+    /// the best `limit` hits of `query` (all of them when `None`). Fails as opening the index
+    /// fails (no index, no archive): the archive's own search then says why.
+    pub fn open(archive_dir: &Path, query: &TextQuery, limit: Option<usize>) -> Result<WarmText> {
+        let dir = archive_dir.join(TEXT_DIR);
+        let index = TextIndex::open(&dir).map_err(text_error)?;
+        let (found, read) = index.search_read(query, limit).map_err(text_error)?;
+        Ok(WarmText {
+            dir,
+            index,
+            hits: WarmHits {
+                query: query.clone(),
+                limit,
+                found,
+                read,
+            },
+        })
+    }
+}
+
 impl Archive {
     pub(crate) fn text_state(&self) -> MutexGuard<'_, TextState> {
         self.text.lock().unwrap_or_else(PoisonError::into_inner)
@@ -418,6 +465,28 @@ impl Archive {
     /// The directory of the text index.
     pub fn text_dir(&self) -> PathBuf {
         self.path().join(TEXT_DIR)
+    }
+
+    /// Takes `warm` as the reader of this archive's text index, when it is this archive's
+    /// (the same directory) and the archive has not opened its index yet. It is reloaded first,
+    /// so that what was committed since `warm` was opened is found; when nothing was, the first
+    /// search of `warm`'s query and limit takes the hits `warm` found. Otherwise `warm` is
+    /// dropped: a search opens the index itself, as without it.
+    pub fn use_warm_text(&self, warm: WarmText) {
+        let mut state = self.text_state();
+        if state.writer.is_none() && state.reader.is_none() && warm.dir == self.text_dir() {
+            warm.index.reload_before_next_search();
+            if warm.index.read().is_ok_and(|read| read == warm.hits.read) {
+                state.warm_hits = Some(warm.hits);
+            }
+            state.reader = Some(warm.index);
+        }
+    }
+
+    /// Whether hits of a [`WarmText`] wait for the first search (tests).
+    #[cfg(test)]
+    pub(crate) fn warm_hits_waiting(&self) -> bool {
+        self.text_state().warm_hits.is_some()
     }
 
     /// Notes that the text index must re-index `seq` at the next sync.
@@ -985,6 +1054,13 @@ impl Archive {
                 }
                 Err(e) => return Err(text_error(e)),
             }
+        }
+        if let Some(warm) = state.warm_hits.take()
+            && state.writer.is_none()
+            && warm.limit == limit
+            && warm.query == *query
+        {
+            return Ok(Some(warm.found));
         }
         let index = state
             .writer

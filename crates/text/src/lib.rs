@@ -413,6 +413,13 @@ impl TextIndex {
         Ok(())
     }
 
+    /// Has the next search reload the reader first, so that it sees what was committed since
+    /// it was made (cheap when nothing was: the segments' files stay mapped). For an index
+    /// opened, and searched, before its archive was.
+    pub fn reload_before_next_search(&self) {
+        self.stale.store(true, Ordering::Release);
+    }
+
     /// The searcher of the last commit: the reader is made on first use, and reloaded if a
     /// commit or a merge came since it was last used.
     fn searcher(&self) -> Result<Searcher> {
@@ -562,8 +569,19 @@ impl TextIndex {
     /// `limit` per segment instead of collecting and sorting every match (a common word matches
     /// hundreds of thousands of articles at 10,000,000).
     pub fn search(&self, query: &TextQuery, limit: Option<usize>) -> Result<Vec<Found>> {
+        self.search_read(query, limit).map(|(found, _)| found)
+    }
+
+    /// [`TextIndex::search`], with the commit it read: equal to [`TextIndex::read`] later
+    /// exactly when the index searched then is the index searched now.
+    pub fn search_read(
+        &self,
+        query: &TextQuery,
+        limit: Option<usize>,
+    ) -> Result<(Vec<Found>, Read)> {
         let q = self.tantivy_query(query);
         let searcher = self.searcher()?;
+        let read = Read::of(&searcher);
         let mut found = match limit {
             None => searcher.search(&*q, &AllHits { scores: true }),
             Some(limit) => searcher.search(&*q, &BestHits { limit }),
@@ -573,7 +591,13 @@ impl TextIndex {
         if let Some(limit) = limit {
             found.truncate(limit);
         }
-        Ok(found)
+        Ok((found, read))
+    }
+
+    /// The commit a search would read now (the reader reloaded first when asked to:
+    /// [`TextIndex::reload_before_next_search`]).
+    pub fn read(&self) -> Result<Read> {
+        Ok(Read::of(&self.searcher()?))
     }
 
     /// The seq of every document in the index, sorted (a seq indexed twice appears twice): for
@@ -586,6 +610,22 @@ impl TextIndex {
         let mut seqs: Vec<u64> = found.drain(..).map(|f| f.seq).collect();
         seqs.sort_unstable();
         Ok(seqs)
+    }
+}
+
+/// What a search read of the index: its segments, and the deletions of each.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Read(Vec<(tantivy::index::SegmentId, Option<u64>)>);
+
+impl Read {
+    fn of(searcher: &Searcher) -> Read {
+        Read(
+            searcher
+                .segment_readers()
+                .iter()
+                .map(|r| (r.segment_id(), r.delete_opstamp()))
+                .collect(),
+        )
     }
 }
 

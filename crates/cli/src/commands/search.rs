@@ -3,7 +3,7 @@
 use std::io::{IsTerminal as _, Write as _};
 
 use anyhow::Context as _;
-use morgue_meta::{SearchHit, SearchOptions, SearchOrder};
+use morgue_meta::{SearchHit, SearchOptions, SearchOrder, WarmText};
 use serde::Serialize;
 
 use super::{Ctx, remote};
@@ -68,7 +68,22 @@ pub fn run(args: &SearchArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         let mut hits = hits.into_iter().take(limit).map(|(h, s)| Ok((h, Some(s))));
         return print(args, ctx, &mut hits, more, &none);
     }
+    // The text index is opened and searched on a thread of its own while the archive opens
+    // (sled's open is most of a fresh search on a large archive); the archive's search then
+    // finds it warm. Not for `--all`, whose search would be done twice.
+    let warm = match (limit, ctx.archive_dir()) {
+        (Some(limit), Ok(dir)) => {
+            let (dir, query) = (dir.to_path_buf(), args.query.parsed.clone());
+            Some(std::thread::spawn(move || {
+                WarmText::open(&dir, &query, Some(limit.saturating_add(1)))
+            }))
+        }
+        _ => None,
+    };
     let archive = ctx.open_existing()?;
+    if let Some(Ok(Ok(warm))) = warm.map(std::thread::JoinHandle::join) {
+        archive.use_warm_text(warm);
+    }
     let filters = args.filters.to_query();
     let options = SearchOptions {
         reporter: filters.reporter,

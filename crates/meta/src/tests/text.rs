@@ -712,3 +712,69 @@ fn a_page_after_a_removed_article_repeats_and_skips_nothing() {
         );
     }
 }
+
+#[test]
+fn a_warm_text_index_is_reloaded_before_the_archive_searches_it() {
+    use crate::WarmText;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a");
+    let a = Archive::open(&path).unwrap();
+    let first = add(&a, "harbor story one", "Ann", 2001);
+    a.close().unwrap();
+
+    let query = TextQuery::parse("harbor").unwrap();
+    // Opened and searched before the archive is (as `morgue search` does on its own thread)…
+    let warm = WarmText::open(&path, &query, Some(20)).unwrap();
+    // …and an article committed meanwhile by another writer.
+    let a = Archive::open(&path).unwrap();
+    let second = add(&a, "harbor story two", "Ann", 2002);
+    a.close().unwrap();
+
+    // As a read command opens it.
+    let reading = crate::OpenOptions {
+        create: false,
+        ..crate::OpenOptions::default()
+    };
+    let a = Archive::open_with(&path, &reading).unwrap();
+    a.use_warm_text(warm);
+    // Its hits are of another commit: not kept.
+    assert!(!a.warm_hits_waiting());
+    let mut hits = found(&a, "harbor");
+    hits.sort();
+    let mut both = vec![first, second];
+    both.sort();
+    assert_eq!(hits, both, "the warm index was searched without a reload");
+    drop(a);
+
+    // Nothing committed in between: the first search of the same query and limit takes the
+    // warm hits, which are what it would have found; another limit searches the index.
+    let limit = SearchOptions {
+        limit: Some(5),
+        ..SearchOptions::default()
+    };
+    for warm_limit in [Some(5), Some(6)] {
+        let warm = WarmText::open(&path, &query, warm_limit).unwrap();
+        let a = Archive::open_with(&path, &reading).unwrap();
+        a.use_warm_text(warm);
+        assert!(a.warm_hits_waiting());
+        let mut hits = found_with(&a, "harbor", &limit);
+        hits.sort();
+        assert_eq!(hits, both);
+        // Taken, or dropped: never used by a later search.
+        assert!(!a.warm_hits_waiting(), "{warm_limit:?}");
+        drop(a);
+    }
+
+    // The index of another archive is not taken: the archive searches its own.
+    let other = tempfile::tempdir().unwrap();
+    let b = Archive::open(other.path()).unwrap();
+    let elsewhere = add(&b, "harbor story elsewhere", "Bo", 2003);
+    b.close().unwrap();
+    let a = Archive::open(&path).unwrap();
+    a.use_warm_text(WarmText::open(other.path(), &query, None).unwrap());
+    let hits = found(&a, "harbor");
+    assert_eq!(hits.len(), 2);
+    assert!(!hits.contains(&elsewhere));
+    // A missing index is an error of its own, not a panic.
+    assert!(WarmText::open(&dir.path().join("none"), &query, None).is_err());
+}
