@@ -475,8 +475,7 @@ impl Archive {
     pub fn use_warm_text(&self, warm: WarmText) {
         let mut state = self.text_state();
         if state.writer.is_none() && state.reader.is_none() && warm.dir == self.text_dir() {
-            warm.index.reload_before_next_search();
-            if warm.index.read().is_ok_and(|read| read == warm.hits.read) {
+            if warm.index.reload().is_ok_and(|read| read == warm.hits.read) {
                 state.warm_hits = Some(warm.hits);
             }
             state.reader = Some(warm.index);

@@ -413,13 +413,6 @@ impl TextIndex {
         Ok(())
     }
 
-    /// Has the next search reload the reader first, so that it sees what was committed since
-    /// it was made (cheap when nothing was: the segments' files stay mapped). For an index
-    /// opened, and searched, before its archive was.
-    pub fn reload_before_next_search(&self) {
-        self.stale.store(true, Ordering::Release);
-    }
-
     /// The searcher of the last commit: the reader is made on first use, and reloaded if a
     /// commit or a merge came since it was last used.
     fn searcher(&self) -> Result<Searcher> {
@@ -572,8 +565,8 @@ impl TextIndex {
         self.search_read(query, limit).map(|(found, _)| found)
     }
 
-    /// [`TextIndex::search`], with the commit it read: equal to [`TextIndex::read`] later
-    /// exactly when the index searched then is the index searched now.
+    /// [`TextIndex::search`], with the commit it read: equal to what [`TextIndex::reload`] says
+    /// later exactly when the index searched then is the index searched now.
     pub fn search_read(
         &self,
         query: &TextQuery,
@@ -594,9 +587,11 @@ impl TextIndex {
         Ok((found, read))
     }
 
-    /// The commit a search would read now (the reader reloaded first when asked to:
-    /// [`TextIndex::reload_before_next_search`]).
-    pub fn read(&self) -> Result<Read> {
+    /// Reloads the reader to the index's last commit (cheap when nothing was committed since:
+    /// the segments' files stay mapped) and says which commit the next search reads. For an
+    /// index opened, and searched, before its archive was.
+    pub fn reload(&self) -> Result<Read> {
+        self.stale.store(true, Ordering::Release);
         Ok(Read::of(&self.searcher()?))
     }
 
