@@ -45,6 +45,17 @@ fn paged(a: &Archive, q: &str, options: &SearchOptions, page: usize) -> Vec<Blob
     all
 }
 
+/// Adds `body` by Ann of Wire, dated `date`.
+fn add_on(a: &Archive, body: &str, date: chrono::NaiveDate) -> BlobId {
+    let date = Some(ArticleDate::from_day(date));
+    a.add(
+        draft(body, &["Ann"], &["Wire"], date),
+        MergePolicy::FillEmpty,
+    )
+    .unwrap()
+    .id()
+}
+
 fn add(a: &Archive, body: &str, reporter: &str, year: i32) -> BlobId {
     a.add(
         draft(
@@ -621,9 +632,7 @@ fn hits_one_at_a_time_are_read_when_reached() {
             let date = chrono::NaiveDate::from_ymd_opt(1990, 1, 1).unwrap()
                 + chrono::Days::new(u64::from((i * 7) % 40));
             let body = format!("{} tanker {i}", "oil ".repeat(1 + (i % 4) as usize));
-            let date = Some(ArticleDate::from_day(date));
-            let draft = draft(&body, &["Ann"], &["Wire"], date);
-            a.add(draft, MergePolicy::FillEmpty).unwrap();
+            add_on(&a, &body, date);
         }
         a.flush().unwrap();
         let options = SearchOptions {
@@ -659,9 +668,7 @@ fn a_page_after_a_removed_article_repeats_and_skips_nothing() {
         for i in 0..12u8 {
             let date = chrono::NaiveDate::from_ymd_opt(1990, 1, 1 + u32::from(i / 6)).unwrap();
             let body = format!("oil tanker {}", char::from(b'a' + i));
-            let date = Some(ArticleDate::from_day(date));
-            let draft = draft(&body, &["Ann"], &["Wire"], date);
-            a.add(draft, MergePolicy::FillEmpty).unwrap();
+            add_on(&a, &body, date);
         }
         a.flush().unwrap();
         let all = SearchOptions {
