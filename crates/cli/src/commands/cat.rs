@@ -17,7 +17,7 @@ pub fn run(args: &CatArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         };
         return write(&bytes);
     }
-    let archive = ctx.open_existing()?;
+    let archive = ctx.open_to_read()?;
     let id = super::resolve(&archive, &args.id)?;
     let body = if args.original {
         match archive

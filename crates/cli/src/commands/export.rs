@@ -41,7 +41,7 @@ pub fn run(args: &ExportArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     }
     // Unfiltered, an export is in the archive's order, which the API does not give.
     ctx.no_server("export")?;
-    let archive = ctx.open_existing()?;
+    let archive = ctx.open_to_read()?;
     let outcome = match output {
         Some(dir) if args.format == ExportFormat::Parquet => to_parquet(&archive, args, dir, ctx)?,
         // `-o -` is standard output, as everywhere.

@@ -39,7 +39,7 @@ pub fn run(facet: Facet, args: &FacetArgs, ctx: &Ctx) -> anyhow::Result<ExitStat
     let facets = if let Some(server) = ctx.server() {
         server.facets(matches!(facet, Facet::Reporters))?
     } else {
-        let archive = ctx.open_existing()?;
+        let archive = ctx.open_to_read()?;
         match facet {
             Facet::Reporters => archive.reporters().context("counting reporters")?,
             Facet::Services => archive.services().context("counting services")?,

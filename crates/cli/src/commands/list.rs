@@ -22,7 +22,7 @@ pub fn run(args: &ListArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     let server = ctx.server();
     let archive = match server {
         Some(_) => None,
-        None => Some(ctx.open_existing()?),
+        None => Some(ctx.open_to_read()?),
     };
     let limit = match (args.all, args.limit) {
         (false, Some(n)) => Some(n),

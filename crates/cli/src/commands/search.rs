@@ -80,7 +80,7 @@ pub fn run(args: &SearchArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         }
         _ => None,
     };
-    let archive = ctx.open_existing()?;
+    let archive = ctx.open_to_read()?;
     if let Some(Ok(Ok(warm))) = warm.map(std::thread::JoinHandle::join) {
         archive.use_warm_text(warm);
     }

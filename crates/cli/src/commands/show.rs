@@ -16,7 +16,7 @@ pub fn run(args: &ShowArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         let body = server.body(&id.to_string())?;
         (id, record, body)
     } else {
-        let archive = ctx.open_existing()?;
+        let archive = ctx.open_to_read()?;
         let id = super::resolve(&archive, &args.id)?;
         let record = archive
             .record(&id)

@@ -80,7 +80,7 @@ pub fn run(args: &StatsArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     let stats = if let Some(server) = ctx.server() {
         server.stats()?
     } else {
-        let archive = ctx.open_existing()?;
+        let archive = ctx.open_to_read()?;
         archive.stats().context("computing figures")?
     };
     let ratio =
