@@ -28,6 +28,19 @@ pub(crate) const SIZE_FILE: &str = "morgue-size";
 /// `optimize` compacts again only once sled's files are more than `1 + 1/REGROWTH` times what
 /// its last compaction left ([`SIZE_FILE`]): a quarter more.
 pub(crate) const REGROWTH: u64 = 4;
+/// The file a compaction writes beside [`SIZE_FILE`]: one line, the decimal number of free
+/// segments sled's log file held once the copy was written and reopened ([`free_segments`]),
+/// then `\n`.
+pub(crate) const FREE_FILE: &str = "morgue-free";
+/// `optimize` compacts again, too, once sled's log file holds this many free segments more than
+/// its last compaction left ([`FREE_FILE`]): sled 0.34 rewrites every free segment, 512 KiB of
+/// zeros, at every open, and after imports into a large archive they add up (87 at 10,000,000
+/// articles after 50,000 more: 44 MB written and synced by every command, a cold `list` 62 ms
+/// instead of 45 ms once compacted; docs/performance.md). 32 is 16 MiB at every open.
+pub(crate) const MORE_FREE_SEGMENTS: u64 = 32;
+/// Bytes of a sled segment header; a segment in use starts with one that is never all zeros
+/// (its LSN is stored XORed with `i64::MAX`).
+const SEGMENT_HEADER_LEN: u64 = 20;
 /// sled's own files, when it lives in the archive directory (besides `snap.*`).
 const SLED_FILES: [&str; 3] = ["conf", "db", "blobs"];
 
@@ -37,6 +50,58 @@ const SLED_FILES: [&str; 3] = ["conf", "db", "blobs"];
 pub(crate) fn compacted_size(sled_dir: &Path) -> Option<u64> {
     let text = fs::read_to_string(sled_dir.join(SIZE_FILE)).ok()?;
     text.strip_suffix('\n')?.parse().ok()
+}
+
+/// How many free segments [`FREE_FILE`] says the compaction that made `sled_dir` left; 0 when
+/// it is missing (compacted by an earlier build) or does not parse.
+fn compacted_free(sled_dir: &Path) -> u64 {
+    fs::read_to_string(sled_dir.join(FREE_FILE))
+        .ok()
+        .and_then(|text| text.strip_suffix('\n')?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// How many segments of sled's log file (`db` in `sled_dir`, closed) are free. sled 0.34 fills
+/// every free segment with zeros when it opens (and does again at every open, until it writes
+/// there), so once it was opened and closed, a segment whose header is all zeros is free. The
+/// segment size is the one sled's `conf` records (`segment_size: N` on a line of its own).
+pub(crate) fn free_segments(sled_dir: &Path) -> Result<u64> {
+    let conf = sled_dir.join("conf");
+    // Lines of text, then sled's 4-byte checksum.
+    let bytes = fs::read(&conf).map_err(|e| Error::io(&conf, e))?;
+    let segment: u64 = String::from_utf8_lossy(&bytes)
+        .lines()
+        .find_map(|line| line.strip_prefix("segment_size: "))
+        .and_then(|n| n.trim().parse().ok())
+        .filter(|&n| n >= SEGMENT_HEADER_LEN)
+        .ok_or_else(|| Error::Damaged {
+            what: format!("{} (no segment size)", conf.display()),
+        })?;
+    let path = sled_dir.join("db");
+    let file = File::open(&path).map_err(|e| Error::io(&path, e))?;
+    let len = file.metadata().map_err(|e| Error::io(&path, e))?.len();
+    let mut header = [0u8; SEGMENT_HEADER_LEN as usize];
+    let mut free = 0;
+    let mut base = 0;
+    while base + SEGMENT_HEADER_LEN <= len {
+        crate::packfile::read_exact_at(&file, &mut header, base)
+            .map_err(|e| Error::io(&path, e))?;
+        free += u64::from(header.iter().all(|&b| b == 0));
+        base += segment;
+    }
+    Ok(free)
+}
+
+/// Whether sled's log file in `sled_dir` (closed, after an open) holds [`MORE_FREE_SEGMENTS`]
+/// free segments more than its compaction left.
+pub(crate) fn freed_enough(sled_dir: &Path) -> Result<bool> {
+    #[cfg(test)]
+    let more = tests::MORE_FREE
+        .with(std::cell::Cell::get)
+        .unwrap_or(MORE_FREE_SEGMENTS);
+    #[cfg(not(test))]
+    let more = MORE_FREE_SEGMENTS;
+    Ok(free_segments(sled_dir)? >= compacted_free(sled_dir) + more)
 }
 
 /// The directory sled lives in.
@@ -282,10 +347,14 @@ pub(crate) fn switch_sled(dir: &Path, new: &Path) -> Result<()> {
         let db = open_sled(new, SLED_LOCK_RETRY)?;
         db.flush().map_err(engine_error)?;
     }
-    // What the copy holds, for the next `optimize` to tell how much sled grew since.
+    // What the copy holds, for the next `optimize` to tell how much sled grew since, and how
+    // many free segments it has.
     let size = dir_bytes(new)?;
+    let free = free_segments(new)?;
     let file = new.join(SIZE_FILE);
     fs::write(&file, format!("{size}\n")).map_err(|e| Error::io(&file, e))?;
+    let file = new.join(FREE_FILE);
+    fs::write(&file, format!("{free}\n")).map_err(|e| Error::io(&file, e))?;
     sync_tree(new)?;
     crash_point("synced");
     let temp = dir.join(SLED_POINTER_TEMP);
@@ -321,9 +390,92 @@ fn sync_tree(dir: &Path) -> Result<()> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::tests::sled_contents as contents;
+
+    thread_local! {
+        /// [`MORE_FREE_SEGMENTS`] for the closes of this test thread, when set.
+        pub(crate) static MORE_FREE: std::cell::Cell<Option<u64>> = const { std::cell::Cell::new(None) };
+    }
+
+    /// A sled directory of our making: its `conf` with segments of `segment` bytes (and four
+    /// bytes where sled's checksum would be), its `db`
+    /// of the given segment headers (all zeros: a free segment), each segment's rest filled
+    /// with ones, and then `tail` bytes of zeros.
+    fn fake_sled(dir: &Path, segment: usize, free: &[bool], tail: usize) {
+        fs::create_dir_all(dir).unwrap();
+        let mut conf = format!("segment_size: {segment}\nuse_compression: false\nversion: 0.34\n")
+            .into_bytes();
+        conf.extend_from_slice(&[0x76, 0x19, 0x51, 0xc1]);
+        fs::write(dir.join("conf"), conf).unwrap();
+        let mut db = Vec::new();
+        for &f in free {
+            let start = db.len();
+            db.resize(start + segment, 1);
+            if f {
+                db[start..start + 20].fill(0);
+            }
+        }
+        db.resize(db.len() + tail, 0);
+        fs::write(dir.join("db"), db).unwrap();
+    }
+
+    #[test]
+    fn free_segments_are_those_with_a_header_of_zeros() {
+        let dir = tempfile::tempdir().unwrap();
+        let sled = dir.path().join("sled.00000001");
+        // A tail shorter than a header is no segment; one of 20 bytes or more is.
+        fake_sled(&sled, 64, &[false, true, false, true], 19);
+        assert_eq!(free_segments(&sled).unwrap(), 2);
+        fake_sled(&sled, 64, &[false, true, false, true], 20);
+        assert_eq!(free_segments(&sled).unwrap(), 3);
+        // Enough freed: MORE_FREE_SEGMENTS more than the compaction left.
+        let many: Vec<bool> = (0..40).map(|i| i % 8 != 0).collect();
+        fake_sled(&sled, 64, &many, 0);
+        assert_eq!(free_segments(&sled).unwrap(), 35);
+        assert!(freed_enough(&sled).unwrap(), "no count left: from 0");
+        fs::write(sled.join(FREE_FILE), "3\n").unwrap();
+        assert!(freed_enough(&sled).unwrap(), "35 >= 3 + 32");
+        fs::write(sled.join(FREE_FILE), "4\n").unwrap();
+        assert!(!freed_enough(&sled).unwrap(), "35 < 4 + 32");
+        // A conf without a segment size is damage.
+        fs::write(sled.join("conf"), "use_compression: false\n").unwrap();
+        assert!(matches!(free_segments(&sled), Err(Error::Damaged { .. })));
+    }
+
+    /// On sled's own files: after values rewritten many times, the segments sled freed (and
+    /// zero-filled at its next open) are the ones with a header of zeros, and each of them is
+    /// zeros from end to end.
+    #[test]
+    fn sled_zero_fills_the_free_segments_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sled");
+        {
+            let db = open_sled(&path, SLED_LOCK_RETRY).unwrap();
+            for round in 0..6u8 {
+                for i in 0..400u32 {
+                    db.insert(i.to_be_bytes(), vec![round; 2000 + (i as usize % 7) * 100])
+                        .unwrap();
+                }
+                db.flush().unwrap();
+            }
+            for i in 0..300u32 {
+                db.remove(i.to_be_bytes()).unwrap();
+            }
+            db.flush().unwrap();
+        }
+        // Opened once more: sled zero-fills what is free.
+        drop(open_sled(&path, SLED_LOCK_RETRY).unwrap());
+        let free = free_segments(&path).unwrap();
+        let db = fs::read(path.join("db")).unwrap();
+        let zeros = db
+            .chunks(512 << 10)
+            .filter(|s| s.iter().all(|&b| b == 0))
+            .count() as u64;
+        assert!(free > 0, "the rewrites freed segments ({} bytes)", db.len());
+        assert_eq!(free, zeros);
+    }
 
     /// A copy in windows far smaller than the database (the database reopened after each
     /// 4 KiB read) copies every key of every tree once, as a copy from

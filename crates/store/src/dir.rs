@@ -13,7 +13,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 use fs4::fs_std::FileExt;
 
-use crate::compaction::{COPY_WINDOW_BYTES, copy_sled, remove_stale_sled, sled_dir, switch_sled};
+use crate::compaction::{
+    COPY_WINDOW_BYTES, copy_sled, freed_enough, remove_stale_sled, sled_dir, switch_sled,
+};
 use crate::error::{Error, Result};
 use crate::header::{self, HEADER_TEMP_FILE, sync_dir};
 use crate::{FORMAT_VERSION, Options};
@@ -54,6 +56,9 @@ struct Inner {
     sled_dir: PathBuf,
     /// Set by `optimize`: [`Database::close`] rewrites sled into a fresh directory.
     compact: AtomicBool,
+    /// Set by `optimize` when sled did not grow: [`Database::close`] rewrites sled when its file
+    /// holds many more free segments than its compaction left ([`freed_enough`]).
+    compact_if_freed: AtomicBool,
     /// When [`Database::flush`] last synced sled's large-value files.
     synced_blobs: std::sync::Mutex<Option<SystemTime>>,
     /// The format version in the header.
@@ -138,6 +143,7 @@ impl Database {
                 path,
                 sled_dir,
                 compact: AtomicBool::new(false),
+                compact_if_freed: AtomicBool::new(false),
                 synced_blobs: std::sync::Mutex::new(None),
                 version: AtomicU32::new(version),
                 lock,
@@ -167,6 +173,7 @@ impl Database {
                 sled_dir: scratch.path.clone(),
                 path,
                 compact: AtomicBool::new(false),
+                compact_if_freed: AtomicBool::new(false),
                 synced_blobs: std::sync::Mutex::new(None),
                 version: AtomicU32::new(version),
                 lock: None,
@@ -242,7 +249,8 @@ impl Database {
     /// Closes the archive leaving a fresh sled snapshot behind, so that the next open is fast:
     /// flushes, drops sled while still holding the archive lock, opens sled once more (it
     /// replays its log since the last snapshot and writes a new snapshot: sled 0.34 writes
-    /// snapshots only when it opens), drops it, then releases the lock.
+    /// snapshots only when it opens), drops it, then releases the lock. After `optimize`, it
+    /// compacts sled instead ([`Database::compact_on_close_if_grown`]).
     ///
     /// This must be the last handle of the database: every [`crate::Store`] and sled tree of it
     /// dropped (`Store::close` does that for a store's own handles). Otherwise it fails with
@@ -260,6 +268,7 @@ impl Database {
         let path = inner.path.clone();
         let sled_dir = inner.sled_dir.clone();
         let compact = inner.compact.load(Ordering::Acquire);
+        let if_freed = inner.compact_if_freed.load(Ordering::Acquire);
         if compact {
             // A small database is copied from the open one, which is then flushed and dropped;
             // a large one is flushed and dropped first (with all sled keeps in memory) and
@@ -280,6 +289,11 @@ impl Database {
             let db = open_sled(&sled_dir, SLED_LOCK_RETRY)?;
             db.flush().map_err(engine_error)?;
             drop(db);
+            // That open zero-filled every free segment: they can be counted now.
+            if if_freed && freed_enough(&sled_dir)? {
+                let (new, _) = copy_sled(&path, &sled_dir, None, COPY_WINDOW_BYTES)?;
+                switch_sled(&path, &new)?;
+            }
         }
         drop(lock);
         Ok(())
@@ -295,8 +309,10 @@ impl Database {
 
     /// [`Database::compact_on_close`] when sled's files (flushed) hold more than a quarter
     /// more than the compaction that made their directory left, or sled was never compacted
-    /// (or by a build that did not record the size): `optimize` asks so, so that an
-    /// `optimize` with nothing to give back does not rewrite sled.
+    /// (or by a build that did not record the size); otherwise the close compacts if sled's
+    /// file holds many more free segments than the compaction left ([`freed_enough`], counted
+    /// once the close has reopened sled, which zero-fills them all). `optimize` asks so, so
+    /// that an `optimize` with nothing to give back does not rewrite sled.
     pub(crate) fn compact_on_close_if_grown(&self) -> Result<()> {
         let grown = match crate::compaction::compacted_size(&self.inner.sled_dir) {
             Some(size) => {
@@ -307,6 +323,8 @@ impl Database {
         };
         if grown {
             self.compact_on_close();
+        } else {
+            self.inner.compact_if_freed.store(true, Ordering::Release);
         }
         Ok(())
     }

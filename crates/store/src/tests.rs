@@ -1920,9 +1920,18 @@ fn close_after_optimize_compacts_sled() {
         Some(&b"a caller's key"[..])
     );
     assert!(store.verify().unwrap().is_clean());
-    // The compaction recorded what it left.
+    // The compaction recorded what it left: its size, and its free segments as counted then
+    // (nothing opened it since but this store, which writes nothing before the count below).
     let size = crate::compaction::compacted_size(&dir.path().join("sled.00000001")).unwrap();
     assert!(size > 0);
+    let free = fs::read_to_string(
+        dir.path()
+            .join("sled.00000001")
+            .join(crate::compaction::FREE_FILE),
+    )
+    .unwrap();
+    assert!(free.ends_with('\n'), "{free:?}");
+    assert!(free.trim_end().parse::<u64>().is_ok(), "{free:?}");
     // An optimize with nothing written since leaves sled as it is.
     store.optimize(&mut |_| {}).unwrap();
     store.close().unwrap();
@@ -1970,6 +1979,42 @@ fn close_after_optimize_compacts_sled() {
     store.close().unwrap();
     assert!(dir.path().join("sled.00000003").exists());
     assert_eq!(Store::open(dir.path()).unwrap().stats().unwrap().blobs, 701);
+}
+
+/// An `optimize` after which sled did not grow by a quarter still compacts it when its file
+/// holds enough more free segments than its compaction left (here: any, the bound made 0 for
+/// this thread), counted after the close's reopen; everything stays.
+#[test]
+fn close_after_optimize_compacts_sled_holding_free_segments() {
+    use crate::compaction::tests::MORE_FREE;
+
+    let dir = tempfile::tempdir().unwrap();
+    let bodies: Vec<Vec<u8>> = (0..300).map(article).collect();
+    let refs: Vec<&[u8]> = bodies.iter().map(Vec::as_slice).collect();
+    let store = Store::open(dir.path()).unwrap();
+    store.put_many(&refs).unwrap();
+    store.optimize(&mut |_| {}).unwrap();
+    store.close().unwrap();
+    assert!(dir.path().join("sled.00000001").exists());
+    // Nothing grew: with the bound as it is, sled stays where it is.
+    let store = Store::open(dir.path()).unwrap();
+    store.optimize(&mut |_| {}).unwrap();
+    store.close().unwrap();
+    assert!(dir.path().join("sled.00000001").exists());
+    // With no bound, the same optimize compacts.
+    MORE_FREE.with(|m| m.set(Some(0)));
+    let store = Store::open(dir.path()).unwrap();
+    store.optimize(&mut |_| {}).unwrap();
+    store.close().unwrap();
+    MORE_FREE.with(|m| m.set(None));
+    assert!(!dir.path().join("sled.00000001").exists());
+    assert!(dir.path().join("sled.00000002").exists());
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.stats().unwrap().blobs, 300);
+    for (body, id) in bodies.iter().zip(bodies.iter().map(|b| BlobId::of(b))) {
+        assert_eq!(store.get(&id).unwrap().as_ref(), Some(body));
+    }
+    assert!(store.verify().unwrap().is_clean());
 }
 
 /// sled losing the store state must not cost the pack files: the open refuses.
