@@ -19,6 +19,9 @@ use crate::sqlite;
 const SEED: u64 = 0x0062_656e_6368;
 const QUERY_LIMIT: usize = 50;
 const LIST_LIMIT: &str = "20";
+/// The word of the cold `morgue search WORD --limit 20` processes at scale: in about one
+/// article of twenty of Reuters, and so of the generated corpus.
+const COLD_SEARCH_WORD: &str = "oil";
 
 fn log(msg: &str) {
     eprintln!("[morgue-bench] {msg}");
@@ -433,15 +436,36 @@ fn cold_lists(
             s_runs.push(measure::run_child(a)?);
         }
     }
-    let med = |runs: &[ChildRun]| {
-        let (secs, max_rss) = measure::median_runs(runs);
-        ChildRun {
-            secs,
-            max_rss,
-            code: 0,
-        }
+    Ok((median_run(&m_runs), s_argv.map(|_| median_run(&s_runs))))
+}
+
+/// Cold `morgue search COLD_SEARCH_WORD --limit 20` processes (best first, each hit with its
+/// snippet, as a user's first search prints them): their median.
+fn cold_searches(ctx: &Ctx, archive: &Path) -> Result<ChildRun> {
+    let Some(bin) = &ctx.morgue_bin else {
+        bail!("no morgue binary")
     };
-    Ok((med(&m_runs), s_argv.map(|_| med(&s_runs))))
+    let argv = vec![
+        arg(bin),
+        "--archive".into(),
+        arg(archive),
+        "search".into(),
+        COLD_SEARCH_WORD.into(),
+        "--limit".into(),
+        LIST_LIMIT.into(),
+    ];
+    let mut runs = Vec::new();
+    for _ in 0..ctx.args.cold_runs.max(1) {
+        if ctx.args.drop_caches {
+            measure::drop_caches()?;
+        }
+        let run = measure::run_child(&argv)?;
+        if run.code != 0 {
+            bail!("{argv:?} exited with {}", run.code);
+        }
+        runs.push(run);
+    }
+    Ok(median_run(&runs))
 }
 
 /// The Reuters comparison. Returns morgue's whole-command import rate (articles/s), if measured.
@@ -1077,6 +1101,12 @@ fn scale(
     } else {
         (None, None)
     };
+    let m_search = if ctx.morgue_bin.is_some() {
+        log("cold search processes at scale");
+        Some(cold_searches(ctx, &dir)?)
+    } else {
+        None
+    };
 
     let sa = n as f64;
     report.add(
@@ -1160,6 +1190,22 @@ fn scale(
             Some(m.max_rss as f64),
         );
     }
+    if let Some(m) = &m_search {
+        report.add(
+            sec,
+            &format!("cold search {COLD_SEARCH_WORD} --limit 20 (median)"),
+            Unit::Seconds,
+            None,
+            Some(m.secs),
+        );
+        report.add(
+            sec,
+            "peak RSS of the search process",
+            Unit::Bytes,
+            None,
+            Some(m.max_rss as f64),
+        );
+    }
     report.note(format!("morgue archive at scale: {}", sizes(&dir)));
     space_notes(report, "archive at scale", &dir, articles);
 
@@ -1177,6 +1223,13 @@ fn scale(
     if let Some(m) = &m_list {
         report.goal(
             &format!("cold `morgue list --reporter X --limit 20` at {n} under 50 ms"),
+            format!("{:.1} ms", m.secs * 1e3),
+            m.secs < 0.05,
+        );
+    }
+    if let Some(m) = &m_search {
+        report.goal(
+            &format!("cold `morgue search {COLD_SEARCH_WORD} --limit 20` at {n} under 50 ms"),
             format!("{:.1} ms", m.secs * 1e3),
             m.secs < 0.05,
         );
