@@ -48,17 +48,25 @@ const SLED_FILES: [&str; 3] = ["conf", "db", "blobs"];
 /// [`SIZE_FILE`]; `None` when there is none (sled in the archive directory, or compacted by an
 /// earlier build) or it does not parse.
 pub(crate) fn compacted_size(sled_dir: &Path) -> Option<u64> {
-    let text = fs::read_to_string(sled_dir.join(SIZE_FILE)).ok()?;
-    text.strip_suffix('\n')?.parse().ok()
+    read_number(&sled_dir.join(SIZE_FILE))
 }
 
 /// How many free segments [`FREE_FILE`] says the compaction that made `sled_dir` left; 0 when
 /// it is missing (compacted by an earlier build) or does not parse.
 fn compacted_free(sled_dir: &Path) -> u64 {
-    fs::read_to_string(sled_dir.join(FREE_FILE))
-        .ok()
-        .and_then(|text| text.strip_suffix('\n')?.parse().ok())
-        .unwrap_or(0)
+    read_number(&sled_dir.join(FREE_FILE)).unwrap_or(0)
+}
+
+/// The number a file of one line holds (decimal, then `\n`, as [`write_number`] writes it);
+/// `None` when the file is missing or does not parse.
+fn read_number(path: &Path) -> Option<u64> {
+    let text = fs::read_to_string(path).ok()?;
+    text.strip_suffix('\n')?.parse().ok()
+}
+
+/// Writes `n` as a file of one line: decimal, then `\n`.
+fn write_number(path: &Path, n: u64) -> Result<()> {
+    fs::write(path, format!("{n}\n")).map_err(|e| Error::io(path, e))
 }
 
 /// How many segments of sled's log file (`db` in `sled_dir`, closed) are free. sled 0.34 fills
@@ -351,10 +359,8 @@ pub(crate) fn switch_sled(dir: &Path, new: &Path) -> Result<()> {
     // many free segments it has.
     let size = dir_bytes(new)?;
     let free = free_segments(new)?;
-    let file = new.join(SIZE_FILE);
-    fs::write(&file, format!("{size}\n")).map_err(|e| Error::io(&file, e))?;
-    let file = new.join(FREE_FILE);
-    fs::write(&file, format!("{free}\n")).map_err(|e| Error::io(&file, e))?;
+    write_number(&new.join(SIZE_FILE), size)?;
+    write_number(&new.join(FREE_FILE), free)?;
     sync_tree(new)?;
     crash_point("synced");
     let temp = dir.join(SLED_POINTER_TEMP);
