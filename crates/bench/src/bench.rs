@@ -425,18 +425,21 @@ fn cold_lists(
     });
     let (mut m_runs, mut s_runs) = (Vec::new(), Vec::new());
     for _ in 0..ctx.args.cold_runs.max(1) {
-        if ctx.args.drop_caches {
-            measure::drop_caches()?;
-        }
-        m_runs.push(measure::run_child(&m_argv)?);
+        m_runs.push(cold_run(ctx, &m_argv)?);
         if let Some(a) = &s_argv {
-            if ctx.args.drop_caches {
-                measure::drop_caches()?;
-            }
-            s_runs.push(measure::run_child(a)?);
+            s_runs.push(cold_run(ctx, a)?);
         }
     }
     Ok((median_run(&m_runs), s_argv.map(|_| median_run(&s_runs))))
+}
+
+/// One cold process: `argv` in a new process, after the page cache is dropped with
+/// `--drop-caches`.
+fn cold_run(ctx: &Ctx, argv: &[String]) -> Result<ChildRun> {
+    if ctx.args.drop_caches {
+        measure::drop_caches()?;
+    }
+    measure::run_child(argv)
 }
 
 /// Cold `morgue search COLD_SEARCH_WORD --limit 20` processes (best first, each hit with its
@@ -456,10 +459,7 @@ fn cold_searches(ctx: &Ctx, archive: &Path) -> Result<ChildRun> {
     ];
     let mut runs = Vec::new();
     for _ in 0..ctx.args.cold_runs.max(1) {
-        if ctx.args.drop_caches {
-            measure::drop_caches()?;
-        }
-        let run = measure::run_child(&argv)?;
+        let run = cold_run(ctx, &argv)?;
         if run.code != 0 {
             bail!("{argv:?} exited with {}", run.code);
         }
